@@ -1,0 +1,5 @@
+"""``python -m fakedetect`` runs the command line."""
+
+from fakedetect.cli import main
+
+main()
