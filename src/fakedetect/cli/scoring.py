@@ -1,0 +1,174 @@
+"""``fakedetect predict | explain | report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="models:/NAME@ALIAS, models:/NAME/VERSION or an exported folder "
+                    "(default: the task's champion).")]
+TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
+
+
+@app.command()
+def predict(
+    data: Annotated[str, typer.Argument(
+        help="Dataset folder, or - to read one account as JSON on stdin.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Scores file: .csv, .parquet or .jsonl (required unless DATA is -).")] = None,
+    model: ModelOpt = None,
+    task: TaskOpt = "influencer",
+    top_reasons: Annotated[int, typer.Option(help="Plain-word reasons per account.")] = 3,
+    lenient: LenientOpt = False,
+    config: ConfigOpt = None,
+) -> int:
+    """Score every account: authenticity 0-100, verdict, audience share, top reasons."""
+    import json
+    import sys
+    import time
+
+    from fakedetect.errors import UserError
+    from fakedetect.predict import dataset_from_json, load_models, score_dataset, write_scores
+    from fakedetect.validate import load_dataset
+
+    cfg = load(config)
+    started = time.perf_counter()
+    if data == "-":
+        dataset = dataset_from_json(sys.stdin.read())
+    else:
+        if out is None:
+            raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)")
+        dataset = load_dataset(data, lenient=lenient)
+    fm, scorer = load_models(cfg, model, task)
+    scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer)
+    scores = scored.scores
+    if data == "-":
+        row = scores.iloc[0].to_dict()
+        clean = {k: (None if (isinstance(v, float) and v != v) else
+                     (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+        echo(json.dumps(clean, default=str, indent=2))
+        return 0
+    assert out is not None
+    write_scores(scores, out)
+    n_in = len(dataset.accounts) + int(dataset.rejects["account_id"].notna().sum() > 0 and
+                                       dataset.rejects["account_id"].nunique())
+    counts = scores["verdict"].replace("", "not scored").value_counts().to_dict()
+    shown = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+    echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} in "
+         f"{time.perf_counter() - started:.1f} s: {shown}")
+    echo(f"written: {out}")
+    del n_in
+    return 0
+
+
+@app.command()
+def explain(
+    account_id: Annotated[str, typer.Argument(help="The account to explain.")],
+    data: Annotated[Path, typer.Option(help="Dataset folder holding the account.")],
+    html: Annotated[Path | None, typer.Option(
+        help="Also write a self-contained HTML page here.")] = None,
+    model: ModelOpt = None,
+    task: TaskOpt = "influencer",
+    top_reasons: Annotated[int, typer.Option(help="Reasons to show.")] = 8,
+    lenient: LenientOpt = False,
+    config: ConfigOpt = None,
+) -> int:
+    """Show one account's score and the reasons behind it (terminal, or an HTML page)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fakedetect.errors import UserError
+    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.validate import load_dataset
+
+    cfg = load(config)
+    dataset = load_dataset(data, lenient=lenient)
+    ids = set(dataset.accounts["account_id"].astype(str))
+    if account_id not in ids:
+        raise UserError(f"{data}: no account {account_id!r} in the accounts table",
+                        hint="check the id (ids are case-sensitive)")
+    fm, scorer = load_models(cfg, model, task)
+    scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,
+                           all_reasons=True)
+    row = scored.scores.set_index("account_id").loc[account_id]
+    console = Console()
+    if row["status"] != "scored":
+        console.print(f"[bold]{account_id}[/bold]: not scored: {row['status_reason']}")
+        return 0
+    colour = {"authentic": "green", "review": "yellow", "likely fake": "red"}[row["verdict"]]
+    console.print(f"[bold]{account_id}[/bold]  authenticity [bold]"
+                  f"{row['authenticity_score']:.0f}[/bold]/100  "
+                  f"fake probability {row['fake_probability']:.3f}  "
+                  f"verdict [{colour} bold]{row['verdict']}[/]")
+    if row["audience_sample_size"]:
+        console.print(f"estimated fake followers {100 * row['fake_follower_share']:.0f}% "
+                      f"(95% interval {100 * row['fake_follower_share_low']:.0f}–"
+                      f"{100 * row['fake_follower_share_high']:.0f}%, sample "
+                      f"{row['audience_sample_size']}, {row['audience_method']})")
+    table = Table(title=f"Top reasons ({fm.name} v{fm.version}; log-odds toward fake)")
+    table.add_column("#", justify="right")
+    table.add_column("reason")
+    table.add_column("contribution", justify="right")
+    mine = scored.reasons[scored.reasons["account_id"] == account_id]
+    for r in mine[mine["rank"] <= top_reasons].itertuples():
+        sign = "red" if r.contribution > 0 else "green"
+        table.add_row(str(r.rank), r.sentence, f"[{sign}]{r.contribution:+.3f}[/]")
+    console.print(table)
+    console.print(f"coverage: {row['coverage']}")
+    if html is not None:
+        from fakedetect.io import write_text
+        from fakedetect.report import render_account_page
+
+        page = render_account_page(account_id, scores=scored.scores, reasons=scored.reasons,
+                                   dataset=dataset, model=_model_info(fm))
+        write_text(html, page)
+        echo(f"written: {html}")
+    return 0
+
+
+@app.command()
+def report(
+    data: Annotated[Path, typer.Argument(help="Dataset folder to score and review.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Report folder (default: the configuration's report folder).")] = None,
+    model: ModelOpt = None,
+    task: TaskOpt = "influencer",
+    max_pages: Annotated[int | None, typer.Option(
+        help="Write account pages for the riskiest N accounts only (default: all).")
+    ] = None,
+    lenient: LenientOpt = False,
+    config: ConfigOpt = None,
+) -> int:
+    """Write the review report: a ranked index page and one page per account."""
+    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.report import write_report
+    from fakedetect.validate import load_dataset
+
+    cfg = load(config)
+    dataset = load_dataset(data, lenient=lenient)
+    fm, scorer = load_models(cfg, model, task)
+    scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,
+                           all_reasons=True)
+    dest = out or cfg.report_dir
+    index = write_report(dest, scores=scored.scores, reasons=scored.reasons,
+                         dataset=dataset, model=_model_info(fm), max_pages=max_pages)
+    echo(f"review report: {index}")
+    return 0
+
+
+def _model_info(fm: object) -> dict[str, object]:
+    meta = getattr(fm, "metadata", {})
+    return {
+        "name": fm.name,  # type: ignore[attr-defined]
+        "version": fm.version,  # type: ignore[attr-defined]
+        "uri": meta.get("model_uri", ""),
+        "threshold_review": fm.threshold_review,  # type: ignore[attr-defined]
+        "threshold_fake": fm.threshold_fake,  # type: ignore[attr-defined]
+        "trained_at": meta.get("trained_at", ""),
+        "metrics": meta.get("metrics", {}),
+    }

@@ -1,0 +1,123 @@
+"""``fakedetect train | evaluate | models | export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+
+TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
+
+
+@app.command()
+def train(
+    task: TaskOpt = "influencer",
+    data: Annotated[Path | None, typer.Option(
+        help="Labelled dataset folder (default: the experiment's data).")] = None,
+    experiment: Annotated[Path | None, typer.Option(
+        help="Experiment YAML (default: training/TASK.yaml if present, else built-in).",
+        dir_okay=False)] = None,
+    promote: Annotated[bool, typer.Option(
+        "--promote", help="Make the new version champion even if it fails the gate.")
+    ] = False,
+    lenient: LenientOpt = False,
+    config: ConfigOpt = None,
+) -> int:
+    """Train, calibrate, track in MLflow and register a model; promote it if it earns it."""
+    from fakedetect.errors import UserError
+    from fakedetect.experiment import default_experiment, load_experiment
+    from fakedetect.train import train as run_train
+
+    cfg = load(config)
+    if experiment is None:
+        candidate = cfg.root / "training" / f"{task}.yaml"
+        exp = load_experiment(candidate) if candidate.is_file() else default_experiment(task)
+    else:
+        exp = load_experiment(experiment)
+    if exp.task != task and experiment is not None:
+        task = exp.task
+    source = data or exp.data
+    if source is None:
+        raise UserError("no data: pass --data DIR or set data: in the experiment file")
+    result = run_train(source, exp, cfg, promote=promote, lenient=lenient,
+                       log=lambda s: echo(f"  {s}"))
+    m = result.metrics
+    echo(f"{cfg.model_name(exp.task)} v{result.version} (run {result.run_id})")
+    echo(f"  test: ROC-AUC {m['test_roc_auc']:.4f}, accuracy {m['test_accuracy']:.4f}, "
+         f"recall {m['test_recall_op']:.3f} at FPR {m['test_fpr_op']:.3f} "
+         f"(threshold {result.model.threshold_fake:.3f}), ECE {m['test_ece']:.4f}")
+    echo(f"  {exp.folds}-fold CV: ROC-AUC {m['cv_roc_auc_mean']:.4f} ± "
+         f"{m['cv_roc_auc_std']:.4f}, accuracy {m['cv_accuracy_mean']:.4f} ± "
+         f"{m['cv_accuracy_std']:.4f}")
+    for line in result.gate:
+        echo(f"  gate {line}")
+    echo(f"  alias: {'champion' if result.promoted else 'challenger'}; model folder "
+         f"{result.folder}")
+    return 0
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Option(
+        help="models:/NAME@ALIAS, models:/NAME/VERSION or an exported folder.")],
+    data: Annotated[Path, typer.Option(help="Labelled dataset folder.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for summary.md, metrics.json and plots.")] = None,
+    lenient: LenientOpt = False,
+    config: ConfigOpt = None,
+) -> int:
+    """Measure a model on a labelled dataset; log an evaluation run and write a summary."""
+    from fakedetect.evaluate import evaluate as run_eval
+
+    cfg = load(config)
+    res = run_eval(model, data, cfg, out=out, lenient=lenient)
+    echo(res.summary.read_text(encoding="utf-8"))
+    echo(f"written: {res.summary}")
+    return 0
+
+
+@app.command()
+def models(config: ConfigOpt = None) -> int:
+    """List registered versions, their aliases and headline metrics."""
+    from fakedetect import tracking
+
+    cfg = load(config)
+    client = tracking.connect(cfg)
+    any_found = False
+    for task in ("account", "influencer"):
+        name = cfg.model_name(task)
+        versions = tracking.list_versions(client, name)
+        if not versions:
+            echo(f"{name}: no versions registered")
+            continue
+        any_found = True
+        echo(f"{name}:")
+        for v in versions:
+            m = tracking.version_metrics(v)
+            aliases = ",".join(v.aliases) or "-"
+            shown = "  ".join(f"{k}={m[k]}" for k in ("test_roc_auc", "test_accuracy",
+                                                      "test_recall_op", "test_fpr_op")
+                              if k in m)
+            echo(f"  v{v.version:<4} {aliases:<22} {shown}")
+    if not any_found:
+        echo("train one with `fakedetect train` or `make demo`")
+    return 0
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Option(help="models:/NAME@ALIAS or models:/NAME/VERSION.")],
+    out: Annotated[Path, typer.Option(help="Folder to write (e.g. models/influencer).")],
+    config: ConfigOpt = None,
+) -> int:
+    """Write a model folder: LightGBM text model, metadata JSON and SHA-256 manifest."""
+    from fakedetect import tracking
+
+    cfg = load(config)
+    fm = tracking.resolve_model(model, cfg)
+    fm.save(out)
+    echo(f"exported {fm.name} v{fm.version} to {out}")
+    return 0

@@ -1,0 +1,88 @@
+"""Explanations are data: a tidy table of each feature's SHAP contribution per account.
+
+Contributions come from LightGBM's native TreeSHAP (``pred_contrib``): for every account,
+``base_value + sum(contribution)`` equals the model's raw margin (log-odds of fake), before
+calibration. A positive contribution pushes toward *fake*. The plain-word sentence of each
+row comes from the feature registry's template, filled with the account's value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fakedetect.model import FakeModel
+
+REASON_COLUMNS = ("account_id", "rank", "feature", "description", "value", "contribution",
+                  "sentence", "base_value")
+
+
+def _direction_word(contribution: float) -> str:
+    return "raises the fake risk" if contribution > 0 else "lowers the fake risk"
+
+
+def sentence(feature: str, value: float, contribution: float) -> str:
+    """The registry sentence for ``feature`` at ``value``, with its direction."""
+    from fakedetect.features import render_reason
+
+    return f"{render_reason(feature, value)} ({_direction_word(contribution)})"
+
+
+def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
+                  contrib: np.ndarray | None = None, base: np.ndarray | None = None
+                  ) -> pd.DataFrame:
+    """Tidy SHAP explanations of ``X`` (indexed by account_id).
+
+    Parameters
+    ----------
+    model : FakeModel
+    X : pandas.DataFrame
+        Feature rows; the index holds the account ids.
+    top : int, optional
+        Keep only the ``top`` largest absolute contributions per account (all by default).
+    contrib, base : numpy.ndarray, optional
+        Precomputed :meth:`FakeModel.contributions` output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`REASON_COLUMNS`, ordered by account then rank (1 = strongest).
+    """
+    import pandas as pd
+
+    from fakedetect.features import get_feature
+
+    if contrib is None or base is None:
+        contrib, base = model.contributions(X)
+    n, k = contrib.shape
+    values = X[model.features].to_numpy(dtype=np.float64, na_value=np.nan)
+    order = np.argsort(-np.abs(contrib), axis=1, kind="stable")
+    keep = k if top is None else min(top, k)
+    order = order[:, :keep]
+    rows = np.repeat(np.arange(n), keep)
+    cols = order.ravel()
+    feats = np.asarray(model.features, dtype=object)[cols]
+    c = contrib[rows, cols]
+    v = values[rows, cols]
+    desc = {f: get_feature(f).description for f in model.features}
+    frame = pd.DataFrame({
+        "account_id": np.asarray(X.index.astype(str), dtype=object)[rows],
+        "rank": np.tile(np.arange(1, keep + 1), n),
+        "feature": feats,
+        "description": [desc[f] for f in feats],
+        "value": v,
+        "contribution": c,
+        "sentence": [sentence(f, val, con) for f, val, con in zip(feats, v, c, strict=True)],
+        "base_value": base[rows],
+    })
+    return frame
+
+
+def check_additivity(model: FakeModel, X: pd.DataFrame, atol: float = 1e-6) -> float:
+    """Largest gap between ``base + sum(contributions)`` and the raw margin (for tests)."""
+    contrib, base = model.contributions(X)
+    return float(np.max(np.abs(contrib.sum(axis=1) + base - model.margin(X))))

@@ -1,0 +1,353 @@
+"""The scoring model: a LightGBM booster in its text format, a calibration map and thresholds.
+
+A model lives in a folder with three kinds of files and nothing else that code is read from:
+
+``model.txt``
+    The booster in LightGBM's own text format (never a pickle).
+``metadata.json``
+    Task, feature list, calibration parameters, verdict thresholds, versions, metrics.
+``MANIFEST.sha256``
+    The SHA-256 of every other file; loading refuses a folder whose files do not match.
+
+:meth:`FakeModel.load` verifies the manifest, then the feature schema against the
+feature registry, before it builds anything, so a tampered or mismatched model is refused
+with a clear error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fakedetect.errors import UserError
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+    import pandas as pd
+
+MODEL_FILE = "model.txt"
+METADATA_FILE = "metadata.json"
+MANIFEST_FILE = "MANIFEST.sha256"
+FORMAT_VERSION = 1
+VERDICTS = ("authentic", "review", "likely fake")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Map a raw LightGBM margin (log-odds) to a calibrated fake probability.
+
+    Attributes
+    ----------
+    method : str
+        ``sigmoid`` (Platt scaling: ``1 / (1 + exp(-(a * margin + b)))``) or
+        ``isotonic`` (piecewise-linear through ``x``, ``y``).
+    a, b : float
+        Platt coefficients.
+    x, y : tuple of float
+        Isotonic knots (margins ascending, probabilities non-decreasing).
+    """
+
+    method: str = "sigmoid"
+    a: float = 1.0
+    b: float = 0.0
+    x: tuple[float, ...] = ()
+    y: tuple[float, ...] = ()
+
+    def __call__(self, margin: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for raw margins."""
+        m = np.asarray(margin, dtype=np.float64)
+        if self.method == "isotonic":
+            return np.clip(np.interp(m, np.asarray(self.x), np.asarray(self.y)), 0.0, 1.0)
+        return 1.0 / (1.0 + np.exp(-(self.a * m + self.b)))
+
+    @classmethod
+    def fit(cls, margin: np.ndarray, y: np.ndarray, method: str = "sigmoid") -> Calibration:
+        """Fit a calibration on held-out margins and labels.
+
+        Parameters
+        ----------
+        margin : numpy.ndarray
+            Raw margins of samples the booster did not train on.
+        y : numpy.ndarray
+            Labels (1 = fake).
+        method : {"sigmoid", "isotonic"}
+
+        Returns
+        -------
+        Calibration
+        """
+        margin = np.asarray(margin, dtype=np.float64)
+        y = np.asarray(y, dtype=np.int64)
+        if method == "isotonic":
+            from sklearn.isotonic import IsotonicRegression
+
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+            iso.fit(margin, y)
+            return cls(method="isotonic", x=tuple(map(float, iso.X_thresholds_)),
+                       y=tuple(map(float, iso.y_thresholds_)))
+        if method != "sigmoid":
+            raise UserError(f"unknown calibration method {method!r}",
+                            hint="use sigmoid or isotonic in the experiment file")
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=1e6, max_iter=1000)
+        lr.fit(margin.reshape(-1, 1), y)
+        return cls(method="sigmoid", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"method": self.method, "a": self.a, "b": self.b, "x": list(self.x),
+                "y": list(self.y)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        """Inverse of :meth:`to_dict`."""
+        return cls(method=str(d["method"]), a=float(d.get("a", 1.0)),
+                   b=float(d.get("b", 0.0)), x=tuple(map(float, d.get("x", ()))),
+                   y=tuple(map(float, d.get("y", ()))))
+
+
+@dataclass
+class FakeModel:
+    """A trained, calibrated fake-account (or inflated-influencer) classifier.
+
+    Attributes
+    ----------
+    booster : lightgbm.Booster
+        The trees.
+    task : str
+        ``account`` or ``influencer``.
+    features : list of str
+        Feature registry names, in the booster's column order.
+    calibration : Calibration
+        Margin to probability map.
+    threshold_fake : float
+        Fake probability at or above which the verdict is ``likely fake`` (the
+        operating point: chosen to cap the false-positive rate).
+    threshold_review : float
+        Fake probability at or above which the verdict is ``review``.
+    metadata : dict
+        Everything else: versions, operating point, metrics, name and version in the registry.
+    """
+
+    booster: lgb.Booster
+    task: str
+    features: list[str]
+    calibration: Calibration
+    threshold_fake: float
+    threshold_review: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ scoring
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        missing = [f for f in self.features if f not in X.columns]
+        if missing:
+            raise UserError(
+                f"the input lacks {len(missing)} feature(s) this model needs: "
+                f"{', '.join(missing[:5])}",
+                hint="build features with the same fakedetect version as the model",
+            )
+        return X[self.features].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def margin(self, X: pd.DataFrame) -> np.ndarray:
+        """Raw log-odds of fake for each row of a feature frame."""
+        return np.asarray(self.booster.predict(self._matrix(X), raw_score=True),
+                          dtype=np.float64)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability that each row is fake."""
+        return self.calibration(self.margin(X))
+
+    def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """TreeSHAP contributions to the raw margin.
+
+        Returns
+        -------
+        contrib : numpy.ndarray
+            Shape (n_rows, n_features): each feature's push toward fake, in log-odds.
+        base : numpy.ndarray
+            Shape (n_rows,): the expected margin; ``contrib.sum(1) + base`` equals
+            :meth:`margin`.
+        """
+        out = np.asarray(self.booster.predict(self._matrix(X), pred_contrib=True),
+                         dtype=np.float64)
+        return out[:, :-1], out[:, -1]
+
+    def verdict(self, proba: np.ndarray) -> np.ndarray:
+        """``authentic`` / ``review`` / ``likely fake`` for each probability."""
+        p = np.asarray(proba, dtype=np.float64)
+        idx = (p >= self.threshold_review).astype(np.int8) + (p >= self.threshold_fake)
+        return np.asarray(VERDICTS, dtype=object)[idx]
+
+    @property
+    def name(self) -> str:
+        """Registered model name, or the task when unregistered."""
+        return str(self.metadata.get("model_name") or f"fakedetect-{self.task}")
+
+    @property
+    def version(self) -> str:
+        """Registry version, or ``unregistered``."""
+        return str(self.metadata.get("model_version") or "unregistered")
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the model folder (text booster, metadata, manifest).
+
+        Parameters
+        ----------
+        folder : path-like
+            Created if needed; files are replaced atomically one by one, manifest last.
+
+        Returns
+        -------
+        Path
+        """
+        from fakedetect.io import write_text
+
+        dest = Path(folder)
+        dest.mkdir(parents=True, exist_ok=True)
+        write_text(dest / MODEL_FILE, self.booster.model_to_string())
+        meta = {
+            **self.metadata,
+            "format_version": FORMAT_VERSION,
+            "task": self.task,
+            "features": list(self.features),
+            "calibration": self.calibration.to_dict(),
+            "threshold_fake": self.threshold_fake,
+            "threshold_review": self.threshold_review,
+        }
+        write_text(dest / METADATA_FILE, json.dumps(meta, indent=2, sort_keys=True,
+                                                    default=_json_default) + "\n")
+        lines = [f"{_sha256(dest / n)}  {n}" for n in (MODEL_FILE, METADATA_FILE)]
+        write_text(dest / MANIFEST_FILE, "\n".join(lines) + "\n")
+        return dest
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str], *, check_registry: bool = True
+             ) -> FakeModel:
+        """Load a model folder after verifying its checksums and feature schema.
+
+        Parameters
+        ----------
+        folder : path-like
+            A folder written by :meth:`save` (or ``fakedetect export``).
+        check_registry : bool, default True
+            Refuse a model whose features are not in this version's feature registry.
+
+        Returns
+        -------
+        FakeModel
+
+        Raises
+        ------
+        UserError
+            Missing files, a checksum mismatch (tampered or corrupted), or a feature list
+            that does not match the booster or the registry.
+        """
+        import lightgbm as lgb
+
+        src = Path(folder)
+        if not src.is_dir():
+            raise UserError(f"{src}: no such model folder",
+                            hint="export one with `fakedetect export --model URI --out DIR`")
+        verify_manifest(src)
+        try:
+            meta = json.loads((src / METADATA_FILE).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"{src / METADATA_FILE}: unreadable metadata ({exc})") from exc
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise UserError(
+                f"{src}: model format {meta.get('format_version')!r} is not supported "
+                f"(this fakedetect reads format {FORMAT_VERSION})",
+                hint="export the model again with this version of fakedetect")
+        try:
+            booster = lgb.Booster(model_str=(src / MODEL_FILE).read_text(encoding="utf-8"))
+        except lgb.basic.LightGBMError as exc:
+            raise UserError(f"{src / MODEL_FILE}: not a LightGBM text model ({exc})") from exc
+        features = [str(f) for f in meta["features"]]
+        if list(booster.feature_name()) != features:
+            raise UserError(
+                f"{src}: the feature list in {METADATA_FILE} does not match the booster's",
+                hint="the folder is inconsistent; export the model again")
+        if check_registry:
+            from fakedetect.features import feature_names
+
+            known = set(feature_names(str(meta["task"])))
+            unknown = [f for f in features if f not in known]
+            if unknown:
+                raise UserError(
+                    f"{src}: the model uses {len(unknown)} feature(s) this version of "
+                    f"fakedetect does not build: {', '.join(unknown[:5])}",
+                    hint="use the fakedetect version the model was trained with, or "
+                         "retrain")
+        return cls(
+            booster=booster,
+            task=str(meta["task"]),
+            features=features,
+            calibration=Calibration.from_dict(meta["calibration"]),
+            threshold_fake=float(meta["threshold_fake"]),
+            threshold_review=float(meta["threshold_review"]),
+            metadata={k: v for k, v in meta.items()
+                      if k not in {"features", "calibration", "threshold_fake",
+                                   "threshold_review"}},
+        )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_manifest(folder: Path) -> None:
+    """Check every file listed in ``MANIFEST.sha256`` against its checksum.
+
+    Raises
+    ------
+    UserError
+        If the manifest or a listed file is missing, or a checksum differs.
+    """
+    manifest = folder / MANIFEST_FILE
+    if not manifest.is_file():
+        raise UserError(f"{folder}: no {MANIFEST_FILE}; refusing an unverifiable model",
+                        hint="export the model with `fakedetect export`")
+    listed: dict[str, str] = {}
+    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise UserError(f"{manifest} line {number}: expected 'SHA256  FILE'")
+        listed[parts[1]] = parts[0]
+    for required in (MODEL_FILE, METADATA_FILE):
+        if required not in listed:
+            raise UserError(f"{manifest}: {required} is not listed; refusing the model")
+    for name, digest in listed.items():
+        path = folder / name
+        if "/" in name or name.startswith("."):
+            raise UserError(f"{manifest}: unexpected entry {name!r}")
+        if not path.is_file():
+            raise UserError(f"{folder}: {name} is listed in the manifest but missing")
+        if _sha256(path) != digest:
+            raise UserError(
+                f"{path}: checksum mismatch; the file was modified after export",
+                hint="refusing a tampered or corrupted model: export it again from the "
+                     "registry")
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -1,0 +1,311 @@
+"""Score accounts: authenticity score, verdict, audience share and the top reasons.
+
+Every input account comes out: scored, or with ``status = not_scored`` and the reason
+(an invalid row dropped in lenient mode, or no history to judge an influencer by).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fakedetect.errors import UserError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    import pandas as pd
+
+    from fakedetect.model import FakeModel
+    from fakedetect.validate import Dataset
+
+#: The tables whose presence each account's coverage lists.
+COVERAGE_TABLES = ("snapshots", "posts", "comments", "audience")
+
+
+def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3
+                ) -> pd.DataFrame:
+    """Score feature rows; the pyfunc's output and the core of ``predict``.
+
+    Parameters
+    ----------
+    model : FakeModel
+    X : pandas.DataFrame
+        Feature rows (missing features are an error; extra columns are ignored).
+    top_reasons : int
+        Reasons per row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fake_probability``, ``authenticity_score`` (0-100, 100 = authentic),
+        ``verdict``, and ``reason_i``, ``feature_i``, ``contribution_i`` for i = 1..top.
+    """
+    import pandas as pd
+
+    from fakedetect.explain import explain_frame
+
+    margin = model.margin(X)
+    p = model.calibration(margin)
+    out = pd.DataFrame({
+        "fake_probability": p,
+        "authenticity_score": np.round(100.0 * (1.0 - p), 1),
+        "verdict": model.verdict(p),
+    }, index=X.index)
+    if top_reasons > 0 and len(X):
+        tidy = explain_frame(model, X, top=top_reasons)
+        k = min(top_reasons, len(model.features))
+        for i in range(k):
+            part = tidy.iloc[i::k]
+            out[f"reason_{i + 1}"] = part["sentence"].to_numpy()
+            out[f"feature_{i + 1}"] = part["feature"].to_numpy()
+            out[f"contribution_{i + 1}"] = part["contribution"].to_numpy()
+    return out
+
+
+@dataclass
+class Scored:
+    """Output of :func:`score_dataset`.
+
+    Attributes
+    ----------
+    scores : pandas.DataFrame
+        One row per input account (scored or not), the columns of ``predict``'s output.
+    reasons : pandas.DataFrame
+        Tidy SHAP explanations of the scored accounts (all features, ranked).
+    features : pandas.DataFrame
+        The feature rows of the scored accounts.
+    """
+
+    scores: pd.DataFrame
+    reasons: pd.DataFrame
+    features: pd.DataFrame
+
+
+def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
+                  account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
+                  all_reasons: bool = False) -> Scored:
+    """Score every account of a loaded dataset.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`fakedetect.validate.load_dataset`; its rejects appear as unscored rows.
+    model : FakeModel
+    top_reasons : int
+        Plain-word reasons per account in ``scores``.
+    account_scorer : callable, optional
+        Scores audience samples (the account model); rules when ``None``.
+    all_reasons : bool
+        Keep every feature's contribution in ``reasons`` (for the report's waterfall);
+        otherwise only the top ones.
+
+    Returns
+    -------
+    Scored
+    """
+    import pandas as pd
+
+    from fakedetect.explain import explain_frame
+    from fakedetect.features import audience_fake_share, build_features
+
+    feats = build_features(dataset, model.task, account_scorer=account_scorer)
+    feats.index = feats.index.astype(str)
+    acc = dataset.accounts.assign(account_id=dataset.accounts["account_id"].astype(str))
+    acc = acc.set_index("account_id").loc[feats.index]
+    present = {t: dataset.get(t) is not None for t in COVERAGE_TABLES}
+    cov_cols = {t: f"coverage__{t}" for t in COVERAGE_TABLES}
+    covered = pd.DataFrame(
+        {t: (feats[c].astype(bool) if c in feats else pd.Series(False, index=feats.index))
+         for t, c in cov_cols.items()}, index=feats.index)
+    coverage = pd.Series("accounts", index=feats.index, dtype=object)
+    for t in COVERAGE_TABLES:
+        coverage = coverage.where(~covered[t], coverage + "," + t)
+    can = pd.Series(True, index=feats.index)
+    why = pd.Series("", index=feats.index, dtype=object)
+    if model.task == "influencer":
+        none = ~covered["snapshots"] & ~covered["posts"]
+        can &= ~none
+        why = why.where(~none, "no posts and no snapshots for this account: nothing to judge "
+                               "engagement or growth by (use --task account for a "
+                               "profile-only score)")
+    scored_ids = feats.index[can.to_numpy()]
+    X = feats.loc[scored_ids]
+    base = pd.DataFrame(index=feats.index)
+    base["status"] = np.where(can, "scored", "not_scored")
+    base["status_reason"] = why
+    wide = score_frame(model, X, top_reasons=0)
+    for col in ("authenticity_score", "fake_probability"):
+        base[col] = wide[col].reindex(feats.index)
+    base["verdict"] = wide["verdict"].reindex(feats.index).fillna("")
+    share = None
+    if present["audience"]:
+        share = audience_fake_share(dataset, account_scorer=account_scorer)
+        share.index = share.index.astype(str)
+    for col, src in (("fake_follower_share", "fake_share"),
+                     ("fake_follower_share_low", "fake_share_low"),
+                     ("fake_follower_share_high", "fake_share_high")):
+        base[col] = (share[src].reindex(feats.index).astype("float64") if share is not None
+                     else np.nan)
+    base["audience_sample_size"] = (
+        share["sample_size"].reindex(feats.index).fillna(0).astype("int64")
+        if share is not None else 0)
+    base["audience_method"] = (
+        share["method"].reindex(feats.index).fillna("").astype(str)
+        if share is not None else "")
+    base["coverage"] = coverage
+    base["model_name"] = model.name
+    base["model_version"] = model.version
+    base["followers"] = acc["followers"].astype("Int64")
+    base["niche"] = (acc["niche"].astype("string").fillna("") if "niche" in acc else "")
+    if len(X):
+        contrib, b = model.contributions(X)
+        tidy = explain_frame(model, X, top=None if all_reasons else max(top_reasons, 1),
+                             contrib=contrib, base=b)
+    else:
+        tidy = explain_frame(model, X.iloc[:0], top=1,
+                             contrib=np.zeros((0, len(model.features))),
+                             base=np.zeros(0))
+    k = min(top_reasons, len(model.features))
+    top = tidy[tidy["rank"] <= k]
+    for i in range(1, k + 1):
+        part = top[top["rank"] == i].set_index("account_id")
+        base[f"reason_{i}"] = part["sentence"].reindex(feats.index).fillna("")
+        base[f"contribution_{i}"] = part["contribution"].reindex(feats.index)
+    scores = base.reset_index(names="account_id")
+    scores = _append_rejects(scores, dataset, model)
+    return Scored(scores=scores, reasons=tidy, features=X)
+
+
+def _append_rejects(scores: pd.DataFrame, dataset: Dataset, model: FakeModel
+                    ) -> pd.DataFrame:
+    import pandas as pd
+
+    rej = dataset.rejects
+    if rej is None or not len(rej):
+        return scores
+    named = rej[rej["account_id"].notna()]
+    named = named[~named["account_id"].isin(scores["account_id"])]
+    if not len(named):
+        return scores
+    first = named.groupby("account_id", sort=True)["reason"].first()
+    extra = pd.DataFrame({
+        "account_id": first.index.astype(str),
+        "status": "not_scored",
+        "status_reason": "invalid input: " + first.astype(str).to_numpy(),
+        "verdict": "",
+        "coverage": "",
+        "model_name": model.name,
+        "model_version": model.version,
+        "audience_sample_size": 0,
+        "audience_method": "",
+    })
+    return pd.concat([scores, extra], ignore_index=True)
+
+
+def write_scores(scores: pd.DataFrame, path: Path) -> Path:
+    """Write the scores atomically as CSV, Parquet or JSON Lines (by suffix)."""
+    from fakedetect.io import format_of, write_table
+
+    if format_of(path) is None:
+        raise UserError(f"{path}: unknown output format {path.suffix!r}",
+                        hint="use --out scores.csv, scores.parquet or scores.jsonl")
+    return write_table(scores, path)
+
+
+def dataset_from_json(text: str) -> Dataset:
+    """Build a one-account dataset from a JSON document (for ``predict -``).
+
+    The document is either a flat account object (the accounts columns) or an object with
+    an ``account`` key and optional ``snapshots``, ``posts``, ``comments``, ``audience``
+    lists of row objects (``account_id`` may be omitted in them).
+
+    Raises
+    ------
+    UserError
+        Not JSON, not an object, or the rows break the contract.
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from fakedetect.io import write_table
+    from fakedetect.validate import load_dataset
+
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"stdin: not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                        f"{exc.colno})", hint="send one JSON object") from exc
+    if not isinstance(doc, dict):
+        raise UserError("stdin: expected a JSON object describing one account")
+    account = doc.get("account", doc)
+    if not isinstance(account, dict):
+        raise UserError("stdin: 'account' must be an object of account columns")
+    account = {k: v for k, v in account.items()
+               if k not in {"snapshots", "posts", "comments", "audience"}}
+    account.setdefault("account_id", "stdin")
+    acc_id = account["account_id"]
+    with tempfile.TemporaryDirectory(prefix="fakedetect-stdin-") as tmp:
+        root = Path(tmp)
+        write_table(pd.DataFrame([account]), root / "accounts.jsonl")
+        for table in ("snapshots", "posts", "comments", "audience"):
+            rows = doc.get(table)
+            if rows is None:
+                continue
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise UserError(f"stdin: {table!r} must be a list of objects")
+            if rows:
+                frame = pd.DataFrame([{"account_id": acc_id, **r} for r in rows])
+                write_table(frame, root / f"{table}.jsonl")
+        ds = load_dataset(root)
+        ds.path = Path("stdin")
+        return ds
+
+
+def load_models(cfg: object, model_uri: str | None, task: str
+                ) -> tuple[FakeModel, Callable[[pd.DataFrame], np.ndarray] | None]:
+    """Load the scoring model and, for an influencer model, the audience scorer.
+
+    Parameters
+    ----------
+    cfg : Config
+    model_uri : str or None
+        ``models:/...`` or an exported folder; default the task's champion.
+    task : str
+        ``account`` or ``influencer`` (used for the default URI).
+
+    Returns
+    -------
+    model : FakeModel
+    account_scorer : callable or None
+        The account champion scoring audience samples; ``None`` means the rule-based
+        fallback. For a model loaded from a folder, a sibling ``account`` folder (as
+        ``fakedetect export`` writes for the demo) is used when present.
+    """
+    from pathlib import Path
+
+    from fakedetect import tracking
+    from fakedetect.model import FakeModel
+    from fakedetect.train import account_scorer_from
+
+    uri = model_uri or cfg.champion_uri(task)  # type: ignore[attr-defined]
+    model = tracking.resolve_model(uri, cfg)  # type: ignore[arg-type]
+    scorer = None
+    if model.task == "influencer":
+        if uri.startswith("models:/"):
+            client = tracking.connect(cfg)  # type: ignore[arg-type]
+            name = cfg.model_name("account")  # type: ignore[attr-defined]
+            if tracking.alias_version(client, name, cfg.champion_alias) is not None:  # type: ignore[attr-defined]
+                scorer = account_scorer_from(
+                    tracking.resolve_model(cfg.champion_uri("account"), cfg))  # type: ignore[attr-defined]
+        else:
+            sibling = Path(uri).parent / "account"
+            if (sibling / "MANIFEST.sha256").is_file():
+                scorer = account_scorer_from(FakeModel.load(sibling))
+    return model, scorer

@@ -1,0 +1,194 @@
+"""MLflow: the tracking store, experiments, the model registry and its aliases.
+
+Everything that talks to MLflow goes through here, so the rest of the code works with
+:class:`~fakedetect.model.FakeModel` objects and plain values.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fakedetect.errors import UserError
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from fakedetect.config import Config
+    from fakedetect.model import FakeModel
+
+#: Folder name of the fakedetect model inside a logged MLflow model.
+ARTIFACT_KEY = "fakedetect_model"
+
+
+def connect(cfg: Config) -> MlflowClient:
+    """Point MLflow at the configured store and prove it answers, before any work.
+
+    Raises
+    ------
+    UserError
+        The store cannot be reached, is locked, or its folder is not writable.
+    """
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    uri = cfg.tracking_uri
+    if uri.startswith("sqlite:///"):
+        db = Path(uri[len("sqlite:///"):])
+        parent = db.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"tracking store {uri}: cannot create {parent} ({exc})",
+                            hint="set tracking_uri in mlflow.yml or MLFLOW_TRACKING_URI "
+                                 "to a writable place") from exc
+        probe = db if db.exists() else parent
+        import os
+
+        if not os.access(probe, os.W_OK):
+            raise UserError(f"tracking store {uri}: {probe} is not writable",
+                            hint="fix the permissions or point MLFLOW_TRACKING_URI "
+                                 "elsewhere")
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    try:
+        client.search_experiments(max_results=1)
+    except Exception as exc:  # MLflow raises many kinds for a dead or locked store
+        raise UserError(
+            f"tracking store {uri} is unreachable or locked: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:300]}",
+            hint="start the tracking server, wait for the other writer to finish, or set "
+                 "MLFLOW_TRACKING_URI to a local store such as sqlite:///mlflow.db; "
+                 "nothing was trained",
+        ) from exc
+    return client
+
+
+def experiment_id(client: MlflowClient, cfg: Config, key: str) -> str:
+    """Id of the configured experiment ``key`` (created under the artifact location)."""
+    name = cfg.experiments.get(key, f"fakedetect-{key}")
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return str(exp.experiment_id)
+    location = (cfg.artifact_location / name).as_uri()
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A registered model version with its aliases and headline metrics."""
+
+    name: str
+    version: str
+    aliases: tuple[str, ...]
+    run_id: str
+    created: int
+    tags: dict[str, str]
+
+
+def list_versions(client: MlflowClient, name: str) -> list[VersionInfo]:
+    """Every version of registered model ``name``, newest first (empty if none)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except MlflowException:
+        return []
+    out = [VersionInfo(name=v.name, version=str(v.version),
+                       aliases=tuple(getattr(v, "aliases", ()) or ()), run_id=v.run_id or "",
+                       created=int(v.creation_timestamp or 0), tags=dict(v.tags or {}))
+           for v in versions]
+    return sorted(out, key=lambda v: int(v.version), reverse=True)
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> VersionInfo | None:
+    """The version behind ``name@alias``, or ``None``."""
+    for v in list_versions(client, name):
+        if alias in v.aliases:
+            return v
+    return None
+
+
+def _download(client: MlflowClient, name: str, version: str, cache: Path | None) -> Path:
+    import mlflow
+
+    target = cache / f"{name}-v{version}" if cache is not None else None
+    if target is not None and (target / "MANIFEST.sha256").is_file():
+        return target
+    tmp = Path(tempfile.mkdtemp(prefix="fakedetect-model-"))
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{version}", dst_path=str(tmp)))
+        folder = local / "artifacts" / ARTIFACT_KEY
+        if not folder.is_dir():
+            raise UserError(f"models:/{name}/{version} holds no fakedetect model folder",
+                            hint="register models with `fakedetect train`")
+        if target is None:
+            return folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+        shutil.copytree(folder, staging / "m")
+        (staging / "m").rename(target) if not target.exists() else None
+        shutil.rmtree(staging, ignore_errors=True)
+        return target
+    finally:
+        if target is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def resolve_model(uri: str, cfg: Config) -> FakeModel:
+    """Load a model from a registry URI or an exported folder, verifying its checksums.
+
+    Parameters
+    ----------
+    uri : str
+        ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or a folder written by
+        ``fakedetect export``. Nothing is ever unpickled.
+    cfg : Config
+        Tracking store and cache location.
+
+    Returns
+    -------
+    FakeModel
+        With ``model_name`` and ``model_version`` set in its metadata.
+    """
+    from fakedetect.model import FakeModel
+
+    if not uri.startswith("models:/"):
+        return FakeModel.load(Path(uri))
+    ref = uri[len("models:/"):]
+    client = connect(cfg)
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        info = alias_version(client, name, alias)
+        if info is None:
+            raise UserError(
+                f"{uri}: no model version carries the alias {alias!r}",
+                hint=f"train one with `fakedetect train` (or `make demo`); "
+                     f"`fakedetect models` lists what is registered",
+            )
+        version = info.version
+    elif "/" in ref:
+        name, version = ref.split("/", 1)
+    else:
+        raise UserError(f"{uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    folder = _download(client, name, version, cfg.output_dir / ".model-cache")
+    model = FakeModel.load(folder)
+    model.metadata["model_name"] = name
+    model.metadata["model_version"] = version
+    model.metadata["model_uri"] = uri
+    return model
+
+
+def set_alias(client: MlflowClient, name: str, alias: str, version: str) -> None:
+    """Point ``name@alias`` at ``version``."""
+    client.set_registered_model_alias(name, alias, version)
+
+
+def version_metrics(info: VersionInfo) -> dict[str, Any]:
+    """Headline metrics stored as ``metric.*`` tags on a version."""
+    return {k.removeprefix("metric."): v for k, v in info.tags.items()
+            if k.startswith("metric.")}

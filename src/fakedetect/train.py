@@ -1,0 +1,482 @@
+"""Train, calibrate, track and register a fake-account or inflated-influencer model.
+
+The data is split once: a stratified held-out **test** share that nothing but the final
+report ever sees, and the rest for training. On the rest, k-fold cross-validation trains
+one booster per fold (early stopping on a slice of the fold's own training part), which
+gives the cross-validation metrics with their spread and an out-of-fold margin for every
+training account. Calibration and the verdict thresholds are fitted on those out-of-fold
+margins; the final booster trains on the whole training part for the median number of
+rounds the folds chose. The test metrics are therefore honest: the test accounts were
+never used for early stopping, calibration, thresholds or tuning.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fakedetect.errors import UserError
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+    import pandas as pd
+
+    from fakedetect.config import Config
+    from fakedetect.experiment import Experiment
+    from fakedetect.model import FakeModel
+    from fakedetect.validate import Dataset
+
+AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
+
+
+@dataclass
+class Prepared:
+    """Features and labels of a labelled dataset, deduplicated."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    fraud_type: np.ndarray
+    followers: np.ndarray
+    niche: np.ndarray
+    dropped_duplicates: int
+    unlabelled: int
+    audience_method: str
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced.
+
+    Attributes
+    ----------
+    model : FakeModel
+        The calibrated model (also saved under ``folder``).
+    metrics : dict
+        Test metrics (``test_*``) and cross-validation means and spreads (``cv_*``).
+    run_id : str or None
+        The MLflow run.
+    version : str or None
+        The registered model version.
+    promoted : bool
+        Whether this version became champion.
+    gate : list of str
+        Why it was (not) promoted, in plain words.
+    folder : Path
+        Local copy of the model folder.
+    """
+
+    model: FakeModel
+    metrics: dict[str, float]
+    run_id: str | None = None
+    version: str | None = None
+    promoted: bool = False
+    gate: list[str] = field(default_factory=list)
+    folder: Path | None = None
+
+
+def account_scorer_from(model: FakeModel | None) -> AccountScorer | None:
+    """Wrap an account model as the audience scorer the features expect."""
+    if model is None:
+        return None
+
+    def score(frame: pd.DataFrame) -> np.ndarray:
+        return model.predict_proba(frame)
+
+    return score
+
+
+def prepare(dataset: Dataset, experiment: Experiment, *,
+            account_scorer: AccountScorer | None = None) -> Prepared:
+    """Build features for the labelled accounts, drop exact duplicates.
+
+    Raises
+    ------
+    UserError
+        No labels table, or a single class.
+    """
+    import pandas as pd
+
+    from fakedetect.features import build_features, feature_names
+
+    labels = dataset.get("labels")
+    if labels is None:
+        raise UserError(f"{dataset.path}: training needs a labels table "
+                        "(account_id, is_fake, fraud_type)",
+                        hint="add labels.csv, or import a labelled dataset")
+    names = list(experiment.features or feature_names(experiment.task))
+    all_names = set(feature_names(experiment.task))
+    unknown = [n for n in names if n not in all_names]
+    if unknown:
+        raise UserError(f"{experiment.source}: unknown feature(s) for task "
+                        f"{experiment.task}: {', '.join(unknown[:5])}",
+                        hint="`fakedetect features --list` prints the registry")
+    feats = build_features(dataset, experiment.task, account_scorer=account_scorer)
+    lab = labels.assign(account_id=labels["account_id"].astype(str)).set_index("account_id")
+    ids = feats.index.astype(str)
+    has = ids.isin(lab.index)
+    feats = feats[has]
+    lab = lab.loc[feats.index.astype(str)]
+    X = feats[names].astype("float64")
+    y = lab["is_fake"].astype("int64").to_numpy()
+    acc = dataset.accounts.assign(account_id=dataset.accounts["account_id"].astype(str))
+    acc = acc.set_index("account_id").loc[X.index.astype(str)]
+    dup_key = pd.concat([X.reset_index(drop=True), pd.Series(y, name="__y")], axis=1)
+    keep = ~dup_key.duplicated().to_numpy()
+    if len(np.unique(y[keep])) < 2:
+        raise UserError(f"{dataset.path}: the labels hold a single class",
+                        hint="training needs both genuine (0) and fake (1) accounts")
+    fraud = (lab["fraud_type"].astype("string").fillna("").to_numpy(dtype=object)
+             if "fraud_type" in lab else np.full(len(lab), "", dtype=object))
+    niche = (acc["niche"].astype("string").fillna("").to_numpy(dtype=object)
+             if "niche" in acc else np.full(len(acc), "", dtype=object))
+    method = "model" if account_scorer is not None else "rules"
+    return Prepared(
+        X=X[keep], y=y[keep], fraud_type=fraud[keep],
+        followers=acc["followers"].astype("float64").to_numpy()[keep],
+        niche=niche[keep], dropped_duplicates=int((~keep).sum()),
+        unlabelled=int((~has).sum()), audience_method=method,
+    )
+
+
+def _constraints(names: list[str], use: bool) -> list[int]:
+    from fakedetect.features import get_feature
+
+    if not use:
+        return [0] * len(names)
+    out = []
+    for n in names:
+        spec = get_feature(n)
+        out.append(int(spec.direction) if spec.monotone else 0)
+    return out
+
+
+def _fit(params: dict[str, Any], X: np.ndarray, y: np.ndarray, names: list[str],
+         rounds: int, valid: tuple[np.ndarray, np.ndarray] | None = None,
+         patience: int = 0) -> lgb.Booster:
+    import lightgbm as lgb
+
+    train = lgb.Dataset(X, label=y, feature_name=names, free_raw_data=True)
+    callbacks = []
+    valid_sets = None
+    if valid is not None:
+        valid_sets = [lgb.Dataset(valid[0], label=valid[1], reference=train)]
+        callbacks.append(lgb.early_stopping(patience, verbose=False))
+    return lgb.train(params, train, num_boost_round=rounds, valid_sets=valid_sets,
+                     callbacks=callbacks)
+
+
+def fit_model(prep: Prepared, experiment: Experiment
+              ) -> tuple[FakeModel, dict[str, float], dict[str, np.ndarray]]:
+    """Split, cross-validate, calibrate, fit the final booster and measure it on test.
+
+    Returns
+    -------
+    model : FakeModel
+    metrics : dict
+        ``test_*`` metrics at the chosen thresholds and ``cv_*`` means and standard
+        deviations over folds.
+    held_out : dict
+        ``X_test`` row positions and test probabilities, for plots.
+    """
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    from fakedetect.metrics import binary_metrics, threshold_for_fpr
+    from fakedetect.model import Calibration, FakeModel
+
+    names = list(prep.X.columns)
+    X = prep.X.to_numpy(dtype=np.float64)
+    y = prep.y
+    seed = experiment.seed
+    idx = np.arange(len(y))
+    strat = y
+    train_idx, test_idx = train_test_split(idx, test_size=experiment.test_size,
+                                           random_state=seed, stratify=strat)
+    train_idx = np.sort(train_idx)
+    test_idx = np.sort(test_idx)
+    params = {**experiment.params, "seed": seed, "bagging_seed": seed,
+              "feature_fraction_seed": seed, "data_random_seed": seed,
+              "monotone_constraints": _constraints(names, experiment.monotone)}
+    if any(params["monotone_constraints"]):
+        params.setdefault("monotone_constraints_method", "advanced")
+    Xtr, ytr = X[train_idx], y[train_idx]
+    oof = np.zeros(len(train_idx), dtype=np.float64)
+    best: list[int] = []
+    fold_metrics: list[dict[str, float]] = []
+    skf = StratifiedKFold(n_splits=experiment.folds, shuffle=True, random_state=seed)
+    for k, (a, b) in enumerate(skf.split(Xtr, ytr)):
+        fit_i, stop_i = train_test_split(a, test_size=experiment.valid_fraction,
+                                         random_state=seed + k, stratify=ytr[a])
+        booster = _fit(params, Xtr[fit_i], ytr[fit_i], names, experiment.max_rounds,
+                       valid=(Xtr[stop_i], ytr[stop_i]),
+                       patience=experiment.early_stopping_rounds)
+        best.append(int(booster.best_iteration or experiment.max_rounds))
+        oof[b] = booster.predict(Xtr[b], raw_score=True,
+                                 num_iteration=booster.best_iteration)
+        fold_metrics.append(binary_metrics(ytr[b], 1 / (1 + np.exp(-oof[b])), 0.5))
+    calibration = Calibration.fit(oof, ytr, experiment.calibration)
+    oof_p = calibration(oof)
+    t_fake = threshold_for_fpr(oof_p, ytr, experiment.max_fpr)
+    t_review = min(threshold_for_fpr(oof_p, ytr, experiment.review_fpr), t_fake)
+    rounds = max(1, int(np.median(best)))
+    final = _fit(params, Xtr, ytr, names, rounds)
+    model = FakeModel(booster=final, task=experiment.task, features=names,
+                      calibration=calibration, threshold_fake=t_fake,
+                      threshold_review=t_review)
+    test_p = model.predict_proba(prep.X.iloc[test_idx])
+    metrics = {f"test_{k}": v for k, v in binary_metrics(y[test_idx], test_p, t_fake).items()}
+    for key in ("roc_auc", "pr_auc", "accuracy", "brier", "ece"):
+        vals = np.array([m[key] for m in fold_metrics], dtype=np.float64)
+        metrics[f"cv_{key}_mean"] = float(np.nanmean(vals))
+        metrics[f"cv_{key}_std"] = float(np.nanstd(vals))
+    oof_m = binary_metrics(ytr, oof_p, t_fake)
+    metrics["oof_recall_op"] = oof_m["recall_op"]
+    metrics["oof_fpr_op"] = oof_m["fpr_op"]
+    metrics["threshold_fake"] = t_fake
+    metrics["threshold_review"] = t_review
+    metrics["num_rounds"] = float(rounds)
+    model.metadata.update({
+        "num_rounds": rounds,
+        "fold_best_rounds": best,
+        "max_fpr": experiment.max_fpr,
+        "review_fpr": experiment.review_fpr,
+        "experiment": experiment.name,
+        "seed": seed,
+    })
+    return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx}
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {}
+    for pkg in ("fakedetect", "lightgbm", "numpy", "pandas", "scikit-learn", "mlflow",
+                "shap", "pyarrow"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:  # package metadata missing in odd installs
+            out[pkg] = "unknown"
+    return out
+
+
+def train(data: str | Path, experiment: Experiment, cfg: Config, *,
+          promote: bool = False, lenient: bool = False,
+          log: Callable[[str], None] = lambda s: None) -> TrainResult:
+    """Train, track in MLflow, register and (if it earns it) promote a model.
+
+    Parameters
+    ----------
+    data : path-like
+        A labelled dataset folder.
+    experiment : Experiment
+        What to train and how.
+    cfg : Config
+        Tracking store, experiment and registered model names.
+    promote : bool, default False
+        Make the new version champion even if it fails the gate.
+    lenient : bool, default False
+        Drop invalid accounts instead of failing (they are listed in the run).
+    log : callable
+        Receives progress lines.
+
+    Returns
+    -------
+    TrainResult
+    """
+    import mlflow
+
+    from fakedetect import tracking
+    from fakedetect.validate import load_dataset
+
+    client = tracking.connect(cfg)  # fail before any work if the store is down
+    started = time.time()
+    dataset = load_dataset(data, lenient=lenient)
+    scorer = None
+    audience_model = None
+    if experiment.task == "influencer":
+        acc_name = cfg.model_name("account")
+        if tracking.alias_version(client, acc_name, cfg.champion_alias) is not None:
+            audience_model = tracking.resolve_model(cfg.champion_uri("account"), cfg)
+            scorer = account_scorer_from(audience_model)
+            log(f"audience share from {acc_name} v{audience_model.version}")
+        else:
+            log("no account model registered: audience share from the rule-based fallback")
+    prep = prepare(dataset, experiment, account_scorer=scorer)
+    log(f"{len(prep.y):,} labelled accounts ({int(prep.y.sum()):,} fake), "
+        f"{prep.X.shape[1]} features, {prep.dropped_duplicates:,} duplicates dropped")
+    model, metrics, held = fit_model(prep, experiment)
+    test_idx, test_p = held["test_idx"], held["test_p"]
+    from fakedetect.metrics import fraud_type_recall, group_metrics, tier_of
+
+    yt = prep.y[test_idx]
+    metrics.update({f"test_{k}": v for k, v in fraud_type_recall(
+        yt, test_p, model.threshold_fake, prep.fraud_type[test_idx]).items()})
+    metrics.update(group_metrics(yt, test_p, model.threshold_fake,
+                                 tier_of(prep.followers[test_idx]), "test_tier"))
+    if any(prep.niche):
+        metrics.update(group_metrics(yt, test_p, model.threshold_fake,
+                                     prep.niche[test_idx], "test_niche"))
+    model.metadata.update({
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "versions": _versions(),
+        "audience_method": prep.audience_method,
+        "audience_model": (f"{audience_model.name} v{audience_model.version}"
+                           if audience_model is not None else None),
+        "metrics": {k: v for k, v in metrics.items()
+                    if k.startswith(("test_roc", "test_pr", "test_acc", "test_recall_op",
+                                     "test_fpr_op", "test_brier", "test_ece", "cv_"))},
+    })
+    name = cfg.model_name(experiment.task)
+    exp_id = tracking.experiment_id(client, cfg, experiment.task)
+    result = TrainResult(model=model, metrics=metrics)
+    with tempfile.TemporaryDirectory(prefix="fakedetect-train-") as tmpdir:
+        tmp = Path(tmpdir)
+        folder = model.save(tmp / tracking.ARTIFACT_KEY)
+        with mlflow.start_run(experiment_id=exp_id,
+                              run_name=f"{experiment.name}-seed{experiment.seed}") as run:
+            result.run_id = run.info.run_id
+            mlflow.log_params(experiment.to_params())
+            mlflow.log_params({"data": str(Path(data).resolve()),
+                               "n_features": prep.X.shape[1],
+                               "n_labelled": len(prep.y),
+                               "duplicates_dropped": prep.dropped_duplicates,
+                               "audience_method": prep.audience_method})
+            _log_dataset(prep, Path(data), dataset)
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items()
+                                if v == v and np.isfinite(v)})
+            _log_artifacts(model, prep, held, tmp, experiment)
+            _log_pyfunc(model, prep, folder)
+            mlflow.set_tags({"fakedetect.task": experiment.task,
+                             "fakedetect.rejects": str(len(dataset.rejects))})
+        mv = mlflow.register_model(f"runs:/{result.run_id}/model", name)
+        result.version = str(mv.version)
+        for key in ("test_roc_auc", "test_pr_auc", "test_accuracy", "test_recall_op",
+                    "test_fpr_op", "test_ece", "cv_accuracy_mean", "cv_roc_auc_mean"):
+            if key in metrics and metrics[key] == metrics[key]:
+                client.set_model_version_tag(name, result.version, f"metric.{key}",
+                                             f"{metrics[key]:.4f}")
+        client.set_model_version_tag(name, result.version, "experiment", experiment.name)
+        tracking.set_alias(client, name, cfg.challenger_alias, result.version)
+        promoted, reasons = gate(model, metrics, experiment, prep, test_idx, cfg, client)
+        if promote and not promoted:
+            reasons.append("promoted anyway (--promote)")
+            promoted = True
+        if promoted:
+            tracking.set_alias(client, name, cfg.champion_alias, result.version)
+        result.promoted = promoted
+        result.gate = reasons
+        client.set_model_version_tag(name, result.version, "gate", " | ".join(reasons))
+        model.metadata.update({"model_name": name, "model_version": result.version})
+        result.folder = model.save(cfg.output_dir / "models" / f"{name}-v{result.version}")
+    log(f"trained in {time.time() - started:.1f} s")
+    return result
+
+
+def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
+         prep: Prepared, test_idx: np.ndarray, cfg: Config, client: Any
+         ) -> tuple[bool, list[str]]:
+    """Decide whether a new version becomes champion.
+
+    It must pass every validation criterion of the experiment on the test data, and beat
+    the current champion's ``primary_metric`` on the same test accounts.
+    """
+    from fakedetect import tracking
+    from fakedetect.metrics import binary_metrics
+
+    reasons: list[str] = []
+    ok = True
+    for c in experiment.criteria:
+        value = metrics.get(f"test_{c.metric}", float("nan"))
+        passed = c.passes(value)
+        ok &= passed
+        reasons.append(f"{'pass' if passed else 'FAIL'}: test {c} (got {value:.4f})")
+    name = cfg.model_name(experiment.task)
+    champ = tracking.alias_version(client, name, cfg.champion_alias)
+    if champ is None:
+        reasons.append("no champion yet")
+        return ok, reasons
+    try:
+        current = tracking.resolve_model(f"models:/{name}/{champ.version}", cfg)
+        Xt = prep.X.iloc[test_idx]
+        cur_p = current.predict_proba(Xt)
+    except UserError as exc:
+        reasons.append(f"champion v{champ.version} cannot score this data ({exc.message}); "
+                       "comparing on criteria only")
+        return ok, reasons
+    key = experiment.primary_metric
+    cur = binary_metrics(prep.y[test_idx], cur_p, current.threshold_fake).get(key, np.nan)
+    new = metrics.get(f"test_{key}", np.nan)
+    beats = bool(new > cur)
+    ok &= beats
+    reasons.append(f"{'pass' if beats else 'FAIL'}: {key} {new:.4f} vs champion "
+                   f"v{champ.version} {cur:.4f} on the same test data")
+    return ok, reasons
+
+
+def _log_dataset(prep: Prepared, path: Path, dataset: Dataset) -> None:
+    import mlflow
+
+    frame = prep.X.reset_index().assign(is_fake=prep.y)
+    ds = mlflow.data.from_pandas(frame, source=str(path.resolve()), targets="is_fake",
+                                 name=path.name)
+    mlflow.log_input(ds, context="training")
+
+
+def _log_artifacts(model: FakeModel, prep: Prepared, held: dict[str, np.ndarray],
+                   tmp: Path, experiment: Experiment) -> None:
+    import mlflow
+
+    from fakedetect.metrics import plot_curves, plot_importance, plot_shap_summary
+
+    plots = tmp / "plots"
+    test_idx = held["test_idx"]
+    plot_curves(prep.y[test_idx], held["test_p"], model.threshold_fake, plots,
+                f"{experiment.name} (test)")
+    gain = model.booster.feature_importance(importance_type="gain")
+    plot_importance(model.features, gain, plots / "feature_importance.png")
+    Xt = prep.X.iloc[test_idx]
+    sample = Xt.iloc[: min(len(Xt), 2000)]
+    contrib, _ = model.contributions(sample)
+    plot_shap_summary(contrib, sample, plots / "shap_summary.png")
+    mlflow.log_artifacts(str(plots), artifact_path="plots")
+    if experiment.source is not None:
+        mlflow.log_artifact(str(experiment.source), artifact_path="experiment")
+    imp = {n: float(g) for n, g in zip(model.features, gain, strict=True)}
+    mlflow.log_dict(imp, "feature_importance.json")
+    mlflow.log_text(json.dumps(model.metadata.get("fold_best_rounds", [])),
+                    "fold_best_rounds.json")
+
+
+def pinned_requirements() -> list[str]:
+    """Exact versions of what the served model imports."""
+    v = _versions()
+    return [f"{pkg}=={v[pkg]}" for pkg in ("lightgbm", "numpy", "pandas", "scikit-learn",
+                                           "mlflow", "pyarrow")
+            if v.get(pkg, "unknown") != "unknown"]
+
+
+def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> None:
+    import mlflow
+    from mlflow.models import infer_signature
+
+    import fakedetect
+    from fakedetect.predict import score_frame
+
+    example = prep.X.iloc[:3].reset_index(drop=True)
+    output = score_frame(model, example, top_reasons=3)
+    signature = infer_signature(example, output)
+    mlflow.pyfunc.log_model(
+        name="model",
+        python_model=str(Path(fakedetect.__file__).parent / "serving.py"),
+        artifacts={"fakedetect_model": str(folder)},
+        code_paths=[str(Path(fakedetect.__file__).parent)],
+        signature=signature,
+        input_example=example,
+        pip_requirements=pinned_requirements(),
+    )
