@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from fakedetect.config import Config
     from fakedetect.model import FakeModel
     from fakedetect.validate import Dataset
 
@@ -268,7 +269,7 @@ def dataset_from_json(text: str) -> Dataset:
         return ds
 
 
-def load_models(cfg: object, model_uri: str | None, task: str
+def load_models(cfg: Config, model_uri: str | None, task: str
                 ) -> tuple[FakeModel, Callable[[pd.DataFrame], np.ndarray] | None]:
     """Load the scoring model and, for an influencer model, the audience scorer.
 
@@ -294,16 +295,16 @@ def load_models(cfg: object, model_uri: str | None, task: str
     from fakedetect.model import FakeModel
     from fakedetect.train import account_scorer_from
 
-    uri = model_uri or cfg.champion_uri(task)  # type: ignore[attr-defined]
-    model = tracking.resolve_model(uri, cfg)  # type: ignore[arg-type]
+    uri = model_uri or cfg.champion_uri(task)
+    model = tracking.resolve_model(uri, cfg)
     scorer = None
     if model.task == "influencer":
         if uri.startswith("models:/"):
-            client = tracking.connect(cfg)  # type: ignore[arg-type]
-            name = cfg.model_name("account")  # type: ignore[attr-defined]
-            if tracking.alias_version(client, name, cfg.champion_alias) is not None:  # type: ignore[attr-defined]
+            client = tracking.connect(cfg)
+            name = cfg.model_name("account")
+            if tracking.alias_version(client, name, cfg.champion_alias) is not None:
                 scorer = account_scorer_from(
-                    tracking.resolve_model(cfg.champion_uri("account"), cfg))  # type: ignore[attr-defined]
+                    tracking.resolve_model(cfg.champion_uri("account"), cfg))
         else:
             sibling = Path(uri).parent / "account"
             if (sibling / "MANIFEST.sha256").is_file():
