@@ -1,0 +1,84 @@
+"""``fakedetect import``: turn a public labelled set or a user's CSV into a dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fakedetect.cli._common import app, echo
+
+
+@app.command("import")
+def import_cmd(
+    fmt: Annotated[
+        str,
+        typer.Argument(
+            metavar="FORMAT", help="Source format: instafake, purba, instaloader or csv."
+        ),
+    ],
+    src: Annotated[Path, typer.Argument(help="File or folder to read.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")],
+    out_format: Annotated[
+        str, typer.Option("--format", help="File format of the tables: csv, parquet or jsonl.")
+    ] = "csv",
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the tables already in the --out folder.")
+    ] = False,
+    part: Annotated[
+        str | None,
+        typer.Option(help="instafake: which files, profiles, posts or all (default: all present)."),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="csv: contract column = CSV column, e.g. "
+            "followers=Number.of.followers,following=Following (repeatable).",
+        ),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option(help="csv: the label column, COLUMN or is_fake=COLUMN.")
+    ] = None,
+    label_values: Annotated[
+        str | None,
+        typer.Option(
+            "--label-values",
+            help="csv: what label cells mean, e.g. yes=1,no=0,bot=spammer (0, 1 or a fraud type).",
+        ),
+    ] = None,
+    id_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--id-prefix", help="csv: prefix of generated account ids (default: file name)."
+        ),
+    ] = None,
+    sep: Annotated[
+        str | None, typer.Option(help="csv: field separator (default: detected).")
+    ] = None,
+) -> int:
+    """Import FORMAT data from SRC into a dataset folder that passes `fakedetect validate`.
+
+    Examples: `fakedetect import instafake ../shared/data/instafake --out data/instafake`;
+    `fakedetect import csv mine.csv --out data/mine --map followers=Followers
+    --label Fake --label-values yes=1,no=0`.
+    """
+    from fakedetect.importers import run_import
+
+    summary = run_import(
+        fmt,
+        src,
+        out,
+        out_format=out_format,
+        force=force,
+        part=part,
+        mapping=mapping or None,
+        label=label,
+        label_values=label_values,
+        id_prefix=id_prefix,
+        sep=sep,
+    )
+    for line in summary.lines():
+        echo(line)
+    return 0

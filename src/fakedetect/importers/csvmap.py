@@ -1,0 +1,381 @@
+"""Import any CSV of accounts, given which of its columns holds which contract column.
+
+A user brings a spreadsheet of labelled accounts and says, without writing code::
+
+    fakedetect import csv accounts.csv --out data/mine \\
+        --map followers=Number.of.followers,following=Following,posts=Posts \\
+        --label Fake.Or.Not --label-values yes=1,no=0
+
+Columns already named like contract columns are taken as they are. Counts may carry
+thousands separators or a ``k``/``m`` suffix (``1,234``, ``12.5k``); flags may be
+0/1, true/false or yes/no.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fakedetect.contract import FRAUD_TYPES, TABLES
+from fakedetect.errors import UserError
+from fakedetect.importers._common import Imported, stable_ids
+
+_TRUE = {"1", "true", "t", "yes", "y", "1.0"}
+_FALSE = {"0", "false", "f", "no", "n", "0.0"}
+_EXAMPLES = 5
+
+
+def parse_pairs(specs: str | Iterable[str] | None, option: str) -> dict[str, str]:
+    """Parse ``a=b,c=d`` (one string or several) into ``{"a": "b", "c": "d"}``.
+
+    Parameters
+    ----------
+    specs : str or iterable of str, optional
+        The option's values as typed.
+    option : str
+        The option's name, for error messages (``--map``).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    UserError
+        If a pair has no ``=`` or an empty side, or a key repeats.
+    """
+    if specs is None:
+        return {}
+    items = [specs] if isinstance(specs, str) else list(specs)
+    pairs: dict[str, str] = {}
+    for item in items:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            key, sep, value = part.partition("=")
+            key, value = key.strip(), value.strip()
+            if not sep or not key or not value:
+                raise UserError(
+                    f"{option} {part.strip()!r}: expected NAME=VALUE",
+                    hint=f"e.g. {option} followers=Number.of.followers,following=Following",
+                )
+            if key in pairs:
+                raise UserError(f"{option}: {key!r} is given twice", hint="give each name once")
+            pairs[key] = value
+    return pairs
+
+
+def _near(name: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _sniff(path: Path) -> str:
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.read(65536)
+    first = head.splitlines()[0] if head else ""
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: first.count(d) for d in ",;\t|"}
+        return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _counts(text: pd.Series) -> pd.Series:
+    """Numbers that may carry thousands separators or a k/m suffix (``12.5k``)."""
+    s = text.str.strip().str.lower().str.replace(r"[,\s_]", "", regex=True)
+    scale = pd.Series(1.0, index=s.index)
+    for suffix, factor in (("k", 1e3), ("m", 1e6), ("b", 1e9)):
+        has = s.str.endswith(suffix).fillna(False).to_numpy(dtype=bool)
+        scale[has] = factor
+        s = s.mask(has, s.str[:-1])
+    return pd.to_numeric(s, errors="coerce") * scale
+
+
+def _fail_cells(
+    path: Path,
+    lines: np.ndarray,
+    bad: np.ndarray,
+    raw: pd.Series,
+    source: str,
+    target: str,
+    expected: str,
+) -> None:
+    idx = np.flatnonzero(bad)
+    if not idx.size:
+        return
+    shown = "; ".join(f"line {lines[i]}: {raw.iloc[i]!r}" for i in idx[:_EXAMPLES])
+    more = f" (and {idx.size - _EXAMPLES} more)" if idx.size > _EXAMPLES else ""
+    raise UserError(
+        f"{path}, column {source!r} (mapped to {target}): {idx.size} value(s) "
+        f"are not {expected}: {shown}{more}",
+        hint="fix those cells, or map another column",
+    )
+
+
+def _label_targets(values: Mapping[str, str]) -> dict[str, tuple[int, str]]:
+    out: dict[str, tuple[int, str]] = {}
+    allowed = ("0", "1", "none", *FRAUD_TYPES)
+    for raw, target in values.items():
+        t = target.strip().lower()
+        if t in {"0", "none", "genuine", "real"}:
+            out[raw.strip().lower()] = (0, "none")
+        elif t in {"1", "fake"}:
+            out[raw.strip().lower()] = (1, "fake")
+        elif all(part in FRAUD_TYPES for part in t.split("+")):
+            out[raw.strip().lower()] = (1, t)
+        else:
+            raise UserError(
+                f"--label-values {raw}={target}: unknown label {target!r}{_near(t, allowed)}",
+                hint="map each value to 0 (genuine), 1 (fake) or a fraud type: "
+                + ", ".join(FRAUD_TYPES),
+            )
+    return out
+
+
+def import_csv(
+    src: str | Path,
+    *,
+    mapping: Mapping[str, str] | str | Iterable[str] | None = None,
+    label: str | None = None,
+    label_values: Mapping[str, str] | str | Iterable[str] | None = None,
+    id_prefix: str | None = None,
+    sep: str | None = None,
+    platform: str = "instagram",
+) -> Imported:
+    """Read a CSV of accounts, renaming its columns to the contract's.
+
+    Parameters
+    ----------
+    src : path-like
+        The CSV file (UTF-8; the separator is detected unless ``sep`` is given).
+    mapping : dict or str, optional
+        Contract column -> CSV column, e.g. ``{"followers": "Number.of.followers"}``, or
+        the ``followers=Number.of.followers,...`` text form. Targets are columns of the
+        accounts table (``account_id``, ``username``, ``followers``, ...). CSV columns
+        already named like a contract column are used when not mapped otherwise.
+    label : str, optional
+        CSV column holding the label (``COLUMN`` or ``is_fake=COLUMN``); adds a labels
+        table. Rows with an empty label cell get no label.
+    label_values : dict or str, optional
+        Label cell value -> ``0``/``genuine``, ``1``/``fake`` or a fraud type (e.g.
+        ``yes=1,no=0,bot=spammer``); matched ignoring case. Without it, the cells must
+        be 0/1, true/false or yes/no.
+    id_prefix : str, optional
+        When no ``account_id`` column is mapped, ids are ``<prefix>-<row>`` with the row's
+        position among the data rows (default prefix: the file name's stem).
+    sep : str, optional
+        Field separator.
+    platform : str
+        Value of the ``platform`` column when the CSV has none.
+
+    Returns
+    -------
+    Imported
+        ``accounts``, and ``labels`` when ``label`` is given.
+
+    Raises
+    ------
+    UserError
+        If the file is missing or unreadable, a mapping names an unknown contract column
+        or a CSV column that does not exist, ``followers`` is not mapped, a value does
+        not convert (naming the line), ids repeat, or a label value is not mapped.
+    """
+    path = Path(src)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file", hint="pass the CSV of accounts to import")
+    pairs = mapping if isinstance(mapping, Mapping) else parse_pairs(mapping, "--map")
+    accounts_table = TABLES["accounts"]
+    targets = accounts_table.names
+    for target in pairs:
+        if target not in targets:
+            raise UserError(
+                f"--map {target}={pairs[target]}: {target!r} is not a column of "
+                f"the accounts table{_near(target, targets)}",
+                hint="map to one of: " + ", ".join(targets),
+            )
+    delimiter = sep or _sniff(path)
+    try:
+        raw = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            sep=delimiter,
+            encoding="utf-8-sig",
+            engine="python" if len(delimiter) > 1 else "c",
+        )
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text ({exc.reason})", hint="re-save the file as UTF-8"
+        ) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UserError(
+            f"{path}: not a readable CSV file ({exc})",
+            hint="check the separator (--sep) and quoting",
+        ) from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if raw.empty:
+        raise UserError(f"{path}: the file has a header but no rows", hint="add account rows")
+    columns = list(raw.columns)
+    for target, source in pairs.items():
+        if source not in raw:
+            raise UserError(
+                f"{path}: --map {target}={source}: the file has no column "
+                f"{source!r}{_near(source, columns)}",
+                hint="columns are: " + ", ".join(columns[:30]),
+            )
+    chosen = dict(pairs)
+    mapped_sources = set(pairs.values())
+    for name in targets:
+        if name not in chosen and name in raw and name not in mapped_sources:
+            chosen[name] = name
+    if "followers" not in chosen:
+        raise UserError(
+            f"{path}: no column is mapped to followers (required)",
+            hint="add --map followers=COLUMN; columns are: " + ", ".join(columns[:30]),
+        )
+    lines = np.arange(len(raw)) + 2
+    accounts = pd.DataFrame(index=raw.index)
+    for target in targets:
+        if target not in chosen:
+            continue
+        source = chosen[target]
+        text = raw[source].str.strip()
+        empty = (text == "").to_numpy()
+        col = accounts_table.column(target)
+        if col.kind == "int" and col.unit in {"count", "characters"}:
+            num = _counts(text)
+            bad = ~empty & (num.isna() | (num % 1 != 0)).to_numpy()
+            _fail_cells(path, lines, bad, raw[source], source, target, "whole numbers")
+            accounts[target] = num.mask(empty).astype("Float64").astype("Int64")
+        elif col.kind in {"int", "float"}:
+            num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+            bad = ~empty & num.isna().to_numpy()
+            _fail_cells(path, lines, bad, raw[source], source, target, "numbers")
+            accounts[target] = num.mask(empty)
+        elif col.kind == "bool":
+            low = text.str.lower()
+            bad = ~empty & ~low.isin(_TRUE | _FALSE).to_numpy()
+            _fail_cells(path, lines, bad, raw[source], source, target, "0/1, true/false or yes/no")
+            accounts[target] = low.map(
+                lambda v: 1 if v in _TRUE else (0 if v in _FALSE else None)
+            ).astype("Int64")
+        else:
+            accounts[target] = text.mask(empty)
+    if "account_id" in accounts:
+        ids = accounts["account_id"]
+        missing = ids.isna().to_numpy()
+        _fail_cells(
+            path,
+            lines,
+            missing,
+            raw[chosen["account_id"]],
+            chosen["account_id"],
+            "account_id",
+            "filled in (every account needs an id)",
+        )
+        dup = ids.duplicated().to_numpy()
+        _fail_cells(
+            path,
+            lines,
+            dup,
+            raw[chosen["account_id"]],
+            chosen["account_id"],
+            "account_id",
+            "unique (the same id appears on an earlier line)",
+        )
+    else:
+        prefix = id_prefix or re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "account"
+        accounts.insert(0, "account_id", stable_ids(prefix, np.arange(1, len(raw) + 1)))
+    if "platform" not in accounts:
+        accounts.insert(1, "platform", platform)
+    missing_followers = accounts["followers"].isna().to_numpy()
+    _fail_cells(
+        path,
+        lines,
+        missing_followers,
+        raw[chosen["followers"]],
+        chosen["followers"],
+        "followers",
+        "filled in (followers is required)",
+    )
+    tables = {"accounts": accounts.reset_index(drop=True)}
+    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items())]
+    if label is not None:
+        labels, label_notes = _labels(raw, accounts, path, lines, label, label_values)
+        tables["labels"] = labels
+        notes += label_notes
+    elif label_values:
+        raise UserError(
+            "--label-values given without --label", hint="name the label column with --label COLUMN"
+        )
+    return Imported(tables=tables, notes=notes)
+
+
+def _labels(
+    raw: pd.DataFrame,
+    accounts: pd.DataFrame,
+    path: Path,
+    lines: np.ndarray,
+    label: str,
+    label_values: Mapping[str, str] | str | Iterable[str] | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    target, sep, source = label.partition("=")
+    if not sep:
+        source = target
+    elif target.strip() != "is_fake":
+        raise UserError(
+            f"--label {label}: only is_fake=COLUMN (or COLUMN) is understood",
+            hint="e.g. --label is_fake=Fake.Or.Not",
+        )
+    source = source.strip()
+    if source not in raw:
+        raise UserError(
+            f"{path}: --label {label}: the file has no column {source!r}"
+            f"{_near(source, raw.columns)}",
+            hint="columns are: " + ", ".join(list(raw.columns)[:30]),
+        )
+    values = (
+        label_values
+        if isinstance(label_values, Mapping)
+        else parse_pairs(label_values, "--label-values")
+    )
+    table = (
+        _label_targets(values)
+        if values
+        else {**{v: (1, "fake") for v in _TRUE}, **{v: (0, "none") for v in _FALSE}}
+    )
+    cells = raw[source].str.strip().str.lower()
+    empty = (cells == "").to_numpy()
+    known = cells.isin(list(table)).to_numpy()
+    bad = ~empty & ~known
+    if bad.any():
+        distinct = list(dict.fromkeys(raw[source].str.strip()[bad]))[:8]
+        idx = np.flatnonzero(bad)[:_EXAMPLES]
+        where = ", ".join(f"line {lines[i]}" for i in idx)
+        raise UserError(
+            f"{path}, column {source!r}: label value(s) "
+            f"{', '.join(map(repr, distinct))} are not mapped ({where})",
+            hint="say what each value means, e.g. --label-values "
+            + ",".join(f"{v}=1" for v in distinct[:2])
+            + " (values: 0, 1 or a fraud type)",
+        )
+    keep = np.flatnonzero(~empty)
+    mapped = cells.iloc[keep].map(table)
+    labels = pd.DataFrame(
+        {
+            "account_id": accounts["account_id"].to_numpy()[keep],
+            "is_fake": [m[0] for m in mapped],
+            "fraud_type": [m[1] for m in mapped],
+        }
+    )
+    notes = []
+    if empty.any():
+        notes.append(f"{int(empty.sum()):,} account(s) have an empty label cell and no label")
+    return labels, notes
