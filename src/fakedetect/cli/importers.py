@@ -24,7 +24,10 @@ def import_cmd(
         str, typer.Option("--format", help="File format of the tables: csv, parquet or jsonl.")
     ] = "csv",
     force: Annotated[
-        bool, typer.Option("--force", help="Replace the tables already in the --out folder.")
+        bool,
+        typer.Option(
+            "--force", help="Replace the tables in --out even if no earlier import wrote them."
+        ),
     ] = False,
     part: Annotated[
         str | None,

@@ -169,7 +169,8 @@ def run_import(
     out_format : {"csv", "parquet", "jsonl"}
         File format of the written tables.
     force : bool
-        Replace the table files already in ``out``.
+        Replace the table files already in ``out`` even when an earlier import did not
+        write them.
     **options
         Importer options (``part`` for instafake; ``mapping``, ``label``,
         ``label_values``, ``id_prefix``, ``sep``, ``platform`` for csv). Options set to
@@ -202,7 +203,7 @@ def run_import(
     source = Path(src)
     imported = _RUNNERS[name](source, **given)
     dest = Path(out)
-    files = write_dataset(imported, dest, out_format, force=force, source=str(source))
+    files = write_dataset(imported, dest, out_format, force=force, source=str(source), fmt=name)
     n_fake, n_genuine, kinds = label_counts(imported.tables.get("labels"))
     return ImportSummary(
         fmt=name,

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ import pandas as pd
 from fakedetect.contract import TABLES
 from fakedetect.errors import UserError
 
+#: File in the output folder recording what an import wrote (hidden from dataset readers).
+MARKER = ".import.json"
 #: Output formats a dataset can be written in, with their file suffix.
 OUT_FORMATS = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
 
@@ -151,8 +154,26 @@ def existing_tables(out: Path) -> list[Path]:
     return found
 
 
+def _written_by_import(out: Path, tables: list[Path]) -> bool:
+    """Whether every table file in ``out`` was written by an earlier import."""
+    marker = out / MARKER
+    if not marker.is_file():
+        return False
+    try:
+        recorded = set(json.loads(marker.read_text(encoding="utf-8")).get("files", []))
+    except (OSError, ValueError, AttributeError):
+        return False
+    return {p.name for p in tables} <= recorded
+
+
 def write_dataset(
-    imported: Imported, out: Path, out_format: str = "csv", *, force: bool = False, source: str = ""
+    imported: Imported,
+    out: Path,
+    out_format: str = "csv",
+    *,
+    force: bool = False,
+    source: str = "",
+    fmt: str = "",
 ) -> dict[str, Path]:
     """Write imported tables into ``out``, checked against the contract first.
 
@@ -169,9 +190,12 @@ def write_dataset(
         File format of every table.
     force : bool
         Replace table files already in ``out`` (all of them, so no stale table mixes
-        with the new ones). Without it, a folder that already holds tables is an error.
+        with the new ones). Without it, a folder holding tables is an error unless an
+        earlier import wrote them all (recorded in ``out/.import.json``).
     source : str
-        What was imported, for error messages.
+        What was imported, for error messages and the record.
+    fmt : str
+        Importer name, for the record.
 
     Returns
     -------
@@ -184,7 +208,7 @@ def write_dataset(
         If ``out`` holds tables and ``force`` is false, the format is unknown, or the
         imported tables break the contract.
     """
-    from fakedetect.io import write_table
+    from fakedetect.io import write_table, write_text
     from fakedetect.validate import ContractError, load_dataset
 
     if out_format not in OUT_FORMATS:
@@ -197,7 +221,7 @@ def write_dataset(
             hint="pass --out a folder (it is created when missing)",
         )
     old = existing_tables(out)
-    if old and not force:
+    if old and not force and not _written_by_import(out, old):
         names = ", ".join(p.name for p in old[:6])
         raise UserError(
             f"{out}: already holds a dataset ({names})",
@@ -224,6 +248,13 @@ def write_dataset(
             dest = out / f"{name}{suffix}"
             os.replace(staging / dest.name, dest)
             files[name] = dest
+        record = {
+            "format": fmt,
+            "source": source,
+            "files": [p.name for p in files.values()],
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        write_text(out / MARKER, json.dumps(record, indent=2) + "\n")
         return files
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,451 @@
+"""Importers: real public sets (skipped when absent), instaloader fixtures, CSV mapping,
+and bad input that must end in a clear message and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import lzma
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fakedetect.cli import main
+from fakedetect.errors import UserError
+from fakedetect.importers import (
+    import_csv,
+    import_instafake,
+    import_instaloader,
+    import_purba,
+    run_import,
+)
+from fakedetect.validate import load_dataset
+
+FIXTURES = Path(__file__).parent / "fixtures" / "instaloader"
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _assert_user_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    assert err.startswith("error: ")
+    assert "Traceback" not in err
+    assert "what to do:" in err
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in {err!r}"
+
+
+# ------------------------------------------------------------------ InstaFake (real)
+
+
+def test_instafake_real_files_pass_validation(shared_data: Path, tmp_path: Path) -> None:
+    summary = run_import("instafake", shared_data / "instafake", tmp_path / "if")
+    assert summary.rows == {"accounts": 1894, "posts": 57816, "labels": 1894}
+    assert (summary.n_fake, summary.n_genuine) == (200, 994 + 700)
+    assert summary.fraud_types == {"none": 1694, "fake": 200}
+    ds = load_dataset(tmp_path / "if")
+    acc = ds.accounts.set_index("account_id")
+    labels = ds.tables["labels"].set_index("account_id")
+    by_source = acc["source"].astype(str).value_counts().to_dict()
+    assert by_source == {
+        "instafake/realAccountData.json": 994,
+        "instafake/nonautomatedAccountData.json": 700,
+        "instafake/fakeAccountData.json": 200,
+    }
+    fake_ids = labels.index[labels["is_fake"] == 1].astype(str)
+    assert set(acc.loc[fake_ids, "source"].astype(str)) == {"instafake/fakeAccountData.json"}
+    assert labels.loc["instafake-fake-000001", "fraud_type"] == "fake"
+    # The first fake record: 25 followers, 1,937 followed, username of 10 characters.
+    first = acc.loc["instafake-fake-000001"]
+    assert (first["followers"], first["following"], first["username_length"]) == (25, 1937, 10)
+    posts = ds.tables["posts"]
+    assert posts["account_id"].nunique() == 700
+    # 1,000 posts have comments disabled: their comment count is missing, not zero.
+    assert int(posts["comments"].isna().sum()) == int(posts["comments_disabled"].sum()) == 1000
+    assert posts["posted_at"].min() >= pd.Timestamp("2011-01-01", tz="UTC")
+
+
+def test_instafake_parts_and_jsonl(shared_data: Path, tmp_path: Path) -> None:
+    profiles = import_instafake(shared_data / "instafake", part="profiles")
+    assert set(profiles.tables) == {"accounts", "labels"}
+    assert len(profiles.tables["accounts"]) == 1194
+    posts = run_import(
+        "instafake", shared_data / "instafake", tmp_path / "p", part="posts", out_format="jsonl"
+    )
+    assert posts.rows["accounts"] == 700 and posts.n_fake == 0
+    assert sorted(p.name for p in posts.files.values()) == [
+        "accounts.jsonl",
+        "labels.jsonl",
+        "posts.jsonl",
+    ]
+    ds = load_dataset(tmp_path / "p")
+    assert ds.accounts["external_url"].notna().all()
+    assert "has_profile_pic" not in ds.accounts  # per-post files do not record it
+
+
+def test_instafake_wrong_json_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "instafake"
+    src.mkdir()
+    (src / "fakeAccountData.json").write_text('[{"userFollowerCount": 25,\n  "isFake": 1,,}]')
+    code, _, err = _cli(["import", "instafake", str(src), "--out", str(tmp_path / "o")], capsys)
+    _assert_user_error(code, err, "fakeAccountData.json line 2", "not valid JSON")
+    assert not (tmp_path / "o").exists()
+
+
+def test_instafake_record_without_field(tmp_path: Path) -> None:
+    src = tmp_path / "instafake"
+    src.mkdir()
+    record = {
+        "userFollowerCount": 25,
+        "userFollowingCount": 1937,
+        "userBiographyLength": 0,
+        "userMediaCount": 0,
+        "userHasProfilPic": 1,
+        "userIsPrivate": 1,
+        "usernameDigitCount": 0,
+        "usernameLength": 10,
+        "isFake": 1,
+    }
+    broken = {k: v for k, v in record.items() if k != "userFollowingCount"} | {
+        "userFollowingCount": None
+    }
+    (src / "fakeAccountData.json").write_text(json.dumps([record, broken]))
+    with pytest.raises(UserError, match=r"record 2: field 'userFollowingCount'"):
+        import_instafake(src)
+    with pytest.raises(UserError, match="no InstaFake file found for --part posts"):
+        import_instafake(src, part="posts")
+
+
+# ---------------------------------------------------------------------- Purba (real)
+
+
+def test_purba_real_file(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = shared_data / "purba" / "user_fake_authentic_4class.csv"
+    raw = pd.read_csv(csv_path)
+    assert len(raw) == 43307
+    assert raw["class"].value_counts().to_dict() == {"a": 12054, "i": 10549, "r": 10441, "s": 10263}
+    code, out, _ = _cli(
+        ["import", "purba", str(shared_data / "purba"), "--out", str(tmp_path / "pb")], capsys
+    )
+    assert code == 0
+    assert "duplicates dropped: 1,082" in out
+    assert "accounts 42,225" in out
+    ds = load_dataset(tmp_path / "pb")
+    labels = ds.tables["labels"]
+    assert len(ds.accounts) == len(labels) == 43307 - 1082
+    # Class counts before dropping duplicates are the published ones.
+    dropped = raw[raw.duplicated(keep="first")]["class"].value_counts()
+    after = labels["purba_class"].astype(str).value_counts()
+    before = after.add(dropped, fill_value=0).astype(int).to_dict()
+    assert before == {"a": 12054, "i": 10549, "r": 10441, "s": 10263}
+    kinds = labels.groupby("fraud_type", observed=True)["is_fake"].agg(["min", "max", "size"])
+    assert kinds.loc["none"].tolist() == [0, 0, 10441]
+    assert kinds.loc["active_fake"].tolist() == [1, 1, 12054]
+    assert kinds.loc["inactive_fake", "size"] == 10549 - 1082
+    assert kinds.loc["spammer", "size"] == 10263
+    acc = ds.accounts.set_index("account_id")
+    # The first data row: 69 posts, 541 followers, 440 following, erl 10.12 %, pi 334.6 h.
+    first = acc.loc["purba-00001"]
+    assert (first["posts"], first["followers"], first["following"]) == (69, 541, 440)
+    assert first["like_rate_pct"] == pytest.approx(10.12)
+    assert first["post_interval_hours"] == pytest.approx(334.596802)
+    for share in (
+        "share_empty_captions",
+        "share_non_image_posts",
+        "share_location_tagged",
+        "post_similarity",
+    ):
+        assert acc[share].between(0, 1).all()
+    assert (acc["avg_caption_length"].dropna() >= 0).all()
+
+
+def test_purba_wrong_columns_and_cells(tmp_path: Path) -> None:
+    bad = tmp_path / "other.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(UserError, match="missing column"):
+        import_purba(bad)
+    header = "pos,flw,flg,bl,pic,lin,cl,cz,ni,erl,erc,lt,hc,pr,fo,cs,pi,class\n"
+    row = "69,541,440,293,1,0,223,0,0.111,10.12,0.5,0.944,0.556,0,0,0.107055,334.6,r\n"
+    cell = tmp_path / "cell.csv"
+    cell.write_text(header + row + row.replace("541", "many"))
+    with pytest.raises(UserError, match=r"line 3, column 'flw': 'many' is not a number"):
+        import_purba(cell)
+    klass = tmp_path / "klass.csv"
+    klass.write_text(header + row + row[:-2] + "x\n")
+    with pytest.raises(UserError, match=r"line 3, column 'class': 'x'"):
+        import_purba(klass)
+
+
+def test_purba_small_file_drops_duplicates(tmp_path: Path) -> None:
+    header = "pos,flw,flg,bl,pic,lin,cl,cz,ni,erl,erc,lt,hc,pr,fo,cs,pi,class\n"
+    real = "69,541,440,293,1,0,223,0,0.111,10.12,0.5,0.944,0.556,0,0,0.107055,334.6,r\n"
+    empty = "0,0,0,0,0,0,-1,0,0,0,0,0,0,0,0,0,0,i\n"
+    src = tmp_path / "p.csv"
+    src.write_text(header + real + empty + empty + real.replace(",r", ",s"))
+    imported = import_purba(src)
+    assert imported.duplicates_dropped == 1
+    acc = imported.tables["accounts"]
+    assert acc["account_id"].tolist() == ["purba-00001", "purba-00002", "purba-00004"]
+    assert pd.isna(acc.loc[1, "avg_caption_length"])
+    assert imported.tables["labels"]["fraud_type"].tolist() == ["none", "inactive_fake", "spammer"]
+
+
+# ------------------------------------------------------------------------ instaloader
+
+
+def test_instaloader_fixture_folder(tmp_path: Path) -> None:
+    summary = run_import("instaloader", FIXTURES, tmp_path / "il", out_format="parquet")
+    assert summary.rows == {"accounts": 2, "snapshots": 2, "posts": 5, "comments": 3}
+    ds = load_dataset(tmp_path / "il")
+    acc = ds.accounts.set_index("account_id")
+    anna = acc.loc["travel.anna"]
+    # The newest dated profile file wins over the older one and the posts' owner copies.
+    assert (anna["followers"], anna["following"]) == (18950, 515)
+    assert bool(anna["external_url"]) and bool(anna["has_profile_pic"])
+    assert anna["bio_length"] == len("Slow travel, trains and small towns. #travel")
+    bot = acc.loc["bot.follow4f"]
+    assert (bot["followers"], bot["following"]) == (37, 6921)
+    assert not bool(bot["has_profile_pic"])  # Instagram's default avatar
+    assert bool(bot["is_private"]) and not bool(bot["external_url"])
+
+    snaps = ds.tables["snapshots"]
+    assert snaps["followers"].tolist() == [15210, 18950]
+    assert snaps["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-15", "2024-02-15"]
+
+    posts = ds.tables["posts"].set_index("post_id")
+    assert posts.index.tolist() == [
+        "C1aAbCdEfG1",
+        "C1bHiJkLmN2",
+        "C1cOpQrStU3",
+        "C1dVwXyZaB4",
+        "C1eCdEfGhI5",
+    ]
+    assert posts["likes"].tolist() == [412, 380, 655, 298, 501]  # C1c uses edge_liked_by
+    assert pd.isna(posts.loc["C1cOpQrStU3", "comments"])  # comments disabled
+    assert bool(posts.loc["C1cOpQrStU3", "is_sponsored"])
+    assert posts.loc["C1bHiJkLmN2", "views"] == 5300
+    assert posts["views"].notna().sum() == 1
+    assert posts["hashtags"].tolist() == [3, 0, 2, 0, 1]
+    assert posts.loc["C1dVwXyZaB4", "caption_length"] == 0
+    # The bare node (no instaloader wrapper) keeps its time in "date".
+    assert posts.loc["C1dVwXyZaB4", "posted_at"] == pd.Timestamp("2024-02-02 08:05", tz="UTC")
+
+    comments = ds.tables["comments"]
+    assert set(comments["post_id"].astype(str)) == {"C1eCdEfGhI5"}
+    assert sorted(comments["commenter"].astype(str)) == [
+        "marco.walks",
+        "promo_4_u_2024",
+        "travel.anna",
+    ]
+
+
+def test_instaloader_single_profile_folder_without_snapshots(tmp_path: Path) -> None:
+    src = tmp_path / "travel.anna"
+    shutil.copytree(FIXTURES / "travel.anna", src)
+    (src / "2024-01-15_00-00-00_UTC_profile.json").unlink()
+    imported = import_instaloader(src)
+    assert "snapshots" not in imported.tables  # one dated observation only
+    assert imported.tables["accounts"]["followers"].tolist() == [18950]
+
+
+def test_instaloader_posts_only_uses_embedded_owner(tmp_path: Path) -> None:
+    src = tmp_path / "dl" / "travel.anna"
+    shutil.copytree(FIXTURES / "travel.anna", src)
+    for profile in src.glob("*_profile.json"):
+        profile.unlink()
+    story = {"node": {"id": "1"}, "instaloader": {"version": "4.13", "node_type": "StoryItem"}}
+    with lzma.open(src / "2024-02-11_07-00-00_UTC.json.xz", "wt") as fh:
+        json.dump(story, fh)
+    imported = import_instaloader(tmp_path / "dl")
+    acc = imported.tables["accounts"]
+    assert acc["account_id"].tolist() == ["travel.anna"]
+    assert acc["followers"].tolist() == [16000]  # the owner copy stored in the posts
+    assert len(imported.tables["posts"]) == 5
+    assert any("skipped 1 StoryItem" in n for n in imported.notes)
+
+
+def test_instaloader_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = _cli(["import", "instaloader", str(empty), "--out", str(tmp_path / "o")], capsys)
+    _assert_user_error(code, err, "no .json or .json.xz file found")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "2024-01-01_00-00-00_UTC.json.xz").write_bytes(b"not xz at all")
+    code, _, err = _cli(
+        ["import", "instaloader", str(broken), "--out", str(tmp_path / "o")], capsys
+    )
+    _assert_user_error(code, err, "2024-01-01_00-00-00_UTC.json.xz", "not a readable .xz")
+    nocount = tmp_path / "nocount"
+    nocount.mkdir()
+    node = {
+        "node": {"username": "x", "id": "5"},
+        "instaloader": {"version": "4.13", "node_type": "Profile"},
+    }
+    (nocount / "x_5.json").write_text(json.dumps(node))
+    with pytest.raises(UserError, match=r"x_5.json: profile x has no follower count"):
+        import_instaloader(nocount)
+
+
+# ------------------------------------------------------------------------ csv mapping
+
+
+def _user_csv(path: Path, n: int = 40, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    followers = rng.integers(10, 60000, n)
+    frame = pd.DataFrame(
+        {
+            "Handle": [f"user{i}_{rng.integers(0, 99)}" for i in range(n)],
+            "Number.of.followers": [f"{f:,}" for f in followers],
+            "Following": rng.integers(0, 7500, n),
+            "Posts": rng.integers(0, 900, n),
+            "Has.Picture": rng.choice(["yes", "no"], n),
+            "Fake.Or.Not": rng.choice(["Yes", "No", "bot", ""], n),
+            "Notes": "kept out",
+        }
+    )
+    frame.loc[0, "Number.of.followers"] = "12.5k"
+    frame.to_csv(path, index=False, sep=";")
+    return frame
+
+
+def test_csv_mapping_with_labels(tmp_path: Path) -> None:
+    src = tmp_path / "My Accounts.csv"
+    frame = _user_csv(src)
+    summary = run_import(
+        "csv",
+        src,
+        tmp_path / "mine",
+        mapping=["username=Handle,followers=Number.of.followers", "following=Following"],
+        label="is_fake=Fake.Or.Not",
+        label_values="yes=1,no=0,bot=spammer",
+    )
+    ds = load_dataset(tmp_path / "mine")
+    acc = ds.accounts.set_index("account_id")
+    assert acc.index[0] == "my-accounts-000001"
+    assert acc.loc["my-accounts-000001", "followers"] == 12500
+    expected = frame["Number.of.followers"].iloc[1:].str.replace(",", "").astype(int).tolist()
+    assert acc["followers"].iloc[1:].tolist() == expected
+    assert "posts" not in acc and "Notes" not in acc  # only mapped columns are imported
+    labelled = frame["Fake.Or.Not"] != ""
+    assert summary.rows["labels"] == int(labelled.sum())
+    labels = ds.tables["labels"].set_index("account_id")
+    fake = frame.loc[labelled, "Fake.Or.Not"].str.lower().isin(["yes", "bot"])
+    assert labels["is_fake"].tolist() == fake.astype(int).tolist()
+    assert set(labels["fraud_type"].astype(str)) == {"none", "fake", "spammer"}
+    assert summary.n_fake == int(fake.sum())
+
+
+def test_csv_contract_names_and_id_column(tmp_path: Path) -> None:
+    src = tmp_path / "plain.csv"
+    src.write_text("account_id,followers,has_profile_pic,label\na1,10,1,0\na2,20,0,1\n")
+    imported = import_csv(src, label="label", mapping=None)
+    acc = imported.tables["accounts"]
+    assert acc["account_id"].tolist() == ["a1", "a2"]
+    assert acc["has_profile_pic"].tolist() == [1, 0]
+    assert imported.tables["labels"]["is_fake"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (
+            ["--map", "followers=Number.of.folowers"],
+            ["no column 'Number.of.folowers'", "did you mean 'Number.of.followers'"],
+        ),
+        (
+            ["--map", "follower=Number.of.followers"],
+            ["'follower' is not a column of the accounts table"],
+        ),
+        (["--map", "followers"], ["expected NAME=VALUE"]),
+        (["--map", "username=Handle"], ["no column is mapped to followers"]),
+        (
+            ["--map", "followers=Number.of.followers", "--label", "Fake.Or.Not"],
+            ["label value(s) 'bot' are not mapped"],
+        ),
+        (
+            ["--map", "followers=Number.of.followers,following=Has.Picture"],
+            ["column 'Has.Picture' (mapped to following)", "line 2"],
+        ),
+        (
+            [
+                "--map",
+                "followers=Number.of.followers",
+                "--label",
+                "Fake.Or.Not",
+                "--label-values",
+                "yes=1,no=0,bot=robot",
+            ],
+            ["unknown label 'robot'"],
+        ),
+    ],
+)
+def test_csv_bad_mapping_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], needles: list[str]
+) -> None:
+    src = tmp_path / "u.csv"
+    _user_csv(src, n=6)
+    code, _, err = _cli(["import", "csv", str(src), "--out", str(tmp_path / "o"), *args], capsys)
+    _assert_user_error(code, err, *needles)
+    assert not (tmp_path / "o" / "accounts.csv").exists()
+
+
+def test_csv_negative_count_is_caught_before_writing(tmp_path: Path) -> None:
+    src = tmp_path / "neg.csv"
+    src.write_text("followers,following\n10,-4\n")
+    with pytest.raises(UserError, match="break the data contract"):
+        run_import("csv", src, tmp_path / "o")
+    assert not (tmp_path / "o" / "accounts.csv").exists()
+
+
+# ------------------------------------------------------------------- command and output
+
+
+def test_cli_bad_input_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "o")
+    code, _, err = _cli(["import", "tiktok", str(tmp_path), "--out", out], capsys)
+    _assert_user_error(code, err, "unknown import format 'tiktok'", "instafake, purba")
+    code, _, err = _cli(["import", "instafake", str(tmp_path / "nope"), "--out", out], capsys)
+    _assert_user_error(code, err, "nope: no such file or folder")
+    code, _, err = _cli(
+        ["import", "purba", str(tmp_path / "x.csv"), "--out", out, "--map", "a=b"], capsys
+    )
+    _assert_user_error(code, err, "--map does not apply to the purba importer")
+    code, _, err = _cli(
+        ["import", "instaloader", str(FIXTURES), "--out", out, "--format", "xlsx"], capsys
+    )
+    _assert_user_error(code, err, "unknown output format 'xlsx'")
+
+
+def test_out_folder_protection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ds"
+    out.mkdir()
+    (out / "accounts.csv").write_text("account_id,followers\nmine,1\n")
+    argv = ["import", "instaloader", str(FIXTURES), "--out", str(out)]
+    code, _, err = _cli(argv, capsys)
+    _assert_user_error(code, err, "already holds a dataset", "--force")
+    assert (out / "accounts.csv").read_text().startswith("account_id,followers\nmine")
+    code, printed, _ = _cli([*argv, "--force", "--format", "jsonl"], capsys)
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "accounts.jsonl",
+        "comments.jsonl",
+        "posts.jsonl",
+        "snapshots.jsonl",
+    ]
+    assert f"written to {out}" in printed
+    assert "tables: accounts 2, snapshots 2, posts 5, comments 3" in printed
+    # A folder written by an import can be re-imported into without --force.
+    code, _, _ = _cli(argv, capsys)
+    assert code == 0
+    assert len(load_dataset(out).tables["posts"]) == 5
