@@ -18,7 +18,7 @@ def import_cmd(
             metavar="FORMAT", help="Source format: instafake, purba, instaloader or csv."
         ),
     ],
-    src: Annotated[Path, typer.Argument(help="File or folder to read.")],
+    src: Annotated[Path, typer.Argument(metavar="SRC", help="File or folder to read.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")],
     out_format: Annotated[
         str, typer.Option("--format", help="File format of the tables: csv, parquet or jsonl.")

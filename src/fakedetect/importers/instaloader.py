@@ -161,9 +161,17 @@ def _post_row(node: dict[str, Any], path: Path) -> dict[str, Any]:
             hint="this file does not look like an instaloader post JSON",
         )
     taken = _get(node, "taken_at_timestamp", "date", "taken_at")
-    posted = (
-        pd.Timestamp(float(taken), unit="s", tz="UTC") if taken is not None else _date_in(path.name)
-    )
+    try:
+        posted = (
+            pd.Timestamp(float(taken), unit="s", tz="UTC")
+            if taken is not None
+            else _date_in(path.name)
+        )
+    except (TypeError, ValueError) as exc:
+        raise UserError(
+            f"{path}: post {shortcode} has time {taken!r}; expected Unix seconds",
+            hint="this file does not look like an instaloader post JSON",
+        ) from exc
     if posted is None:
         raise UserError(
             f"{path}: post {shortcode} has no time (taken_at_timestamp or "
