@@ -19,6 +19,54 @@ EARLIEST = "2006-01-01"
 #: File formats a table may be stored in, by file suffix.
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
            ".ndjson": "jsonl"}
+#: What each logical type accepts, in plain words; messages say "expected <this>".
+KINDS: dict[str, str] = {
+    "id": "text; a number is read as its digits (42 or 42.0 become \"42\"); surrounding "
+          "spaces are removed",
+    "string": "text",
+    "int": "a whole number such as 42 (1e3 reads as 1000), at most 2^53 in size",
+    "float": "a finite number such as 0.25",
+    "bool": "1/0, true/false, t/f, yes/no or y/n (any case), or a native boolean",
+    "timestamp": "ISO 8601 text such as 2024-05-01T12:30:00Z (no offset means UTC), "
+                 "Unix seconds, or a native timestamp",
+    "date": "a day such as 2024-05-01 (a time of day is dropped), or a timestamp as above",
+    "category": "text from a small set of values",
+}
+
+#: Every rule a dataset is checked against: name (as printed) and what breaks it.
+RULES: dict[str, str] = {
+    "missing required table": "the folder has no `accounts` file",
+    "unknown file format": "a file named after a table has a suffix other than "
+                           + ", ".join(f"`{s}`" for s in FORMATS),
+    "duplicate table file": "a table is stored in two files (e.g. `posts.csv` and "
+                            "`posts.parquet`)",
+    "empty file": "a file of 0 bytes, of blank lines only, or with a header and no rows",
+    "unreadable file": "a file that cannot be opened or parsed: a folder instead of a "
+                       "file, no read permission, not UTF-8, truncated Parquet, a "
+                       "malformed JSON line, a CSV line with more or fewer fields than "
+                       "the header",
+    "duplicate column": "the header names a column twice",
+    "missing required column": "a required column is absent",
+    "wrong type": "a value does not read as the column's type (a nested JSON object or "
+                  "list included)",
+    "missing value": "an empty cell, `null`, `NaN` or `NA` where a value is required",
+    "negative count": "a count below 0",
+    "below minimum": "a value below the column's range",
+    "above maximum": "a value above the column's range",
+    "not 0/1": "a label other than 0 or 1",
+    "integer too large": "a whole number beyond 2^53, which cannot be stored exactly",
+    "infinite value": "`inf` in a number column",
+    "timestamp before 2006": f"a time before {EARLIEST} (usually a unit or parsing error)",
+    "timestamp in the future": "a time later than one day after now",
+    "duplicate key": "two rows with the same key (the first is kept as the original)",
+    "unsorted snapshot days": "a snapshot day earlier than the one before it for the "
+                              "same account",
+    "unknown account": "an `account_id` that the `accounts` table does not list",
+    "unknown post": "a comment on a `post_id` that the `posts` table does not list for "
+                    "that account",
+    "no valid account left": "in lenient mode, every account had a problem",
+}
+
 #: Values ``fraud_type`` may combine (joined with ``+``), besides ``none``.
 FRAUD_TYPES = (
     "bought_followers",
@@ -261,9 +309,14 @@ def markdown() -> str:
     Returns
     -------
     str
-        One subsection per table with a row per column.
+        The accepted values of each type, the checks, then one subsection per table
+        with a row per column.
     """
-    lines: list[str] = []
+    lines: list[str] = ["### Types", "", "| type | accepted values |", "|---|---|"]
+    lines += [f"| {kind} | {text} |" for kind, text in KINDS.items()]
+    lines += ["", "### Checks", "", "| problem | what breaks the rule |", "|---|---|"]
+    lines += [f"| {rule} | {text} |" for rule, text in RULES.items()]
+    lines.append("")
     for table in TABLES.values():
         need = "required" if table.required else "optional"
         key = ", ".join(f"`{k}`" for k in table.key) or "none"

@@ -1,20 +1,28 @@
 """Reading and writing tables: CSV, Parquet and JSON Lines, written atomically.
 
-Reading never raises anything but :class:`~fakedetect.errors.UserError` for a bad file:
-truncated Parquet, non-UTF-8 CSV or a malformed JSON line become an error that names the
-file and the line.
+Reading never raises anything but :class:`FileError` (a
+:class:`~fakedetect.errors.UserError`) for a bad file: an empty file, a header without
+rows, truncated Parquet, non-UTF-8 text, a ragged CSV line, a malformed JSON line, a
+folder where a file was expected, a file that cannot be opened. The message names the file
+and, where there is one, the line.
+
+Row numbers follow one convention everywhere (:attr:`RawTable.rows`): in CSV the line of
+the file where the row starts (the header is line 1, so the first row is line 2, and
+blank lines and quoted line breaks are counted as an editor counts them); in JSON Lines
+the line of the file; in Parquet the 1-based row.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +31,38 @@ from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
+
+#: Ragged CSV lines or similar shown in one message before "... and N more".
+_SHOWN = 5
+
+
+class FileError(UserError):
+    """A table file that cannot be read as a table.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    message : str
+        What is wrong (without the path, which is prepended).
+    rule : str
+        Short name of the problem: ``empty file``, ``unreadable file``,
+        ``unknown file format``, ``duplicate column``.
+    line : int, optional
+        The line (CSV, JSON Lines) where the problem is, when known.
+    hint : str, optional
+        What to do about it.
+    """
+
+    def __init__(self, path: Path, message: str, *, rule: str = "unreadable file",
+                 line: int | None = None, hint: str | None = None) -> None:
+        where = f"{path} line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {message}", hint=hint)
+        self.path = path
+        self.detail = message
+        self.rule = rule
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -38,10 +78,12 @@ class RawTable:
     fmt : str
         ``csv``, ``parquet`` or ``jsonl``.
     frame : pandas.DataFrame
-        The columns as stored (CSV columns are text).
+        The columns as stored: CSV columns are text; Parquet and JSON Lines keep their
+        types (integers with missing values as ``Int64``, booleans as ``boolean``).
     rows : numpy.ndarray
-        For each frame row, the number a user finds it under: the line number in a CSV
-        or JSON Lines file (header is line 1 in CSV), the 1-based row in Parquet.
+        For each frame row, the number a user finds it under (see the module docstring).
+    nested : frozenset of str
+        Columns holding nested values (JSON objects or lists, Parquet structs or lists).
     """
 
     name: str
@@ -49,6 +91,7 @@ class RawTable:
     fmt: str
     frame: pd.DataFrame
     rows: np.ndarray
+    nested: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def row_word(self) -> str:
@@ -61,8 +104,11 @@ def format_of(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
 
 
-def find_tables(directory: Path) -> tuple[dict[str, Path], list[str]]:
+def find_tables(directory: Path) -> tuple[dict[str, Path], list[FileError]]:
     """Find the file of each contract table in ``directory``.
+
+    A file belongs to a table when its name up to the first dot is the table's name
+    (``accounts.csv``, ``posts.parquet``); other files are ignored.
 
     Parameters
     ----------
@@ -72,37 +118,44 @@ def find_tables(directory: Path) -> tuple[dict[str, Path], list[str]]:
     Returns
     -------
     files : dict
-        Table name to file path, for the tables present.
-    problems : list of str
-        Files named after a table whose format is unknown, and tables with several files.
+        Table name to file path, for the tables present with a known format.
+    problems : list of FileError
+        Files named after a table whose format is unknown (rule ``unknown file format``)
+        and tables stored in several files (rule ``duplicate table file``).
     """
     files: dict[str, Path] = {}
-    problems: list[str] = []
-    for entry in sorted(directory.iterdir()):
+    problems: list[FileError] = []
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as exc:
+        raise UserError(f"{directory}: cannot list the folder ({exc.strerror})",
+                        hint="check that the folder exists and that you may read it") from exc
+    known = ", ".join(sorted(FORMATS))
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
         stem = entry.name.split(".", 1)[0]
-        if stem not in TABLES or entry.name.startswith("."):
+        if stem not in TABLES:
             continue
         suffix = entry.name[len(stem):]
-        if entry.is_dir() or FORMATS.get(suffix.lower()) is None:
-            problems.append(
-                f"{entry}: unknown file format {suffix or '(no suffix)'!r} for table "
-                f"{stem!r}; expected one of {', '.join(sorted(set(FORMATS)))}"
-            )
+        fmt = FORMATS.get(suffix.lower())
+        if fmt is None:
+            problems.append(FileError(
+                entry, f"unknown file format {suffix or '(no suffix)'!r} for table "
+                       f"{stem!r}; expected one of {known}",
+                rule="unknown file format",
+                hint="convert the file to CSV, Parquet or JSON Lines, or rename it",
+            ))
             continue
         if stem in files:
-            problems.append(
-                f"{directory}: table {stem!r} has two files, {files[stem].name} and "
-                f"{entry.name}; keep one"
-            )
+            problems.append(FileError(
+                entry, f"table {stem!r} is also stored in {files[stem].name}; a table "
+                       "must be one file",
+                rule="duplicate table file", hint="keep one of the two files",
+            ))
             continue
         files[stem] = entry
     return files, problems
-
-
-def _utf8_error_line(path: Path, exc: UnicodeDecodeError) -> int:
-    with path.open("rb") as fh:
-        head = fh.read(exc.start) if exc.start is not None else b""
-    return head.count(b"\n") + 1
 
 
 def read_raw(name: str, path: Path) -> RawTable:
@@ -113,7 +166,8 @@ def read_raw(name: str, path: Path) -> RawTable:
     name : str
         Contract table name.
     path : Path
-        File to read; its suffix decides the format.
+        File to read; its suffix decides the format. A Parquet table may also be a
+        folder of Parquet parts (as Dask or Spark write them).
 
     Returns
     -------
@@ -121,90 +175,314 @@ def read_raw(name: str, path: Path) -> RawTable:
 
     Raises
     ------
-    UserError
-        If the file is empty, unreadable or of an unknown format.
+    FileError
+        If the file is empty, unreadable, of an unknown format, has no rows or
+        repeats a column name.
     """
-    import pandas as pd
-
     fmt = format_of(path)
     if fmt is None:
-        raise UserError(f"{path}: unknown file format {path.suffix!r}",
-                        hint="store tables as .csv, .parquet or .jsonl")
-    if path.stat().st_size == 0:
-        raise UserError(f"{path}: the file is empty",
-                        hint="remove the file if the table has no data, or re-export it")
-    if fmt == "csv":
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                                encoding="utf-8", engine="c")
-        except UnicodeDecodeError as exc:
-            line = _utf8_error_line(path, exc)
-            raise UserError(f"{path} line {line}: not UTF-8 text ({exc.reason})",
-                            hint="re-save the file as UTF-8") from exc
-        except pd.errors.EmptyDataError as exc:
-            raise UserError(f"{path}: the file is empty",
-                            hint="remove it or write a header and rows") from exc
-        except pd.errors.ParserError as exc:
-            raise UserError(f"{path}: not a valid CSV file ({exc})",
-                            hint="check quoting and the number of fields per line") from exc
-        rows = np.arange(len(frame), dtype=np.int64) + 2
-    elif fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            frame = pq.read_table(path).to_pandas()
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise UserError(f"{path}: not a readable Parquet file ({exc})",
-                            hint="the file may be truncated; write it again") from exc
-        rows = np.arange(len(frame), dtype=np.int64) + 1
-    else:
-        frame, rows = _read_jsonl(path)
-    frame.columns = [str(c) for c in frame.columns]
+        raise FileError(path, f"unknown file format {path.suffix!r}",
+                          rule="unknown file format",
+                          hint="store tables as .csv, .parquet or .jsonl")
+    try:
+        if path.is_dir() and fmt != "parquet":
+            raise FileError(path, "is a folder, expected a file",
+                              hint=f"put the {name} table in one {fmt} file")
+        if not path.is_dir() and path.stat().st_size == 0:
+            raise FileError(path, "the file is empty", rule="empty file",
+                              hint="remove the file if the table has no data, or re-export it")
+        if fmt == "csv":
+            frame, rows = _read_csv(path)
+            nested: frozenset[str] = frozenset()
+        elif fmt == "parquet":
+            frame, rows, nested = _read_parquet(path)
+        else:
+            frame, rows, nested = _read_jsonl(path, name)
+    except FileError:
+        raise
+    except (OSError, MemoryError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise FileError(path, f"cannot read the file ({reason})",
+                          hint="check that the file exists and that you may read it") from exc
+    names = [str(c).strip() for c in frame.columns]
+    seen: set[str] = set()
+    twice = sorted({c for c in names if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+    if twice:
+        raise FileError(path, f"column(s) {', '.join(map(repr, twice))} appear more than "
+                                "once in the header", rule="duplicate column",
+                          hint="give every column a distinct name")
+    frame.columns = names
     if len(frame) == 0:
-        raise UserError(f"{path}: the table has no rows",
-                        hint="remove the file if the table has no data")
-    return RawTable(name=name, path=path, fmt=fmt, frame=frame, rows=rows)
+        raise FileError(path, "the table has a header but no rows", rule="empty file",
+                          hint="remove the file if the table has no data")
+    return RawTable(name=name, path=path, fmt=fmt, frame=frame, rows=rows, nested=nested)
 
 
-def _read_jsonl(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+def _open(path: Path) -> Any:
+    """Open ``path`` for binary reading (one place, so tests can simulate failures)."""
+    return path.open("rb")
+
+
+def _read_bytes(path: Path) -> bytes:
+    with _open(path) as fh:
+        return fh.read()
+
+
+def _count_lines(data: bytes) -> int:
+    """Lines as an editor counts them (a final line without a newline still counts)."""
+    n = data.count(b"\n")
+    return n + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _utf8_problem(path: Path, data: bytes) -> FileError | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return FileError(path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be "
+                                 "decoded)", line=line,
+                           hint="re-save the file as UTF-8")
+    return None
+
+
+# -------------------------------------------------------------------------------- CSV
+
+
+def _csv_records(data: bytes) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Header, and for each record its first line and field count (Python's csv module).
+
+    Only used on the slow path: files with blank lines, quoted line breaks or ragged
+    lines, where a record's line is not its index plus two.
+    """
+    text = data.decode("utf-8-sig")
+    reader = csv.reader(text.splitlines(keepends=True))
+    header: list[str] | None = None
+    starts: list[int] = []
+    counts: list[int] = []
+    previous = 0
+    for record in reader:
+        start, previous = previous + 1, reader.line_num
+        if not record:
+            continue
+        if header is None:
+            header = record
+            continue
+        starts.append(start)
+        counts.append(len(record))
+    return header or [], np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = _read_bytes(path)
+    if not data.strip():
+        raise FileError(path, "the file is empty", rule="empty file",
+                          hint="remove the file if the table has no data, or re-export it")
+    if (bad := _utf8_problem(path, data)) is not None:
+        raise bad
+    first = data.decode("utf-8-sig").splitlines()[0]
+    if not first.strip():
+        raise FileError(path, "the first line is empty; expected the header", line=1,
+                          hint="start the file with the column names")
+    header = next(csv.reader([first]))
+    ragged = 0
+
+    def on_ragged(_row: object) -> str:
+        nonlocal ragged
+        ragged += 1
+        return "skip"
+
+    # Positional names, so every column is read as text whatever the header says.
+    names = [f"_{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                             invalid_row_handler=on_ragged),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                null_values=[""], strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as exc:
+        raise _csv_shape_problem(path, data) or FileError(
+            path, f"not a valid CSV file ({exc})",
+            hint="check quoting and the number of fields per line") from exc
+    if ragged:
+        raise _csv_shape_problem(path, data) or FileError(
+            path, f"{ragged} line(s) do not have as many fields as the header",
+            hint="check quoting and the number of fields per line")
+    table = table.rename_columns(header)
+    frame = table.to_pandas()
+    if _count_lines(data) == table.num_rows + 1:
+        rows = np.arange(table.num_rows, dtype=np.int64) + 2
+    else:
+        _, starts, _ = _csv_records(data)
+        if len(starts) == table.num_rows:
+            rows = starts
+        else:  # pragma: no cover - the two parsers disagree; keep the record order
+            rows = np.arange(table.num_rows, dtype=np.int64) + 2
+    return frame, rows
+
+
+def _csv_shape_problem(path: Path, data: bytes) -> FileError | None:
+    """Name the lines whose field count differs from the header's."""
+    header, starts, counts = _csv_records(data)
+    bad = np.flatnonzero(counts != len(header))
+    if not bad.size:
+        return None
+    shown = "; ".join(f"line {starts[i]} has {counts[i]}" for i in bad[:_SHOWN])
+    more = f" (and {bad.size - _SHOWN} more)" if bad.size > _SHOWN else ""
+    return FileError(
+        path, f"expected {len(header)} fields per line as in the header; {shown}{more}",
+        line=int(starts[bad[0]]),
+        hint="check quoting (a stray \" joins lines) and the separators on those lines")
+
+
+# ---------------------------------------------------------------------------- Parquet
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow to pandas keeping integers with missing values exact and booleans nullable."""
+    import pandas as pd
+    import pyarrow as pa
+
+    def mapper(t: pa.DataType) -> object:
+        if pa.types.is_integer(t) and t != pa.uint64():
+            return pd.Int64Dtype()
+        if pa.types.is_boolean(t):
+            return pd.BooleanDtype()
+        return None
+
+    return table.to_pandas(types_mapper=mapper, date_as_object=False)
+
+
+def _nested_columns(schema: pa.Schema) -> frozenset[str]:
+    import pyarrow as pa
+
+    return frozenset(str(f.name) for f in schema if pa.types.is_nested(f.type))
+
+
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, frozenset[str]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        if path.is_dir():
+            table = pq.read_table(path)
+        else:
+            with _open(path) as fh:
+                table = pq.read_table(fh)
+    except PermissionError:
+        raise
+    except (pa.ArrowException, OSError, ValueError, EOFError) as exc:
+        raise FileError(path, f"not a readable Parquet file ({exc})",
+                          hint="the file may be truncated or not Parquet; write it again"
+                          ) from exc
+    try:
+        frame = _to_pandas(table)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        raise FileError(path, f"a column cannot be read ({exc})",
+                          hint="store plain numbers, text, booleans or timestamps") from exc
+    return frame, np.arange(len(frame), dtype=np.int64) + 1, _nested_columns(table.schema)
+
+
+# ------------------------------------------------------------------------- JSON Lines
+
+
+def _text_schema(name: str) -> pa.Schema:
+    """Contract text columns read as text (so ``"2020-01-01"`` stays a string)."""
+    import pyarrow as pa
+
+    table = TABLES.get(name)
+    cols = [] if table is None else [c.name for c in table.columns
+                                     if c.kind in {"id", "string", "category", "timestamp",
+                                                   "date"}]
+    return pa.schema([(c, pa.string()) for c in cols])
+
+
+def _read_jsonl(path: Path, name: str = "") -> tuple[pd.DataFrame, np.ndarray, frozenset[str]]:
+    """Arrow's fast reader when every line is one object; the line parser otherwise."""
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    data = _read_bytes(path)
+    if not data.strip():
+        raise FileError(path, "the file is empty", rule="empty file",
+                          hint="remove the file if the table has no data, or re-export it")
+    lines = _count_lines(data)
+    if not data.startswith(b"\xef\xbb\xbf"):
+        try:
+            table = pajson.read_json(
+                pa.BufferReader(data),
+                parse_options=pajson.ParseOptions(explicit_schema=_text_schema(name),
+                                                  unexpected_field_behavior="infer"))
+            table.validate(full=True)
+            if table.num_rows == lines:
+                frame = _to_pandas(table)
+                rows = np.arange(len(frame), dtype=np.int64) + 1
+                return frame, rows, _nested_columns(table.schema)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError):
+            pass  # the line parser below names the line and the problem
+    return _parse_jsonl(path, data)
+
+
+def _parse_jsonl(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray, frozenset[str]]:
     import pandas as pd
 
+    if (bad := _utf8_problem(path, data)) is not None:
+        raise bad
     records: list[dict[str, object]] = []
-    lines: list[int] = []
-    try:
-        with path.open("r", encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UserError(
-                        f"{path} line {number}: malformed JSON ({exc.msg} at column "
-                        f"{exc.colno})",
-                        hint="each line must be one complete JSON object",
-                    ) from exc
-                if not isinstance(obj, dict):
-                    raise UserError(
-                        f"{path} line {number}: expected a JSON object, found "
-                        f"{type(obj).__name__}",
-                        hint="each line must be one JSON object of column: value",
-                    )
-                records.append(obj)
-                lines.append(number)
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text ({exc.reason})",
-                        hint="re-save the file as UTF-8") from exc
-    frame = pd.DataFrame.from_records(records)
-    return frame, np.asarray(lines, dtype=np.int64)
+    numbers: list[int] = []
+    nested: set[str] = set()
+    for number, line in enumerate(data.decode("utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise FileError(path, f"malformed JSON ({exc.msg} at column {exc.colno})",
+                              line=number,
+                              hint="each line must be one complete JSON object") from exc
+        except RecursionError as exc:
+            raise FileError(path, "malformed JSON (nested too deeply)", line=number,
+                              hint="each line must be one flat JSON object") from exc
+        if not isinstance(obj, dict):
+            raise FileError(path, f"expected a JSON object, found a JSON "
+                                    f"{_json_kind(obj)}", line=number,
+                              hint="each line must be one JSON object of column: value")
+        for key, value in obj.items():
+            if isinstance(value, dict | list):
+                nested.add(key)
+        records.append(obj)
+        numbers.append(number)
+    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    return frame, np.asarray(numbers, dtype=np.int64), frozenset(nested)
+
+
+def _json_kind(obj: object) -> str:
+    if isinstance(obj, list):
+        return "array"
+    if isinstance(obj, str):
+        return "string"
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "boolean"
+    return "number"
+
+
+# ------------------------------------------------------------------------------ write
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only on success.
 
-    Readers never see a half-written file: the file appears complete or not at all.
+    Readers never see a half-written file: the file appears complete or not at all,
+    and a failure leaves no temporary file behind.
 
     Parameters
     ----------
@@ -220,7 +498,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         os.replace(tmp_path, final)
     finally:
-        if tmp_path.exists():
+        with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
 
 
@@ -238,7 +516,8 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str],
     Parameters
     ----------
     frame : pandas.DataFrame
-        The table. Timestamps are written as ISO 8601 UTC in text formats.
+        The table. Timestamps are written as ISO 8601 UTC (``...Z``) in text formats;
+        a missing value is an empty CSV cell or a JSON ``null``.
     path : path-like
         Destination; its suffix decides the format unless ``fmt`` is given.
     fmt : {"csv", "parquet", "jsonl"}, optional
@@ -248,6 +527,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str],
     -------
     Path
         The written file.
+
+    Raises
+    ------
+    UserError
+        If the format is unknown.
     """
     import pandas as pd
 
@@ -281,5 +565,7 @@ def _iso(series: pd.Series) -> pd.Series:
         s = s.dt.tz_localize("UTC")
     else:
         s = s.dt.tz_convert("UTC")
-    text = s.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return text.where(s.notna(), None)
+    whole = bool((s.dropna().dt.microsecond == 0).all() and (s.dropna().dt.nanosecond == 0).all())
+    text = s.dt.strftime("%Y-%m-%dT%H:%M:%SZ" if whole else "%Y-%m-%dT%H:%M:%S.%fZ")
+    text = text.astype(object)
+    return text.where(s.notna().to_numpy(), None)

@@ -1,8 +1,11 @@
 """Check a dataset against the contract and load it as typed frames.
 
 Every problem is collected before anything is reported, so a user fixes a file once, not
-once per error. Each :class:`Problem` names the table, the file, the row (the line number
-for CSV and JSON Lines), the column, what was found and what was expected.
+once per error. Problems are grouped by table, rule and column; each group keeps its exact
+count, a few examples (each naming the file, the row (the line number in CSV and JSON
+Lines), the column, what was found and what was expected) and, for lenient mode, every
+account it concerns. All checks are vectorised: the only per-row Python work is writing
+the few examples shown.
 
 In lenient mode the accounts that have a problem are dropped from every table and listed,
 with the reason, in a rejects table; no account disappears silently.
@@ -11,39 +14,62 @@ with the reason, in a rejects table; no account disappears silently.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from fakedetect.contract import EARLIEST, REFERENCING, TABLES, Column, Table
+from fakedetect.contract import EARLIEST, REFERENCING, RULES, TABLES, Column, Table
 from fakedetect.errors import UserError
-from fakedetect.io import RawTable, find_tables, read_raw
+from fakedetect.io import FileError, RawTable, find_tables, read_raw
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Examples shown per group of identical problems before "... and N more".
 EXAMPLES_PER_GROUP = 5
+#: Groups shown in a message before "... and N more groups".
+GROUPS_SHOWN = 40
+#: Largest whole number stored exactly (as a float, as LightGBM and numpy see it).
+MAX_EXACT_INT = 2**53
 
-_TRUE = {"1", "true", "t", "yes", "y", "1.0"}
-_FALSE = {"0", "false", "f", "no", "n", "0.0"}
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "1.0"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "0.0"})
+#: Text read as a missing value in number, flag and time columns (never in text columns,
+#: where "NA" may be a real username).
+_NA_TEXT = frozenset({"", "na", "n/a", "nan", "null", "none", "<na>", "nat"})
+_EXPECTED = {
+    "id": "a plain text or number",
+    "string": "a plain text or number",
+    "category": "a plain text or number",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "a flag (1/0, true/false, yes/no)",
+    "timestamp": "an ISO 8601 timestamp (2024-05-01T12:30:00Z) or Unix seconds",
+    "date": "a date (YYYY-MM-DD)",
+}
+#: Bounds of a nanosecond timestamp; anything outside is flagged (before 2006 or in the
+#: future) and kept missing in the typed frame.
+_NS_MIN, _NS_MAX = "1677-09-22", "2262-04-11"
+
+Scope = Literal["dataset", "table", "row"]
+REJECT_COLUMNS = ("account_id", "dropped", "table", "row", "column", "rule", "reason",
+                  "problems")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One violation of the contract.
+    """One violation of the contract (one example of a :class:`ProblemGroup`).
 
     Attributes
     ----------
     table : str
-        Contract table name.
+        Contract table name (``dataset`` for a problem of the whole folder).
     file : str
         The file, or the dataset folder for problems of the whole dataset.
     rule : str
-        Short rule name, e.g. ``negative count`` (problems are grouped by it).
+        Rule name, a key of :data:`fakedetect.contract.RULES`.
     message : str
         What was found and what was expected.
     row : int or None
@@ -66,13 +92,54 @@ class Problem:
     row_word: str = "line"
 
     def where(self) -> str:
-        """``file line N, column C`` as far as known."""
+        """``file line N, column 'C'`` as far as known."""
         parts = [self.file]
         if self.row is not None:
             parts.append(f"{self.row_word} {self.row}")
         if self.column is not None:
             parts.append(f"column {self.column!r}")
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    """Every occurrence of one rule in one column of one table.
+
+    Attributes
+    ----------
+    table, file, rule, column, row_word :
+        As in :class:`Problem`.
+    scope : {"dataset", "table", "row"}
+        What the problem spoils: the whole dataset, one table, or single rows.
+    count : int
+        Exact number of occurrences (rows, or 1 for a file).
+    examples : tuple of Problem
+        The first occurrences, at most :data:`EXAMPLES_PER_GROUP`.
+    accounts : pandas.DataFrame or None
+        For row problems, one row per account concerned: ``account_id``, ``row`` (its
+        first occurrence), ``found`` (the value there) and ``n`` (occurrences).
+    loose_rows : numpy.ndarray or None
+        Row numbers of occurrences in rows without an ``account_id``.
+    expected : str
+        What was expected, as in the messages.
+    """
+
+    table: str
+    file: str
+    rule: str
+    column: str | None
+    scope: Scope
+    count: int
+    examples: tuple[Problem, ...]
+    row_word: str = "line"
+    accounts: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    loose_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    expected: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        """``(table, rule, column)``, what a group is identified by."""
+        return (self.table, self.rule, self.column)
 
 
 class ContractError(UserError):
@@ -82,47 +149,65 @@ class ContractError(UserError):
     ----------
     path : Path
         The dataset folder.
-    problems : list of Problem
+    groups : list of ProblemGroup
         Everything that is wrong.
+
+    Attributes
+    ----------
+    groups : list of ProblemGroup
+    problems : list of Problem
+        The examples of every group, in order.
+    count : int
+        Exact number of problems.
     """
 
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
+    def __init__(self, path: Path, groups: list[ProblemGroup]) -> None:
         self.path = path
-        self.problems = problems
+        self.groups = groups
+        self.problems = [p for g in groups for p in g.examples]
+        self.count = sum(g.count for g in groups)
         super().__init__(
-            format_problems(path, problems),
+            format_problems(path, groups),
             hint="fix the files listed, or pass --lenient to drop the accounts with "
                  "problems and list them in a rejects file",
         )
 
 
-def format_problems(path: Path, problems: list[Problem],
-                    per_group: int = EXAMPLES_PER_GROUP) -> str:
-    """Render problems grouped by table, rule and column, capped per group.
+def format_problems(path: Path, groups: list[ProblemGroup],
+                    per_group: int = EXAMPLES_PER_GROUP,
+                    max_groups: int = GROUPS_SHOWN) -> str:
+    """Render problem groups as text, with examples capped per group.
 
     Parameters
     ----------
     path : Path
         The dataset folder, for the heading.
-    problems : list of Problem
+    groups : list of ProblemGroup
     per_group : int
         Examples shown per group.
+    max_groups : int
+        Groups shown before the rest are only counted.
 
     Returns
     -------
     str
+        A heading with the totals, then per group a line ``- table: rule, column 'c'
+        (N rows)`` followed by its examples.
     """
-    groups: dict[tuple[str, str, str | None], list[Problem]] = defaultdict(list)
-    for p in problems:
-        groups[(p.table, p.rule, p.column)].append(p)
-    lines = [f"{path}: {len(problems)} problem(s) in {len(groups)} group(s)"]
-    for (table, rule, column), items in groups.items():
-        col = f", column {column!r}" if column else ""
-        lines.append(f"- {table}: {rule}{col} ({len(items)})")
-        for p in items[:per_group]:
+    total = sum(g.count for g in groups)
+    lines = [f"{path}: {total:,} problem(s) in {len(groups)} group(s)"]
+    for g in groups[:max_groups]:
+        col = f", column {g.column!r}" if g.column else ""
+        unit = g.row_word if g.scope == "row" else "file"
+        plural = "" if g.count == 1 else "s"
+        lines.append(f"- {g.table}: {g.rule}{col} ({g.count:,} {unit}{plural})")
+        for p in g.examples[:per_group]:
             lines.append(f"    {p.where()}: {p.message}")
-        if len(items) > per_group:
-            lines.append(f"    ... and {len(items) - per_group} more like this")
+        if g.count > min(per_group, len(g.examples)) and g.scope == "row":
+            lines.append(f"    ... and {g.count - min(per_group, len(g.examples)):,} more "
+                         "like this")
+    if len(groups) > max_groups:
+        lines.append(f"... and {len(groups) - max_groups} more group(s)")
     return "\n".join(lines)
 
 
@@ -131,8 +216,12 @@ class Dataset:
     """A loaded dataset: typed frames keyed by ``account_id``.
 
     ``account_id`` is a categorical column in every table with the same categories (the
-    accounts' ids, sorted), so ``frame["account_id"].cat.codes`` indexes accounts
-    consistently across tables.
+    kept accounts' ids, sorted), so ``frame["account_id"].cat.codes`` indexes accounts
+    consistently across tables. Every contract column is present (an optional column the
+    file lacks is all missing); integers are ``Int64``, flags ``boolean``, numbers
+    ``float64`` (missing is NaN), text ``string``, times ``datetime64[ns, UTC]``; other
+    columns of the files follow, as read. Snapshots are sorted by account and date, posts
+    by account and ``posted_at``.
 
     Attributes
     ----------
@@ -141,15 +230,18 @@ class Dataset:
     tables : dict
         Table name to frame; absent optional tables are missing from the dict.
     rejects : pandas.DataFrame
-        Accounts (or rows) dropped in lenient mode, with the reason; empty otherwise.
+        What lenient mode dropped (columns :data:`REJECT_COLUMNS`); empty otherwise.
     files : dict
         Table name to the file it was read from.
+    problems : list of ProblemGroup
+        The problems lenient mode worked around; empty otherwise.
     """
 
     path: Path
     tables: dict[str, pd.DataFrame]
     rejects: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
+    problems: list[ProblemGroup] = field(default_factory=list)
 
     @property
     def accounts(self) -> pd.DataFrame:
@@ -166,237 +258,542 @@ class Dataset:
         return self.tables.get(name)
 
 
-# ---------------------------------------------------------------------------- typing
+# ------------------------------------------------------------------------ collection
 
 
-def _coerce(raw: RawTable, col: Column, problems: list[Problem],
-            ids: pd.Series | None) -> pd.Series:
-    """Convert one column to its contract type, recording cells that do not convert."""
+@dataclass
+class _Typed:
+    """One table after typing: the frame and its accounts as integer codes."""
+
+    raw: RawTable
+    frame: pd.DataFrame
+    codes: np.ndarray  # position of each row's account_id in ``uniques``; -1 if missing
+    uniques: np.ndarray  # distinct account_id values of this table (object array)
+    account: np.ndarray | None = None  # position in the dataset's categories; -1 if none
+
+
+class _Collector:
+    """Problem groups in the order found, merged by (table, rule, column)."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, str, str | None], ProblemGroup] = {}
+
+    def add(self, group: ProblemGroup) -> None:
+        if group.rule not in RULES:  # a bug, not a user mistake
+            raise KeyError(f"rule {group.rule!r} is not documented in contract.RULES")
+        old = self.groups.get(group.key)
+        if old is None:
+            self.groups[group.key] = group
+            return
+        import pandas as pd
+
+        frames = [f for f in (old.accounts, group.accounts) if f is not None]
+        accounts = None
+        if frames:
+            both = pd.concat(frames, ignore_index=True)
+            n = both.groupby("account_id", sort=False)["n"].sum()
+            accounts = both.drop_duplicates("account_id").assign(
+                n=lambda f: f["account_id"].map(n).to_numpy())
+        loose = [x for x in (old.loose_rows, group.loose_rows) if x is not None]
+        self.groups[group.key] = replace(
+            old, count=old.count + group.count,
+            examples=(old.examples + group.examples)[:EXAMPLES_PER_GROUP],
+            accounts=accounts, loose_rows=np.concatenate(loose) if loose else None)
+
+    def whole(self, table: str, file: Path | str, rule: str, message: str, *,
+              scope: Scope = "table", row: int | None = None, column: str | None = None,
+              row_word: str = "line") -> None:
+        """A problem of a whole file or of the dataset."""
+        p = Problem(table=table, file=str(file), rule=rule, message=message, row=row,
+                    column=column, row_word=row_word)
+        self.add(ProblemGroup(table=table, file=str(file), rule=rule, column=column,
+                              scope=scope, count=1, examples=(p,), row_word=row_word))
+
+    def cells(self, t: _Typed, column: str | None, mask: np.ndarray,
+              values: pd.Series | None, rule: str, expected: str) -> None:
+        """Problems of the rows where ``mask`` is true (``values`` are shown as found)."""
+        import pandas as pd
+
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            return
+        raw = t.raw
+        examples = []
+        for i in idx[:EXAMPLES_PER_GROUP]:
+            found = "" if values is None else f"found {_show(values.iloc[i], raw.fmt)}; "
+            code = t.codes[i]
+            examples.append(Problem(
+                table=raw.name, file=str(raw.path), rule=rule,
+                message=f"{found}expected {expected}", row=int(raw.rows[i]), column=column,
+                account_id=None if code < 0 else str(t.uniques[code]),
+                row_word=raw.row_word))
+        codes = t.codes[idx]
+        named = codes >= 0
+        uniq, first, n = np.unique(codes[named], return_index=True, return_counts=True)
+        pos = idx[named][first]
+        if values is None:
+            found_text = np.full(len(pos), "", dtype=object)
+        else:
+            shown = values.iloc[pos].astype("string")
+            found_text = shown.fillna("missing").to_numpy(dtype=object)
+        accounts = pd.DataFrame({
+            "account_id": t.uniques[uniq].astype(str),
+            "row": raw.rows[pos],
+            "found": found_text,
+            "n": n.astype(np.int64),
+        })
+        self.add(ProblemGroup(
+            table=raw.name, file=str(raw.path), rule=rule, column=column, scope="row",
+            count=int(idx.size), examples=tuple(examples), row_word=raw.row_word,
+            accounts=accounts, loose_rows=raw.rows[idx[~named]], expected=expected))
+
+    def result(self) -> list[ProblemGroup]:
+        return list(self.groups.values())
+
+
+def _show(value: object, fmt: str) -> str:
+    """A found value as a user would recognise it in the file."""
     import pandas as pd
 
-    s = raw.frame[col.name]
-    kind = col.kind
-    present = s.notna()
-    if kind in {"id", "string"}:
-        if pd.api.types.is_float_dtype(s):
-            text = s.map(lambda v: None if pd.isna(v) else (
-                str(int(v)) if float(v).is_integer() else str(v)))
-            out = text.astype("string")
-        else:
-            out = s.astype("string")
-        if kind == "id":
-            out = out.str.strip()
-            out = out.mask(out == "")
+    if isinstance(value, dict | list | np.ndarray):
+        kind = "object" if isinstance(value, dict) else "list"
+        text = repr(value if not isinstance(value, np.ndarray) else value.tolist())
+        return f"a nested JSON {kind} {text[:40]}{'...' if len(text) > 40 else ''}"
+    if isinstance(value, float) and np.isnan(value) and fmt != "csv":
+        return "NaN"
+    try:
+        if pd.isna(value):
+            return "an empty cell" if fmt == "csv" else "null"
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------- typing
+
+
+def _is_text(s: pd.Series) -> bool:
+    import pandas as pd
+
+    return s.dtype == object or isinstance(s.dtype, pd.StringDtype)
+
+
+def _plain(s: pd.Series) -> pd.Series:
+    """Undo storage encodings: categorical columns become their values."""
+    import pandas as pd
+
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.astype(s.cat.categories.dtype)
+    return s
+
+
+def _nested_mask(raw: RawTable, s: pd.Series) -> np.ndarray:
+    """Cells holding a JSON object or list (only looked at in columns known to have any)."""
+    if s.name not in raw.nested:
+        return np.zeros(len(s), dtype=bool)
+    return s.map(lambda v: isinstance(v, dict | list | np.ndarray)).to_numpy(dtype=bool)
+
+
+def _missing(s: pd.Series, kind: str) -> np.ndarray:
+    missing = s.isna().to_numpy(dtype=bool)
+    if kind not in {"id", "string", "category"} and _is_text(s):
+        text = s.astype("string").str.strip().str.lower()
+        missing = missing | text.isin(_NA_TEXT).fillna(False).to_numpy(dtype=bool)
+    elif kind == "id" and _is_text(s):
+        blank = (s.astype("string").str.strip() == "").fillna(False).to_numpy(dtype=bool)
+        missing = missing | blank
+    return missing
+
+
+def _as_text(s: pd.Series, nested: np.ndarray) -> pd.Series:
+    """Any column as ``string``; whole floats lose their ``.0`` (ids read as numbers)."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(s):
+        f = s.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < MAX_EXACT_INT)
+        out = s.astype("string")
+        if whole.any():
+            out[whole] = pd.array(f[whole].astype(np.int64)).astype("string")
         return out
-    if kind == "category":
-        return s.astype("string").astype("category")
+    if s.dtype == object:
+        s = s.where(~nested, None)
+        is_float = s.map(lambda v: isinstance(v, float)).to_numpy(dtype=bool)
+        if is_float.any():
+            s = s.copy()
+            s[is_float] = _as_text(s[is_float].astype("float64"), nested[is_float])
+        is_bool = s.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+        if is_bool.any():
+            s = s.copy()
+            s[is_bool] = s[is_bool].map(lambda v: "true" if v else "false")
+    return s.astype("string")
+
+
+def _numbers(s: pd.Series, missing: np.ndarray, nested: np.ndarray
+             ) -> tuple[np.ndarray, pd.Series | None]:
+    """Float values of a column (NaN where missing or not a number), and exact integers
+    when the column is stored as integers."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan), None
+    if pd.api.types.is_integer_dtype(s):
+        exact = s.astype("Int64") if s.dtype != np.uint64 or s.max() < 2**63 else None
+        return s.to_numpy(dtype="float64", na_value=np.nan), exact
+    if pd.api.types.is_float_dtype(s):
+        return s.to_numpy(dtype="float64", na_value=np.nan), None
+    if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+        return np.full(len(s), np.nan), None
+    text = _as_text(s, nested).str.strip()
+    text = text.mask(missing | nested)
+    num = pd.to_numeric(text, errors="coerce")
+    return np.asarray(pd.Series(num).to_numpy(dtype="float64", na_value=np.nan)), None
+
+
+@dataclass
+class _Column:
+    """A typed column and what went wrong while typing it."""
+
+    values: pd.Series
+    missing: np.ndarray
+    bad: np.ndarray  # present but not of the right type
+    nested: np.ndarray
+    too_large: np.ndarray | None = None
+    infinite: np.ndarray | None = None
+
+
+def _coerce(raw: RawTable, col: Column) -> _Column:
+    """Convert one column to its contract type, vectorised."""
+    import pandas as pd
+
+    s = _plain(raw.frame[col.name])
+    nested = _nested_mask(raw, s)
+    missing = _missing(s, col.kind) & ~nested
+    none = np.zeros(len(s), dtype=bool)
+    kind = col.kind
+    if kind in {"id", "string", "category"}:
+        text = _as_text(s, nested)
+        if kind == "id":
+            text = text.str.strip()
+        text = text.mask(missing | nested)
+        if kind == "category":
+            return _Column(text.astype("category"), missing, none, nested)
+        return _Column(text, missing, none, nested)
     if kind in {"int", "float"}:
-        if pd.api.types.is_bool_dtype(s):
-            num = s.astype("float64")
+        f, exact = _numbers(s, missing, nested)
+        finite = np.isfinite(f)
+        bad = ~missing & ~nested & np.isnan(f)
+        if kind == "float":
+            infinite = np.isinf(f)
+            f = np.where(finite, f, np.nan)
+            return _Column(pd.Series(f, index=s.index, name=col.name), missing, bad, nested,
+                           infinite=infinite)
+        bad = bad | np.isinf(f) | (finite & (np.floor(np.where(finite, f, 0)) != f))
+        too_large = finite & ~bad & (np.abs(np.where(finite, f, 0)) > MAX_EXACT_INT)
+        ok = finite & ~bad & ~too_large
+        if exact is not None:
+            values = exact.mask(~ok)
         else:
-            num = pd.to_numeric(s, errors="coerce")
-        bad = present & num.isna()
-        expected = "an integer" if kind == "int" else "a number"
-        if kind == "int":
-            nonint = num.notna() & (np.floor(num.to_numpy(dtype="float64", na_value=np.nan))
-                                    != num.to_numpy(dtype="float64", na_value=np.nan))
-            bad = bad | nonint
-            num = num.mask(nonint)
-        _record(raw, col.name, bad, s, "wrong type", f"expected {expected}", problems, ids)
-        if kind == "int":
-            return num.astype("float64").astype("Int64")
-        return num.astype("float64")
+            values = pd.Series(pd.arrays.IntegerArray(np.where(ok, f, 0).astype(np.int64),
+                                                      ~ok), index=s.index)
+        return _Column(values.rename(col.name), missing, bad, nested, too_large=too_large)
     if kind == "bool":
         if pd.api.types.is_bool_dtype(s):
-            return s.astype("boolean")
-        text = s.astype("string").str.strip().str.lower()
-        is_true = text.isin(_TRUE).fillna(False).astype(bool)
-        is_false = text.isin(_FALSE).fillna(False).astype(bool)
-        bad = present & ~is_true & ~is_false
-        _record(raw, col.name, bad, s, "wrong type", "expected 0/1 or true/false",
-                problems, ids)
-        out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-        out[is_true.to_numpy()] = True
-        out[is_false.to_numpy()] = False
-        return out
-    # timestamps and dates
+            values = s.astype("boolean")
+            return _Column(values, missing, none, nested)
+        if pd.api.types.is_numeric_dtype(s):
+            f, _ = _numbers(s, missing, nested)
+            is_true, is_false = f == 1, f == 0
+        else:
+            text = _as_text(s, nested).str.strip().str.lower()
+            is_true = text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)
+            is_false = text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)
+        ok = is_true | is_false
+        bad = ~missing & ~nested & ~ok
+        values = pd.Series(pd.arrays.BooleanArray(is_true, ~ok), index=s.index, name=col.name)
+        return _Column(values, missing, bad, nested)
+    ts = _timestamps(s, missing, nested)
+    bad = ~missing & ~nested & ts.isna().to_numpy(dtype=bool)
+    return _Column(ts.rename(col.name), missing, bad, nested)
+
+
+def _timestamps(s: pd.Series, missing: np.ndarray, nested: np.ndarray) -> pd.Series:
+    """UTC timestamps (any resolution) from native times, ISO 8601 text or Unix seconds."""
+    import pandas as pd
+
     if pd.api.types.is_datetime64_any_dtype(s):
-        ts = s if isinstance(s.dtype, pd.DatetimeTZDtype) else s.dt.tz_localize("UTC")
-        ts = ts.dt.tz_convert("UTC")
-    elif pd.api.types.is_numeric_dtype(s):
-        ts = pd.to_datetime(s, unit="s", utc=True, errors="coerce")
-    else:
-        ts = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
-        retry = present & ts.isna()
-        if retry.any():
-            ts.loc[retry] = pd.to_datetime(s[retry], utc=True, errors="coerce",
-                                           format="mixed")
-    bad = present & ts.isna()
-    what = "a date (YYYY-MM-DD)" if kind == "date" else "an ISO 8601 timestamp"
-    _record(raw, col.name, bad, s, "wrong type", f"expected {what}", problems, ids)
-    ts = ts.astype("datetime64[ns, UTC]")
-    if kind == "date":
-        ts = ts.dt.floor("D")
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            return s.dt.tz_convert("UTC")
+        return s.dt.tz_localize("UTC")
+    if pd.api.types.is_bool_dtype(s):
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+    if pd.api.types.is_numeric_dtype(s):
+        return _from_seconds(_numbers(s, missing, nested)[0], s.index)
+    text = _as_text(s, nested).str.strip().mask(missing | nested)
+    ts = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    retry = ~missing & ~nested & ts.isna().to_numpy(dtype=bool)
+    if retry.any():
+        seconds = pd.to_numeric(text[retry], errors="coerce")
+        from_num = _from_seconds(np.asarray(seconds, dtype="float64"), text.index[retry])
+        ts[retry] = from_num.astype(ts.dtype)
     return ts
 
 
-def _record(raw: RawTable, column: str | None, bad: pd.Series, values: pd.Series | None,
-            rule: str, expected: str, problems: list[Problem],
-            ids: pd.Series | None) -> None:
-    mask = np.asarray(bad.fillna(False) if hasattr(bad, "fillna") else bad, dtype=bool)
-    if not mask.any():
-        return
-    idx = np.flatnonzero(mask)
-    rows = raw.rows[idx]
-    found = values.iloc[idx] if values is not None else None
-    acc = ids.iloc[idx] if ids is not None else None
-    for k, pos in enumerate(idx):
-        shown = ""
-        if found is not None:
-            v = found.iloc[k]
-            shown = "missing" if _isna(v) else repr(_plain(v))
-            shown = f"found {shown}; "
-        account = None
-        if acc is not None:
-            a = acc.iloc[k]
-            account = None if _isna(a) else str(a)
-        problems.append(Problem(
-            table=raw.name, file=str(raw.path), rule=rule, message=f"{shown}{expected}",
-            row=int(rows[k]), column=column, account_id=account, row_word=raw.row_word,
-        ))
-        del pos
-
-
-def _isna(v: object) -> bool:
+def _from_seconds(f: np.ndarray, index: pd.Index) -> pd.Series:
     import pandas as pd
 
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _plain(v: object) -> object:
-    if isinstance(v, np.generic):
-        return v.item()
-    if hasattr(v, "isoformat"):
-        return v.isoformat()  # type: ignore[union-attr]
-    return v
+    # Beyond +-9.2e9 s the value would overflow nanoseconds; such a number is flagged.
+    ok = np.isfinite(f) & (np.abs(f) < 9.2e9)
+    ts = pd.to_datetime(np.where(ok, f, np.nan), unit="s", utc=True)
+    return pd.Series(ts, index=index)
 
 
 # ----------------------------------------------------------------------------- rules
 
 
-def _check_table(raw: RawTable, table: Table, problems: list[Problem],
-                 now: pd.Timestamp) -> pd.DataFrame | None:
+def _check_table(raw: RawTable, table: Table, sink: _Collector,
+                 now: pd.Timestamp) -> _Typed | None:
     """Type one table and check its column rules; ``None`` if it is unusable."""
     import pandas as pd
 
-    missing = [c.name for c in table.columns if c.required and c.name not in raw.frame]
-    for name in missing:
-        problems.append(Problem(
-            table=table.name, file=str(raw.path), rule="missing required column",
-            message=f"expected a column {name!r}; found columns "
-                    f"{', '.join(map(repr, raw.frame.columns[:12]))}",
-            column=name, row_word=raw.row_word,
-        ))
-    if "account_id" in missing:
+    missing_cols = [c.name for c in table.columns if c.required and c.name not in raw.frame]
+    for name in missing_cols:
+        found = ", ".join(map(repr, list(raw.frame.columns)[:12]))
+        more = ", ..." if len(raw.frame.columns) > 12 else ""
+        sink.whole(table.name, raw.path, "missing required column",
+                   f"expected a column {name!r}; the file has {found}{more}",
+                   column=name, row_word=raw.row_word)
+    if "account_id" in missing_cols:
         return None
-    ids = _coerce(raw, table.column("account_id"), problems, None)
-    out: dict[str, pd.Series] = {"account_id": ids}
+    acc = _coerce(raw, table.column("account_id"))
+    codes, uniques = _factorize(acc.values)
+    typed = _Typed(raw=raw, frame=pd.DataFrame(index=raw.frame.index), codes=codes,
+                   uniques=uniques)
+    out: dict[str, pd.Series] = {}
+    earliest = pd.Timestamp(EARLIEST, tz="UTC")
     for col in table.columns:
-        if col.name == "account_id" or col.name not in raw.frame:
+        if col.name not in raw.frame:
+            out[col.name] = _empty(col, raw.frame.index)
             continue
-        typed = _coerce(raw, col, problems, ids)
-        out[col.name] = typed
-        present = typed.notna()
+        c = acc if col.name == "account_id" else _coerce(raw, col)
+        found = raw.frame[col.name]
+        sink.cells(typed, col.name, c.nested, found, "wrong type",
+                   "a plain value, not a nested object or list")
+        sink.cells(typed, col.name, c.bad, found, "wrong type", _EXPECTED[col.kind])
         if not col.nullable:
-            _record(raw, col.name, ~present & raw.frame[col.name].isna(),
-                    raw.frame[col.name], "missing value", "a value is required here",
-                    problems, ids)
+            sink.cells(typed, col.name, c.missing, found, "missing value",
+                       "a value; this column may not be missing")
+        if c.too_large is not None:
+            sink.cells(typed, col.name, c.too_large, found, "integer too large",
+                       f"a whole number of at most {MAX_EXACT_INT:,} in size")
+        if c.infinite is not None:
+            sink.cells(typed, col.name, c.infinite, found, "infinite value",
+                       "a finite number")
+        values = c.values
         if col.kind in {"int", "float"}:
-            vals = typed.astype("float64")
-            if col.minimum is not None:
-                low = vals < col.minimum
-                rule = "negative count" if col.minimum == 0 else "below minimum"
-                _record(raw, col.name, low, typed, rule,
-                        f"expected a value >= {col.minimum:g}", problems, ids)
-            if col.maximum is not None:
-                _record(raw, col.name, vals > col.maximum, typed, "above maximum",
-                        f"expected a value <= {col.maximum:g}", problems, ids)
-            if col.kind == "float":
-                _record(raw, col.name, pd.Series(np.isinf(vals.to_numpy())), typed,
-                        "infinite value", "expected a finite number", problems, ids)
+            _check_range(typed, col, values, found, sink)
         if col.kind in {"timestamp", "date"}:
-            early = typed < pd.Timestamp(EARLIEST, tz="UTC")
-            late = typed > now
-            _record(raw, col.name, early, typed, "timestamp out of range",
-                    f"expected a time on or after {EARLIEST}", problems, ids)
-            _record(raw, col.name, late, typed, "timestamp out of range",
-                    "expected a time not in the future", problems, ids)
-    _record(raw, "account_id", ids.isna(), raw.frame["account_id"], "missing value",
-            "every row needs an account_id", problems, None)
-    frame = pd.DataFrame(out)
+            present = values.notna().to_numpy(dtype=bool)
+            early = present & (values < earliest).to_numpy(dtype=bool)
+            late = present & (values > now).to_numpy(dtype=bool)
+            sink.cells(typed, col.name, early, found, "timestamp before 2006",
+                       f"a time on or after {EARLIEST}")
+            sink.cells(typed, col.name, late, found, "timestamp in the future",
+                       "a time that is not in the future")
+            values = _to_ns(values, col.kind)
+        out[col.name] = values
+    frame = pd.DataFrame(out, index=raw.frame.index)
     for extra in raw.frame.columns:
         if extra not in frame:
-            frame[extra] = raw.frame[extra].to_numpy()
-    if table.key and all(k in frame for k in table.key):
-        dup = frame.duplicated(list(table.key), keep="first") & frame[list(table.key)].notna().all(axis=1)
-        keys = " + ".join(table.key)
-        _record(raw, None, dup, None, "duplicate key",
-                f"a row with the same {keys} appears earlier; keep one row per key",
-                problems, ids)
-    if table.name == "snapshots" and {"account_id", "date"} <= set(frame):
-        _check_sorted(raw, frame, problems)
-    return frame
+            frame[extra] = raw.frame[extra]
+    typed.frame = frame.reset_index(drop=True)
+    if table.key:
+        _check_duplicates(typed, table, sink)
+    if table.name == "snapshots":
+        _check_sorted(typed, sink)
+    return typed
 
 
-def _check_sorted(raw: RawTable, frame: pd.DataFrame, problems: list[Problem]) -> None:
-    ids = frame["account_id"]
-    days = frame["date"]
-    same = ids.eq(ids.shift()).fillna(False).astype(bool)
-    back = same & (days < days.shift()).fillna(False).astype(bool)
-    _record(raw, "date", back, days, "unsorted snapshot days",
-            "days must ascend within each account; sort by account_id, date", problems, ids)
-
-
-def _check_references(raws: dict[str, RawTable], frames: dict[str, pd.DataFrame],
-                      problems: list[Problem]) -> None:
-    accounts = frames.get("accounts")
-    if accounts is None:
-        return
-    known = set(accounts["account_id"].dropna())
-    for name in REFERENCING:
-        frame = frames.get(name)
-        if frame is None:
-            continue
-        ids = frame["account_id"]
-        unknown = ids.notna() & ~ids.isin(known)
-        _record(raws[name], "account_id", unknown, ids, "unknown account",
-                "expected an account_id listed in the accounts table", problems, ids)
-    posts, comments = frames.get("posts"), frames.get("comments")
-    if posts is not None and comments is not None:
-        post_keys = set(zip(posts["account_id"], posts["post_id"], strict=True))
-        pairs = list(zip(comments["account_id"], comments["post_id"], strict=True))
-        bad = np.fromiter((p not in post_keys for p in pairs), dtype=bool, count=len(pairs))
-        bad &= comments["account_id"].isin(known).to_numpy()
-        _record(raws["comments"], "post_id", _series(bad), comments["post_id"],
-                "unknown post", "expected a post_id of this account in the posts table",
-                problems, comments["account_id"])
-
-
-def _series(mask: np.ndarray) -> pd.Series:
+def _empty(col: Column, index: pd.Index) -> pd.Series:
+    """An all-missing column of the contract type, for an optional column not in the file."""
     import pandas as pd
 
-    return pd.Series(mask)
+    if col.kind == "float":
+        return pd.Series(np.nan, index=index, name=col.name, dtype="float64")
+    if col.kind in {"timestamp", "date"}:
+        return pd.Series(pd.NaT, index=index, name=col.name, dtype="datetime64[ns, UTC]")
+    dtype = {"int": "Int64", "bool": "boolean"}.get(col.kind, "string")
+    out = pd.Series(pd.NA, index=index, name=col.name, dtype=dtype)
+    return out.astype("category") if col.kind == "category" else out
+
+
+def _to_ns(values: pd.Series, kind: str) -> pd.Series:
+    """Nanosecond UTC times; values outside that range (already flagged) become NaT."""
+    import pandas as pd
+
+    inside = (values >= pd.Timestamp(_NS_MIN, tz="UTC")) & (
+        values < pd.Timestamp(_NS_MAX, tz="UTC"))
+    out = values.where(inside).astype("datetime64[ns, UTC]")
+    return out.dt.floor("D") if kind == "date" else out
+
+
+def _check_range(t: _Typed, col: Column, values: pd.Series, found: pd.Series,
+                 sink: _Collector) -> None:
+    f = values.to_numpy(dtype="float64", na_value=np.nan)
+    if col.minimum == 0 and col.maximum == 1 and col.kind == "int":
+        outside = (f < 0) | (f > 1)
+        sink.cells(t, col.name, outside, found, "not 0/1", "0 or 1")
+        return
+    if col.minimum is not None:
+        rule = "negative count" if col.minimum == 0 and col.unit == "count" else (
+            "below minimum")
+        sink.cells(t, col.name, f < col.minimum, found, rule,
+                   f"a value of at least {col.minimum:g}")
+    if col.maximum is not None:
+        sink.cells(t, col.name, f > col.maximum, found, "above maximum",
+                   f"a value of at most {col.maximum:g}")
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def _key_codes(t: _Typed, key: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per key column and row, and which rows have the whole key."""
+    import pandas as pd
+
+    parts = []
+    complete = np.ones(len(t.frame), dtype=bool)
+    for name in key:
+        if name == "account_id":
+            codes = t.codes
+        else:
+            codes = np.asarray(pd.factorize(t.frame[name], use_na_sentinel=True)[0],
+                               dtype=np.int64)
+        complete = complete & (codes >= 0)
+        parts.append(codes)
+    return np.column_stack(parts), complete
+
+
+def _check_duplicates(t: _Typed, table: Table, sink: _Collector) -> None:
+    import pandas as pd
+
+    codes, complete = _key_codes(t, table.key)
+    dup = pd.DataFrame(codes).duplicated(keep="first").to_numpy(dtype=bool) & complete
+    keys = " + ".join(table.key)
+    sink.cells(t, None, dup, None, "duplicate key",
+               f"one row per {keys}; an earlier row has the same {keys}")
+
+
+def _check_sorted(t: _Typed, sink: _Collector) -> None:
+    """Days must ascend within each account, in file order (accounts may interleave)."""
+    days = t.frame["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    valid = np.flatnonzero((t.codes >= 0) & ~np.isnat(days.view("datetime64[ns]")))
+    order = valid[np.argsort(t.codes[valid], kind="stable")]
+    c, d = t.codes[order], days[order]
+    back = (c[1:] == c[:-1]) & (d[1:] < d[:-1])
+    mask = np.zeros(len(t.frame), dtype=bool)
+    mask[order[1:][back]] = True
+    sink.cells(t, "date", mask, t.raw.frame["date"],
+               "unsorted snapshot days",
+               "days ascending within each account; sort the file by account_id, date")
+
+
+def _check_references(typed: dict[str, _Typed], categories: pd.Index,
+                      sink: _Collector) -> None:
+    """Every table's account_id must be an account; every comment's post a post."""
+    for name, t in typed.items():
+        lookup = categories.get_indexer(t.uniques.astype(str)) if len(t.uniques) else (
+            np.empty(0, dtype=np.int64))
+        t.account = np.where(t.codes >= 0, np.append(lookup, -1)[t.codes], -1)
+        if name in REFERENCING:
+            unknown = (t.codes >= 0) & (t.account < 0)
+            sink.cells(t, "account_id", unknown, t.frame["account_id"], "unknown account",
+                       "an account_id listed in the accounts table")
+    posts, comments = typed.get("posts"), typed.get("comments")
+    if posts is not None and comments is not None:
+        _check_comment_posts(posts, comments, sink)
+
+
+def _check_comment_posts(posts: _Typed, comments: _Typed, sink: _Collector) -> None:
+    import pandas as pd
+
+    assert posts.account is not None and comments.account is not None
+    known = pd.DataFrame({"a": posts.account, "p": posts.frame["post_id"].to_numpy()})
+    known = known[known["a"] >= 0].dropna().drop_duplicates()
+    asked = pd.DataFrame({"a": comments.account, "p": comments.frame["post_id"].to_numpy()})
+    merged = asked.merge(known.assign(hit=True), on=["a", "p"], how="left")
+    unknown = (comments.account >= 0) & comments.frame["post_id"].notna().to_numpy(bool) & (
+        merged["hit"].isna().to_numpy(dtype=bool))
+    sink.cells(comments, "post_id", unknown, comments.frame["post_id"], "unknown post",
+               "a post_id that the posts table lists for this account")
 
 
 # ---------------------------------------------------------------------------- public
 
 
-def check_dataset(path: str | os.PathLike[str],
-                  now: pd.Timestamp | None = None
-                  ) -> tuple[dict[str, pd.DataFrame], list[Problem], dict[str, Path]]:
+@dataclass
+class _Checked:
+    typed: dict[str, _Typed]
+    groups: list[ProblemGroup]
+    files: dict[str, Path]
+    categories: pd.Index | None
+
+
+def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
+    import pandas as pd
+
+    now = now if now is not None else pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    if not root.exists():
+        raise UserError(f"{root}: no such dataset folder",
+                        hint="pass the folder that holds accounts.csv (or .parquet, .jsonl)")
+    if not root.is_dir():
+        raise UserError(f"{root}: not a folder",
+                        hint=f"a dataset is a folder of tables: pass {root.parent}, which "
+                             f"holds {root.name}, if that is one of them")
+    sink = _Collector()
+    files, file_problems = find_tables(root)
+    for fp in file_problems:
+        table = fp.path.name.split(".", 1)[0]
+        scope: Scope = "dataset" if fp.rule == "duplicate table file" else "table"
+        sink.whole(table, fp.path, fp.rule, fp.detail, scope=scope)
+    if "accounts" not in files and not any(
+            fp.path.name.startswith("accounts.") for fp in file_problems):
+        present = sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+        listing = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
+        sink.whole("accounts", root, "missing required table",
+                   "expected a file accounts.csv, accounts.parquet or accounts.jsonl; the "
+                   f"folder has {listing or 'no files'}", scope="dataset")
+    typed: dict[str, _Typed] = {}
+    for name in TABLES:
+        if name not in files:
+            continue
+        try:
+            raw = read_raw(name, files[name])
+        except FileError as exc:
+            sink.whole(name, files[name], exc.rule, exc.detail, row=exc.line)
+            continue
+        t = _check_table(raw, TABLES[name], sink, now)
+        if t is not None:
+            typed[name] = t
+    categories = None
+    if "accounts" in typed:
+        acc = typed["accounts"]
+        categories = pd.Index(sorted(str(u) for u in acc.uniques), dtype="string")
+        _check_references(typed, categories, sink)
+    return _Checked(typed, sink.result(), files, categories)
+
+
+def check_dataset(path: str | os.PathLike[str], *,
+                  now: pd.Timestamp | None = None) -> list[ProblemGroup]:
     """Read every table of a dataset and collect all contract problems.
 
     Parameters
@@ -404,77 +801,54 @@ def check_dataset(path: str | os.PathLike[str],
     path : path-like
         The dataset folder.
     now : pandas.Timestamp, optional
-        The present, for the "not in the future" rule (default: the clock).
+        The present, for the "not in the future" rule (default: the clock plus one day,
+        so a dataset written today in any time zone passes).
 
     Returns
     -------
-    frames : dict
-        Typed frames of the tables that could be read (account_id still text).
-    problems : list of Problem
-        Everything wrong, in file order.
-    files : dict
-        Table name to file.
+    list of ProblemGroup
+        Everything wrong, grouped, in the order found; empty when the dataset is valid.
+
+    Raises
+    ------
+    UserError
+        If ``path`` is not a readable folder.
     """
+    return _check(Path(path), now).groups
+
+
+def _frames(typed: dict[str, _Typed], categories: pd.Index,
+            keep: dict[str, np.ndarray] | None = None) -> dict[str, pd.DataFrame]:
+    """Final frames: shared account_id categories, derived columns, sorted rows."""
     import pandas as pd
 
-    root = Path(path)
-    now = now if now is not None else pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
-    if not root.exists():
-        raise UserError(f"{root}: no such dataset folder",
-                        hint="pass the folder that holds accounts.csv (or .parquet/.jsonl)")
-    if not root.is_dir():
-        raise UserError(f"{root}: not a folder",
-                        hint="a dataset is a folder of tables, e.g. accounts.csv")
-    files, file_problems = find_tables(root)
-    problems = [Problem(table="dataset", file=str(root), rule="unusable file", message=m)
-                for m in file_problems]
-    if "accounts" not in files:
-        problems.append(Problem(
-            table="accounts", file=str(root), rule="missing required table",
-            message="expected a file accounts.csv, accounts.parquet or accounts.jsonl",
-        ))
-    raws: dict[str, RawTable] = {}
-    frames: dict[str, pd.DataFrame] = {}
-    for name, file in files.items():
-        try:
-            raws[name] = read_raw(name, file)
-        except UserError as exc:
-            problems.append(Problem(table=name, file=str(file), rule="unreadable file",
-                                    message=exc.message))
-            continue
-        frame = _check_table(raws[name], TABLES[name], problems, now)
-        if frame is not None:
-            frames[name] = frame
-    _check_references(raws, frames, problems)
-    return frames, problems, files
-
-
-def _finish(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Share account_id categories across tables and fill derived columns."""
-    import pandas as pd
-
-    accounts = frames["accounts"]
-    categories = pd.Index(sorted(accounts["account_id"].dropna().unique()), dtype="string")
     dtype = pd.CategoricalDtype(categories=categories, ordered=False)
     out: dict[str, pd.DataFrame] = {}
-    for name, frame in frames.items():
-        f = frame.copy()
-        f["account_id"] = f["account_id"].astype(dtype)
-        out[name] = f.reset_index(drop=True)
+    for name, t in typed.items():
+        assert t.account is not None
+        rows = slice(None) if keep is None else keep[name]
+        frame = t.frame[rows].reset_index(drop=True) if keep is not None else t.frame.copy()
+        codes = t.account[rows]
+        frame["account_id"] = pd.Categorical.from_codes(codes, dtype=dtype)
+        order_by = {"snapshots": "date", "posts": "posted_at"}.get(name)
+        if order_by is not None:
+            when = frame[order_by].to_numpy(dtype="datetime64[ns]").view(np.int64)
+            frame = frame.take(np.lexsort((when, codes))).reset_index(drop=True)
+        out[name] = frame
     acc = out["accounts"]
-    if "username" in acc:
-        names = acc["username"].astype("string")
-        if "username_length" not in acc:
-            acc["username_length"] = names.str.len().astype("Int64")
-        if "username_digits" not in acc:
-            acc["username_digits"] = names.str.count(r"\d").astype("Int64")
-    if "snapshots" in out:
-        out["snapshots"] = out["snapshots"].sort_values(
-            ["account_id", "date"], kind="stable").reset_index(drop=True)
-    if "posts" in out:
-        out["posts"] = out["posts"].sort_values(
-            ["account_id", "posted_at"], kind="stable").reset_index(drop=True)
+    names = acc["username"]
+    length = names.str.len().astype("Int64")
+    digits = names.str.count(r"\d").astype("Int64")
+    acc["username_length"] = acc["username_length"].fillna(length)
+    acc["username_digits"] = acc["username_digits"].fillna(digits)
     return out
+
+
+def _empty_rejects() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c in {"row", "problems"} else "string")
+                         for c in REJECT_COLUMNS})
 
 
 def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
@@ -487,74 +861,137 @@ def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
         The dataset folder.
     lenient : bool, default False
         Keep the valid accounts and drop those with a problem (listed in
-        ``Dataset.rejects``) instead of failing. Problems that concern a whole file
-        of an optional table drop that table; a broken accounts file still fails.
+        ``Dataset.rejects``) instead of failing. An optional table whose file is
+        unusable is dropped (and listed); rows naming no account, or an account the
+        accounts table lacks, are dropped (and counted). A problem of the accounts file
+        itself, or of the folder, still fails.
     now : pandas.Timestamp, optional
         The present, for the "not in the future" rule.
 
     Returns
     -------
     Dataset
-        Frames with nullable integers (``Int64``), booleans (``boolean``), UTC
-        timestamps, categories, and ``account_id`` as a shared categorical.
+        See :class:`Dataset` for the types.
 
     Raises
     ------
     ContractError
         If the dataset breaks the contract (in lenient mode: only if the accounts table
         itself is unusable, or no valid account is left).
+    UserError
+        If ``path`` is not a readable folder.
     """
+    root = Path(path)
+    checked = _check(root, now)
+    groups = checked.groups
+    if not groups:
+        assert checked.categories is not None
+        return Dataset(root, _frames(checked.typed, checked.categories), _empty_rejects(),
+                       checked.files)
+    if not lenient:
+        raise ContractError(root, groups)
+    fatal = [g for g in groups if g.scope == "dataset"
+             or (g.scope == "table" and g.table == "accounts")]
+    if fatal or "accounts" not in checked.typed:
+        raise ContractError(root, fatal or groups)
+    return _lenient(root, checked)
+
+
+def _lenient(root: Path, checked: _Checked) -> Dataset:
+    """Drop what has a problem; list every dropped account, table and row group."""
     import pandas as pd
 
-    root = Path(path)
-    frames, problems, files = check_dataset(root, now=now)
-    empty_rejects = pd.DataFrame({"account_id": pd.Series(dtype="string"),
-                                  "table": pd.Series(dtype="string"),
-                                  "row": pd.Series(dtype="Int64"),
-                                  "column": pd.Series(dtype="string"),
-                                  "reason": pd.Series(dtype="string")})
-    if not problems:
-        return Dataset(root, _finish(frames), empty_rejects, files)
-    if not lenient:
-        raise ContractError(root, problems)
-    fatal = [p for p in problems if p.row is None and p.table in {"accounts", "dataset"}]
-    if fatal or "accounts" not in frames:
-        raise ContractError(root, fatal or problems)
-    broken_tables = {p.table for p in problems if p.row is None}
-    bad_accounts: dict[str, str] = {}
-    reject_rows: list[dict[str, object]] = []
-    for p in problems:
-        if p.row is None:
-            reject_rows.append({"account_id": None, "table": p.table, "row": None,
-                                "column": p.column,
-                                "reason": f"table dropped: {p.rule}: {p.message}"})
-            continue
-        reason = f"{p.table} {p.row_word} {p.row}" + (
-            f", column {p.column}" if p.column else "") + f": {p.rule}: {p.message}"
-        if p.account_id is None or (p.rule == "unknown account"):
-            reject_rows.append({"account_id": p.account_id, "table": p.table, "row": p.row,
-                                "column": p.column, "reason": f"row dropped: {reason}"})
-        else:
-            bad_accounts.setdefault(p.account_id, reason)
-    for acc, reason in bad_accounts.items():
-        reject_rows.append({"account_id": acc, "table": "accounts", "row": None,
-                            "column": None, "reason": f"account dropped: {reason}"})
-    kept: dict[str, pd.DataFrame] = {}
-    bad = set(bad_accounts)
-    for name, frame in frames.items():
-        if name in broken_tables:
-            continue
-        ids = frame["account_id"]
-        keep = ids.notna() & ~ids.isin(bad)
-        if name != "accounts":
-            keep &= ids.isin(set(frames["accounts"]["account_id"].dropna()))
-        kept[name] = frame[keep.to_numpy()]
-    if kept["accounts"].empty:
-        problems.append(Problem(table="accounts", file=str(files["accounts"]),
-                                rule="no valid account left",
-                                message="every account has a problem, so --lenient kept none"))
-        raise ContractError(root, problems)
-    rejects = pd.DataFrame(reject_rows, columns=list(empty_rejects.columns))
-    rejects = rejects.astype({"account_id": "string", "table": "string", "row": "Int64",
-                              "column": "string", "reason": "string"})
-    return Dataset(root, _finish(kept), rejects, files)
+    groups = checked.groups
+    categories = checked.categories
+    assert categories is not None
+    broken = {g.table for g in groups if g.scope == "table"}
+    typed = {n: t for n, t in checked.typed.items() if n not in broken}
+    rejects: list[pd.DataFrame] = []
+    for g in groups:
+        if g.scope == "table":
+            p = g.examples[0]
+            rejects.append(_rejects(
+                account_id=None, dropped="table", table=g.table, row=p.row, column=g.column,
+                rule=g.rule, reason=f"table dropped: {p.where()}: {p.message}", problems=1))
+    row_groups = [g for g in groups if g.scope == "row" and g.table not in broken]
+    named = [g.accounts.assign(table=g.table, rule=g.rule, column=g.column,
+                               word=g.row_word, expected=g.expected)
+             for g in row_groups if g.accounts is not None and len(g.accounts)]
+    dropped = pd.Index([], dtype="string")
+    if named:
+        per = pd.concat(named, ignore_index=True)
+        known = categories.get_indexer(per["account_id"].astype(str)) >= 0
+        bad = per[known]
+        first = bad.drop_duplicates("account_id")
+        total = bad.groupby("account_id", sort=False)["n"].sum()
+        rejects.append(_rejects(
+            account_id=first["account_id"], dropped="account", table=first["table"],
+            row=first["row"], column=first["column"], rule=first["rule"],
+            reason="account dropped: " + _reason(first),
+            problems=first["account_id"].map(total)))
+        unknown = per[~known & (per["rule"] == "unknown account")]
+        rejects.append(_rejects(
+            account_id=unknown["account_id"], dropped="rows", table=unknown["table"],
+            row=unknown["row"], column=unknown["column"], rule=unknown["rule"],
+            reason=unknown["n"].astype(str) + " row(s) dropped: " + _reason(unknown),
+            problems=unknown["n"]))
+        dropped = pd.Index(first["account_id"].astype(str), dtype="string")
+    loose = [pd.DataFrame({"row": g.loose_rows, "table": g.table, "rule": g.rule,
+                           "column": g.column, "word": g.row_word, "expected": g.expected,
+                           "found": ""})
+             for g in row_groups if g.loose_rows is not None and len(g.loose_rows)]
+    if loose:
+        rows = pd.concat(loose, ignore_index=True)
+        in_accounts = rows[rows["table"] == "accounts"].drop_duplicates("row")
+        rejects.append(_rejects(
+            account_id=None, dropped="account", table="accounts", row=in_accounts["row"],
+            column=in_accounts["column"], rule=in_accounts["rule"],
+            reason="account dropped (no account_id): " + _reason(in_accounts), problems=1))
+        others = rows[rows["table"] != "accounts"]
+        for (table, rule), part in others.groupby(["table", "rule"], sort=False):
+            example = part.iloc[:1]
+            rejects.append(_rejects(
+                account_id=None, dropped="rows", table=table, row=example["row"],
+                column=example["column"], rule=rule,
+                reason=f"{len(part)} row(s) without an account_id dropped, the first: "
+                       + _reason(example), problems=len(part)))
+    drop = np.append(categories.isin(dropped), True)
+    keep = {name: (t.account >= 0) & ~drop[t.account]
+            for name, t in typed.items() if t.account is not None}
+    if not keep["accounts"].any():
+        p = Problem(table="accounts", file=str(checked.files["accounts"]),
+                    rule="no valid account left",
+                    message="every account has a problem, so --lenient kept none")
+        raise ContractError(root, [*groups, ProblemGroup(
+            table="accounts", file=p.file, rule=p.rule, column=None, scope="dataset",
+            count=1, examples=(p,))])
+    kept_categories = categories[~drop[:-1]]
+    remap = np.full(len(categories) + 1, -1, dtype=np.int64)
+    remap[np.flatnonzero(~drop[:-1])] = np.arange(len(kept_categories))
+    for t in typed.values():
+        assert t.account is not None
+        t.account = remap[t.account]
+    frames = _frames(typed, kept_categories, keep)
+    table = pd.concat([_empty_rejects(), *rejects], ignore_index=True)
+    table = table.astype(_empty_rejects().dtypes.to_dict())
+    return Dataset(root, frames, table, checked.files, groups)
+
+
+def _reason(per: pd.DataFrame) -> pd.Series:
+    """``table line N, column C: rule: found X; expected Y`` for each row of ``per``."""
+    column = per["column"].astype("string")
+    col = (", column " + column).fillna("")
+    found = ("found " + per["found"].astype("string") + "; ").where(per["found"] != "", "")
+    return (per["table"] + " " + per["word"] + " " + per["row"].astype(str) + col + ": "
+            + per["rule"] + ": " + found + "expected " + per["expected"])
+
+
+def _rejects(**columns: object) -> pd.DataFrame:
+    """Reject rows from columns given as Series or as one value for every row."""
+    import pandas as pd
+
+    lengths = {len(v) for v in columns.values() if isinstance(v, pd.Series)}
+    n = lengths.pop() if lengths else 1
+    data = {c: (v.to_numpy(dtype=object) if isinstance(v, pd.Series) else [v] * n)
+            for c, v in columns.items()}
+    return pd.DataFrame(data, columns=list(REJECT_COLUMNS))

@@ -16,27 +16,36 @@ def validate(
     lenient: LenientOpt = False,
     rejects: Annotated[
         Path | None,
-        typer.Option(help="Where --lenient writes the dropped accounts "
-                          "(default: OUTPUT/rejects.csv from the configuration)."),
+        typer.Option(help="Where --lenient writes what it dropped (default: "
+                          "OUTPUT/rejects.csv, OUTPUT from the configuration)."),
     ] = None,
     config: ConfigOpt = None,
 ) -> int:
-    """Check DIRECTORY against the data contract; exit 0 when valid, 2 when not."""
-    from fakedetect.validate import load_dataset
+    """Check DIRECTORY against the data contract; exit 0 when valid, 2 when not.
 
-    cfg = load(config)
+    Every problem is reported at once, grouped by table, rule and column, with the
+    file, the line (the row in Parquet) and the column of the first few of each group.
+    With --lenient the accounts that have a problem are dropped and listed, with the
+    reason, in the rejects file (written even when empty), and the exit code is 0 as
+    long as one valid account is left.
+    """
+    from fakedetect.validate import format_problems, load_dataset
+
     dataset = load_dataset(directory, lenient=lenient)
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in dataset.tables.items())
-    if lenient and len(dataset.rejects):
-        from fakedetect.io import write_table
-
-        dest = rejects or cfg.output_dir / "rejects.csv"
-        write_table(dataset.rejects, dest)
-        n_acc = dataset.rejects["account_id"].notna().sum()
-        echo(f"{directory}: kept {len(dataset.accounts):,} account(s); "
-             f"{len(dataset.rejects):,} reject(s) ({n_acc:,} naming an account) "
-             f"written to {dest}")
-        echo(f"rows: {counts}")
+    if not lenient:
+        echo(f"{directory}: valid ({counts} rows)")
         return 0
-    echo(f"{directory}: valid ({counts})")
+    from fakedetect.io import write_table
+
+    dest = rejects if rejects is not None else load(config).output_dir / "rejects.csv"
+    write_table(dataset.rejects, dest)
+    if dataset.problems:
+        echo(f"warning: {format_problems(directory, dataset.problems)}", err=True)
+    table = dataset.rejects
+    accounts = int((table["dropped"] == "account").sum())
+    tables = int((table["dropped"] == "table").sum())
+    echo(f"{directory}: kept {len(dataset.accounts):,} account(s), dropped {accounts:,} "
+         f"account(s) and {tables:,} table(s); rejects written to {dest}")
+    echo(f"kept rows: {counts}")
     return 0
