@@ -1,0 +1,575 @@
+"""Charts of the review report, drawn by hand as inline SVG.
+
+Inline SVG keeps a page self-contained and crisp at any zoom, costs well under a
+millisecond per chart (matplotlib costs ~50-100 ms), and lets each mark carry a
+``<title>`` tooltip. Every function takes plain numpy arrays and returns an ``<svg>``
+string; text that came from data is HTML-escaped here. Times are floats in days since
+1970-01-01 UTC, as :func:`fakedetect.report.pages` passes them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+
+#: Colours of the marks; the browser test looks for some of them in a screenshot.
+FOLLOWERS = "#1f5fae"
+FOLLOWING = "#7b4ea3"
+SUSPICIOUS = "#d62728"
+ENGAGEMENT = "#1f5fae"
+BAND = "#cdebd3"
+BENCHMARK = "#2f855a"
+TOWARD_FAKE = "#d1495b"
+TOWARD_GENUINE = "#2e86ab"
+NEUTRAL = "#5b7083"
+GRID = "#e5e7eb"
+INK = "#4b5563"
+
+#: Width of every chart's view box, in SVG user units (the page scales it).
+WIDTH = 960
+_CHAR_PX = 6.6  # average advance of a 12 px system-font character
+
+
+def compact_number(x: float) -> str:
+    """Format a count for an axis: ``950``, ``12.3k``, ``1.25M``.
+
+    Parameters
+    ----------
+    x : float
+
+    Returns
+    -------
+    str
+        ``""`` for NaN.
+    """
+    if not math.isfinite(x):
+        return ""
+    a = abs(x)
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= scale:
+            v = x / scale
+            text = f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
+            return text.rstrip("0").rstrip(".") + suffix
+    if a == 0 or a >= 1:
+        return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+    return f"{x:.2g}"
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> np.ndarray:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering ``[lo, hi]``.
+
+    Parameters
+    ----------
+    lo, hi : float
+        Data range; ``lo == hi`` is widened around the value.
+    count : int
+        About how many intervals to aim for.
+
+    Returns
+    -------
+    numpy.ndarray
+        Ascending ticks; the first is <= ``lo`` and the last >= ``hi``.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = 0.0, 1.0
+    if hi < lo:
+        lo, hi = hi, lo
+    if hi == lo:
+        pad = abs(lo) * 0.1 or 1.0
+        lo, hi = lo - pad, hi + pad
+    raw = (hi - lo) / max(count, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+    start = math.floor(lo / step + 1e-9) * step
+    stop = math.ceil(hi / step - 1e-9) * step
+    n = round((stop - start) / step)
+    return start + step * np.arange(n + 1)
+
+
+_STEPS = (  # (size, unit, approximate days)
+    (1, "D", 1.0), (2, "D", 2.0), (7, "D", 7.0), (14, "D", 14.0),
+    (1, "M", 30.44), (2, "M", 60.9), (3, "M", 91.3), (6, "M", 182.6),
+    (1, "Y", 365.25), (2, "Y", 730.5), (5, "Y", 1826.0), (10, "Y", 3652.0),
+)
+
+
+def date_ticks(d0: float, d1: float, max_ticks: int = 8) -> list[tuple[float, str]]:
+    """Calendar ticks (days, weeks, month starts or years) within ``[d0, d1]``.
+
+    Parameters
+    ----------
+    d0, d1 : float
+        Range in days since 1970-01-01.
+    max_ticks : int
+        At most this many ticks.
+
+    Returns
+    -------
+    list of (float, str)
+        Position in days and label (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``).
+    """
+    span = max(d1 - d0, 1.0)
+    size, unit, _ = next((s for s in _STEPS if span / s[2] <= max_ticks), _STEPS[-1])
+    first = np.datetime64(math.floor(d0), "D")
+    if unit == "D":
+        day0 = math.ceil(d0 / size) * size
+        ticks = np.arange(day0, d1 + 1e-9, size)
+        return [(float(t), str(np.datetime64(int(t), "D"))) for t in ticks]
+    start = first.astype(f"datetime64[{unit}]")
+    start_i = int(start.astype(np.int64))
+    start_i = -(-start_i // size) * size
+    out: list[tuple[float, str]] = []
+    k = start_i
+    while True:
+        label = np.datetime64(k, unit)
+        pos = float(label.astype("datetime64[D]").astype(np.int64))
+        if pos > d1 + 1e-9:
+            break
+        if pos >= d0 - 1e-9:
+            out.append((pos, str(label)))
+        k += size
+    return out
+
+
+def _date_label(day: float) -> str:
+    return str(np.datetime64(math.floor(day), "D")) if math.isfinite(day) else ""
+
+
+@dataclass(frozen=True)
+class _Area:
+    """A plot rectangle in SVG units and the data ranges it maps."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    def sx(self, x: np.ndarray | float) -> np.ndarray:
+        span = (self.x1 - self.x0) or 1.0
+        return self.left + (np.asarray(x, dtype=float) - self.x0) / span * self.width
+
+    def sy(self, y: np.ndarray | float) -> np.ndarray:
+        span = (self.y1 - self.y0) or 1.0
+        return self.top + self.height - (np.asarray(y, dtype=float) - self.y0) / span * self.height
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    @property
+    def right(self) -> float:
+        return self.left + self.width
+
+
+def _svg(height: float, body: Sequence[str], label: str) -> str:
+    return (f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+            f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
+            f"<title>{escape(label)}</title>{''.join(body)}</svg>")
+
+
+def _path(xs: np.ndarray, ys: np.ndarray) -> str:
+    """An SVG path through the finite points; a NaN lifts the pen."""
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    start = ok & ~np.r_[False, ok[:-1]]
+    parts = [f"{'M' if s else 'L'}{x:.1f},{y:.1f}"
+             for x, y, s in zip(xs[ok].tolist(), ys[ok].tolist(), start[ok].tolist(),
+                                strict=True)]
+    return "".join(parts)
+
+
+def _y_axis(area: _Area, ticks: np.ndarray, fmt: str = "count") -> list[str]:
+    out = []
+    for t in ticks.tolist():
+        y = float(area.sy(t))
+        text = f"{t:.{_pct_digits(ticks)}f}%" if fmt == "percent" else (
+            f"{t:+.1f}" if fmt == "signed" else compact_number(t))
+        out.append(f'<line class="grid" x1="{area.left:.1f}" x2="{area.right:.1f}" '
+                   f'y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+                   f'<text x="{area.left - 8:.1f}" y="{y + 4:.1f}" text-anchor="end" '
+                   f'fill="{INK}" font-size="12">{text}</text>')
+    return out
+
+
+def _pct_digits(ticks: np.ndarray) -> int:
+    if len(ticks) < 2:
+        return 1
+    step = float(ticks[1] - ticks[0])
+    return 0 if step >= 1 else 1 if step >= 0.1 else 2
+
+
+def _x_date_axis(area: _Area, labels: bool = True) -> list[str]:
+    out = [f'<line x1="{area.left:.1f}" x2="{area.right:.1f}" y1="{area.bottom:.1f}" '
+           f'y2="{area.bottom:.1f}" stroke="{INK}"/>']
+    for pos, label in date_ticks(area.x0, area.x1):
+        x = float(area.sx(pos))
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.bottom:.1f}" '
+                   f'y2="{area.bottom + 5:.1f}" stroke="{INK}"/>')
+        if labels:
+            out.append(f'<text x="{x:.1f}" y="{area.bottom + 19:.1f}" text-anchor="middle" '
+                       f'fill="{INK}" font-size="12">{label}</text>')
+    return out
+
+
+def _x_range(days: np.ndarray) -> tuple[float, float]:
+    finite = days[np.isfinite(days)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo < 1.0:
+        lo, hi = lo - 1.0, hi + 1.0
+    pad = (hi - lo) * 0.01
+    return lo - pad, hi + pad
+
+
+def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> list[str]:
+    """Legend entries as (svg swatch, label) laid out left to right."""
+    out = []
+    for swatch, label in items:
+        out.append(f'<g transform="translate({x:.1f},{y:.1f})">{swatch}'
+                   f'<text x="22" y="4" fill="{INK}" font-size="12">{escape(label)}</text></g>')
+        x += 34 + len(label) * _CHAR_PX
+    return out
+
+
+def _line_swatch(colour: str, dash: str = "") -> str:
+    extra = f' stroke-dasharray="{dash}"' if dash else ""
+    return f'<line x1="0" x2="16" y1="0" y2="0" stroke="{colour}" stroke-width="2.5"{extra}/>'
+
+
+def _dot_swatch(colour: str) -> str:
+    return f'<circle cx="8" cy="0" r="5" fill="{colour}" stroke="#fff" stroke-width="1.5"/>'
+
+
+def _box_swatch(colour: str) -> str:
+    return f'<rect x="0" y="-6" width="16" height="12" fill="{colour}"/>'
+
+
+def history_svg(days: np.ndarray, followers: np.ndarray, following: np.ndarray,
+                suspicious: np.ndarray, scores: np.ndarray, threshold: float) -> str:
+    """Follower (top panel) and following (bottom panel) history, suspicious days marked.
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        Snapshot days (days since epoch), ascending.
+    followers, following : numpy.ndarray
+        Counts per day (float, NaN where missing); ``following`` may be all NaN.
+    suspicious : numpy.ndarray of bool
+        Days whose follower jump is above the threshold.
+    scores : numpy.ndarray
+        The robust jump score of each day (NaN for the first).
+    threshold : float
+        The score above which a day is suspicious (for the legend).
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+    """
+    days = np.asarray(days, dtype=float)
+    followers = np.asarray(followers, dtype=float)
+    following = np.asarray(following, dtype=float)
+    suspicious = np.asarray(suspicious, dtype=bool)
+    has_following = bool(np.isfinite(following).any())
+    x0, x1 = _x_range(days)
+    top_h, gap, low_h = 230.0, 34.0, 110.0 if has_following else 0.0
+    height = 40 + top_h + 32 + (gap + low_h if has_following else 0)
+    body: list[str] = []
+    f_ok = followers[np.isfinite(followers)]
+    lo, hi = (float(f_ok.min()), float(f_ok.max())) if f_ok.size else (0.0, 1.0)
+    pad = (hi - lo) * 0.05 or max(abs(hi) * 0.05, 1.0)
+    ticks = nice_ticks(max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad, 4)
+    top = _Area(70, 40, WIDTH - 90, top_h, x0, x1, float(ticks[0]), float(ticks[-1]))
+    body += _y_axis(top, ticks)
+    xs, ys = top.sx(days), top.sy(followers)
+    for x in xs[suspicious].tolist():
+        body.append(f'<rect x="{x - 2:.1f}" y="{top.top:.1f}" width="4" '
+                    f'height="{top.height:.1f}" fill="{SUSPICIOUS}" opacity="0.18"/>')
+    body.append(f'<path d="{_path(xs, ys)}" fill="none" stroke="{FOLLOWERS}" '
+                f'stroke-width="2.2" stroke-linejoin="round"/>')
+    if len(days) <= 2:
+        body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{FOLLOWERS}"/>'
+                 for x, y in zip(xs.tolist(), ys.tolist(), strict=True) if math.isfinite(y)]
+    change = np.r_[np.nan, np.diff(followers)]
+    for i in np.flatnonzero(suspicious).tolist():
+        tip = (f"{_date_label(days[i])}: {change[i]:+,.0f} followers "
+               f"(jump score {scores[i]:.1f})")
+        body.append(f'<circle class="suspicious" cx="{xs[i]:.1f}" cy="{ys[i]:.1f}" r="6" '
+                    f'fill="{SUSPICIOUS}" stroke="#fff" stroke-width="1.5">'
+                    f"<title>{escape(tip)}</title></circle>")
+    body += _x_date_axis(top, labels=not has_following)
+    body.append(f'<text x="{top.left - 60:.1f}" y="{top.top - 14:.1f}" fill="{INK}" '
+                f'font-size="12" font-weight="600">Followers</text>')
+    body += _legend([(_line_swatch(FOLLOWERS), "Followers"),
+                     (_dot_swatch(SUSPICIOUS),
+                      f"Suspicious day (jump score above {threshold:g})")]
+                    + ([(_line_swatch(FOLLOWING), "Following")] if has_following else []),
+                    300, 16)
+    if has_following:
+        g_ok = following[np.isfinite(following)]
+        glo, ghi = float(g_ok.min()), float(g_ok.max())
+        gpad = (ghi - glo) * 0.05 or max(abs(ghi) * 0.05, 1.0)
+        gticks = nice_ticks(max(glo - gpad, 0.0), ghi + gpad, 2)
+        low = _Area(70, top.bottom + gap, WIDTH - 90, low_h, x0, x1,
+                    float(gticks[0]), float(gticks[-1]))
+        body += _y_axis(low, gticks)
+        body.append(f'<path d="{_path(low.sx(days), low.sy(following))}" fill="none" '
+                    f'stroke="{FOLLOWING}" stroke-width="2" stroke-linejoin="round"/>')
+        body += _x_date_axis(low)
+        body.append(f'<text x="{low.left - 60:.1f}" y="{low.top - 10:.1f}" fill="{INK}" '
+                    f'font-size="12" font-weight="600">Following</text>')
+    return _svg(height, body, "Follower and following history with suspicious days marked")
+
+
+def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: np.ndarray,
+                   high: np.ndarray) -> str:
+    """Engagement rate per post (dots) against the tier benchmark band.
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        Post times in days since epoch, ascending.
+    rate : numpy.ndarray
+        (likes + comments) / followers per post, as a fraction (NaN skipped).
+    low, median, high : numpy.ndarray
+        The benchmark band for the follower count at each post, as fractions.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; rates above the plotted range are drawn as triangles at
+        the top edge.
+    """
+    days = np.asarray(days, dtype=float)
+    pct = 100 * np.asarray(rate, dtype=float)
+    lo, med, hi = (100 * np.asarray(a, dtype=float) for a in (low, median, high))
+    finite = pct[np.isfinite(pct)]
+    cap_data = float(np.quantile(finite, 0.98)) * 1.15 if finite.size else 0.0
+    band_top = float(np.nanmax(hi)) if np.isfinite(hi).any() else 0.0
+    ticks = nice_ticks(0.0, max(cap_data, band_top * 1.15, 0.1), 4)
+    x0, x1 = _x_range(days)
+    area = _Area(70, 40, WIDTH - 90, 230, x0, x1, 0.0, float(ticks[-1]))
+    body = _y_axis(area, ticks, "percent")
+    ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(days)
+    if ok.any():
+        bx = area.sx(days[ok])
+        if bx.size == 1:
+            bx = np.r_[bx - 6, bx + 6]
+            b_lo, b_hi, b_med = (np.repeat(a[ok], 2) for a in (lo, hi, med))
+        else:
+            b_lo, b_hi, b_med = lo[ok], hi[ok], med[ok]
+        upper = " ".join(f"{x:.1f},{y:.1f}" for x, y in
+                         zip(bx.tolist(), area.sy(b_hi).tolist(), strict=True))
+        lower = " ".join(f"{x:.1f},{y:.1f}" for x, y in
+                         zip(bx[::-1].tolist(), area.sy(b_lo)[::-1].tolist(), strict=True))
+        body.append(f'<polygon class="band" points="{upper} {lower}" fill="{BAND}"/>')
+        body.append(f'<path d="{_path(bx, area.sy(b_med))}" fill="none" stroke="{BENCHMARK}" '
+                    f'stroke-width="2" stroke-dasharray="6 4"/>')
+    top = float(ticks[-1])
+    xs = area.sx(days)
+    for x, p, d in zip(xs.tolist(), pct.tolist(), days.tolist(), strict=True):
+        if not math.isfinite(p):
+            continue
+        tip = _date_label(d)
+        if p > top:
+            y = area.top + 2
+            body.append(f'<path d="M{x - 5:.1f},{y + 8:.1f}L{x + 5:.1f},{y + 8:.1f}L{x:.1f},'
+                        f'{y:.1f}Z" fill="{ENGAGEMENT}"><title>{tip}: {p:.2f}% (off the scale)'
+                        f"</title></path>")
+        else:
+            body.append(f'<circle cx="{x:.1f}" cy="{float(area.sy(p)):.1f}" r="3.6" '
+                        f'fill="{ENGAGEMENT}" fill-opacity="0.8"><title>{tip}: {p:.2f}%'
+                        f"</title></circle>")
+    body += _x_date_axis(area)
+    body.append(f'<text x="{area.left - 60:.1f}" y="{area.top - 14:.1f}" fill="{INK}" '
+                f'font-size="12" font-weight="600">Engagement per post</text>')
+    body += _legend([(_dot_swatch(ENGAGEMENT), "Post: (likes + comments) / followers"),
+                     (_box_swatch(BAND), "Benchmark band for the tier"),
+                     (_line_swatch(BENCHMARK, "6 4"), "Benchmark median")], 240, 16)
+    return _svg(40 + 230 + 32, body, "Engagement per post against the tier benchmark band")
+
+
+@dataclass(frozen=True)
+class ShareBar:
+    """One bar of the audience chart.
+
+    Attributes
+    ----------
+    label : str
+        What the share counts, in plain words.
+    value : float
+        The share, 0-1 (NaN draws an empty row saying "no data").
+    low, high : float
+        Interval bounds, NaN when there is none.
+    note : str
+        Shown after the value (e.g. ``of 200 sampled``).
+    highlight : bool
+        Draw in the "toward fake" colour.
+    """
+
+    label: str
+    value: float
+    low: float = float("nan")
+    high: float = float("nan")
+    note: str = ""
+    highlight: bool = False
+
+
+def shares_svg(bars: Sequence[ShareBar]) -> str:
+    """Horizontal bars of shares from 0 to 100 %, with optional interval whiskers.
+
+    Parameters
+    ----------
+    bars : sequence of ShareBar
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+    """
+    row, label_w = 34.0, 330.0
+    area = _Area(label_w, 10, WIDTH - label_w - 200, row * len(bars), 0.0, 1.0, 0.0, 1.0)
+    body = []
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x = float(area.sx(t))
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.top:.1f}" '
+                    f'y2="{area.bottom:.1f}" stroke="{GRID}"/><text x="{x:.1f}" '
+                    f'y="{area.bottom + 16:.1f}" text-anchor="middle" fill="{INK}" '
+                    f'font-size="12">{t:.0%}</text>')
+    for k, bar in enumerate(bars):
+        y = area.top + k * row
+        body.append(f'<text x="{label_w - 10:.1f}" y="{y + row / 2 + 4:.1f}" '
+                    f'text-anchor="end" fill="#111827" font-size="13">'
+                    f"{escape(_clip(bar.label, 48))}<title>{escape(bar.label)}</title></text>")
+        colour = TOWARD_FAKE if bar.highlight else NEUTRAL
+        if math.isfinite(bar.value):
+            w = float(area.sx(min(max(bar.value, 0.0), 1.0))) - area.left
+            body.append(f'<rect x="{area.left:.1f}" y="{y + 8:.1f}" width="{max(w, 1.0):.1f}" '
+                        f'height="{row - 16:.1f}" fill="{colour}" rx="2"/>')
+            text = f"{bar.value:.0%}"
+            if math.isfinite(bar.low) and math.isfinite(bar.high):
+                xl, xh = float(area.sx(bar.low)), float(area.sx(bar.high))
+                ym = y + row / 2
+                body.append(f'<path d="M{xl:.1f},{ym:.1f}H{xh:.1f}M{xl:.1f},{ym - 7:.1f}'
+                            f'V{ym + 7:.1f}M{xh:.1f},{ym - 7:.1f}V{ym + 7:.1f}" '
+                            f'stroke="#111827" stroke-width="1.6" fill="none"/>')
+                text += f" ({bar.low:.0%}–{bar.high:.0%})"
+        else:
+            text = "no data"
+        if bar.note:
+            text += f" {bar.note}"
+        body.append(f'<text x="{area.right + 10:.1f}" y="{y + row / 2 + 4:.1f}" fill="{INK}" '
+                    f'font-size="12">{escape(text)}</text>')
+    return _svg(area.bottom + 26, body, "Audience breakdown")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _signed(x: float) -> str:
+    return "0" if abs(x) < 1e-12 else f"{x:+.1f}"
+
+
+def _prob(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
+
+
+def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[float],
+                  rest: float | None, rest_label: str) -> str:
+    """SHAP waterfall: from the base value, feature by feature, to the model output.
+
+    Parameters
+    ----------
+    base : float
+        The explainer's base value (log-odds of "fake").
+    labels : sequence of str
+        One label per shown feature, largest contribution first.
+    contributions : sequence of float
+        SHAP values in log-odds, positive toward fake.
+    rest : float or None
+        Sum of the remaining features' contributions (``None``: no such row).
+    rest_label : str
+        Label of that row, e.g. ``"12 other features"``.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; the last row's end is ``base + sum(contributions) + rest``.
+    """
+    steps = [float(c) for c in contributions]
+    names = [str(s) for s in labels]
+    if rest is not None:
+        steps.append(float(rest))
+        names.append(rest_label)
+    ends = base + np.cumsum(steps) if steps else np.array([], dtype=float)
+    final = float(ends[-1]) if steps else float(base)
+    starts = np.r_[base, ends[:-1]] if steps else np.array([], dtype=float)
+    values = np.r_[base, ends, 0.0]
+    ticks = nice_ticks(float(values.min()), float(values.max()), 6)
+    row, label_w = 26.0, 380.0
+    n_rows = len(steps) + 2
+    area = _Area(label_w, 34, WIDTH - label_w - 80, row * n_rows, float(ticks[0]),
+                 float(ticks[-1]), 0.0, 1.0)
+    body = []
+    for t in ticks.tolist():
+        x = float(area.sx(t))
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.top:.1f}" '
+                    f'y2="{area.bottom:.1f}" stroke="{GRID}"/><text x="{x:.1f}" '
+                    f'y="{area.bottom + 16:.1f}" text-anchor="middle" fill="{INK}" '
+                    f'font-size="12">{_signed(t)}</text><text x="{x:.1f}" '
+                    f'y="{area.bottom + 31:.1f}" '
+                    f'text-anchor="middle" fill="{INK}" font-size="11">'
+                    f"{_prob(t):.0%}</text>")
+    x_zero = float(area.sx(0.0))
+    body.append(f'<line x1="{x_zero:.1f}" x2="{x_zero:.1f}" y1="{area.top - 6:.1f}" '
+                f'y2="{area.bottom:.1f}" stroke="{INK}" stroke-dasharray="3 3"/>')
+    body.append(f'<text x="{area.left:.1f}" y="20" fill="{INK}" font-size="12">'
+                f"log-odds of fake (probability below) — red pushes toward fake, blue toward "
+                f"genuine</text>")
+
+    def label_row(k: int, text: str, bold: bool = False) -> str:
+        weight = ' font-weight="600"' if bold else ""
+        y = area.top + k * row + row / 2 + 4
+        return (f'<text x="{label_w - 10:.1f}" y="{y:.1f}" text-anchor="end" fill="#111827" '
+                f'font-size="12.5"{weight}>{escape(_clip(text, 56))}'
+                f"<title>{escape(text)}</title></text>")
+
+    def marker(k: int, value: float, text: str) -> str:
+        x = float(area.sx(value))
+        y = area.top + k * row + row / 2
+        return (f'<path d="M{x:.1f},{y - 8:.1f}V{y + 8:.1f}" stroke="#111827" '
+                f'stroke-width="3"/><text x="{x + 8:.1f}" y="{y + 4:.1f}" fill="#111827" '
+                f'font-size="12">{escape(text)}</text>')
+
+    body.append(label_row(0, "Base value (average model output)", bold=True))
+    body.append(marker(0, base, f"{base:+.2f} ({_prob(base):.0%})"))
+    for k, (name, start, end, step) in enumerate(
+            zip(names, starts.tolist(), ends.tolist(), steps, strict=True), start=1):
+        y = area.top + k * row
+        xa, xb = sorted((float(area.sx(start)), float(area.sx(end))))
+        colour = TOWARD_FAKE if step > 0 else TOWARD_GENUINE
+        body.append(label_row(k, name))
+        body.append(f'<rect class="step" x="{xa:.1f}" y="{y + 5:.1f}" '
+                    f'width="{max(xb - xa, 1.0):.1f}" height="{row - 10:.1f}" fill="{colour}">'
+                    f"<title>{escape(name)}: {step:+.3f}</title></rect>")
+        xp = float(area.sx(start))
+        body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - 5:.1f}" y2="{y + 5:.1f}" '
+                    f'stroke="{INK}" stroke-width="1"/>')
+        room = 6 + 7 * len(f"{step:+.2f}")
+        after = xb + room <= WIDTH if step > 0 else xa - room < area.left
+        tx, anchor = (xb + 5, "start") if after else (xa - 5, "end")
+        body.append(f'<text x="{tx:.1f}" y="{y + row / 2 + 4:.1f}" text-anchor="{anchor}" '
+                    f'fill="{INK}" font-size="11.5">{step:+.2f}</text>')
+    k_final = n_rows - 1
+    body.append(label_row(k_final, "Model output (raw, before calibration)", bold=True))
+    body.append(marker(k_final, final, f"{final:+.2f} ({_prob(final):.0%})"))
+    return _svg(area.bottom + 40, body, "SHAP waterfall of the fake-probability")

@@ -1,0 +1,960 @@
+"""The review report: an index page ranking accounts by risk and one page per account.
+
+Every page is one self-contained HTML file: inline CSS, inline SVG charts, inline
+JavaScript on the index only, and a Content-Security-Policy that forbids fetching
+anything, so a report opens offline and cannot call home. Everything that came from data
+is HTML-escaped.
+
+Per-account tables are sliced once, by the shared ``account_id`` category codes, into
+contiguous runs (see :class:`_Slices`), so writing thousands of pages never filters a
+table per account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fakedetect.errors import UserError
+from fakedetect.io import write_text
+from fakedetect.report import assets, charts
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fakedetect.validate import Dataset
+
+#: Rows of the index table rendered server-side (for readers without JavaScript).
+STATIC_ROWS = 100
+#: Features drawn individually in the SHAP waterfall; the rest are summed in one row.
+WATERFALL_FEATURES = 10
+#: Reasons listed with contribution bars at the top of an account page.
+TOP_REASONS = 5
+#: A sampled follower who follows more than this many accounts counts as a mass-follower.
+MASS_FOLLOWING = 1000
+#: Suspicious days listed in the table under the history chart.
+SUSPICIOUS_DAYS_LISTED = 12
+
+VERDICTS = ("likely fake", "review", "authentic")
+_VERDICT_CLASS = {"likely fake": "v-fake", "review": "v-review", "authentic": "v-authentic"}
+_SCORE_TEXT = ("account_id", "status", "status_reason", "verdict", "audience_method",
+               "coverage", "model_name", "model_version", "niche", "reason_1", "reason_2",
+               "reason_3")
+_SCORE_NUMBERS = ("authenticity_score", "fake_probability", "fake_follower_share",
+                  "fake_follower_share_low", "fake_follower_share_high",
+                  "audience_sample_size", "followers")
+_REQUIRED_SCORES = ("account_id", "status", "fake_probability")
+_PLAIN = re.compile(r"[a-z0-9_][a-z0-9._-]{0,79}")
+_RESERVED = frozenset({"con", "prn", "aux", "nul", "index"} | {f"com{i}" for i in range(10)}
+                      | {f"lpt{i}" for i in range(10)})
+_TABLES = ("snapshots", "posts", "comments", "audience")
+
+
+# ------------------------------------------------------------------------- file names
+
+
+def safe_filename(account_id: str) -> str:
+    """A file name for an account's page, safe on every file system and in a URL.
+
+    Ids made of lower-case letters, digits, ``.``, ``_`` and ``-`` (no ``--``, at most 80
+    characters, not a reserved device name) keep their name; any other id becomes a
+    lower-case slug plus ``--`` and a hash of the id, so two ids never share a file,
+    even on a case-insensitive file system.
+
+    Parameters
+    ----------
+    account_id : str
+
+    Returns
+    -------
+    str
+        ``<name>.html``.
+    """
+    text = str(account_id)
+    if _PLAIN.fullmatch(text) and "--" not in text and text.split(".")[0] not in _RESERVED:
+        return f"{text}.html"
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "account"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{slug}--{digest}.html"
+
+
+# ---------------------------------------------------------------------------- formats
+
+
+def _e(value: object) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, int | float | np.floating | np.integer) and math.isfinite(float(x))
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return f"{100 * x:.{digits}f}%" if _finite(x) else "—"
+
+
+def _int(x: float) -> str:
+    return f"{x:,.0f}" if _finite(x) else "—"
+
+
+def _value(x: float) -> str:
+    if not _finite(x):
+        return "missing"
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{x:,.0f}"
+    return f"{x:,.3g}" if abs(x) >= 1 else f"{x:.3g}"
+
+
+def _day(day: float) -> str:
+    return str(np.datetime64(math.floor(day), "D")) if _finite(day) else "—"
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+def _badge(status: str, verdict: str, big: bool = False) -> str:
+    size = " big" if big else ""
+    if status != "scored":
+        return f'<span class="badge v-none{size}">not scored</span>'
+    cls = _VERDICT_CLASS.get(verdict, "v-other")
+    return f'<span class="badge {cls}{size}">{_e(verdict or "no verdict")}</span>'
+
+
+def _page(title: str, body: str, script: str = "") -> str:
+    js = f"<script>{script}</script>" if script else ""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{assets.CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        '<meta name="robots" content="noindex, nofollow">'
+        f"<title>{_e(title)}</title><style>{assets.CSS}</style></head>"
+        f"<body><main>{body}</main>{js}</body></html>\n"
+    )
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _features_api() -> tuple[object, object, float]:
+    """``expected_engagement_rate``, ``robust_jump_scores`` and ``SUSPICIOUS_Z``.
+
+    Imported when a page is drawn, not with this module: the features package pulls in
+    scikit-learn.
+    """
+    from fakedetect.features import SUSPICIOUS_Z, expected_engagement_rate, robust_jump_scores
+
+    return expected_engagement_rate, robust_jump_scores, float(SUSPICIOUS_Z)
+
+
+def _normalise_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    missing = [c for c in _REQUIRED_SCORES if c not in scores.columns]
+    if missing:
+        raise ValueError(f"scores lack the column(s) {', '.join(missing)}; expected the "
+                         "frame fakedetect predict returns")
+    out = pd.DataFrame(index=pd.RangeIndex(len(scores)))
+    for col in _SCORE_TEXT:
+        if col in scores:
+            s = scores[col].astype("object").to_numpy()
+            out[col] = ["" if v is None or (isinstance(v, float) and math.isnan(v))
+                        or v is pd.NA else str(v) for v in s]
+        else:
+            out[col] = ""
+    for col in _SCORE_NUMBERS:
+        out[col] = (pd.to_numeric(scores[col], errors="coerce").astype("float64").to_numpy()
+                    if col in scores else np.nan)
+    out = out.astype({c: object for c in _SCORE_TEXT})
+    return out
+
+
+def _rank_order(scores: pd.DataFrame) -> np.ndarray:
+    """Row order of highest risk first; accounts not scored last, then by id."""
+    prob = scores["fake_probability"].to_numpy(dtype=float)
+    scored = (scores["status"].to_numpy(dtype=object) == "scored") & np.isfinite(prob)
+    key = np.where(scored, -np.nan_to_num(prob, nan=0.0), 1.0)
+    ids = scores["account_id"].to_numpy(dtype=object).astype(str)
+    return np.lexsort((ids, key))
+
+
+class _Slices:
+    """Rows of one table grouped by account: each account's rows are one contiguous run.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Account code of each row (-1 for an unknown account).
+    n_accounts : int
+        Number of account codes.
+    columns : dict
+        Column name to a numpy array aligned with ``codes``.
+    """
+
+    def __init__(self, codes: np.ndarray, n_accounts: int,
+                 columns: dict[str, np.ndarray]) -> None:
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.size > 1 and bool((np.diff(codes) < 0).any()):
+            order = np.argsort(codes, kind="stable")
+            codes = codes[order]
+            columns = {k: v[order] for k, v in columns.items()}
+        self.columns = columns
+        self.bounds = np.searchsorted(codes, np.arange(n_accounts + 1), side="left")
+
+    def get(self, code: int) -> dict[str, np.ndarray]:
+        """The rows of account ``code`` (empty arrays when it has none)."""
+        if code < 0:
+            a = b = 0
+        else:
+            a, b = int(self.bounds[code]), int(self.bounds[code + 1])
+        return {k: v[a:b] for k, v in self.columns.items()}
+
+
+def _float(frame: pd.DataFrame, col: str) -> np.ndarray:
+    import pandas as pd
+
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    s = frame[col]
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype("Float64")
+    return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+
+
+def _days(frame: pd.DataFrame, col: str) -> np.ndarray:
+    import pandas as pd
+
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    ts = pd.to_datetime(frame[col], utc=True, errors="coerce")
+    return ((ts - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy(
+        dtype=float, na_value=np.nan)
+
+
+def _codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+    import pandas as pd
+
+    col = frame["account_id"]
+    if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.categories.equals(ids):
+        return col.cat.codes.to_numpy(dtype=np.int64)
+    return ids.get_indexer(col.astype("string").to_numpy(dtype=object, na_value=None))
+
+
+@dataclass
+class _Context:
+    """Everything the pages need, indexed once for fast per-account lookups."""
+
+    scores: pd.DataFrame
+    model: Mapping[str, object]
+    dataset: Dataset
+    ids: pd.Index
+    position: dict[str, int]
+    reasons: dict[str, np.ndarray]
+    reason_rows: dict[str, np.ndarray]
+    tables: dict[str, _Slices | None] = field(default_factory=dict)
+    accounts: dict[str, np.ndarray] = field(default_factory=dict)
+    account_row: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+
+def _context(scores: pd.DataFrame, reasons: pd.DataFrame, dataset: Dataset,
+             model: Mapping[str, object]) -> _Context:
+    import pandas as pd
+
+    sc = _normalise_scores(scores)
+    position = {str(a): i for i, a in enumerate(sc["account_id"].tolist())}
+    accounts = dataset.accounts
+    if isinstance(accounts["account_id"].dtype, pd.CategoricalDtype):
+        ids = pd.Index(accounts["account_id"].cat.categories.astype(str))
+    else:
+        ids = pd.Index(sorted(accounts["account_id"].astype(str).unique()))
+    n = len(ids)
+    acc_codes = _codes(accounts, ids)
+    account_row = np.full(n, -1, dtype=np.int64)
+    ok = acc_codes >= 0
+    account_row[acc_codes[ok]] = np.flatnonzero(ok)
+    acc_cols = {"username": accounts["username"].astype("string").fillna("").to_numpy(
+        dtype=object) if "username" in accounts else np.full(len(accounts), "", dtype=object)}
+    for col in ("followers", "following", "posts"):
+        acc_cols[col] = _float(accounts, col)
+    tables: dict[str, _Slices | None] = {}
+    for name in _TABLES:
+        frame = dataset.get(name)
+        if frame is None:
+            tables[name] = None
+            continue
+        codes = _codes(frame, ids)
+        if name == "snapshots":
+            cols = {"day": _days(frame, "date"), "followers": _float(frame, "followers"),
+                    "following": _float(frame, "following")}
+        elif name == "posts":
+            cols = {"day": _days(frame, "posted_at"), "likes": _float(frame, "likes"),
+                    "comments": _float(frame, "comments")}
+        elif name == "comments":
+            cols = {"post_id": frame["post_id"].astype("string").to_numpy(
+                dtype=object, na_value="")}
+        else:
+            cols = {c: _float(frame, c) for c in ("followers", "following", "posts",
+                                                   "has_profile_pic", "is_private")}
+        tables[name] = _Slices(codes, n, cols)
+    rcols: dict[str, np.ndarray] = {}
+    groups: dict[str, np.ndarray] = {}
+    if len(reasons):
+        rid = reasons["account_id"].astype("string").to_numpy(dtype=object, na_value="")
+        codes_r, uniques = pd.factorize(rid)
+        order = np.argsort(codes_r, kind="stable")
+        bounds = np.searchsorted(codes_r[order], np.arange(len(uniques) + 1))
+        groups = {str(u): order[bounds[k]:bounds[k + 1]] for k, u in enumerate(uniques)}
+        for col in ("feature", "description", "sentence"):
+            rcols[col] = (reasons[col].astype("string").fillna("").to_numpy(dtype=object)
+                          if col in reasons else np.full(len(reasons), "", dtype=object))
+        for col in ("value", "contribution", "base_value", "rank"):
+            rcols[col] = _float(reasons, col)
+    return _Context(scores=sc, model=model, dataset=dataset, ids=ids, position=position,
+                    reasons=rcols, reason_rows=groups, tables=tables, accounts=acc_cols,
+                    account_row=account_row)
+
+
+# ------------------------------------------------------------------------ account page
+
+
+@dataclass
+class _Account:
+    """One account's row of the scores and its slices of every table."""
+
+    account_id: str
+    code: int
+    row: dict[str, object]
+    username: str
+    tables: dict[str, dict[str, np.ndarray] | None]
+    reasons: dict[str, np.ndarray]
+
+    @property
+    def scored(self) -> bool:
+        return self.row["status"] == "scored"
+
+
+def _account(ctx: _Context, account_id: str) -> _Account:
+    pos = ctx.position.get(account_id)
+    if pos is None:
+        raise UserError(f"account {account_id!r} is not in the scores",
+                        hint="check the account id; `fakedetect predict` lists the scored "
+                             "accounts")
+    row = {c: ctx.scores[c].iat[pos] for c in ctx.scores.columns}
+    code = int(ctx.ids.get_indexer([account_id])[0])
+    tables = {name: (None if sl is None else sl.get(code)) for name, sl in ctx.tables.items()}
+    username = ""
+    if code >= 0 and ctx.account_row[code] >= 0:
+        username = str(ctx.accounts["username"][ctx.account_row[code]])
+        if not _finite(row["followers"]):
+            row["followers"] = float(ctx.accounts["followers"][ctx.account_row[code]])
+    rows = ctx.reason_rows.get(account_id)
+    reasons = ({k: v[rows] for k, v in ctx.reasons.items()} if rows is not None
+               else {})
+    if reasons:
+        order = np.lexsort((-np.abs(np.nan_to_num(reasons["contribution"])),
+                            np.nan_to_num(reasons["rank"], nan=np.inf)))
+        reasons = {k: v[order] for k, v in reasons.items()}
+    return _Account(account_id, code, row, username, tables, reasons)
+
+
+def _header(acc: _Account, ctx: _Context, index_href: str | None) -> str:
+    r = acc.row
+    nav = (f'<div class="nav"><a href="{_e(index_href)}">&larr; All accounts</a></div>'
+           if index_href else "")
+    name = f"@{acc.username}" if acc.username and acc.username != acc.account_id else ""
+    title = (f"<h1>{_e(name)}<small>{_e(acc.account_id)}</small></h1>" if name
+             else f"<h1>{_e(acc.account_id)}</h1>")
+    stats = [_badge(str(r["status"]), str(r["verdict"]), big=True)]
+    if acc.scored:
+        stats.append(f'<div class="stat"><b>{_value(round(float(r["authenticity_score"])))}'
+                     f'<span class="muted" style="font-size:.9rem">/100</span></b>'
+                     f"<span>authenticity score</span></div>"
+                     if _finite(r["authenticity_score"]) else "")
+        stats.append(f'<div class="stat"><b>{_pct(r["fake_probability"])}</b>'
+                     f"<span>fake probability</span></div>")
+    stats.append(f'<div class="stat"><b>{_int(r["followers"])}</b><span>followers</span></div>')
+    if r["niche"]:
+        stats.append(f'<div class="stat"><b>{_e(r["niche"])}</b><span>niche</span></div>')
+    if _finite(r["fake_follower_share"]):
+        stats.append(f'<div class="stat"><b>{_pct(r["fake_follower_share"])}</b>'
+                     f"<span>est. fake followers</span></div>")
+    if acc.scored:
+        lede = ("The score is calibrated: of accounts given a fake probability of "
+                f"{_pct(r['fake_probability'])}, about that share were fake in the evaluation "
+                "data. Review the evidence below before deciding; a single signal is not "
+                "proof.")
+    else:
+        reason = r["status_reason"] or "no reason given"
+        lede = (f"This account could not be scored: {_e(reason)}. The data that was "
+                "supplied is shown below.")
+    return (f"{nav}{title}<div class=\"headline\">{''.join(stats)}</div>"
+            f'<p class="note">{lede}</p>')
+
+
+def _reasons_section(acc: _Account) -> str:
+    head = '<section id="reasons"><h2>Top reasons</h2>'
+    if not acc.scored:
+        return f'{head}<p class="missing">Not scored, so there are no reasons.</p></section>'
+    rs = acc.reasons
+    if not rs:
+        items = [acc.row[f"reason_{k}"] for k in (1, 2, 3) if acc.row[f"reason_{k}"]]
+        if not items:
+            return f'{head}<p class="missing">No explanation supplied.</p></section>'
+        lis = "".join(f"<li>{_e(s)}</li>" for s in items)
+        return f"{head}<ol>{lis}</ol></section>"
+    contrib = np.nan_to_num(rs["contribution"])
+    top = [k for k in range(len(contrib)) if contrib[k] != 0][:TOP_REASONS]
+    if not top:
+        return f'{head}<p class="missing">No feature moved the score.</p></section>'
+    scale = max(abs(float(contrib[k])) for k in top)
+    lis = []
+    for k in top:
+        c = float(contrib[k])
+        width = 100 * abs(c) / scale
+        neg = f'<i style="width:{width:.1f}%"></i>' if c < 0 else ""
+        pos = f'<i style="width:{width:.1f}%"></i>' if c > 0 else ""
+        toward = "toward fake" if c > 0 else "toward genuine"
+        sentence = rs["sentence"][k] or rs["description"][k] or rs["feature"][k]
+        lis.append(f'<li><span title="{_e(rs["feature"][k])}">{_e(sentence)}</span>'
+                   f'<span class="div-bar" aria-hidden="true"><span class="neg">{neg}</span>'
+                   f'<span class="pos">{pos}</span></span>'
+                   f'<span class="contrib">{c:+.2f} {toward}</span></li>')
+    return (f"{head}<ul class=\"reasons\">{''.join(lis)}</ul>"
+            '<p class="muted">Bars: each signal\'s push on the log-odds of "fake"; blue to the '
+            "left pushes toward genuine, red to the right toward fake.</p></section>")
+
+
+def _history_section(acc: _Account) -> str:
+    head = '<section id="growth"><h2>Follower and following history</h2>'
+    snaps = acc.tables.get("snapshots")
+    if snaps is None:
+        return (f'{head}<p class="missing">No snapshot history supplied: the dataset has no '
+                "snapshots table, so growth could not be checked.</p></section>")
+    days = snaps["day"]
+    if days.size == 0:
+        return (f'{head}<p class="missing">No snapshot history supplied for this account, '
+                "so growth could not be checked.</p></section>")
+    _, robust_jump_scores, threshold = _features_api()
+    followers, following = snaps["followers"], snaps["following"]
+    z = np.asarray(robust_jump_scores(followers), dtype=float)  # type: ignore[operator]
+    suspicious = np.nan_to_num(z, nan=-np.inf) > threshold
+    chart = charts.history_svg(days, followers, following, suspicious, z, threshold)
+    first, last = float(followers[0]), float(followers[-1])
+    n_sus = int(suspicious.sum())
+    text = (f"{days.size:,} snapshot(s) from {_day(days[0])} to {_day(days[-1])}; followers "
+            f"went from {_int(first)} to {_int(last)} ({last - first:+,.0f}). ")
+    if n_sus:
+        text += (f"{n_sus} suspicious day(s): the daily follower change was more than "
+                 f"{threshold:g} robust deviations above this account's usual change.")
+    else:
+        text += "No day's follower change stands out from this account's usual change."
+    table = ""
+    if n_sus:
+        idx = np.flatnonzero(suspicious)
+        idx = idx[np.argsort(-z[idx], kind="stable")][:SUSPICIOUS_DAYS_LISTED]
+        change = np.r_[np.nan, np.diff(followers)]
+        rows = "".join(f'<tr><td>{_day(days[i])}</td><td class="num">{change[i]:+,.0f}</td>'
+                       f'<td class="num">{z[i]:.1f}</td></tr>' for i in idx.tolist())
+        more = (f"<p class=\"muted\">Largest {SUSPICIOUS_DAYS_LISTED} of {n_sus} shown.</p>"
+                if n_sus > SUSPICIOUS_DAYS_LISTED else "")
+        table = ("<details><summary>Suspicious days</summary><table><thead><tr><th>day</th>"
+                 '<th class="num">follower change</th><th class="num">jump score</th></tr>'
+                 f"</thead><tbody>{rows}</tbody></table>{more}</details>")
+    return f"{head}<p>{text}</p>{chart}{table}</section>"
+
+
+def _followers_at(acc: _Account, days: np.ndarray) -> np.ndarray:
+    """Followers on each day: the latest snapshot on or before it, else the profile."""
+    snaps = acc.tables.get("snapshots")
+    if snaps is not None and snaps["day"].size:
+        sd, sf = snaps["day"], snaps["followers"]
+        k = np.clip(np.searchsorted(sd, days, side="right") - 1, 0, sd.size - 1)
+        return sf[k]
+    return np.full(days.shape, float(acc.row["followers"]) if _finite(acc.row["followers"])
+                   else np.nan)
+
+
+def _engagement_section(acc: _Account) -> str:
+    head = '<section id="engagement"><h2>Engagement per post</h2>'
+    posts = acc.tables.get("posts")
+    if posts is None:
+        return (f'{head}<p class="missing">No posts supplied: the dataset has no posts table, '
+                "so engagement could not be compared with the benchmark.</p></section>")
+    days = posts["day"]
+    if days.size == 0:
+        return (f'{head}<p class="missing">No posts supplied for this account, so engagement '
+                "could not be compared with the benchmark.</p></section>")
+    expected_engagement_rate, _, _ = _features_api()
+    followers = _followers_at(acc, days)
+    interactions = posts["likes"] + np.nan_to_num(posts["comments"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(followers > 0, interactions / followers, np.nan)
+    med, low, high = (np.asarray(a, dtype=float) for a in
+                      expected_engagement_rate(followers))  # type: ignore[operator]
+    chart = charts.engagement_svg(days, rate, low, med, high)
+    current = acc.row["followers"] if _finite(acc.row["followers"]) else followers[-1]
+    b_med, b_low, b_high = (float(np.asarray(a, dtype=float).ravel()[0]) for a in
+                            expected_engagement_rate(np.array([current], dtype=float)))  # type: ignore[operator]
+    finite = rate[np.isfinite(rate)]
+    if finite.size:
+        m = float(np.median(finite))
+        where = ("below" if m < b_low else "above" if m > b_high else "within")
+        text = (f"Median engagement {_pct(m, 2)} per post over {finite.size:,} post(s); the "
+                f"benchmark band for an account with {_int(current)} followers is "
+                f"{_pct(b_low, 2)}–{_pct(b_high, 2)} (median {_pct(b_med, 2)}), so this "
+                f"account is <b>{where}</b> the band.")
+    else:
+        text = (f"{days.size:,} post(s), but no engagement rate could be computed (likes "
+                "hidden or no follower count).")
+    return (f"{head}<p>{text}</p>{chart}<p class=\"muted\">Engagement rate = (likes + "
+            "comments) / followers on the day of the post (comments counted as 0 where "
+            "hidden). Far below the band can mean inflated followers; far above it can mean "
+            "bought likes or an engagement pod, or simply a viral post.</p></section>")
+
+
+def _audience_section(acc: _Account) -> str:
+    head = '<section id="audience"><h2>Audience</h2>'
+    r = acc.row
+    aud = acc.tables.get("audience")
+    n = 0 if aud is None else int(aud["followers"].size)
+    share = float(r["fake_follower_share"])
+    if n == 0 and not _finite(share):
+        where = "the dataset has no audience table" if aud is None else "none for this account"
+        return (f'{head}<p class="missing">No audience sample supplied ({where}), so the '
+                "fake-follower share could not be estimated.</p></section>")
+    method = {"model": "scored by the account model", "rules": "scored by the rule-based "
+              "fallback (no account model was available)"}.get(str(r["audience_method"]), "")
+    size = r["audience_sample_size"] if _finite(r["audience_sample_size"]) else n
+    parts = []
+    bars = []
+    if _finite(share):
+        lo, hi = float(r["fake_follower_share_low"]), float(r["fake_follower_share_high"])
+        interval = f" (95% interval {_pct(lo)}–{_pct(hi)})" if _finite(lo) and _finite(hi) else ""
+        parts.append(f"Estimated fake followers: <b>{_pct(share)}</b>{interval}, from a sample "
+                     f"of {_int(size)} followers{', ' + method if method else ''}.")
+        bars.append(charts.ShareBar("Estimated fake followers", share, lo, hi,
+                                    f"of {_int(size)}", highlight=True))
+    if n:
+        def share_of(values: np.ndarray, label: str, test: np.ndarray) -> None:
+            known = np.isfinite(values)
+            k = int(known.sum())
+            value = float(test[known].mean()) if k else float("nan")
+            bars.append(charts.ShareBar(label, value, note=f"of {k:,}" if k else ""))
+
+        pic = aud["has_profile_pic"]
+        share_of(pic, "No profile picture", pic == 0)
+        fol = aud["following"]
+        share_of(fol, f"Mass-followers (following > {MASS_FOLLOWING:,})", fol > MASS_FOLLOWING)
+        priv = aud["is_private"]
+        share_of(priv, "Private accounts", priv == 1)
+        po = aud["posts"]
+        share_of(po, "No posts", po == 0)
+    else:
+        parts.append("The sampled followers themselves were not supplied, so their "
+                     "breakdown cannot be shown.")
+    return (f"{head}<p>{' '.join(parts)}</p>{charts.shares_svg(bars)}"
+            "<p class=\"muted\">Shares among the sampled followers. Mass-followers: sampled "
+            f"followers following more than {MASS_FOLLOWING:,} accounts, common among bought "
+            "and bot accounts. The interval reflects the sample size: a small sample gives a "
+            "wide interval.</p></section>")
+
+
+def _waterfall_section(acc: _Account) -> str:
+    head = '<section id="shap"><h2>Why the model says this (SHAP waterfall)</h2>'
+    rs = acc.reasons
+    if not acc.scored or not rs:
+        what = "Not scored" if not acc.scored else "No SHAP explanation supplied"
+        return f'{head}<p class="missing">{what}, so there is no waterfall.</p></section>'
+    contrib = np.nan_to_num(rs["contribution"])
+    base = float(np.nan_to_num(rs["base_value"][0]))
+    k = min(WATERFALL_FEATURES, contrib.size)
+    labels = [f"{rs['description'][i] or rs['feature'][i]} = {_value(rs['value'][i])}"
+              for i in range(k)]
+    rest_n = contrib.size - k
+    rest = float(contrib[k:].sum()) if rest_n else None
+    chart = charts.waterfall_svg(base, labels, contrib[:k].tolist(), rest,
+                                 f"{rest_n} other feature{'s' if rest_n != 1 else ''}")
+    final = base + float(contrib.sum())
+    prob = acc.row["fake_probability"]
+    text = (f"Starting from the base value {base:+.2f} (probability {_pct(_sigmoid(base))}), "
+            f"the features add up to a raw model output of <b>{final:+.2f}</b> log-odds "
+            f"(probability {_pct(_sigmoid(final))}).")
+    if _finite(prob) and abs(_sigmoid(final) - float(prob)) >= 0.005:
+        text += (f" After calibration the fake probability is {_pct(prob)}.")
+    return f"{head}<p>{text}</p>{chart}</section>"
+
+
+def _coverage_section(acc: _Account) -> str:
+    rows = []
+
+    def add(name: str, ok: bool, text: str) -> None:
+        mark = "&#10003;" if ok else "&#10007;"
+        rows.append(f"<tr><th>{name}</th><td>{mark} {text}</td></tr>")
+
+    known = acc.code >= 0
+    add("profile (accounts table)", known,
+        "present" if known else "this account is not in the dataset")
+    snaps = acc.tables.get("snapshots")
+    if snaps is None:
+        add("snapshots", False, "no snapshot history supplied (no snapshots table)")
+    elif snaps["day"].size == 0:
+        add("snapshots", False, "no snapshot history supplied for this account")
+    else:
+        d = snaps["day"]
+        add("snapshots", True, f"{d.size:,} day(s), {_day(d[0])} to {_day(d[-1])}")
+    posts = acc.tables.get("posts")
+    if posts is None:
+        add("posts", False, "no posts supplied (no posts table)")
+    elif posts["day"].size == 0:
+        add("posts", False, "no posts supplied for this account")
+    else:
+        d = posts["day"]
+        add("posts", True, f"{d.size:,} post(s), {_day(np.nanmin(d))} to {_day(np.nanmax(d))}")
+    com = acc.tables.get("comments")
+    if com is None:
+        add("comments", False, "no comments supplied (no comments table)")
+    elif com["post_id"].size == 0:
+        add("comments", False, "no comments supplied for this account")
+    else:
+        add("comments", True, f"{com['post_id'].size:,} comment(s) on "
+                              f"{len(set(com['post_id'].tolist())):,} post(s)")
+    aud = acc.tables.get("audience")
+    if aud is None:
+        add("audience", False, "no audience sample supplied (no audience table)")
+    elif aud["followers"].size == 0:
+        add("audience", False, "no audience sample supplied for this account")
+    else:
+        add("audience", True, f"{aud['followers'].size:,} sampled follower(s)")
+    used = acc.row["coverage"]
+    signals = (f"<p>Tables the score used: <b>{_e(used.replace(',', ', '))}</b>.</p>"
+               if used else "")
+    return (f'<section id="coverage"><h2>Data coverage</h2>{signals}'
+            f'<table class="kv"><tbody>{"".join(rows)}</tbody></table></section>')
+
+
+def _model_rows(model: Mapping[str, object], row: Mapping[str, object] | None) -> str:
+    name = model.get("name") or (row or {}).get("model_name") or "unknown"
+    version = model.get("version") or (row or {}).get("model_version") or "unknown"
+    items = [("model", _e(name)), ("version", _e(version))]
+    for key, label in (("uri", "model URI"), ("trained_at", "trained")):
+        if model.get(key):
+            items.append((label, _e(model[key])))
+    review, fake = model.get("threshold_review"), model.get("threshold_fake")
+    if _finite(fake) and _finite(review):
+        items.append(("verdicts", f"likely fake when the fake probability is at least "
+                                  f"{_pct(float(fake))}; review from {_pct(float(review))}; "
+                                  "authentic below"))
+    metrics = model.get("metrics")
+    if isinstance(metrics, Mapping) and metrics:
+        text = ", ".join(f"{_e(k)} {float(v):.3f}" if _finite(v) else f"{_e(k)} {_e(v)}"
+                         for k, v in sorted(metrics.items()))
+        items.append(("evaluation metrics", text))
+    return "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in items)
+
+
+def _how_to_read(model: Mapping[str, object]) -> str:
+    fake, review = model.get("threshold_fake"), model.get("threshold_review")
+    cutoffs = (f" The verdict is <i>likely fake</i> from a fake probability of "
+               f"{_pct(float(fake))}, <i>review</i> from {_pct(float(review))}, and "
+               "<i>authentic</i> below." if _finite(fake) and _finite(review) else "")
+    return (
+        '<section id="how-to-read"><h2>How to read this page</h2><ul>'
+        "<li>The authenticity score is 100 minus the fake probability in percent. The "
+        "probability is calibrated: among accounts given 30%, about 3 in 10 were fake in the "
+        f"evaluation data.{cutoffs}</li>"
+        "<li>A follower spike alone is not proof. Giveaways, shout-outs, a viral post or press "
+        "coverage bring sudden genuine followers too. Bought followers typically arrive as a "
+        "step of thousands within a day or two, with no matching rise in likes, and are often "
+        "partly removed later.</li>"
+        "<li>Engagement is compared with a benchmark band for accounts of the same size; "
+        "published figures vary widely, so only a large, lasting gap is a signal.</li>"
+        "<li>The fake-follower share is estimated from a sample of followers; the interval "
+        "shows how uncertain that estimate is.</li>"
+        "<li>The SHAP waterfall shows how each signal moved the model's raw output, in "
+        "log-odds; the contributions add up from the base value to the output.</li>"
+        "<li>Missing data is shown as missing: a signal that could not be computed neither "
+        "accuses nor clears the account.</li>"
+        "<li>This page supports a human review; it is not a verdict on its own.</li>"
+        "</ul></section>")
+
+
+def _account_html(ctx: _Context, account_id: str, index_href: str | None) -> str:
+    acc = _account(ctx, account_id)
+    model_rows = _model_rows(ctx.model, acc.row)
+    body = "".join((
+        _header(acc, ctx, index_href),
+        _reasons_section(acc),
+        _history_section(acc),
+        _engagement_section(acc),
+        _audience_section(acc),
+        _waterfall_section(acc),
+        _coverage_section(acc),
+        f'<section id="model"><h2>Model</h2><table class="kv"><tbody>{model_rows}'
+        "</tbody></table></section>",
+        _how_to_read(ctx.model),
+        "<footer>Generated by fakedetect. Self-contained page: it loads nothing from the "
+        "network.</footer>",
+    ))
+    label = f"@{acc.username}" if acc.username else acc.account_id
+    return _page(f"{label} — fakedetect review", body)
+
+
+def render_account_page(account_id: str, *, scores: pd.DataFrame, reasons: pd.DataFrame,
+                        dataset: Dataset, model: dict[str, object]) -> str:
+    """Render one account's review page as a self-contained HTML document.
+
+    Parameters
+    ----------
+    account_id : str
+        The account, as in ``scores["account_id"]``.
+    scores : pandas.DataFrame
+        One row per account as ``fakedetect predict`` returns it.
+    reasons : pandas.DataFrame
+        Tidy SHAP explanations (account_id, feature, description, value, contribution,
+        sentence, base_value, rank).
+    dataset : Dataset
+        The data the account was scored from; missing optional tables are reported on
+        the page as missing.
+    model : dict
+        ``name``, ``version``, ``uri``, ``threshold_review``, ``threshold_fake``,
+        ``trained_at`` and optionally ``metrics``.
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Raises
+    ------
+    UserError
+        If the account is not in ``scores``.
+    """
+    ctx = _context(scores, reasons, dataset, model)
+    return _account_html(ctx, str(account_id), None)
+
+
+def write_account_page(path: str | Path, account_id: str, *, scores: pd.DataFrame,
+                       reasons: pd.DataFrame, dataset: Dataset,
+                       model: dict[str, object]) -> Path:
+    """Write one account's self-contained page to ``path`` (for ``fakedetect explain --html``).
+
+    Parameters
+    ----------
+    path : path-like
+        The HTML file to write (atomically); its folder is created.
+    account_id : str
+    scores, reasons, dataset, model
+        As for :func:`render_account_page`.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    html = render_account_page(account_id, scores=scores, reasons=reasons, dataset=dataset,
+                               model=model)
+    return write_text(Path(path), html)
+
+
+# ------------------------------------------------------------------------------ index
+
+
+def _json_column(values: np.ndarray, digits: int | None) -> list[object]:
+    a = np.asarray(values, dtype=float)
+    ok = np.isfinite(a)
+    rounded = np.round(a, digits) if digits is not None else a
+    out = rounded.astype(object)
+    out[~ok] = None
+    return out.tolist()
+
+
+def _index_data(sc: pd.DataFrame, order: np.ndarray, files: Mapping[str, str],
+                usernames: Mapping[str, str]) -> dict[str, list[object]]:
+    ids = [str(a) for a in sc["account_id"].to_numpy(dtype=object)[order]]
+    col = {k: sc[k].to_numpy()[order] for k in sc.columns}
+    size = col["audience_sample_size"]
+    return {
+        "id": ids,
+        "u": [usernames.get(a, "") for a in ids],
+        "f": [files.get(a) for a in ids],
+        "v": col["verdict"].tolist(),
+        "s": _json_column(col["authenticity_score"], 1),
+        "p": _json_column(col["fake_probability"], 4),
+        "sh": _json_column(col["fake_follower_share"], 4),
+        "lo": _json_column(col["fake_follower_share_low"], 4),
+        "hi": _json_column(col["fake_follower_share_high"], 4),
+        "ss": [int(x) if _finite(x) else 0 for x in size.tolist()],
+        "fo": _json_column(col["followers"], 0),
+        "ni": col["niche"].tolist(),
+        "r": col["reason_1"].tolist(),
+        "st": col["status"].tolist(),
+        "sr": col["status_reason"].tolist(),
+    }
+
+
+def _static_row(data: Mapping[str, list[object]], k: int) -> str:
+    """One index row as the script draws it, for readers without JavaScript."""
+    def get(key: str) -> object:
+        return data[key][k]
+
+    acc_id, file = str(get("id")), get("f")
+    acc = f'<a href="{_e(file)}">{_e(acc_id)}</a>' if file else _e(acc_id)
+    if get("u") and get("u") != acc_id:
+        acc += f'<span class="user">@{_e(get("u"))}</span>'
+    scored = get("st") == "scored"
+    share = ""
+    if get("sh") is not None:
+        share = _pct(get("sh"))  # type: ignore[arg-type]
+        if get("lo") is not None and get("hi") is not None:
+            share += f' <span class="ci">({_pct(get("lo"))}–{_pct(get("hi"))})</span>'  # type: ignore[arg-type]
+    s, p, fo = get("s"), get("p"), get("fo")
+    status = "scored" if scored else f"not scored: {_e(get('sr'))}"
+    return (f'<tr><td class="acc">{acc}</td><td>{_badge(str(get("st")), str(get("v")))}</td>'
+            f'<td class="num">{"" if s is None else f"{s:.0f}"}</td>'
+            f'<td class="num">{"" if p is None else _pct(p)}</td>'  # type: ignore[arg-type]
+            f'<td class="num">{share}</td><td class="num">{"" if fo is None else _int(fo)}</td>'  # type: ignore[arg-type]
+            f'<td>{_e(get("ni"))}</td><td class="reason">{_e(get("r"))}</td>'
+            f"<td>{status}</td></tr>")
+
+
+def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> str:
+    sc = ctx.scores
+    usernames: dict[str, str] = {}
+    if len(ctx.accounts.get("username", ())):
+        names = ctx.accounts["username"]
+        for a, code in zip(ctx.ids.tolist(), ctx.account_row.tolist(), strict=True):
+            if code >= 0 and names[code]:
+                usernames[str(a)] = str(names[code])
+    data = _index_data(sc, order, files, usernames)
+    n = len(order)
+    status = sc["status"].to_numpy(dtype=object)
+    verdict = sc["verdict"].to_numpy(dtype=object)
+    scored = status == "scored"
+    cards = [f'<div class="card"><b>{n:,}</b>accounts</div>']
+    for v in VERDICTS:
+        count = int((scored & (verdict == v)).sum())
+        cards.append(f'<div class="card"><b>{count:,}</b>{_badge("scored", v)}</div>')
+    other = int((scored & ~np.isin(verdict, VERDICTS)).sum())
+    if other:
+        cards.append(f'<div class="card"><b>{other:,}</b>{_badge("scored", "other")}</div>')
+    n_not = int((~scored).sum())
+    cards.append(f'<div class="card"><b>{n_not:,}</b>{_badge("not_scored", "")}</div>')
+    model_name = ctx.model.get("name") or (sc["model_name"].iat[0] if n else "") or "unknown"
+    model_version = (ctx.model.get("version") or (sc["model_version"].iat[0] if n else "")
+                     or "unknown")
+    heads = [("id", "account", ""), ("v", "verdict", ""), ("s", "score", "num"),
+             ("p", "fake probability", "num"), ("sh", "fake-follower share", "num"),
+             ("fo", "followers", "num"), ("ni", "niche", ""), ("r", "top reason", ""),
+             ("st", "status", "")]
+    th = "".join(f'<th data-key="{k}" class="{c}" '
+                 f'aria-sort="{"descending" if k == "p" else "none"}">'
+                 f'<button type="button">{label}</button></th>' for k, label, c in heads)
+    static = "".join(_static_row(data, k) for k in range(min(STATIC_ROWS, n)))
+    options = "".join(f'<option value="{v}">{v}</option>' for v in (*VERDICTS, "not scored"))
+    unscored_idx = [int(i) for i in order if not scored[i]]
+    unscored = ""
+    if unscored_idx:
+        shown = unscored_idx[:1000]
+        items = "".join(
+            f"<tr><td>{_link(str(sc['account_id'].iat[i]), files)}</td>"
+            f"<td>{_e(sc['status_reason'].iat[i] or 'no reason given')}</td></tr>"
+            for i in shown)
+        more = (f'<p class="muted">… and {len(unscored_idx) - len(shown):,} more; pick '
+                "<i>not scored</i> in the verdict filter to see them all.</p>"
+                if len(unscored_idx) > len(shown) else "")
+        unscored = (f'<section id="not-scored"><h2>Accounts that could not be scored '
+                    f"({len(unscored_idx):,})</h2><table><thead><tr><th>account</th>"
+                    f"<th>reason</th></tr></thead><tbody>{items}</tbody></table>{more}"
+                    "</section>")
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    pages_note = (f"{len(files):,} account page(s) written, highest risk first; accounts "
+                  "without a link have no page in this report."
+                  if len(files) < n else "Click an account to open its review page.")
+    body = (
+        "<h1>fakedetect review report</h1>"
+        f'<p class="muted">Model {_e(model_name)} version {_e(model_version)}. Accounts ranked '
+        f"by fake probability, highest risk first. {pages_note}</p>"
+        f'<div class="cards">{"".join(cards)}</div>'
+        '<section id="ranking"><h2>Accounts by risk</h2><div class="tools">'
+        '<input id="filter-text" type="search" placeholder="Filter: account, niche, reason…" '
+        'aria-label="Filter accounts by text">'
+        '<select id="filter-verdict" aria-label="Filter by verdict">'
+        f'<option value="">all verdicts</option>{options}</select>'
+        '<label>rows per page <select id="page-size"><option value="50">50</option>'
+        '<option value="100" selected>100</option><option value="500">500</option>'
+        '<option value="0">all</option></select></label></div>'
+        f'<div class="table-wrap"><table id="accounts" data-rows="{min(STATIC_ROWS, n)}">'
+        f"<thead><tr>{th}</tr></thead><tbody>{static}</tbody></table></div>"
+        '<div class="pager"><button type="button" id="page-prev">&larr; previous</button>'
+        '<button type="button" id="page-next">next &rarr;</button>'
+        f'<span id="table-info" class="muted">Top {min(STATIC_ROWS, n):,} of {n:,} shown; '
+        "sorting and filtering need JavaScript.</span></div></section>"
+        f"{unscored}"
+        f'<section id="model"><h2>Model</h2><table class="kv"><tbody>'
+        f"{_model_rows(ctx.model, None)}</tbody></table></section>"
+        f"{_how_to_read(ctx.model)}"
+        f'<script type="application/json" id="report-data">{payload}</script>'
+        "<footer>Generated by fakedetect. Self-contained page: it loads nothing from the "
+        "network.</footer>"
+    )
+    return _page("fakedetect review report", body, assets.INDEX_JS)
+
+
+def _link(account_id: str, files: Mapping[str, str]) -> str:
+    file = files.get(account_id)
+    return f'<a href="{_e(file)}">{_e(account_id)}</a>' if file else _e(account_id)
+
+
+def write_report(out_dir: Path, *, scores: pd.DataFrame, reasons: pd.DataFrame,
+                 dataset: Dataset, model: dict[str, object],
+                 max_pages: int | None = None) -> Path:
+    """Write the review report: ``index.html`` and ``accounts/<account>.html``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Report folder (created). Each file is written atomically; account pages first,
+        the index last, so the index never links a page that is not there yet.
+    scores : pandas.DataFrame
+        One row per input account as ``fakedetect predict`` returns it.
+    reasons : pandas.DataFrame
+        Tidy SHAP explanations, one row per (scored account, feature).
+    dataset : Dataset
+        The data the accounts were scored from.
+    model : dict
+        ``name``, ``version``, ``uri``, ``threshold_review``, ``threshold_fake``,
+        ``trained_at`` and optionally ``metrics``.
+    max_pages : int, optional
+        Write account pages for at most this many accounts, highest risk first
+        (default: all). The index lists every account either way.
+
+    Returns
+    -------
+    Path
+        The index page.
+    """
+    out = Path(out_dir)
+    ctx = _context(scores, reasons, dataset, model)
+    order = _rank_order(ctx.scores)
+    ids = ctx.scores["account_id"].to_numpy(dtype=object)
+    limit = len(order) if max_pages is None else max(int(max_pages), 0)
+    files: dict[str, str] = {}
+    for i in order[:limit].tolist():
+        account_id = str(ids[i])
+        name = safe_filename(account_id)
+        write_text(out / "accounts" / name, _account_html(ctx, account_id, "../index.html"))
+        files[account_id] = f"accounts/{name}"
+    return write_text(out / "index.html", _index_html(ctx, order, files))
