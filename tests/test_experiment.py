@@ -12,7 +12,8 @@ from fakedetect.experiment import load_experiment
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["influencer", "account-instafake", "account-purba"])
+@pytest.mark.parametrize("name", ["influencer", "account-instafake", "account-purba",
+                                  "account-demo"])
 def test_shipped_experiments_load(name: str) -> None:
     exp = load_experiment(ROOT / "training" / f"{name}.yaml")
     assert exp.task in {"account", "influencer"}
