@@ -554,6 +554,13 @@ def test_date_ticks_hand_computed() -> None:
     assert [label for _, label in years] == ["2024", "2025", "2026", "2027", "2028", "2029"]
 
 
+def test_percent_ticks_print_exactly() -> None:
+    svg = charts.engagement_svg(np.arange(3.0) + 19_700, np.array([0.02, 0.05, 0.08]),
+                                np.full(3, 0.01), np.full(3, 0.02), np.full(3, 0.05))
+    labels = re.findall(r'font-size="12">([\d.]+%)</text>', svg)
+    assert labels == ["0.0%", "2.5%", "5.0%", "7.5%", "10.0%"]
+
+
 def test_compact_number() -> None:
     assert [charts.compact_number(x) for x in (0, 950, 12_300, 25_000, 1_250_000, 0.05)] == \
         ["0", "950", "12.3k", "25k", "1.25M", "0.05"]

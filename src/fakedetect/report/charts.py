@@ -199,10 +199,9 @@ def _y_axis(area: _Area, ticks: np.ndarray, fmt: str = "count") -> list[str]:
 
 
 def _pct_digits(ticks: np.ndarray) -> int:
-    if len(ticks) < 2:
-        return 1
-    step = float(ticks[1] - ticks[0])
-    return 0 if step >= 1 else 1 if step >= 0.1 else 2
+    """The fewest decimals that print every tick exactly (2.5 needs one)."""
+    return next((d for d in range(4) if np.allclose(np.round(ticks, d), ticks, rtol=0,
+                                                    atol=1e-9)), 4)
 
 
 def _x_date_axis(area: _Area, labels: bool = True) -> list[str]:
