@@ -7,14 +7,39 @@ down explicitly. ``MLFLOW_TRACKING_URI`` in the environment overrides ``tracking
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from fakedetect.errors import UserError
 
 DEFAULT_CONFIG_NAME = "mlflow.yml"
 TASKS = ("account", "influencer")
+
+
+class FrozenDict(dict[str, str]):
+    """A ``dict`` that refuses changes, so a :class:`Config` is immutable all the way down.
+
+    It is still a ``dict``: it serialises to JSON and YAML and copies like one.
+    """
+
+    def _read_only(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("the configuration is read-only; build a new one instead")
+
+    __setitem__ = __delitem__ = _read_only
+    clear = pop = popitem = setdefault = update = __ior__ = _read_only  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, str]]]:
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> FrozenDict:
+        return self
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,9 +55,10 @@ class Config:
     artifact_location : Path
         Folder for run artifacts of newly created experiments.
     experiments : dict
-        Experiment name per task (``account``, ``influencer``) and for ``evaluation``.
+        Experiment name per task (``account``, ``influencer``) and for ``evaluation``
+        (read-only).
     registered_models : dict
-        Registered model name per task.
+        Registered model name per task (read-only).
     champion_alias, challenger_alias : str
         Registry aliases of the serving model and of the newest candidate.
     data_dir, output_dir, report_dir, models_dir : Path
@@ -45,17 +71,17 @@ class Config:
     tracking_uri: str = "sqlite:///mlflow.db"
     artifact_location: Path = Path("mlruns")
     experiments: dict[str, str] = field(
-        default_factory=lambda: {
+        default_factory=lambda: FrozenDict({
             "account": "fakedetect-account",
             "influencer": "fakedetect-influencer",
             "evaluation": "fakedetect-evaluation",
-        }
+        })
     )
     registered_models: dict[str, str] = field(
-        default_factory=lambda: {
+        default_factory=lambda: FrozenDict({
             "account": "fakedetect-account",
             "influencer": "fakedetect-influencer",
-        }
+        })
     )
     champion_alias: str = "champion"
     challenger_alias: str = "challenger"
@@ -80,12 +106,88 @@ class Config:
 
 
 def _resolve_uri(uri: str, root: Path) -> str:
+    """Make a relative ``sqlite:///`` path absolute under ``root``."""
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
         rel = uri[len(prefix) :]
         if rel and rel != ":memory:":
-            return prefix + str((root / rel).resolve())
+            return prefix + str((root / Path(rel).expanduser()).resolve())
     return uri
+
+
+#: Top-level keys of ``mlflow.yml`` and the type each must have.
+_KEYS: dict[str, type] = {
+    "tracking_uri": str,
+    "artifact_location": str,
+    "experiments": dict,
+    "registered_models": dict,
+    "aliases": dict,
+    "paths": dict,
+}
+#: Sub-keys allowed in each section (``None``: any name, e.g. a new experiment).
+_SECTIONS: dict[str, tuple[str, ...] | None] = {
+    "experiments": None,
+    "registered_models": None,
+    "aliases": ("champion", "challenger"),
+    "paths": ("data", "output", "report", "models"),
+}
+
+
+def _read_yaml(source: Path) -> dict[str, Any]:
+    import yaml
+
+    if not source.exists():
+        raise UserError(f"configuration file {source} not found",
+                        hint="pass --config PATH to an existing mlflow.yml")
+    if not source.is_file():
+        raise UserError(f"configuration {source} is not a file",
+                        hint="pass --config PATH to an mlflow.yml file")
+    try:
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{source}: not UTF-8 text", hint="re-save the file as UTF-8") from exc
+    except OSError as exc:
+        raise UserError(f"{source}: cannot read the file ({exc.strerror})",
+                        hint="check the file's permissions") from exc
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{source}{where}: not valid YAML ({problem})",
+                        hint="fix the file; the shipped mlflow.yml shows the layout") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise UserError(f"{source}: expected a mapping of keys at the top level, found a "
+                        f"{type(loaded).__name__}",
+                        hint="see the shipped mlflow.yml for the layout")
+    return loaded
+
+
+def _checked(raw: dict[str, Any], source: Path) -> dict[str, Any]:
+    """Reject unknown keys and values of the wrong type, naming the key."""
+    for key, value in raw.items():
+        if key not in _KEYS:
+            raise UserError(f"{source}: unknown key {key!r}",
+                            hint=f"known keys: {', '.join(_KEYS)}")
+        typ = _KEYS[key]
+        if value is not None and not isinstance(value, typ):
+            raise UserError(
+                f"{source}: key {key!r} should be a {'mapping' if typ is dict else 'text'}, "
+                f"found {value!r}", hint="see the comments in the shipped mlflow.yml")
+        if typ is dict and value:
+            for sub, item in value.items():
+                allowed = _SECTIONS[key]
+                if allowed is not None and sub not in allowed:
+                    raise UserError(f"{source}: unknown key {key}.{sub}",
+                                    hint=f"known: {', '.join(allowed)}")
+                if not isinstance(item, str) or not item.strip():
+                    raise UserError(f"{source}: key {key}.{sub} should be a non-empty text, "
+                                    f"found {item!r}",
+                                    hint="see the comments in the shipped mlflow.yml")
+    return raw
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -100,84 +202,51 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     Returns
     -------
     Config
-        Immutable configuration with every path made absolute.
+        Immutable configuration with every path made absolute. Relative paths in the
+        file are relative to the file's folder; ``MLFLOW_TRACKING_URI`` in the
+        environment, when set, replaces ``tracking_uri`` (a relative path there is
+        relative to the working directory, as MLflow reads it).
 
     Raises
     ------
     UserError
-        If the file is missing, is not valid YAML, or has a key of the wrong type.
+        If the file is missing, is not valid YAML, has an unknown key or a key of the
+        wrong type.
     """
-    import yaml
-
+    source: Path | None = None
     if path is None:
         candidate = Path.cwd() / DEFAULT_CONFIG_NAME
-        raw: dict[str, Any] = {}
-        source: Path | None = None
         if candidate.is_file():
-            path = candidate
-    if path is not None:
-        source = Path(path).resolve()
-        if not source.is_file():
-            raise UserError(
-                f"configuration file {source} not found",
-                hint="pass --config PATH to an existing mlflow.yml",
-            )
-        try:
-            loaded = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise UserError(f"{source}: not valid YAML ({exc})", hint="fix the file") from exc
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise UserError(f"{source}: expected a mapping at the top level")
-        raw = loaded
+            source = candidate.resolve()
+    else:
+        source = Path(path).expanduser().resolve()
+    raw = _checked(_read_yaml(source), source) if source is not None else {}
     root = source.parent if source is not None else Path.cwd()
-    cfg = Config(root=root, source=source)
-    updates: dict[str, Any] = {}
+    defaults = Config(root=root, source=source)
+    sections = {key: raw.get(key) or {} for key in _SECTIONS}
+    paths = sections["paths"]
+    aliases = sections["aliases"]
+    env_uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    if env_uri:
+        tracking = _resolve_uri(env_uri, Path.cwd())
+    else:
+        tracking = _resolve_uri(raw.get("tracking_uri") or defaults.tracking_uri, root)
 
-    def _get(key: str, typ: type, where: dict[str, Any], name: str) -> Any:
-        value = where.get(key)
-        if value is not None and not isinstance(value, typ):
-            raise UserError(
-                f"{source}: key {name!r} should be a {typ.__name__}, found {value!r}",
-                hint="see the comments in the shipped mlflow.yml",
-            )
-        return value
+    def where(value: str | None, default: Path) -> Path:
+        return (root / (Path(value).expanduser() if value else default)).resolve()
 
-    if (v := _get("tracking_uri", str, raw, "tracking_uri")) is not None:
-        updates["tracking_uri"] = v
-    if (v := _get("artifact_location", str, raw, "artifact_location")) is not None:
-        updates["artifact_location"] = Path(v)
-    if (v := _get("experiments", dict, raw, "experiments")) is not None:
-        updates["experiments"] = {**cfg.experiments, **{str(k): str(x) for k, x in v.items()}}
-    if (v := _get("registered_models", dict, raw, "registered_models")) is not None:
-        updates["registered_models"] = {
-            **cfg.registered_models,
-            **{str(k): str(x) for k, x in v.items()},
-        }
-    aliases = _get("aliases", dict, raw, "aliases") or {}
-    if "champion" in aliases:
-        updates["champion_alias"] = str(aliases["champion"])
-    if "challenger" in aliases:
-        updates["challenger_alias"] = str(aliases["challenger"])
-    paths = _get("paths", dict, raw, "paths") or {}
-    for key, attr in (
-        ("data", "data_dir"),
-        ("output", "output_dir"),
-        ("report", "report_dir"),
-        ("models", "models_dir"),
-    ):
-        if key in paths:
-            updates[attr] = Path(str(paths[key]))
-    cfg = replace(cfg, **updates)
-    env_uri = os.environ.get("MLFLOW_TRACKING_URI")
-    tracking = env_uri if env_uri else cfg.tracking_uri
-    return replace(
-        cfg,
-        tracking_uri=_resolve_uri(tracking, root),
-        artifact_location=(root / cfg.artifact_location).resolve(),
-        data_dir=(root / cfg.data_dir).resolve(),
-        output_dir=(root / cfg.output_dir).resolve(),
-        report_dir=(root / cfg.report_dir).resolve(),
-        models_dir=(root / cfg.models_dir).resolve(),
+    return Config(
+        root=root,
+        source=source,
+        tracking_uri=tracking,
+        artifact_location=where(raw.get("artifact_location"), defaults.artifact_location),
+        experiments=FrozenDict({**defaults.experiments, **sections["experiments"]}),
+        registered_models=FrozenDict(
+            {**defaults.registered_models, **sections["registered_models"]}),
+        champion_alias=aliases.get("champion", defaults.champion_alias),
+        challenger_alias=aliases.get("challenger", defaults.challenger_alias),
+        data_dir=where(paths.get("data"), defaults.data_dir),
+        output_dir=where(paths.get("output"), defaults.output_dir),
+        report_dir=where(paths.get("report"), defaults.report_dir),
+        models_dir=where(paths.get("models"), defaults.models_dir),
     )

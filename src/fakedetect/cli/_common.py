@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 
 from fakedetect.errors import UserError
+
+try:  # recent typer ships its own copy of click; older versions use click itself
+    from typer._click.exceptions import ClickException as _ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import ClickException as _ClickException  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from fakedetect.config import Config
@@ -48,29 +52,44 @@ def echo(message: str = "", *, err: bool = False) -> None:
     typer.echo(message, err=err)
 
 
-def run(command: click.Command, argv: list[str] | None) -> int:
-    """Invoke ``command``; turn user errors into a message and exit code 2."""
+def run(command: Any, argv: list[str] | None) -> int:
+    """Invoke ``command``; turn user errors into a message and an exit code.
+
+    Parameters
+    ----------
+    command : click.Command
+        The command built from :data:`app`.
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a user error or a usage error (a message on stderr, no
+        traceback), 130 when interrupted, or the code the command returned. Anything
+        else is a bug and keeps its traceback.
+    """
     try:
         result = command.main(args=argv, prog_name="fakedetect", standalone_mode=False)
     except UserError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
+    except _ClickException as exc:
         exc.show()
-        return 2
-    except click.exceptions.Exit as exc:
+        return 2 if exc.exit_code in (0, 1) else int(exc.exit_code)
+    except typer.Exit as exc:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
     except BrokenPipeError:
         return 0
-    if isinstance(result, int):
-        return result
     sys.stdout.flush()
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
     return 0
 
 
