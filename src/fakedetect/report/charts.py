@@ -373,18 +373,18 @@ def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: 
         body.append(f'<path d="{_path(bx, area.sy(b_med))}" fill="none" stroke="{BENCHMARK}" '
                     f'stroke-width="2" stroke-dasharray="6 4"/>')
     top = float(ticks[-1])
-    xs = area.sx(days)
-    for x, p, d in zip(xs.tolist(), pct.tolist(), days.tolist(), strict=True):
-        if not math.isfinite(p):
-            continue
-        tip = _date_label(d)
+    shown = np.isfinite(pct) & np.isfinite(days)
+    xs = area.sx(days[shown]).tolist()
+    ys = area.sy(np.minimum(pct[shown], top)).tolist()
+    tips = np.datetime_as_string(np.floor(days[shown]).astype(np.int64).astype("datetime64[D]"))
+    for x, y_dot, p, tip in zip(xs, ys, pct[shown].tolist(), tips.tolist(), strict=True):
         if p > top:
             y = area.top + 2
             body.append(f'<path d="M{x - 5:.1f},{y + 8:.1f}L{x + 5:.1f},{y + 8:.1f}L{x:.1f},'
                         f'{y:.1f}Z" fill="{ENGAGEMENT}"><title>{tip}: {p:.2f}% (off the scale)'
                         f"</title></path>")
         else:
-            body.append(f'<circle cx="{x:.1f}" cy="{float(area.sy(p)):.1f}" r="3.6" '
+            body.append(f'<circle cx="{x:.1f}" cy="{y_dot:.1f}" r="3.6" '
                         f'fill="{ENGAGEMENT}" fill-opacity="0.8"><title>{tip}: {p:.2f}%'
                         f"</title></circle>")
     body += _x_date_axis(area)

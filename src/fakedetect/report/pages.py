@@ -261,6 +261,8 @@ class _Context:
     dataset: Dataset
     ids: pd.Index
     position: dict[str, int]
+    columns: dict[str, np.ndarray]
+    code_of: dict[str, int]
     reasons: dict[str, np.ndarray]
     reason_rows: dict[str, np.ndarray]
     tables: dict[str, _Slices | None] = field(default_factory=dict)
@@ -322,6 +324,8 @@ def _context(scores: pd.DataFrame, reasons: pd.DataFrame, dataset: Dataset,
         for col in ("value", "contribution", "base_value", "rank"):
             rcols[col] = _float(reasons, col)
     return _Context(scores=sc, model=model, dataset=dataset, ids=ids, position=position,
+                    columns={c: sc[c].to_numpy() for c in sc.columns},
+                    code_of={str(a): k for k, a in enumerate(ids.tolist())},
                     reasons=rcols, reason_rows=groups, tables=tables, accounts=acc_cols,
                     account_row=account_row)
 
@@ -351,8 +355,8 @@ def _account(ctx: _Context, account_id: str) -> _Account:
         raise UserError(f"account {account_id!r} is not in the scores",
                         hint="check the account id; `fakedetect predict` lists the scored "
                              "accounts")
-    row = {c: ctx.scores[c].iat[pos] for c in ctx.scores.columns}
-    code = int(ctx.ids.get_indexer([account_id])[0])
+    row = {c: v[pos] for c, v in ctx.columns.items()}
+    code = ctx.code_of.get(account_id, -1)
     tables = {name: (None if sl is None else sl.get(code)) for name, sl in ctx.tables.items()}
     username = ""
     if code >= 0 and ctx.account_row[code] >= 0:
