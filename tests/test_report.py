@@ -461,6 +461,24 @@ def test_missing_tables_are_reported_not_fatal(tmp_path: Path) -> None:
     check_html(text)
 
 
+def test_account_missing_from_the_dataset_and_hidden_likes(inputs) -> None:
+    scores, reasons, _ = inputs
+    frames = make_frames()
+    frames["posts"]["likes"] = pd.array([None] * len(frames["posts"]), dtype="Int64")
+    dataset = to_dataset(frames)
+    ghost = scores.iloc[[0]].assign(account_id="ghost")
+    more = pd.concat([scores, ghost], ignore_index=True)
+    text = render_account_page("ghost", scores=more, reasons=reasons, dataset=dataset,
+                               model=MODEL)
+    assert "this account is not in the dataset" in text
+    assert "No snapshot history supplied for this account" in text
+    alice = render_account_page("alice", scores=more, reasons=reasons, dataset=dataset,
+                                model=MODEL)
+    assert "40 post(s), but no engagement rate could be computed" in alice
+    check_html(text)
+    check_html(alice)
+
+
 def test_report_from_a_dataset_loaded_from_files(tmp_path: Path) -> None:
     dataset = load_dataset(write_dataset(tmp_path / "ds"))
     scores = make_scores(dataset)

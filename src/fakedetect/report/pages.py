@@ -373,7 +373,7 @@ def _account(ctx: _Context, account_id: str) -> _Account:
     return _Account(account_id, code, row, username, tables, reasons)
 
 
-def _header(acc: _Account, ctx: _Context, index_href: str | None) -> str:
+def _header(acc: _Account, index_href: str | None) -> str:
     r = acc.row
     nav = (f'<div class="nav"><a href="{_e(index_href)}">&larr; All accounts</a></div>'
            if index_href else "")
@@ -698,7 +698,7 @@ def _account_html(ctx: _Context, account_id: str, index_href: str | None) -> str
     acc = _account(ctx, account_id)
     model_rows = _model_rows(ctx.model, acc.row)
     body = "".join((
-        _header(acc, ctx, index_href),
+        _header(acc, index_href),
         _reasons_section(acc),
         _history_section(acc),
         _engagement_section(acc),
