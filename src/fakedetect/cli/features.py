@@ -1,0 +1,101 @@
+"""``fakedetect features``: build one row of features per account, or list the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+    import pandas as pd
+
+    from fakedetect.config import Config
+
+
+@app.command()
+def features(
+    directory: Annotated[Path | None, typer.Argument(
+        help="Dataset folder (accounts.csv, snapshots.csv, posts.csv, ...).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Features file: .parquet, .csv or .jsonl "
+                      "(default: OUTPUT/features.parquet from the configuration).")] = None,
+    task: Annotated[str, typer.Option(
+        "--task", help="account (profile features) or influencer (all features).")
+    ] = "influencer",
+    list_: Annotated[bool, typer.Option(
+        "--list", help="Print the feature registry and exit.")] = False,
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="With --list: print the registry as a Markdown table.")] = False,
+    account_model: Annotated[str, typer.Option(
+        "--account-model",
+        help="Scores the audience sample: 'champion' (the registered account model, or the "
+             "profile_rules_v1 fallback when none is registered), 'rules' (always the "
+             "fallback), or a models:/ URI or exported folder.")] = "champion",
+    lenient: LenientOpt = False,
+    config: ConfigOpt = None,
+) -> int:
+    """Turn DIRECTORY into one row of features per account (same code as training and
+    scoring), or print the registry with --list."""
+    from fakedetect.errors import UserError
+    from fakedetect.features.registry import TASKS, registry_markdown, registry_text
+
+    if task not in TASKS:
+        raise UserError(f"unknown task {task!r}", hint=f"use one of: {', '.join(TASKS)}")
+    if list_:
+        echo(registry_markdown() if markdown else registry_text(task))
+        return 0
+    if directory is None:
+        raise UserError("fakedetect features needs a dataset folder (or --list)",
+                        hint="fakedetect features DIR --out features.parquet")
+    import time
+
+    from fakedetect.features import build_features
+    from fakedetect.features.audience import MODEL_METHOD, RULE_NAME
+    from fakedetect.io import write_table
+    from fakedetect.validate import load_dataset
+
+    cfg = load(config)
+    started = time.perf_counter()
+    dataset = load_dataset(directory, lenient=lenient)
+    scorer = None
+    if task == "influencer" and dataset.get("audience") is not None:
+        scorer = _account_scorer(cfg, account_model)
+    frame = build_features(dataset, task, account_scorer=scorer)
+    dest = out or cfg.output_dir / "features.parquet"
+    write_table(frame.reset_index(), dest)
+    covered = {c.removeprefix("coverage__"): int(frame[c].sum())
+               for c in frame.columns if c.startswith("coverage__")}
+    method = "" if dataset.get("audience") is None else (
+        f"; audience scored by {MODEL_METHOD if scorer is not None else RULE_NAME}")
+    echo(f"{dest}: {len(frame):,} account(s) x {frame.shape[1]:,} column(s) "
+         f"in {time.perf_counter() - started:.1f} s{method}")
+    echo("accounts with enough data: " + ", ".join(f"{k} {v:,}" for k, v in covered.items()))
+    return 0
+
+
+def _account_scorer(cfg: Config, account_model: str
+                    ) -> Callable[[pd.DataFrame], np.ndarray] | None:
+    """The audience scorer named by --account-model (None: the rule-based fallback)."""
+    from fakedetect.errors import UserError
+    from fakedetect.features.audience import RULE_NAME
+
+    if account_model == "rules":
+        return None
+    from fakedetect import tracking
+    from fakedetect.train import account_scorer_from
+
+    uri = cfg.champion_uri("account") if account_model == "champion" else account_model
+    try:
+        return account_scorer_from(tracking.resolve_model(uri, cfg))
+    except UserError as exc:
+        if account_model != "champion":
+            raise
+        echo(f"note: no registered account model ({exc.message}); the audience sample is "
+             f"scored by the rule {RULE_NAME}", err=True)
+        return None

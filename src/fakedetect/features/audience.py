@@ -1,0 +1,267 @@
+"""Audience features: the account model applied to a sample of an influencer's followers.
+
+Each sampled follower (a row of the audience table) becomes a profile row with the same
+account-task features as any account (:func:`audience_profile_features`). The registered
+account model scores them; without one, the documented rule :data:`RULE_NAME`
+(:func:`rule_based_fake_probability`) does. The estimated fake-follower share of an
+influencer is the mean fake probability over its sample, with a 95% Wilson interval from
+the sample size (:func:`audience_fake_share`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fakedetect.features.blocks import TableView, float_values
+from fakedetect.features.profile import profile_features
+from fakedetect.features.registry import MIN_AUDIENCE, feature_names
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fakedetect.validate import Dataset
+
+AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
+
+#: Name of the rule-based fallback, reported as the ``method`` when no model is given.
+RULE_NAME = "profile_rules_v1"
+#: Method reported when an account scorer (the registered account model) is used.
+MODEL_METHOD = "account_model"
+#: A follower following more than this many accounts is a mass follower.
+MASS_FOLLOWING = 1500
+#: Normal quantile of the 95% interval.
+Z95 = 1.959964
+#: Audience rows scored per call of the scorer.
+SCORE_ROWS = 1_000_000
+
+#: The rule's points: (what, points). The fake probability is
+#: ``1 / (1 + exp(-(points + RULE_INTERCEPT)))``; a missing input scores no points.
+RULE_POINTS = (
+    ("no profile picture", 2.0),
+    ("fewer than 3 posts", 1.5),
+    ("empty biography", 0.5),
+    ("follows more than 1,000 accounts with under 0.2 followers per account followed", 1.5),
+    ("follows more than twice as many accounts as follow it", 0.5),
+    ("3 or more digits in the username", 0.7),
+)
+RULE_INTERCEPT = -3.0
+
+
+def rule_based_fake_probability(frame: pd.DataFrame) -> np.ndarray:
+    """Fake probability of profiles by the fixed rule ``profile_rules_v1``.
+
+    A transparent fallback for scoring audience samples when no account model is
+    registered: points for the marks of bought or bot followers (see
+    :data:`RULE_POINTS`), turned into a probability by a logistic function with
+    intercept :data:`RULE_INTERCEPT`. A clean profile scores about 5%, a profile with
+    no posts, no bio and mass following about 73%.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Account-task features (columns of ``feature_names("account")``; missing columns
+        or values score no points).
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities in (0, 1), one per row.
+    """
+    def col(name: str) -> np.ndarray:
+        if name not in frame:
+            return np.full(len(frame), np.nan)
+        return float_values(frame[name].array)
+
+    pic = col("accounts__has_profile_pic")
+    log_posts = col("accounts__log_posts")
+    bio = col("accounts__bio_length")
+    log_following = col("accounts__log_following")
+    ratio = col("accounts__follower_following_ratio__log")
+    digits = col("accounts__username_digits")
+    with np.errstate(invalid="ignore"):
+        marks = (
+            pic == 0,
+            log_posts < np.log10(1 + 3),
+            bio == 0,
+            (log_following > np.log10(1 + 1000)) & (ratio < np.log10(0.2)),
+            ratio < np.log10(0.5),
+            digits >= 3,
+        )
+    points = np.full(len(frame), RULE_INTERCEPT)
+    for hit, (_, pts) in zip(marks, RULE_POINTS, strict=True):
+        points += np.where(hit, pts, 0.0)
+    return 1.0 / (1.0 + np.exp(-points))
+
+
+def audience_profile_features(audience: pd.DataFrame) -> pd.DataFrame:
+    """Account-task features of every sampled follower.
+
+    Parameters
+    ----------
+    audience : pandas.DataFrame
+        The audience table (account_id = the influencer, follower_username, followers,
+        following, posts, has_profile_pic, is_private, bio_length).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``feature_names("account")`` (NaN where the audience has no such
+        input, e.g. verification) plus ``account_id`` naming the influencer; same row
+        order as ``audience``.
+    """
+    import pandas as pd
+
+    frame = audience.rename(columns={"follower_username": "username"})
+    frame = frame.drop(columns=[c for c in ("username_length", "username_digits")
+                                if c in frame and "username" in frame])
+    feats = pd.DataFrame(profile_features(frame), index=audience.index)
+    feats["account_id"] = audience["account_id"].to_numpy()
+    return feats
+
+
+def wilson_interval(share: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson score interval of a proportion estimated from ``n`` samples.
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+        NaN where ``n`` is 0.
+    """
+    p = np.asarray(share, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    z2 = Z95 * Z95
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denom = 1.0 + z2 / n
+        centre = (p + z2 / (2 * n)) / denom
+        half = Z95 * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+        low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return low, high
+
+
+def _score(frame: pd.DataFrame, scorer: AccountScorer | None) -> np.ndarray:
+    if scorer is None:
+        return rule_based_fake_probability(frame)
+    p = np.asarray(scorer(frame[feature_names("account")]), dtype=np.float64)
+    if p.ndim == 2:
+        p = p[:, -1]
+    if p.shape != (len(frame),):
+        raise ValueError(f"the account scorer returned shape {p.shape}; expected one "
+                         f"probability per audience row ({len(frame)})")
+    return p
+
+
+def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarray] | None:
+    """Per-account sums over the audience sample (None when there is no audience table)."""
+    audience = dataset.get("audience")
+    if audience is None:
+        return None
+    categories = dataset.account_ids
+    n = len(categories)
+    view = TableView.build("audience", audience, categories)
+    sums = {k: np.zeros(n) for k in ("n", "p", "mass", "mass_n", "nopic", "nopic_n")}
+    for lo in range(0, len(view.codes), SCORE_ROWS):
+        hi = min(len(view.codes), lo + SCORE_ROWS)
+        rows = np.arange(lo, hi) if view.order is None else view.order[lo:hi]
+        part = audience.iloc[rows]
+        codes = view.codes[lo:hi].astype(np.int64)
+        feats = audience_profile_features(part)
+        p = _score(feats, scorer)
+        following = (float_values(part["following"].array) if "following" in part
+                     else np.full(len(part), np.nan))
+        pic = feats["accounts__has_profile_pic"].to_numpy()
+        for key, w in (("n", np.ones(len(part))), ("p", p),
+                       ("mass", (following > MASS_FOLLOWING) * 1.0),
+                       ("mass_n", np.isfinite(following) * 1.0),
+                       ("nopic", (pic == 0) * 1.0), ("nopic_n", np.isfinite(pic) * 1.0)):
+            sums[key] += np.bincount(codes, weights=w, minlength=n)
+    return sums
+
+
+def audience_fake_share(dataset: Dataset, account_scorer: AccountScorer | None = None
+                        ) -> pd.DataFrame:
+    """Estimated fake-follower share of every account's audience sample.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    account_scorer : callable, optional
+        Fake probabilities of account-task feature rows (the registered account
+        model); the rule :data:`RULE_NAME` when None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``account_id`` (every account, in ``dataset.account_ids`` order); columns
+        ``fake_share`` (mean fake probability), ``fake_share_low``, ``fake_share_high``
+        (95% Wilson interval), ``sample_size`` and ``method``. Shares are NaN for an
+        account without sampled followers (or when the dataset has no audience table).
+    """
+    import pandas as pd
+
+    ids = pd.Index(dataset.account_ids.astype(str), name="account_id")
+    sums = _sums(dataset, account_scorer)
+    method = MODEL_METHOD if account_scorer is not None else RULE_NAME
+    if sums is None:
+        nan = np.full(len(ids), np.nan)
+        return pd.DataFrame({"fake_share": nan, "fake_share_low": nan,
+                             "fake_share_high": nan, "sample_size": np.zeros(len(ids), int),
+                             "method": method}, index=ids)
+    return _share_frame(ids, sums, method)
+
+
+def _share_frame(ids: pd.Index, sums: dict[str, np.ndarray], method: str) -> pd.DataFrame:
+    import pandas as pd
+
+    n = sums["n"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n > 0, sums["p"] / n, np.nan)
+    low, high = wilson_interval(share, n)
+    return pd.DataFrame({"fake_share": share, "fake_share_low": low,
+                         "fake_share_high": high, "sample_size": n.astype(np.int64),
+                         "method": method}, index=ids)
+
+
+NAMES = (
+    "audience__fake_share__scorer_model",
+    "audience__mass_follower_share__following_1500",
+    "audience__no_picture_share",
+    "audience__sample_size",
+)
+
+
+def compute(dataset: Dataset, account_scorer: AccountScorer | None = None
+            ) -> dict[str, np.ndarray]:
+    """Audience features of every account.
+
+    Shares are NaN below :data:`~fakedetect.features.registry.MIN_AUDIENCE` sampled
+    followers; the sample size is always given (NaN without an audience table).
+
+    Returns
+    -------
+    dict
+        Feature name -> values in ``dataset.account_ids`` order, plus
+        ``coverage__audience``.
+    """
+    n_acc = len(dataset.account_ids)
+    sums = _sums(dataset, account_scorer)
+    if sums is None:
+        out = {name: np.full(n_acc, np.nan) for name in NAMES}
+        out["coverage__audience"] = np.zeros(n_acc, dtype=bool)
+        return out
+    n = sums["n"]
+    ok = n >= MIN_AUDIENCE
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = {
+            NAMES[0]: np.where(ok, sums["p"] / n, np.nan),
+            NAMES[1]: np.where(ok & (sums["mass_n"] > 0), sums["mass"] / sums["mass_n"],
+                               np.nan),
+            NAMES[2]: np.where(ok & (sums["nopic_n"] > 0), sums["nopic"] / sums["nopic_n"],
+                               np.nan),
+            NAMES[3]: n.copy(),
+        }
+    out["coverage__audience"] = ok
+    return out

@@ -1,0 +1,455 @@
+"""The feature registry: one explicit table of every feature fakedetect computes.
+
+Each :class:`FeatureSpec` names one feature (tsfresh style,
+``<source>__<calculator>__<param>_<value>``), the tables it needs, a one-line description
+in plain words, a sentence template that explanations fill with the account's value, and
+the expected direction of the signal. The calculators live in one module per group
+(:mod:`~fakedetect.features.profile`, :mod:`~fakedetect.features.engagement`,
+:mod:`~fakedetect.features.growth`, :mod:`~fakedetect.features.comments`,
+:mod:`~fakedetect.features.audience`); a test checks that they produce exactly these
+names. ``python -m fakedetect.features.registry`` prints the table as Markdown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Group = Literal["engagement", "growth", "profile", "comments", "audience"]
+GROUPS: tuple[str, ...] = ("profile", "engagement", "growth", "comments", "audience")
+TASKS: tuple[str, ...] = ("account", "influencer")
+
+#: Recent posts the engagement features look at (the last N by ``posted_at``).
+LAST_POSTS = 30
+#: Snapshot days an account needs before growth features are computed.
+MIN_HISTORY_DAYS = 14
+#: Posts with a known like count an account needs before engagement features are computed.
+MIN_POSTS = 3
+#: Comments an account needs before comment features are computed.
+MIN_COMMENTS = 10
+#: Sampled followers an influencer needs before audience shares become features.
+MIN_AUDIENCE = 10
+#: Coverage flags added to every feature frame, in order.
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "coverage__snapshots", "coverage__history_ok", "coverage__posts", "coverage__comments",
+    "coverage__audience",
+)
+
+_BOTH = frozenset({"account", "influencer"})
+_INFL = frozenset({"influencer"})
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One registered feature.
+
+    Attributes
+    ----------
+    name : str
+        ``<source>__<calculator>__<param>_<value>``, e.g.
+        ``snapshots__max_jump_robust_z__window_1``.
+    group : str
+        ``profile``, ``engagement``, ``growth``, ``comments`` or ``audience``.
+    tables : tuple of str
+        Tables the feature needs; without any of them the feature is NaN.
+    description : str
+        One line in plain words.
+    template : str
+        A sentence for explanations. Fields: ``{value}``, and the derived ``{count}``
+        (``10**value - 1``, for log10(1 + count) features), ``{ratio}`` (``10**value``,
+        for log10 ratios), ``{pct_change}`` (``exp(value) - 1``, for natural-log
+        changes) and ``{yesno}`` (``yes`` when ``value >= 0.5``).
+    direction : int
+        +1: a higher value makes fake more likely; -1: a higher value makes genuine more
+        likely; 0: unclear (both ends can be suspicious).
+    monotone : bool
+        The direction is certain enough to be a LightGBM monotone constraint.
+    tasks : frozenset of str
+        ``account`` (computable from one profile row, including a sampled follower)
+        and/or ``influencer``.
+    """
+
+    name: str
+    group: Group
+    tables: tuple[str, ...]
+    description: str
+    template: str
+    direction: int = 0
+    monotone: bool = False
+    tasks: frozenset[str] = _INFL
+
+    def __post_init__(self) -> None:
+        if self.direction not in (-1, 0, 1):
+            raise ValueError(f"{self.name}: direction must be -1, 0 or +1")
+        if self.monotone and self.direction == 0:
+            raise ValueError(f"{self.name}: a monotone feature needs a direction")
+        if self.group not in GROUPS:
+            raise ValueError(f"{self.name}: unknown group {self.group!r}")
+
+
+def _p(name: str, description: str, template: str, direction: int = 0, *,
+       monotone: bool = False) -> FeatureSpec:
+    return FeatureSpec(name, "profile", ("accounts",), description, template, direction,
+                       monotone, _BOTH)
+
+
+def _e(name: str, description: str, template: str, direction: int = 0, *,
+       tables: tuple[str, ...] = ("posts", "accounts"), monotone: bool = False
+       ) -> FeatureSpec:
+    return FeatureSpec(name, "engagement", tables, description, template, direction,
+                       monotone)
+
+
+def _g(name: str, description: str, template: str, direction: int = 0, *,
+       tables: tuple[str, ...] = ("snapshots",), monotone: bool = False) -> FeatureSpec:
+    return FeatureSpec(name, "growth", tables, description, template, direction, monotone)
+
+
+def _c(name: str, description: str, template: str, direction: int = 0, *,
+       tables: tuple[str, ...] = ("comments",), monotone: bool = False) -> FeatureSpec:
+    return FeatureSpec(name, "comments", tables, description, template, direction, monotone)
+
+
+def _a(name: str, description: str, template: str, direction: int = 0, *,
+       monotone: bool = False) -> FeatureSpec:
+    return FeatureSpec(name, "audience", ("audience",), description, template, direction,
+                       monotone)
+
+
+N = LAST_POSTS
+
+#: The registry, in the order feature frames hold the columns.
+FEATURES: tuple[FeatureSpec, ...] = (
+    # ------------------------------------------------------------------ profile
+    _p("accounts__log_followers", "Followers on the profile, as log10(1 + followers).",
+       "The profile shows about {count:,.0f} followers"),
+    _p("accounts__log_following", "Accounts followed, as log10(1 + following).",
+       "The account follows about {count:,.0f} accounts", +1),
+    _p("accounts__log_posts", "Posts on the profile, as log10(1 + posts).",
+       "The account has published about {count:,.0f} posts", -1),
+    _p("accounts__follower_following_ratio__log",
+       "Followers per account followed, as log10((1 + followers) / (1 + following)).",
+       "The account has {ratio:,.2g} followers for each account it follows", -1),
+    _p("accounts__posts_per_follower__log",
+       "Posts per follower, as log10((1 + posts) / (1 + followers)).",
+       "The account has {ratio:,.2g} posts per follower"),
+    _p("accounts__bio_length", "Length of the biography in characters.",
+       "The biography is {value:.0f} characters long", -1),
+    _p("accounts__username_length", "Length of the username in characters.",
+       "The username is {value:.0f} characters long"),
+    _p("accounts__username_digits", "Digits in the username.",
+       "The username contains {value:.0f} digits", +1),
+    _p("accounts__has_profile_pic", "1 if the account has a profile picture.",
+       "Has a profile picture: {yesno}", -1),
+    _p("accounts__is_private", "1 if the account is private.",
+       "Private account: {yesno}"),
+    _p("accounts__is_verified", "1 if the account is verified.",
+       "Verified account: {yesno}", -1),
+    _p("accounts__external_url", "1 if the profile links to an external site.",
+       "Links to an external site: {yesno}", -1),
+    _p("accounts__like_rate_pct",
+       f"Mean likes per post as a percentage of followers (imported, else from the last "
+       f"{N} posts).", "Posts get likes from {value:.2f}% of followers on average"),
+    _p("accounts__comment_rate_pct",
+       f"Mean comments per post as a percentage of followers (imported, else from the last "
+       f"{N} posts).", "Posts get comments from {value:.3f}% of followers on average"),
+    _p("accounts__avg_caption_length",
+       "Mean caption length in characters (imported, else from the posts).",
+       "Captions average {value:.0f} characters"),
+    _p("accounts__share_empty_captions",
+       "Share of posts with an (almost) empty caption (imported, else captions under 3 "
+       "characters in the posts).",
+       "{value:.0%} of posts have an (almost) empty caption", +1),
+    _p("accounts__share_non_image_posts", "Share of posts that are not images (imported).",
+       "{value:.0%} of posts are not images"),
+    _p("accounts__share_location_tagged",
+       "Share of posts with a location tag (imported, else from the posts' has_location).",
+       "{value:.0%} of posts carry a location tag", -1),
+    _p("accounts__avg_hashtags", "Mean hashtags per post (imported, else from the posts).",
+       "Posts carry {value:.1f} hashtags on average"),
+    _p("accounts__promo_keywords", "Use of promotional keywords in captions (imported).",
+       "Promotional keyword score {value:.2f}", +1),
+    _p("accounts__follower_hunt_keywords",
+       "Use of follower-hunting keywords such as follow4follow (imported).",
+       "Follower-hunting keyword score {value:.2f}", +1),
+    _p("accounts__post_similarity", "Mean cosine similarity between posts (imported).",
+       "Posts are {value:.0%} similar to each other on average", +1),
+    _p("accounts__post_interval_hours",
+       f"Mean hours between posts (imported, else from the last {N} posts).",
+       "Posts come every {value:,.0f} hours on average"),
+    # --------------------------------------------------------------- engagement
+    _e(f"posts__median_engagement_rate__last_{N}",
+       f"Median of (likes + comments) / followers over the last {N} posts.",
+       "Posts typically get likes and comments from {value:.2%} of followers"),
+    _e(f"posts__engagement_vs_tier__last_{N}",
+       "Median engagement rate divided by the expected rate for the follower tier "
+       "(1 = typical; see expected_engagement_rate).",
+       "Engagement is {value:.2f}x the typical rate for an account of this size"),
+    _e(f"posts__like_cv__last_{N}",
+       f"Coefficient of variation of likes (std / mean) over the last {N} posts.",
+       "Likes vary by {value:.0%} of their mean from post to post", tables=("posts",)),
+    _e(f"posts__like_gini__last_{N}",
+       f"Gini coefficient of likes over the last {N} posts (0 even, 1 all on one post).",
+       "Likes are spread across posts with a Gini of {value:.2f}", tables=("posts",)),
+    _e(f"posts__comment_like_ratio__last_{N}",
+       f"Total comments over total likes on the last {N} posts.",
+       "Posts get {value:.3f} comments per like", tables=("posts",)),
+    _e("posts__share_like_outliers__robust_z_3",
+       f"Share of the last {N} posts whose log likes sit more than 3 robust deviations "
+       "(median/MAD) above the account's own median.",
+       "{value:.0%} of recent posts got far more likes than the account usually gets", +1,
+       tables=("posts",)),
+    _e("posts__engagement_follower_trend__per_30_days",
+       "Trend of log engagement per post minus trend of log followers, per 30 days, over "
+       "the snapshot window (negative: followers grow, engagement does not).",
+       "Against follower growth, engagement per post changed by {pct_change:+.0%} a month",
+       tables=("posts", "snapshots")),
+    _e(f"posts__views_per_like__last_{N}",
+       f"Median views per like over the last {N} posts that report views.",
+       "Videos get {value:,.1f} views per like", tables=("posts",)),
+    _e(f"posts__posts_per_week__last_{N}",
+       f"Posting rate over the span of the last {N} posts.",
+       "The account posts {value:.1f} times a week", tables=("posts",)),
+    # ------------------------------------------------------------------- growth
+    _g("snapshots__daily_follower_change__mean_pct",
+       "Mean daily follower change as a fraction of the previous day's followers.",
+       "Followers changed by {value:+.2%} a day on average"),
+    _g("snapshots__daily_follower_change__std_pct",
+       "Standard deviation of the daily relative follower change.",
+       "The daily follower change varies by {value:.2%} of followers", +1),
+    _g("snapshots__max_jump_robust_z__window_1",
+       "Largest one-day follower change in robust deviations (median/MAD) above the "
+       "account's usual daily change.",
+       "Followers jumped {value:.0f} robust deviations above the usual daily change", +1,
+       monotone=True),
+    _g("snapshots__max_jump_robust_z__window_3",
+       "Largest three-day follower change in robust deviations above the account's usual "
+       "three-day change.",
+       "Over three days, followers rose {value:.0f} robust deviations above the usual", +1,
+       monotone=True),
+    _g("snapshots__max_jump_share__window_1",
+       "Largest one-day follower gain as a fraction of the previous day's followers.",
+       "Followers jumped {value:.0%} in a single day", +1),
+    _g("snapshots__max_drop_robust_z__window_1",
+       "Largest one-day follower loss in robust deviations below the usual daily change "
+       "(purges).",
+       "Followers fell {value:.0f} robust deviations below the usual daily change", +1),
+    _g("snapshots__growth_concentration__top_pct_1",
+       "Share of all follower gains made on the top 1% of days.",
+       "{value:.0%} of all follower growth came on the top 1% of days", +1),
+    _g("snapshots__growth_concentration__top_pct_5",
+       "Share of all follower gains made on the top 5% of days.",
+       "{value:.0%} of all follower growth came on the top 5% of days", +1),
+    _g("snapshots__purge_after_jump__days_30",
+       "Share of the largest one-day gain (above the usual daily change) lost again "
+       "within 30 days, against the usual trend.",
+       "{value:.0%} of the biggest one-day gain was lost again within 30 days", +1),
+    _g("snapshots__gain_engagement_corr__lag_1",
+       "Correlation between daily follower change and log engagement of posts published "
+       "that day or the day before (organic growth follows posts).",
+       "Follower gains track post engagement with a correlation of {value:.2f}", -1,
+       tables=("snapshots", "posts")),
+    _g("snapshots__excess_growth_on_post_days__lag_1",
+       "Share of follower gains made on posting days (or the day after) minus the share "
+       "of such days.",
+       "Posting days brought {value:+.0%} more of the growth than their share of days",
+       -1, tables=("snapshots", "posts")),
+    _g("snapshots__following_oscillation__mean_abs_pct",
+       "Mean absolute daily change in accounts followed, as a fraction of the previous "
+       "day's count (follow/unfollow churn).",
+       "The number of accounts followed changes by {value:.1%} a day", +1),
+    _g("accounts__account_age_days",
+       "Days from account creation to the last observed snapshot or post.",
+       "The account is {value:,.0f} days old", -1, tables=("accounts",)),
+    _g("snapshots__history_length_days",
+       "Days between the first and the last snapshot, inclusive.",
+       "The follower history covers {value:,.0f} days"),
+    # ----------------------------------------------------------------- comments
+    _c("comments__share_generic",
+       "Share of comments that are emoji or punctuation only, or a stock phrase (nice "
+       "pic, love it, ...).",
+       "{value:.0%} of comments are generic phrases or emoji only", +1, monotone=True),
+    _c("comments__share_emoji_only",
+       "Share of comments with no letter or digit (emoji or punctuation only).",
+       "{value:.0%} of comments are emoji only", +1),
+    _c("comments__repeat_commenter_share__min_posts_3",
+       "Share of comments written by accounts that comment on 3 or more of the posts "
+       "(pods).",
+       "{value:.0%} of comments come from accounts that comment on 3 or more posts", +1),
+    _c("comments__burst_share__minutes_15",
+       "Share of comments written within 15 minutes of the post.",
+       "{value:.0%} of comments arrived within 15 minutes of posting", +1,
+       tables=("comments", "posts")),
+    _c("comments__commenter_overlap__previous_post",
+       "Share of a post's commenters who also commented on the previous commented post "
+       "(pooled over posts).",
+       "{value:.0%} of commenters also commented on the previous post", +1,
+       tables=("comments", "posts")),
+    # ----------------------------------------------------------------- audience
+    _a("audience__fake_share__scorer_model",
+       "Estimated share of fake followers in the audience sample (the registered account "
+       "model, else the profile_rules_v1 fallback).",
+       "An estimated {value:.0%} of sampled followers look fake", +1, monotone=True),
+    _a("audience__mass_follower_share__following_1500",
+       "Share of sampled followers who follow more than 1,500 accounts.",
+       "{value:.0%} of sampled followers follow more than 1,500 accounts", +1),
+    _a("audience__no_picture_share", "Share of sampled followers without a profile picture.",
+       "{value:.0%} of sampled followers have no profile picture", +1),
+    _a("audience__sample_size", "Number of sampled followers.",
+       "The audience sample holds {value:,.0f} followers"),
+)
+
+_BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in FEATURES}
+
+
+def get_feature(name: str) -> FeatureSpec:
+    """Return the registered feature called ``name``.
+
+    Raises
+    ------
+    KeyError
+        If no feature has that name.
+    """
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown feature {name!r}; `fakedetect features --list` prints "
+                       "the registry") from None
+
+
+def feature_names(task: str = "influencer") -> list[str]:
+    """Model inputs for ``task``, in registry order.
+
+    Parameters
+    ----------
+    task : {"account", "influencer"}
+        ``account``: profile features computable from a single profile row (an
+        InstaFake profile, a Purba row or a sampled follower). ``influencer``: every
+        feature.
+
+    Returns
+    -------
+    list of str
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return [f.name for f in FEATURES if task in f.tasks]
+
+
+def _fields(value: float) -> dict[str, object]:
+    v = float(value)
+    out: dict[str, object] = {"value": v, "yesno": "yes" if v >= 0.5 else "no"}
+    for key, fn in (("count", lambda x: 10.0**x - 1.0), ("ratio", lambda x: 10.0**x),
+                    ("pct_change", lambda x: math.exp(x) - 1.0)):
+        try:
+            out[key] = fn(v)
+        except OverflowError:
+            out[key] = math.inf
+    return out
+
+
+def render_reason(name: str, value: float, **fields: object) -> str:
+    """Fill the registry sentence of ``name`` with an account's value.
+
+    Parameters
+    ----------
+    name : str
+        A registered feature.
+    value : float
+        The account's value; NaN gives a sentence saying the signal is missing.
+    **fields
+        Extra template fields (override the derived ones).
+
+    Returns
+    -------
+    str
+    """
+    spec = get_feature(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or (
+            not isinstance(value, float) and _is_nan(value)):
+        need = " and ".join(spec.tables)
+        return f"No data for: {spec.description.rstrip('.')} (needs {need})"
+    return spec.template.format(**{**_fields(float(value)), **fields})
+
+
+def _is_nan(value: object) -> bool:
+    try:
+        return math.isnan(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
+
+
+def registry_frame(task: str | None = None) -> pd.DataFrame:
+    """The registry as a table (one row per feature).
+
+    Parameters
+    ----------
+    task : str, optional
+        Keep only the features of this task.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns name, group, tables, tasks, direction, monotone, description, template.
+    """
+    import pandas as pd
+
+    rows = [{
+        "name": f.name, "group": f.group, "tables": "+".join(f.tables),
+        "tasks": "+".join(t for t in TASKS if t in f.tasks), "direction": f.direction,
+        "monotone": f.monotone, "description": f.description, "template": f.template,
+    } for f in FEATURES if task is None or task in f.tasks]
+    return pd.DataFrame(rows)
+
+
+def registry_text(task: str | None = None, *, width: int = 100) -> str:
+    """The registry as plain text for a terminal, one block per group.
+
+    Parameters
+    ----------
+    task : str, optional
+        Keep only the features of this task.
+    width : int
+        Wrap descriptions at this many characters.
+    """
+    import textwrap
+
+    lines: list[str] = []
+    sign = {1: "+", -1: "-", 0: "0"}
+    for group in GROUPS:
+        feats = [f for f in FEATURES if f.group == group and (task is None or task in f.tasks)]
+        if not feats:
+            continue
+        lines.append(f"{group} ({len(feats)})")
+        for f in feats:
+            mono = " monotone" if f.monotone else ""
+            tasks = "+".join(t for t in TASKS if t in f.tasks)
+            lines.append(f"  {f.name}  [{'+'.join(f.tables)}; {tasks}; "
+                         f"direction {sign[f.direction]}{mono}]")
+            lines.extend(textwrap.wrap(f.description, width=width, initial_indent="      ",
+                                       subsequent_indent="      "))
+        lines.append("")
+    lines.append("direction: + higher means more likely fake, - more likely genuine, "
+                 "0 either end")
+    return "\n".join(lines)
+
+
+def registry_markdown() -> str:
+    """The registry as a Markdown table (the reference section of ``docs/features.md``)."""
+    lines = ["| feature | group | tables | tasks | direction | description |",
+             "|---|---|---|---|---|---|"]
+    sign = {1: "+1", -1: "-1", 0: "0"}
+    for f in FEATURES:
+        mono = " (monotone)" if f.monotone else ""
+        tasks = ", ".join(t for t in TASKS if t in f.tasks)
+        lines.append(f"| `{f.name}` | {f.group} | {', '.join(f.tables)} | {tasks} | "
+                     f"{sign[f.direction]}{mono} | {f.description.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation generator
+    print(registry_markdown())
