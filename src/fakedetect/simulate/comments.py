@@ -9,9 +9,10 @@ from fakedetect.simulate.audience import FollowerPool, strided
 
 #: Comment sources, in the order of the ``counts`` columns of :func:`sample_comments`.
 SOURCES = ("organic", "giveaway", "bought", "pod")
-#: Median delay (seconds) between a post and a comment, and its log-sd, per source.
-DELAY = {"organic": (3 * 3600, 1.3), "giveaway": (8 * 3600, 1.0),
-         "bought": (6 * 60, 0.6), "pod": (25 * 60, 0.7)}
+#: Log-sd of the delay between a post and a comment around the account's median delay
+#: (``people["delay_<source>"]``; giveaway entries have a fixed 8-hour median).
+DELAY_SD = {"organic": 1.2, "giveaway": 1.0, "bought": 0.6, "pod": 0.7}
+GIVEAWAY_DELAY = 8 * 3600
 
 
 def sample_comments(rng: np.random.Generator, counts: np.ndarray, post_acc: np.ndarray,
@@ -34,7 +35,10 @@ def sample_comments(rng: np.random.Generator, counts: np.ndarray, post_acc: np.n
     people : dict
         Per account: ``start``, ``step``, ``size`` (genuine community in the real pool),
         ``bot_start``, ``bot_step``, ``bot_size`` (bought commenters in the fake pool),
-        ``pod_start``, ``pod_step``, ``pod_size`` (pod members in the real pool).
+        ``pod_start``, ``pod_step``, ``pod_size`` (pod members in the real pool),
+        ``delay_organic``, ``delay_bought``, ``delay_pod`` (median seconds from post to
+        comment), ``p_specific`` (share of specific organic comments) and ``p_generic``
+        (share of generic ones among the rest; emoji-only otherwise).
     pool : FollowerPool
     segments : dict
         Comment vocabulary segments (:func:`~fakedetect.simulate.names.comment_vocabulary`).
@@ -79,15 +83,18 @@ def sample_comments(rng: np.random.Generator, counts: np.ndarray, post_acc: np.n
     specific = lo_n[nc] + rng.integers(0, 1 << 30, m) % len_n[nc]
     generic, emoji, podtext, tag = pick("generic"), pick("emoji"), pick("pod"), pick("tag")
     r = rng.random(m)
+    p_spec = people["p_specific"][acc]
+    p_gen = p_spec + (1 - p_spec) * people["p_generic"][acc]
     text = np.choose(source, [
-        np.where(r < 0.5, specific, np.where(r < 0.8, generic, emoji)),
+        np.where(r < p_spec, specific, np.where(r < p_gen, generic, emoji)),
         np.where(r < 0.8, tag, emoji),
         np.where(r < 0.7, generic, emoji),
         np.where(r < 0.75, podtext, specific),
     ])
-    med = np.asarray([DELAY[s][0] for s in SOURCES], dtype=float)
-    sd = np.asarray([DELAY[s][1] for s in SOURCES])
-    delay = med[source] * np.exp(sd[source] * rng.standard_normal(m))
+    med = np.choose(source, [people["delay_organic"][acc], np.full(m, GIVEAWAY_DELAY),
+                             people["delay_bought"][acc], people["delay_pod"][acc]])
+    sd = np.asarray([DELAY_SD[s] for s in SOURCES])
+    delay = med * np.exp(sd[source] * rng.standard_normal(m))
     delay = np.clip(delay, 20, 14 * 86_400).astype(np.int64)
     created = np.minimum(posted_at[post] + delay, end_ts)
     return {"post": post, "pool": who, "text": text, "created_at": created,

@@ -66,6 +66,7 @@ class Context:
     segments: dict[str, tuple[int, int]]
     purge_days: np.ndarray
     purge_share: np.ndarray
+    purge_length: np.ndarray
     window_start: np.int64
     end_ts: np.int64
     id_width: int
@@ -101,6 +102,7 @@ def make_context(settings: Settings) -> Context:
     n_purges = g.poisson(d.PURGES_PER_YEAR * days / 365)
     purge_days = np.sort(g.integers(1, max(days, 2), n_purges)) if days > 1 else np.zeros(0)
     purge_share = g.uniform(*d.PURGE_SHARE, len(purge_days))
+    purge_length = g.integers(d.PURGE_DAYS[0], d.PURGE_DAYS[1] + 1, len(purge_days))
     pool = build_pool(_rng(settings.seed, _STREAM_POOL), settings.accounts)
     texts, segments = comment_vocabulary()
     end = settings.end_date.astype("datetime64[D]")
@@ -108,7 +110,8 @@ def make_context(settings: Settings) -> Context:
     end_ts = (end + np.timedelta64(1, "D")).astype("datetime64[s]").astype(np.int64) - 1
     return Context(settings=settings, pool=pool, texts=pa.array(texts, type=pa.string()),
                    segments=segments, purge_days=purge_days.astype(np.int64),
-                   purge_share=purge_share, window_start=np.int64(window_start),
+                   purge_share=purge_share, purge_length=purge_length.astype(np.int64),
+                   window_start=np.int64(window_start),
                    end_ts=np.int64(end_ts), id_width=max(7, len(str(settings.accounts - 1))))
 
 
@@ -203,18 +206,25 @@ def generate_block(ctx: Context, index: int) -> Block:
     d_real += bump
     real = real0[:, None] + np.cumsum(d_real, axis=1)
 
-    d_fake = np.broadcast_to((d.AMBIENT_BOT_RATE * f0)[:, None], (n, days)).copy()
+    d_drip = np.broadcast_to((d.AMBIENT_BOT_RATE * f0)[:, None], (n, days)).copy()
+    d_bought = np.zeros((n, days))
     rows = has["bought_followers"]
     first_buy = np.full(n, -1, dtype=np.int64)
     first_buy[rows] = fr.bought_followers(rng, rows, intensity[rows, fr.COL["bought_followers"]],
-                                          f0, d_fake)
+                                          f0, d_bought)
     rows = has["drip_followers"]
-    fr.drip_followers(rng, rows, intensity[rows, fr.COL["drip_followers"]], f0, d_fake)
-    d_fake[:, 0] = 0.0
-    fake = (f0 * acc["fake_share0"])[:, None] + np.cumsum(d_fake, axis=1)
-    for day, share in zip(ctx.purge_days, ctx.purge_share, strict=True):
-        removed = np.clip(share * rng.uniform(0.6, 1.4, n), 0, 0.95) * fake[:, day - 1]
-        fake[:, day:] -= removed[:, None]
+    fr.drip_followers(rng, rows, intensity[rows, fr.COL["drip_followers"]], f0, d_drip)
+    d_drip[:, 0] = 0.0
+    tracks = {"old": np.repeat((f0 * acc["fake_share0"])[:, None], days, axis=1),
+              "bought": np.cumsum(d_bought, axis=1), "drip": np.cumsum(d_drip, axis=1)}
+    for day0, share, length in zip(ctx.purge_days, ctx.purge_share, ctx.purge_length,
+                                   strict=True):
+        hit = np.clip(share * rng.uniform(0.6, 1.4, n), 0, 0.95) / length
+        for day in range(day0, min(day0 + length, days)):
+            for kind, track in tracks.items():
+                removed = hit * d.PURGE_FACTOR[kind] * np.maximum(track[:, day - 1], 0)
+                track[:, day:] -= removed[:, None]
+    fake = tracks["old"] + tracks["bought"] + tracks["drip"]
     real_i = np.maximum(np.rint(real), 0).astype(np.int64)
     fake_i = np.maximum(np.rint(fake), 0).astype(np.int64)
     followers = real_i + fake_i
@@ -237,6 +247,11 @@ def generate_block(ctx: Context, index: int) -> Block:
         "pod_start": rng.integers(0, n_real, n),
         "pod_step": rng.integers(1, n_real, n),
         "pod_size": np.rint(intensity[:, fr.COL["engagement_pod"]]).astype(np.int64),
+        "delay_organic": 3 * 3600 * np.exp(0.7 * rng.standard_normal(n)),
+        "delay_bought": 6 * 60 * np.exp(1.0 * rng.standard_normal(d.COMMENT_SELLERS))[seller],
+        "delay_pod": 25 * 60 * np.exp(0.5 * rng.standard_normal(n)),
+        "p_specific": rng.uniform(0.2, 0.7, n),
+        "p_generic": rng.uniform(0.4, 0.8, n),
     }
     cm = sample_comments(rng, counts, p_acc, posted_at, acc["niche"], people, pool,
                          ctx.segments, ctx.end_ts)

@@ -25,7 +25,8 @@ RATE_WINDOW_DAYS = 180
 
 #: Genuine confounders: share of accounts showing each within a 180-day window.
 CONFOUNDER_RATES: dict[str, float] = {
-    "giveaway": 0.15,          # follower step of 2-12% plus a comment burst on one post
+    "giveaway": 0.15,          # follower step of 2-12% and a comment burst; entrants leave
+                               # in 1-3 days once it closes (30-60% of the step)
     "shoutout": 0.18,          # a larger account mentions them: step of 1-8% in 1-2 days
     "viral": 0.12,             # one post with 5-30x the usual likes and a follower bump
     "press": 0.05,             # press mention: 0.5-5% spread over 2-5 days
@@ -46,12 +47,17 @@ VIRAL_POST_RATE = 0.004    # ordinary posts with a 3-10x like multiplier
 GENUINE_FAKE_SHARE = (2.0, 18.0)  # Beta(a, b) of fake followers of genuine accounts (~10%)
 AMBIENT_BOT_RATE = 0.00005  # share of followers per day that are bots following anyone
 PURGES_PER_YEAR = 1.5      # platform-wide purges of fake accounts
-PURGE_SHARE = (0.15, 0.45)  # share of fake followers one purge removes
+PURGE_SHARE = (0.05, 0.30)  # share of bought fake followers one purge removes
+PURGE_DAYS = (1, 4)        # a purge rolls out over this many days
+#: Purge susceptibility by kind of fake follower, relative to freshly bought ones: older
+#: fakes (before the window) survived purges before; drip-fed and ambient bots are
+#: better disguised.
+PURGE_FACTOR = {"old": 0.1, "bought": 1.0, "drip": 0.5}
 
 #: Profile of the influencer itself (shared by genuine and fraudulent accounts).
 FOLLOWING_LOG_MEDIAN = 700.0
 FOLLOWING_LOG_SD = 0.8
-FOLLOWING_STEP_SD = (0.5, 4.0)  # daily random walk of the following count
+FOLLOWING_STEP_SD = (0.5, 12.0)  # daily random walk of the following count (log-uniform)
 VIDEO_SHARE = 0.35
 SPONSORED_SHARE = 0.08
 SPONSORED_ENGAGEMENT = 0.8
@@ -72,14 +78,14 @@ FRAUD_WEIGHTS: dict[str, float] = {
     "follow_unfollow": 0.10,
     "bot_audience": 0.10,
 }
-EXTRA_PATTERN_CHANCE = 0.35  # expected number of extra patterns per fake account
+EXTRA_PATTERN_CHANCE = 0.5  # expected number of extra patterns per fake account
 FRAUD_INTENSITY: dict[str, tuple[float, float]] = {
-    "bought_followers": (0.02, 0.35),   # bought total as a share of followers (>= 500)
+    "bought_followers": (0.02, 0.5),    # bought total as a share of followers (>= 500)
     "drip_followers": (0.0006, 0.005),  # bought share of followers per day
-    "bought_likes": (0.25, 3.0),        # extra likes as a multiple of the organic likes
+    "bought_likes": (0.4, 4.0),         # extra likes as a multiple of the organic likes
     "bought_comments": (3.0, 40.0),     # extra comments per boosted post
     "engagement_pod": (6.0, 30.0),      # pod members commenting on each post
-    "follow_unfollow": (0.08, 1.2),     # oscillation amplitude as a share of following
+    "follow_unfollow": (0.03, 1.2),     # oscillation amplitude as a share of following
     "bot_audience": (0.30, 0.75),       # share of followers that are bots
 }
 
@@ -105,7 +111,7 @@ class Difficulty:
 
 DIFFICULTIES: dict[str, Difficulty] = {
     "easy": Difficulty("easy", 3.0, 1.0, 0.5),
-    "realistic": Difficulty("realistic", 1.0, 1.6, 1.0),
+    "realistic": Difficulty("realistic", 1.6, 1.2, 1.0),
     "hard": Difficulty("hard", 1.0, 3.0, 1.6),
 }
 

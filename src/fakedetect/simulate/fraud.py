@@ -129,7 +129,7 @@ def follow_unfollow(rng: np.random.Generator, rows: np.ndarray, amplitude: np.nd
     Parameters
     ----------
     amplitude : numpy.ndarray
-        Peak extra accounts followed, as a share of the account's following (at least 40).
+        Peak extra accounts followed, as a share of the account's following (at least 15).
     following : numpy.ndarray
         ``(n, days)`` following count, modified in place.
     d_real : numpy.ndarray
@@ -137,7 +137,7 @@ def follow_unfollow(rng: np.random.Generator, rows: np.ndarray, amplitude: np.nd
     """
     days = following.shape[1]
     t = np.arange(days)
-    amp = np.maximum(amplitude * following[rows, 0], 40.0)
+    amp = np.maximum(amplitude * following[rows, 0], 15.0)
     period = rng.uniform(4, 12, len(rows))
     phase = rng.uniform(0, 1, len(rows))
     wave = 0.5 - 0.5 * np.cos(2 * np.pi * (t[None, :] / period[:, None] + phase[:, None]))
@@ -177,7 +177,7 @@ def post_effects(rng: np.random.Generator, post_acc: np.ndarray, likes: np.ndarr
     """
     n = len(patterns)
     m = len(post_acc)
-    share_likes = rng.uniform(0.3, 1.0, n)[post_acc]
+    share_likes = rng.uniform(0.3, 0.9, n)[post_acc]
     share_comments = rng.uniform(0.5, 1.0, n)[post_acc]
     has_bl = patterns[post_acc, COL["bought_likes"]]
     boosted = has_bl & (rng.random(m) < share_likes)

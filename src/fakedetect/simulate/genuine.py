@@ -272,7 +272,7 @@ def organic_followers(rng: np.random.Generator, acc: dict[str, np.ndarray],
         if name == "giveaway":
             # Entrants leave once the giveaway is over.
             spread_add(d_real, r, conf[name][r] + rng.integers(7, 15, len(r)),
-                       np.full(len(r), 14), -size * rng.uniform(0.3, 0.6, len(r)))
+                       rng.integers(1, 4, len(r)), -size * rng.uniform(0.3, 0.6, len(r)))
     return d_real, engage
 
 

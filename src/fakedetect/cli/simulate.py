@@ -1,0 +1,49 @@
+"""``fakedetect simulate``: write a simulated dataset of influencer histories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fakedetect.cli._common import app, echo
+
+
+@app.command()
+def simulate(
+    accounts: Annotated[int, typer.Option("--accounts", help="Influencers to simulate.")],
+    out: Annotated[Path, typer.Option("--out", help="Output dataset folder.",
+                                      file_okay=False)],
+    days: Annotated[int, typer.Option("--days", help="Days of history per account.")] = 180,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives "
+                                                     "byte-identical files.")] = 0,
+    fraud_rate: Annotated[float, typer.Option("--fraud-rate",
+                                              help="Share of fraudulent accounts.")] = 0.3,
+    difficulty: Annotated[str, typer.Option(
+        "--difficulty", help="Overlap of fraud and genuine behaviour: easy, realistic "
+                             "or hard.")] = "realistic",
+    fmt: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
+    label_noise: Annotated[float, typer.Option(
+        "--label-noise", help="Share of labels flipped (0 to 0.5).")] = 0.0,
+    end_date: Annotated[str, typer.Option(
+        "--end-date", help="Last simulated day, YYYY-MM-DD (fixed by default so output "
+                           "is reproducible).")] = "2026-10-31",
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress",
+        help="Progress bar (default: on for 20,000+ accounts on a terminal).")] = None,
+) -> int:
+    """Simulate genuine and fraudulent influencer histories into OUT (passes validate)."""
+    import sys
+
+    from fakedetect.simulate import simulate as run
+
+    show = progress if progress is not None else (accounts >= 20_000 and sys.stderr.isatty())
+    summary = run(out, accounts=accounts, days=days, seed=seed, fraud_rate=fraud_rate,
+                  difficulty=difficulty, fmt=fmt, label_noise=label_noise,
+                  end_date=end_date, progress=show)
+    rows = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
+    echo(f"{summary.out}: {summary.accounts:,} accounts x {summary.days} days "
+         f"({summary.fake_accounts:,} labelled fake) in {summary.seconds:.1f} s")
+    echo(f"rows: {rows}")
+    return 0
