@@ -248,27 +248,34 @@ def _utf8_problem(path: Path, data: bytes) -> FileError | None:
 # -------------------------------------------------------------------------------- CSV
 
 
-def _csv_records(data: bytes) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _csv_records(path: Path, data: bytes) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Header, and for each record its first line and field count (Python's csv module).
 
     Only used on the slow path: files with blank lines, quoted line breaks or ragged
-    lines, where a record's line is not its index plus two.
+    lines, where a record's line is not its index plus two. A quote left open until the
+    end of the file, which would silently swallow every line after it, is an error.
     """
     text = data.decode("utf-8-sig")
-    reader = csv.reader(text.splitlines(keepends=True))
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
     header: list[str] | None = None
     starts: list[int] = []
     counts: list[int] = []
     previous = 0
-    for record in reader:
-        start, previous = previous + 1, reader.line_num
-        if not record:
-            continue
-        if header is None:
-            header = record
-            continue
-        starts.append(start)
-        counts.append(len(record))
+    try:
+        for record in reader:
+            start, previous = previous + 1, reader.line_num
+            if not record:
+                continue
+            if header is None:
+                header = record
+                continue
+            starts.append(start)
+            counts.append(len(record))
+    except csv.Error as exc:
+        line = previous + 1
+        raise FileError(path, f"not a valid CSV file ({exc}); a quote opened on this line "
+                              "is not closed", line=line,
+                        hint="check the quotes on that line") from exc
     return header or [], np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
 
 
@@ -319,7 +326,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     if _count_lines(data) == table.num_rows + 1:
         rows = np.arange(table.num_rows, dtype=np.int64) + 2
     else:
-        _, starts, _ = _csv_records(data)
+        _, starts, _ = _csv_records(path, data)
         if len(starts) == table.num_rows:
             rows = starts
         else:  # pragma: no cover - the two parsers disagree; keep the record order
@@ -329,7 +336,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _csv_shape_problem(path: Path, data: bytes) -> FileError | None:
     """Name the lines whose field count differs from the header's."""
-    header, starts, counts = _csv_records(data)
+    header, starts, counts = _csv_records(path, data)
     bad = np.flatnonzero(counts != len(header))
     if not bad.size:
         return None

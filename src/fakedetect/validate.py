@@ -217,11 +217,12 @@ class Dataset:
 
     ``account_id`` is a categorical column in every table with the same categories (the
     kept accounts' ids, sorted), so ``frame["account_id"].cat.codes`` indexes accounts
-    consistently across tables. Every contract column is present (an optional column the
+    consistently across tables; the accounts table is in that order, so a code is also
+    the account's row. Every contract column is present (an optional column the
     file lacks is all missing); integers are ``Int64``, flags ``boolean``, numbers
     ``float64`` (missing is NaN), text ``string``, times ``datetime64[ns, UTC]``; other
     columns of the files follow, as read. Snapshots are sorted by account and date, posts
-    by account and ``posted_at``.
+    by account and ``posted_at``, accounts by id; other tables keep the file's order.
 
     Attributes
     ----------
@@ -614,7 +615,7 @@ def _check_table(raw: RawTable, table: Table, sink: _Collector,
     typed.frame = frame.reset_index(drop=True)
     if table.key:
         _check_duplicates(typed, table, sink)
-    if table.name == "snapshots":
+    if table.name == "snapshots" and "date" in raw.frame:
         _check_sorted(typed, sink)
     return typed
 
@@ -831,7 +832,9 @@ def _frames(typed: dict[str, _Typed], categories: pd.Index,
         codes = t.account[rows]
         frame["account_id"] = pd.Categorical.from_codes(codes, dtype=dtype)
         order_by = {"snapshots": "date", "posts": "posted_at"}.get(name)
-        if order_by is not None:
+        if name == "accounts":
+            frame = frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
+        elif order_by is not None:
             when = frame[order_by].to_numpy(dtype="datetime64[ns]").view(np.int64)
             frame = frame.take(np.lexsort((when, codes))).reset_index(drop=True)
         out[name] = frame
