@@ -49,7 +49,9 @@ RULES: dict[str, str] = {
     "missing required column": "a required column is absent",
     "wrong type": "a value does not read as the column's type (a nested JSON object or "
                   "list included)",
-    "missing value": "an empty cell, `null`, `NaN` or `NA` where a value is required",
+    "missing value": "no value where one is required: an empty cell, `null` or `NaN` (and, "
+                     "in number, flag and time columns, the text `NA`, `NaN`, `null`, "
+                     "`None`)",
     "negative count": "a count below 0",
     "below minimum": "a value below the column's range",
     "above maximum": "a value above the column's range",
