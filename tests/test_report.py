@@ -2,15 +2,14 @@
 
 The inputs are built in code with a fixed seed: a small dataset written as CSV and loaded
 through the real validator, scores and SHAP reasons shaped as ``fakedetect predict``
-returns them. The features API (``expected_engagement_rate``, ``robust_jump_scores``,
-``SUSPICIOUS_Z``) is the real one when it imports, else a small stand-in.
+returns them. Charts use the real features API (``expected_engagement_rate``,
+``robust_jump_scores``, ``SUSPICIOUS_Z``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-import sys
 import time
 import types
 from html.parser import HTMLParser
@@ -43,45 +42,12 @@ N_FEATURES = 15
 # ----------------------------------------------------------------------------- inputs
 
 
-def _fake_features() -> types.ModuleType:
-    """A stand-in for fakedetect.features with the documented signatures."""
-    mod = types.ModuleType("fakedetect.features")
+@pytest.fixture(scope="module")
+def features_api() -> types.ModuleType:
+    """The features API the report draws with."""
+    import fakedetect.features
 
-    def robust_jump_scores(followers: np.ndarray) -> np.ndarray:
-        f = np.asarray(followers, dtype=float)
-        if f.size < 2:
-            return np.full(f.size, np.nan)
-        d = np.diff(f)
-        med = np.median(d)
-        mad = 1.4826 * np.median(np.abs(d - med))
-        return np.r_[np.nan, (d - med) / max(mad, 1.0)]
-
-    def expected_engagement_rate(followers: np.ndarray):
-        f = np.asarray(followers, dtype=float)
-        med = np.where(f < 10_000, 0.03, np.where(f < 50_000, 0.02, 0.015))
-        return med, med / 2.5, med * 2.5
-
-    mod.robust_jump_scores = robust_jump_scores  # type: ignore[attr-defined]
-    mod.expected_engagement_rate = expected_engagement_rate  # type: ignore[attr-defined]
-    mod.SUSPICIOUS_Z = 6.0  # type: ignore[attr-defined]
-    return mod
-
-
-@pytest.fixture(autouse=True)
-def features_api(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """The real features API when it imports, else the stand-in."""
-    try:
-        from fakedetect.features import (  # noqa: F401
-            SUSPICIOUS_Z,
-            expected_engagement_rate,
-            robust_jump_scores,
-        )
-
-        return sys.modules["fakedetect.features"]
-    except ImportError:
-        fake = _fake_features()
-        monkeypatch.setitem(sys.modules, "fakedetect.features", fake)
-        return fake
+    return fakedetect.features
 
 
 def _series(rng: np.random.Generator, days: int, start: float, slope: float) -> np.ndarray:
@@ -242,16 +208,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.D
 @pytest.fixture(scope="module")
 def report(inputs, tmp_path_factory: pytest.TempPathFactory) -> Path:
     scores, reasons, dataset = inputs
-    mp = pytest.MonkeyPatch()
-    try:
-        from fakedetect.features import robust_jump_scores  # noqa: F401
-    except ImportError:
-        mp.setitem(sys.modules, "fakedetect.features", _fake_features())
-    try:
-        return write_report(tmp_path_factory.mktemp("report"), scores=scores, reasons=reasons,
-                            dataset=dataset, model=MODEL)
-    finally:
-        mp.undo()
+    return write_report(tmp_path_factory.mktemp("report"), scores=scores, reasons=reasons,
+                        dataset=dataset, model=MODEL)
 
 
 def _page_of(report: Path, account_id: str) -> str:
@@ -388,6 +346,7 @@ def test_suspicious_days_are_marked_on_the_spike_only(report: Path, features_api
     assert marks and marks[0].startswith(f"{spike}: +6,"), marks
     assert len(marks) == 1
     assert "1 suspicious day(s)" in bob
+    assert f"more than {features_api.SUSPICIOUS_Z:g} robust deviations above" in bob
     alice = _page_of(report, "alice")
     assert 'class="suspicious"' not in alice
     assert "No day&#x27;s follower change stands out" in alice or \
