@@ -360,6 +360,10 @@ def test_engagement_is_drawn_against_the_tier_band(report: Path, features_api) -
     assert band in bob
     assert "account is <b>below</b> the band" in bob
     assert bob.count('<polygon class="band"') == 1
+    growth = bob[bob.index('id="growth"'):bob.index('id="engagement"')]
+    engagement = bob[bob.index('id="engagement"'):bob.index('id="audience"')]
+    ticks = re.compile(r'font-size="12">(\d{4}-\d\d(?:-\d\d)?)</text>')
+    assert ticks.findall(growth) == ticks.findall(engagement) != []  # one shared time axis
     assert len(re.findall(r"<circle cx=\S+ cy=\S+ r=\"3.6\"", bob)) + \
         len(re.findall(r"off the scale", bob)) == 40
 

@@ -212,7 +212,10 @@ def _x_date_axis(area: _Area, labels: bool = True) -> list[str]:
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.bottom:.1f}" '
                    f'y2="{area.bottom + 5:.1f}" stroke="{INK}"/>')
         if labels:
-            out.append(f'<text x="{x:.1f}" y="{area.bottom + 19:.1f}" text-anchor="middle" '
+            half = len(label) * _CHAR_PX / 2
+            anchor = ("end" if x + half > WIDTH - 2 else "start" if x - half < 2
+                      else "middle")
+            out.append(f'<text x="{x:.1f}" y="{area.bottom + 19:.1f}" text-anchor="{anchor}" '
                        f'fill="{INK}" font-size="12">{label}</text>')
     return out
 
@@ -329,7 +332,7 @@ def history_svg(days: np.ndarray, followers: np.ndarray, following: np.ndarray,
 
 
 def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: np.ndarray,
-                   high: np.ndarray) -> str:
+                   high: np.ndarray, span: tuple[float, float] | None = None) -> str:
     """Engagement rate per post (dots) against the tier benchmark band.
 
     Parameters
@@ -340,6 +343,9 @@ def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: 
         (likes + comments) / followers per post, as a fraction (NaN skipped).
     low, median, high : numpy.ndarray
         The benchmark band for the follower count at each post, as fractions.
+    span : (float, float), optional
+        Time range to draw (days since epoch), e.g. the follower history's, so the two
+        charts share a time axis; default: the posts' range.
 
     Returns
     -------
@@ -354,7 +360,7 @@ def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: 
     cap_data = float(np.quantile(finite, 0.98)) * 1.15 if finite.size else 0.0
     band_top = float(np.nanmax(hi)) if np.isfinite(hi).any() else 0.0
     ticks = nice_ticks(0.0, max(cap_data, band_top * 1.15, 0.1), 4)
-    x0, x1 = _x_range(days)
+    x0, x1 = _x_range(days if span is None else np.r_[days, span])
     area = _Area(70, 40, WIDTH - 90, 230, x0, x1, 0.0, float(ticks[-1]))
     body = _y_axis(area, ticks, "percent")
     ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(days)

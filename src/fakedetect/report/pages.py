@@ -507,7 +507,10 @@ def _engagement_section(acc: _Account) -> str:
         rate = np.where(followers > 0, interactions / followers, np.nan)
     med, low, high = (np.asarray(a, dtype=float) for a in
                       expected_engagement_rate(followers))  # type: ignore[operator]
-    chart = charts.engagement_svg(days, rate, low, med, high)
+    snaps = acc.tables.get("snapshots")
+    span = ((float(np.nanmin(snaps["day"])), float(np.nanmax(snaps["day"])))
+            if snaps is not None and np.isfinite(snaps["day"]).any() else None)
+    chart = charts.engagement_svg(days, rate, low, med, high, span)
     current = acc.row["followers"] if _finite(acc.row["followers"]) else followers[-1]
     b_med, b_low, b_high = (float(np.asarray(a, dtype=float).ravel()[0]) for a in
                             expected_engagement_rate(np.array([current], dtype=float)))  # type: ignore[operator]
