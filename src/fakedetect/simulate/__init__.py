@@ -75,10 +75,10 @@ class SimulationSummary:
     seconds: float = 0.0
 
     def manifest(self) -> dict[str, Any]:
-        """The summary as JSON-ready data, without the timing (so files stay identical)."""
+        """The summary as JSON-ready data, without timing or folder (so files stay identical)."""
         data = asdict(self)
         data.pop("seconds")
-        data["out"] = self.out.name
+        data.pop("out")
         data["files"] = {k: v.name for k, v in self.files.items()}
         return data
 

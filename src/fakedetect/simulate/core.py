@@ -288,7 +288,8 @@ def generate_block(ctx: Context, index: int) -> Block:
     truth = {
         "is_fake": is_fake, "patterns": patterns, "intensity": intensity,
         "fake_share_end": fake_share_end, "first_buy": first_buy,
-        "f0": f0, "post_acc": p_acc, "boosted": eff["boosted"],
+        "f0": f0, "med_interval": acc["med_interval"], "post_acc": p_acc,
+        "boosted": eff["boosted"],
         "comment_source": cm["source"], "comment_post": cm["post"],
         **{f"conf_{k}": v for k, v in conf.items()},
     }
