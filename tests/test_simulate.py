@@ -15,6 +15,7 @@ from fakedetect.simulate import fraud as fr
 from fakedetect.simulate import simulate
 from fakedetect.simulate.core import Block, Settings, generate_block, make_context
 from fakedetect.simulate.genuine import tier_engagement
+from fakedetect.simulate.honesty import Honesty
 from fakedetect.simulate.params import POSTS_FIT, PROFILE_COMPONENTS, TIER_BANDS
 from fakedetect.validate import load_dataset
 
@@ -349,7 +350,7 @@ def test_fitted_literals_match_a_fresh_fit(shared_data: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def honesty(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[pd.DataFrame, float]]:
+def honesty(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Honesty]:
     from fakedetect.simulate.honesty import measure
 
     out = {}
@@ -361,16 +362,18 @@ def honesty(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[pd.Data
 
 
 def test_no_single_raw_signal_separates_the_classes_on_realistic(
-        honesty: dict[str, tuple[pd.DataFrame, float]]) -> None:
+        honesty: dict[str, Honesty]) -> None:
     from fakedetect.simulate.honesty import MAX_SINGLE_AUC
 
-    aucs, combined = honesty["realistic"]
-    assert len(aucs) >= 15
-    assert aucs["auc"].max() <= MAX_SINGLE_AUC
-    # ... while the signals together are still learnable.
-    assert combined > aucs["auc"].max() + 0.1
+    h = honesty["realistic"]
+    assert len(h.aucs) >= 15
+    assert h.aucs["auc"].max() <= MAX_SINGLE_AUC
+    # ... while the signals together are still learnable,
+    assert h.combined_auc > h.aucs["auc"].max() + 0.1
+    # and some fraud is subtle enough to be missed.
+    assert 0.2 < h.recall_at_5pct_fpr < 0.9
 
 
-def test_difficulty_moves_the_overlap(honesty: dict[str, tuple[pd.DataFrame, float]]) -> None:
-    easy, real, hard = (honesty[k][1] for k in ("easy", "realistic", "hard"))
+def test_difficulty_moves_the_overlap(honesty: dict[str, Honesty]) -> None:
+    easy, real, hard = (honesty[k].combined_auc for k in ("easy", "realistic", "hard"))
     assert easy > real > hard
