@@ -32,9 +32,15 @@ def connect(cfg: Config) -> MlflowClient:
     UserError
         The store cannot be reached, is locked, or its folder is not writable.
     """
+    import logging
+    import os
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    for noisy in ("mlflow", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     uri = cfg.tracking_uri
     if uri.startswith("sqlite:///"):
         db = Path(uri[len("sqlite:///"):])
@@ -46,8 +52,6 @@ def connect(cfg: Config) -> MlflowClient:
                             hint="set tracking_uri in mlflow.yml or MLFLOW_TRACKING_URI "
                                  "to a writable place") from exc
         probe = db if db.exists() else parent
-        import os
-
         if not os.access(probe, os.W_OK):
             raise UserError(f"tracking store {uri}: {probe} is not writable",
                             hint="fix the permissions or point MLFLOW_TRACKING_URI "
@@ -89,6 +93,20 @@ class VersionInfo:
     tags: dict[str, str]
 
 
+def _aliases(client: MlflowClient, name: str) -> dict[str, tuple[str, ...]]:
+    """Version to aliases, read from the registered model (searches omit aliases)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        model = client.get_registered_model(name)
+    except MlflowException:
+        return {}
+    out: dict[str, list[str]] = {}
+    for alias, version in (getattr(model, "aliases", None) or {}).items():
+        out.setdefault(str(version), []).append(str(alias))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
 def list_versions(client: MlflowClient, name: str) -> list[VersionInfo]:
     """Every version of registered model ``name``, newest first (empty if none)."""
     from mlflow.exceptions import MlflowException
@@ -97,8 +115,9 @@ def list_versions(client: MlflowClient, name: str) -> list[VersionInfo]:
         versions = client.search_model_versions(f"name='{name}'")
     except MlflowException:
         return []
+    aliases = _aliases(client, name)
     out = [VersionInfo(name=v.name, version=str(v.version),
-                       aliases=tuple(getattr(v, "aliases", ()) or ()), run_id=v.run_id or "",
+                       aliases=aliases.get(str(v.version), ()), run_id=v.run_id or "",
                        created=int(v.creation_timestamp or 0), tags=dict(v.tags or {}))
            for v in versions]
     return sorted(out, key=lambda v: int(v.version), reverse=True)
@@ -120,9 +139,9 @@ def _download(client: MlflowClient, name: str, version: str, cache: Path | None)
         return target
     tmp = Path(tempfile.mkdtemp(prefix="fakedetect-model-"))
     try:
-        local = Path(mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{name}/{version}", dst_path=str(tmp)))
-        folder = local / "artifacts" / ARTIFACT_KEY
+        folder = Path(mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{version}/artifacts/{ARTIFACT_KEY}",
+            dst_path=str(tmp)))
         if not folder.is_dir():
             raise UserError(f"models:/{name}/{version} holds no fakedetect model folder",
                             hint="register models with `fakedetect train`")

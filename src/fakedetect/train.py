@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,10 +352,10 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
             mlflow.log_metrics({k: float(v) for k, v in metrics.items()
                                 if v == v and np.isfinite(v)})
             _log_artifacts(model, prep, held, tmp, experiment)
-            _log_pyfunc(model, prep, folder)
+            model_uri = _log_pyfunc(model, prep, folder)
             mlflow.set_tags({"fakedetect.task": experiment.task,
                              "fakedetect.rejects": str(len(dataset.rejects))})
-        mv = mlflow.register_model(f"runs:/{result.run_id}/model", name)
+        mv = mlflow.register_model(model_uri, name)
         result.version = str(mv.version)
         for key in ("test_roc_auc", "test_pr_auc", "test_accuracy", "test_recall_op",
                     "test_fpr_op", "test_ece", "cv_accuracy_mean", "cv_roc_auc_mean"):
@@ -423,8 +424,10 @@ def _log_dataset(prep: Prepared, path: Path, dataset: Dataset) -> None:
     import mlflow
 
     frame = prep.X.reset_index().assign(is_fake=prep.y)
-    ds = mlflow.data.from_pandas(frame, source=str(path.resolve()), targets="is_fake",
-                                 name=path.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "source can be read several ways"
+        ds = mlflow.data.from_pandas(frame, source=str(path.resolve()), targets="is_fake",
+                                     name=path.name)
     mlflow.log_input(ds, context="training")
 
 
@@ -461,7 +464,7 @@ def pinned_requirements() -> list[str]:
             if v.get(pkg, "unknown") != "unknown"]
 
 
-def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> None:
+def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> str:
     import mlflow
     from mlflow.models import infer_signature
 
@@ -471,12 +474,15 @@ def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> None:
     example = prep.X.iloc[:3].reset_index(drop=True)
     output = score_frame(model, example, top_reasons=3)
     signature = infer_signature(example, output)
-    mlflow.pyfunc.log_model(
-        name="model",
-        python_model=str(Path(fakedetect.__file__).parent / "serving.py"),
-        artifacts={"fakedetect_model": str(folder)},
-        code_paths=[str(Path(fakedetect.__file__).parent)],
-        signature=signature,
-        input_example=example,
-        pip_requirements=pinned_requirements(),
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(Path(fakedetect.__file__).parent / "serving.py"),
+            artifacts={"fakedetect_model": str(folder)},
+            code_paths=[str(Path(fakedetect.__file__).parent)],
+            signature=signature,
+            input_example=example,
+            pip_requirements=pinned_requirements(),
+        )
+    return str(info.model_uri)
