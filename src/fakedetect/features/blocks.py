@@ -76,6 +76,35 @@ def seconds_values(arr: object) -> np.ndarray:
     return float_values(arr)
 
 
+def time_keys(arr: object) -> np.ndarray:
+    """Timestamps as comparable integers (or floats for numeric times), cheaply: the raw
+    datetime values without conversion. Missing times compare lowest."""
+    import pandas as pd
+
+    dtype = getattr(arr, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype) or getattr(dtype, "kind", "") == "M":
+        values = pd.array(arr) if isinstance(arr, np.ndarray) else arr
+        return np.asarray(values.asi8)  # type: ignore[attr-defined]
+    return np.nan_to_num(float_values(arr), nan=-np.inf)
+
+
+def epoch_days(arr: object) -> np.ndarray:
+    """Timestamps as whole UTC days since the epoch (int64; missing as day 0)."""
+    import pandas as pd
+
+    dtype = getattr(arr, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype) or getattr(dtype, "kind", "") == "M":
+        values = pd.array(arr) if isinstance(arr, np.ndarray) else arr
+        raw = np.asarray(values.asi8)  # type: ignore[attr-defined]
+        days = raw // (_UNIT_PER_SECOND[values.unit] * 86_400)  # type: ignore[attr-defined]
+        missing = np.asarray(values.isna())  # type: ignore[attr-defined]
+        if missing.any():
+            days[missing] = 0
+        return days
+    s = seconds_values(arr)
+    return np.floor(np.nan_to_num(s, nan=0.0) / DAY).astype(np.int64)
+
+
 def arrow_strings(arr: object) -> pa.Array:
     """A pandas string array as a pyarrow string array (nulls kept)."""
     import pyarrow as pa
@@ -163,8 +192,8 @@ def _in_order(codes: np.ndarray, frame: pd.DataFrame, time_col: str | None) -> b
         if (step < 0).any():
             return False
         if time_col is not None:
-            t = seconds_values(frame[time_col].array[lo:hi])
-            if ((step == 0) & ~(t[1:] >= t[:-1])).any():
+            t = time_keys(frame[time_col].array[lo:hi])
+            if ((step == 0) & (t[1:] < t[:-1])).any():
                 return False
     return True
 
@@ -211,9 +240,13 @@ class TableBlock:
         return self._cache[key]  # type: ignore[return-value]
 
     def days(self, col: str) -> np.ndarray:
-        """Timestamp column as whole UTC days since the epoch (int64)."""
-        s = self.seconds(col)
-        return np.floor(np.nan_to_num(s, nan=0.0) / DAY).astype(np.int64)
+        """Timestamp column as whole UTC days since the epoch (int64; 0 when absent)."""
+        key = (col, "d")
+        if key not in self._cache:
+            arr = self.view.column(col, self.lo, self.hi)
+            self._cache[key] = (np.zeros(self.hi - self.lo, dtype=np.int64) if arr is None
+                                else epoch_days(arr))
+        return self._cache[key]  # type: ignore[return-value]
 
     def array(self, col: str) -> object | None:
         """Column as a pandas array (for text), or None when absent."""

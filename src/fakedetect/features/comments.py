@@ -61,7 +61,9 @@ def text_flags(text: object) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = arrow_strings(text)
+    encoded = arrow_strings(text).dictionary_encode()
+    # Comments repeat (stock phrases above all): classify each distinct text once.
+    arr = encoded.dictionary
     raw = pc.utf8_trim_whitespace(arr)
     norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(
         pc.utf8_lower(arr), pattern=r"[^\p{L}\p{N}]+", replacement=" "))
@@ -72,8 +74,10 @@ def text_flags(text: object) -> tuple[np.ndarray, np.ndarray]:
     present_np = present.to_numpy(zero_copy_only=False)
     emoji = empty.to_numpy(zero_copy_only=False)
     generic = emoji | phrase.to_numpy(zero_copy_only=False)
-    return (np.where(present_np, generic * 1.0, np.nan),
-            np.where(present_np, emoji * 1.0, np.nan))
+    gen_d = np.append(np.where(present_np, generic * 1.0, np.nan), np.nan)
+    emo_d = np.append(np.where(present_np, emoji * 1.0, np.nan), np.nan)
+    idx = encoded.indices.fill_null(len(arr)).to_numpy(zero_copy_only=False)
+    return gen_d[idx], emo_d[idx]
 
 
 def _dict_codes(*arrays: object) -> list[np.ndarray]:
@@ -122,11 +126,12 @@ def compute(block: Block) -> dict[str, np.ndarray]:
         else:
             cpid, ppid = _dict_codes(pid_arr)[0], None
         (commenter,) = _dict_codes(commenter_arr)
-        out[NAMES[2]] = _repeat_share(seg, commenter, cpid)
+        pair = _pairs(seg, commenter)
+        out[NAMES[2]] = _repeat_share(seg, commenter, pair, cpid)
         if posts is not None and ppid is not None:
             post_row = _match_posts(seg, cpid, posts, ppid)
             out[NAMES[3]] = _burst_share(seg, com, posts, post_row)
-            out[NAMES[4]] = _overlap(seg, commenter, post_row, posts)
+            out[NAMES[4]] = _overlap(seg, commenter, pair, post_row, posts)
     for name in NAMES:
         out[name] = np.where(enough, out[name], np.nan)
     return out
@@ -138,20 +143,28 @@ def _pairs(seg: Segments, commenter: np.ndarray) -> np.ndarray:
     return _factorize(seg.codes * span + (commenter + 1))
 
 
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a SIMD sort beats hashing for int64 keys)."""
+    s = np.sort(keys)
+    keep = np.ones(s.size, dtype=bool)
+    keep[1:] = s[1:] != s[:-1]
+    return s[keep]
+
+
 def _factorize(keys: np.ndarray) -> np.ndarray:
     import pandas as pd
 
     return pd.factorize(keys)[0].astype(np.int64)
 
 
-def _repeat_share(seg: Segments, commenter: np.ndarray, post: np.ndarray) -> np.ndarray:
+def _repeat_share(seg: Segments, commenter: np.ndarray, pair: np.ndarray, post: np.ndarray
+                  ) -> np.ndarray:
     """Share of comments by commenters present on :data:`REGULAR_POSTS` or more of the
     account's posts."""
     ok = (commenter >= 0) & (post >= 0)
-    pair = _pairs(seg, commenter)
     npairs = int(pair.max(initial=-1)) + 1
     span = int(post.max(initial=0)) + 1
-    triple_keys = np.unique((pair * span + post)[ok])
+    triple_keys = _unique((pair * span + post)[ok])
     distinct = np.bincount(triple_keys // span, minlength=npairs)
     regular = (distinct[pair] >= REGULAR_POSTS) * 1.0
     return seg.mean(np.where(ok, regular, np.nan))
@@ -190,19 +203,18 @@ def _burst_share(seg: Segments, com: TableBlock, posts: TableBlock, post_row: np
     return seg.mean(burst)
 
 
-def _overlap(seg: Segments, commenter: np.ndarray, post_row: np.ndarray, posts: TableBlock
-             ) -> np.ndarray:
+def _overlap(seg: Segments, commenter: np.ndarray, pair: np.ndarray, post_row: np.ndarray,
+             posts: TableBlock) -> np.ndarray:
     """Pooled share of a post's distinct commenters who also commented on the account's
     previous commented post (posts in time order)."""
     ok = (commenter >= 0) & (post_row >= 0)
-    pair = _pairs(seg, commenter)
     rows_span = int(posts.seg.size) + 1
     # Unique (pair, post row) triples; the posts block is in (account, time) order, so a
     # post's row number orders posts in time.
-    triples = np.unique(pair[ok] * rows_span + post_row[ok])
+    triples = _unique(pair[ok] * rows_span + post_row[ok])
     t_pair = triples // rows_span
     t_row = triples % rows_span
-    commented = np.unique(t_row)
+    commented = _unique(t_row)
     cseg = Segments.from_codes(posts.seg.codes[commented], seg.n)
     rank = cseg.position()
     t_rank = rank[np.searchsorted(commented, t_row)]

@@ -49,9 +49,9 @@ NAMES = (
 )
 
 
-def robust_z(seg: Segments, values: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                          np.ndarray]:
-    """Robust z-score of every value against its segment's median and MAD.
+def robust_z(seg: Segments, values: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Robust z-score of every (finite) value against its segment's median and MAD.
 
     Returns
     -------
@@ -59,11 +59,23 @@ def robust_z(seg: Segments, values: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         ``(value - median) / max(1.4826 * MAD, MIN_SCALE)`` per row.
     median, scale : numpy.ndarray
         Per segment.
+    sorted_values : numpy.ndarray
+        The values sorted within each segment (missing values as -inf, first).
     """
-    med, mad = seg.median_mad(values)
+    finite = np.isfinite(values)
+    if not finite.all():
+        sub = seg.filter(finite)
+        z_sub, med, scale, _ = robust_z(sub, values[finite])
+        z = np.full(len(values), np.nan)
+        z[finite] = z_sub
+        return z, med, scale, seg.sort(np.where(finite, values, -np.inf))
+    ordered = seg.sort(values)
+    med = seg.sorted_median(ordered)
+    codes = seg.codes
+    dev = values - med[codes]
+    mad = seg.sorted_median(seg.sort(np.abs(dev)))
     scale = np.maximum(MAD_SCALE * mad, MIN_SCALE)
-    z = (values - med[seg.codes]) / scale[seg.codes]
-    return z, med, scale
+    return dev / scale[codes], med, scale, ordered
 
 
 def daily_change(followers: np.ndarray, days: np.ndarray, seg: Segments
@@ -159,7 +171,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     out["snapshots__daily_follower_change__std_pct"] = dseg.std(rel)
     out["snapshots__max_jump_share__window_1"] = dseg.max(rel)
 
-    z, med, _ = robust_z(dseg, d)
+    z, med, _, d_sorted = robust_z(dseg, d)
     out["snapshots__max_jump_robust_z__window_1"] = dseg.max(z)
     out["snapshots__max_drop_robust_z__window_1"] = dseg.max(-z)
 
@@ -172,7 +184,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
 
     gains = np.maximum(d, 0.0)
     total = dseg.sum(gains)
-    top = dseg.sort(gains)
+    top = np.maximum(d_sorted, 0.0)  # clipping keeps the order
     for pct in TOP_PCTS:
         k = (dseg.counts * pct + 99) // 100
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fakedetect.features.blocks import Block, float_values
+from fakedetect.features.blocks import Block, arrow_strings, float_values
 from fakedetect.features.registry import LAST_POSTS, MIN_POSTS, feature_names
 
 if TYPE_CHECKING:
@@ -57,11 +57,16 @@ def log1p10(x: np.ndarray) -> np.ndarray:
 
 
 def username_shape(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Length and digit count of usernames (NaN where missing)."""
-    s = names.astype("string")
-    length = float_values(s.str.len().array)
-    digits = float_values(s.str.count(r"[0-9]").array)
-    return length, digits
+    """Length and count of ASCII digits of usernames (NaN where missing)."""
+    import pyarrow.compute as pc
+
+    arr = arrow_strings(names.array)
+    length = float_values(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
+    digits = np.zeros(len(arr))
+    for d in "0123456789":
+        digits += np.nan_to_num(float_values(
+            pc.count_substring(arr, pattern=d).to_numpy(zero_copy_only=False)))
+    return length, np.where(np.isnan(length), np.nan, digits)
 
 
 def profile_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
