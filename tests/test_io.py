@@ -238,3 +238,16 @@ def test_find_tables(tmp_path: Path) -> None:
                      "posts": tmp_path / "posts.PARQUET"}
     assert [(p.path.name, p.rule) for p in problems] == [
         ("audience.jsonl", "duplicate table file"), ("comments.csv.gz", "unknown file format")]
+
+
+def test_parquet_binary_columns(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"username": pa.array([b"ann", None])}), good)
+    assert read_raw("accounts", good).frame["username"].tolist()[0] == "ann"
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"username": pa.array([b"\xff"])}), bad)
+    with pytest.raises(FileError, match="'username' holds binary data that is not UTF-8"):
+        read_raw("accounts", bad)

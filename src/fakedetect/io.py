@@ -382,12 +382,22 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, frozenset[str]]
         else:
             with _open(path) as fh:
                 table = pq.read_table(fh)
+        table.validate(full=True)  # a damaged page can hold text that is not UTF-8
     except PermissionError:
         raise
     except (pa.ArrowException, OSError, ValueError, EOFError) as exc:
         raise FileError(path, f"not a readable Parquet file ({exc})",
                           hint="the file may be truncated or not Parquet; write it again"
                           ) from exc
+    for i, f in enumerate(table.schema):
+        if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type) or (
+                pa.types.is_fixed_size_binary(f.type)):
+            try:
+                table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
+            except pa.ArrowException as exc:
+                raise FileError(path, f"column {f.name!r} holds binary data that is not "
+                                      "UTF-8 text", hint="store text columns as strings"
+                                ) from exc
     try:
         frame = _to_pandas(table)
     except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:

@@ -668,27 +668,29 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _key_codes(t: _Typed, key: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """One integer per key column and row, and which rows have the whole key."""
+    """One integer per row identifying its key, and which rows have the whole key."""
     import pandas as pd
 
-    parts = []
+    combined = np.zeros(len(t.frame), dtype=np.int64)
     complete = np.ones(len(t.frame), dtype=bool)
     for name in key:
         if name == "account_id":
-            codes = t.codes
+            codes, n = t.codes, len(t.uniques)
         else:
-            codes = np.asarray(pd.factorize(t.frame[name], use_na_sentinel=True)[0],
-                               dtype=np.int64)
+            codes, uniques = pd.factorize(t.frame[name], use_na_sentinel=True)
+            codes, n = np.asarray(codes, dtype=np.int64), len(uniques)
         complete = complete & (codes >= 0)
-        parts.append(codes)
-    return np.column_stack(parts), complete
+        if n and combined.max(initial=0) >= np.iinfo(np.int64).max // (n + 1):
+            combined = np.asarray(pd.factorize(combined)[0], dtype=np.int64)
+        combined = combined * (n + 1) + (codes + 1)
+    return combined, complete
 
 
 def _check_duplicates(t: _Typed, table: Table, sink: _Collector) -> None:
     import pandas as pd
 
     codes, complete = _key_codes(t, table.key)
-    dup = pd.DataFrame(codes).duplicated(keep="first").to_numpy(dtype=bool) & complete
+    dup = pd.Series(codes).duplicated(keep="first").to_numpy(dtype=bool) & complete
     keys = " + ".join(table.key)
     sink.cells(t, None, dup, None, "duplicate key",
                f"one row per {keys}; an earlier row has the same {keys}")
