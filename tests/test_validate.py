@@ -23,6 +23,7 @@ from fakedetect.validate import (
     EXAMPLES_PER_GROUP,
     REJECT_COLUMNS,
     ContractError,
+    _check,
     check_dataset,
     format_problems,
     load_dataset,
@@ -543,6 +544,26 @@ def test_ids_stored_as_numbers_match_ids_stored_as_text(tmp_path: Path) -> None:
     assert ds.tables["posts"]["account_id"].notna().all()
 
 
+def test_parquet_columns_of_the_wrong_arrow_type(tmp_path: Path) -> None:
+    d = tmp_path / "ds"
+    d.mkdir()
+    pd.DataFrame({"account_id": [1, 2, 3], "followers": ["12", "many", None],
+                  "created_at": [1.6e9, 1.6e12, None], "is_private": ["True", "0", None],
+                  "niche": pd.Categorical(["travel", None, "travel"])}
+                 ).to_parquet(d / "accounts.parquet")
+    with pytest.raises(ContractError) as info:
+        load_dataset(d)
+    by_column = {(g.rule, g.column): g for g in info.value.groups}
+    assert set(by_column) == {("wrong type", "followers"), ("missing value", "followers"),
+                              ("wrong type", "created_at")}
+    assert by_column["wrong type", "followers"].examples[0].row == 2
+    assert "found 1600000000000.0" in by_column["wrong type", "created_at"].examples[0].message
+    ds = load_dataset(d, lenient=True)
+    assert list(ds.account_ids) == ["1"]
+    assert ds.accounts["followers"].tolist() == [12]
+    assert ds.accounts["is_private"].tolist() == [True]
+
+
 def test_all_empty_optional_columns_bom_and_extra_columns(tmp_path: Path) -> None:
     d = tmp_path / "ds"
     d.mkdir()
@@ -688,3 +709,11 @@ def test_random_corruption_ends_in_a_load_or_a_user_error(
         assert list(acc["account_id"].astype(str)) == list(ds.account_ids)
         for frame in ds.tables.values():
             assert frame["account_id"].notna().all()
+        if lenient:  # no account disappears silently
+            read = _check(d, None).typed["accounts"]
+            accounts_in = len(read.uniques) + int((read.codes < 0).sum())
+            rejected = int((ds.rejects["dropped"] == "account").sum())
+            assert accounts_in == len(acc) + rejected
+        else:
+            assert ds.rejects.empty
+            break  # a valid dataset loads the same way in lenient mode
