@@ -139,6 +139,8 @@ def test_bad_arguments_are_user_errors(tmp_path: Path) -> None:
         simulate(tmp_path, accounts=5, fraud_rate=1.5)
     with pytest.raises(UserError, match="days"):
         simulate(tmp_path, accounts=5, days=3)
+    with pytest.raises(UserError, match="not in the past"):
+        simulate(tmp_path, accounts=5, end_date="2999-01-01")
 
 
 def test_cli_writes_a_valid_dataset(tmp_path: Path) -> None:

@@ -165,6 +165,11 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
     except ValueError as exc:
         raise UserError(f"end date {end_date!r} is not a date",
                         hint="use YYYY-MM-DD, e.g. 2026-10-31") from exc
+    today = np.datetime64(time.strftime("%Y-%m-%d", time.gmtime()), "D")
+    if end >= today:
+        raise UserError(f"end date {end} is not in the past (today is {today})",
+                        hint="validation rejects future timestamps; use an earlier "
+                             "--end-date")
     first = end - np.timedelta64(days - 1, "D")
     if first < np.datetime64("2011-01-01"):
         raise UserError(f"the window {first}..{end} starts before 2011",
