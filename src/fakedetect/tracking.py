@@ -57,8 +57,8 @@ def connect(cfg: Config) -> MlflowClient:
                             hint="fix the permissions or point MLFLOW_TRACKING_URI "
                                  "elsewhere")
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     try:
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         client.search_experiments(max_results=1)
     except Exception as exc:  # MLflow raises many kinds for a dead or locked store
         raise UserError(

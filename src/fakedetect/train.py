@@ -42,6 +42,7 @@ class Prepared:
     """Features and labels of a labelled dataset, deduplicated."""
 
     X: pd.DataFrame
+    full: pd.DataFrame
     y: np.ndarray
     fraud_type: np.ndarray
     followers: np.ndarray
@@ -124,7 +125,8 @@ def prepare(dataset: Dataset, experiment: Experiment, *,
     has = ids.isin(lab.index)
     feats = feats[has]
     lab = lab.loc[feats.index.astype(str)]
-    X = feats[names].astype("float64")
+    full = feats[list(feature_names(experiment.task))].astype("float64")
+    X = full[names]
     y = lab["is_fake"].astype("int64").to_numpy()
     acc = dataset.accounts.assign(account_id=dataset.accounts["account_id"].astype(str))
     acc = acc.set_index("account_id").loc[X.index.astype(str)]
@@ -139,7 +141,7 @@ def prepare(dataset: Dataset, experiment: Experiment, *,
              if "niche" in acc else np.full(len(acc), "", dtype=object))
     method = "model" if account_scorer is not None else "rules"
     return Prepared(
-        X=X[keep], y=y[keep], fraud_type=fraud[keep],
+        X=X[keep], full=full[keep], y=y[keep], fraud_type=fraud[keep],
         followers=acc["followers"].astype("float64").to_numpy()[keep],
         niche=niche[keep], dropped_duplicates=int((~keep).sum()),
         unlabelled=int((~has).sum()), audience_method=method,
@@ -205,7 +207,9 @@ def fit_model(prep: Prepared, experiment: Experiment
               "feature_fraction_seed": seed, "data_random_seed": seed,
               "monotone_constraints": _constraints(names, experiment.monotone)}
     if any(params["monotone_constraints"]):
-        params.setdefault("monotone_constraints_method", "advanced")
+        # "advanced" was seen to break a constraint slightly (LightGBM 4.7); "intermediate"
+        # kept every direction in our behaviour test.
+        params.setdefault("monotone_constraints_method", "intermediate")
     Xtr, ytr = X[train_idx], y[train_idx]
     oof = np.zeros(len(train_idx), dtype=np.float64)
     best: list[int] = []
@@ -404,12 +408,11 @@ def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
         return ok, reasons
     try:
         current = tracking.resolve_model(f"models:/{name}/{champ.version}", cfg)
-        Xt = prep.X.iloc[test_idx]
-        cur_p = current.predict_proba(Xt)
+        cur_p = current.predict_proba(prep.full.iloc[test_idx])
     except UserError as exc:
-        reasons.append(f"champion v{champ.version} cannot score this data ({exc.message}); "
-                       "comparing on criteria only")
-        return ok, reasons
+        reasons.append(f"FAIL: champion v{champ.version} cannot score this test data "
+                       f"({exc.message}), so the new version cannot show it is better")
+        return False, reasons
     key = experiment.primary_metric
     cur = binary_metrics(prep.y[test_idx], cur_p, current.threshold_fake).get(key, np.nan)
     new = metrics.get(f"test_{key}", np.nan)
