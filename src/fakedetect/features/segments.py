@@ -52,11 +52,10 @@ class Segments:
             Number of segments (segments without rows are allowed).
         """
         codes = np.asarray(codes, dtype=np.int64)
-        counts = np.bincount(codes, minlength=n).astype(np.int64)
-        if len(counts) > n:
+        if codes.size and (codes[0] < 0 or codes[-1] >= n):
             raise ValueError(f"codes must lie in [0, {n})")
-        starts = np.cumsum(counts) - counts
-        return cls(codes, counts, starts)
+        bounds = np.searchsorted(codes, np.arange(n + 1, dtype=np.int64), side="left")
+        return cls(codes, np.diff(bounds), bounds[:-1])
 
     @property
     def n(self) -> int:
@@ -83,7 +82,12 @@ class Segments:
 
     def filter(self, mask: np.ndarray) -> Segments:
         """Segments over the rows where ``mask`` is true (same number of segments)."""
-        return Segments.from_codes(self.codes[mask], self.n)
+        mask = np.asarray(mask, dtype=bool)
+        counts = np.zeros(self.n, dtype=np.int64)
+        nonempty, starts = self._nonempty_starts
+        if starts.size:
+            counts[nonempty] = np.add.reduceat(mask.view(np.int8), starts, dtype=np.int64)
+        return Segments(self.codes[mask], counts, np.cumsum(counts) - counts)
 
     def broadcast(self, per_segment: np.ndarray) -> np.ndarray:
         """Repeat a per-segment value onto every row of the segment."""
@@ -177,12 +181,17 @@ class Segments:
         out[ok] = values[self.ends[ok] - 1]
         return out
 
+    def _finite_pairs(self, x: np.ndarray, y: np.ndarray
+                      ) -> tuple[Segments, np.ndarray, np.ndarray]:
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.all():
+            return self, x, y
+        return self.filter(ok), x[ok], y[ok]
+
     def corr(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Pearson correlation of ``x`` and ``y`` per segment over rows where both are
         finite (NaN when a variance is zero or fewer than 2 rows)."""
-        ok = np.isfinite(x) & np.isfinite(y)
-        s = self.filter(ok)
-        x, y = x[ok], y[ok]
+        s, x, y = self._finite_pairs(x, y)
         n = s.count()
         mx, my = s.mean(x), s.mean(y)
         dx, dy = x - mx[s.codes], y - my[s.codes]
@@ -193,9 +202,7 @@ class Segments:
 
     def slope(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Least-squares slope of ``y`` on ``x`` per segment (NaN if ``x`` is constant)."""
-        ok = np.isfinite(x) & np.isfinite(y)
-        s = self.filter(ok)
-        x, y = x[ok], y[ok]
+        s, x, y = self._finite_pairs(x, y)
         mx, my = s.mean(x), s.mean(y)
         dx = x - mx[s.codes]
         sxx = s.sum(dx * dx)
