@@ -142,7 +142,8 @@ def make_tables(n: int, *, days: int = 180, posts_mean: float = 60.0,
     likes[rng.random(m) < 0.01] = np.nan  # hidden like counts
     comments = rng.poisson(mean_likes * 0.03).astype(np.float32)
     comments[rng.random(m) < 0.02] = np.nan  # comments disabled
-    views = np.where(rng.random(m) < 0.3, np.nan_to_num(likes) * rng.uniform(5, 20, m),
+    views = np.where(rng.random(m) < 0.3,
+                     np.round(np.nan_to_num(likes) * rng.uniform(5, 20, m)),
                      np.nan).astype(np.float32)
     pos = np.arange(m) - np.repeat(np.cumsum(k) - k, k)
     tables["posts"] = pd.DataFrame({
