@@ -279,3 +279,21 @@ def test_real_instafake_series_featurise(shared_data: Path) -> None:
     assert ((share >= 0) & (share <= 1)).all()
     gini = feats.loc[covered, "posts__like_gini__last_30"].dropna()
     assert ((gini >= 0) & (gini < 1)).all()
+
+
+def test_matches_the_benchmark_reference() -> None:
+    """The vectorised features equal a plain pandas groupby-apply implementation."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "features.py"
+    spec = importlib.util.spec_from_file_location("features_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    tables = bench.make_tables(120, days=60, posts_mean=25, comments_per_post=2.0,
+                               audience_per_account=12, seed=SEED)
+    fast = build_features(bench.as_dataset(tables))
+    ref = bench.reference(tables)
+    bad, worst = bench.compare(fast[feature_names("influencer")], ref)
+    assert bad == 0, worst
+    assert fast[feature_names("influencer")].notna().mean().mean() > 0.8

@@ -37,6 +37,9 @@ def features(
         help="Scores the audience sample: 'champion' (the registered account model, or the "
              "profile_rules_v1 fallback when none is registered), 'rules' (always the "
              "fallback), or a models:/ URI or exported folder.")] = "champion",
+    jobs: Annotated[int, typer.Option(
+        "--jobs", min=1, help="Blocks of accounts featurised at the same time (threads).")
+    ] = 1,
     lenient: LenientOpt = False,
     config: ConfigOpt = None,
 ) -> int:
@@ -66,7 +69,7 @@ def features(
     scorer = None
     if task == "influencer" and dataset.get("audience") is not None:
         scorer = _account_scorer(cfg, account_model)
-    frame = build_features(dataset, task, account_scorer=scorer)
+    frame = build_features(dataset, task, account_scorer=scorer, n_jobs=jobs)
     dest = out or cfg.output_dir / "features.parquet"
     write_table(frame.reset_index(), dest)
     covered = {c.removeprefix("coverage__"): int(frame[c].sum())

@@ -307,7 +307,8 @@ def account_arrays(dataset: Dataset) -> AccountArrays:
     ok = codes >= 0
     followers = np.full(n, np.nan)
     created = np.full(n, np.nan)
-    followers[codes[ok]] = float_values(acc["followers"].array)[ok]
+    if "followers" in acc:
+        followers[codes[ok]] = float_values(acc["followers"].array)[ok]
     if "created_at" in acc:
         created[codes[ok]] = seconds_values(acc["created_at"].array)[ok]
     return AccountArrays(n, followers, created)
