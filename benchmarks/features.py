@@ -101,9 +101,12 @@ def make_tables(n: int, *, days: int = 180, posts_mean: float = 60.0,
     tables = {"accounts": accounts}
 
     # snapshots: n x days, organic noise, bought steps (10%) partly purged, churn (5%)
-    lam = np.maximum(f0 * 0.002, 0.5).astype(np.float32)
-    change = (rng.poisson(lam[:, None], (n, days)) - rng.poisson(lam[:, None] / 3, (n, days)))
-    change = change.astype(np.int32)
+    lam = np.maximum(f0 * 0.002, 0.5)
+    change = np.empty((n, days), dtype=np.int32)
+    for lo in range(0, n, 50_000):  # in chunks, to keep the generator's memory low
+        hi = min(n, lo + 50_000)
+        change[lo:hi] = (rng.poisson(lam[lo:hi, None], (hi - lo, days))
+                         - rng.poisson(lam[lo:hi, None] / 3, (hi - lo, days)))
     bought = np.flatnonzero(rng.random(n) < 0.10)
     at = rng.integers(10, days - 40, bought.size)
     size = (f0[bought] * rng.uniform(0.05, 0.5, bought.size)).astype(np.int32)
@@ -119,11 +122,10 @@ def make_tables(n: int, *, days: int = 180, posts_mean: float = 60.0,
     churn = np.flatnonzero(rng.random(n) < 0.05)
     following[churn] += rng.integers(0, 400, (churn.size, days)).astype(np.int32)
     codes = np.repeat(np.arange(n, dtype=np.int32), days)
-    dates = np.tile(np.arange(days, dtype=np.int64) * DAY_S, n)
+    dates = np.tile(EPOCH_DAY + (np.arange(days) * DAY_S).astype("timedelta64[s]"), n)
     tables["snapshots"] = pd.DataFrame({
         "account_id": pd.Categorical.from_codes(codes, dtype=cat),
-        "date": pd.Series(pd.DatetimeIndex(EPOCH_DAY + dates.astype("timedelta64[s]"))
-                          .tz_localize("UTC")),
+        "date": pd.Series(pd.DatetimeIndex(dates).tz_localize("UTC")),
         "followers": followers.ravel(),
         "following": following.ravel(),
         "posts": np.zeros(n * days, dtype=np.int32),
