@@ -215,7 +215,8 @@ def fit_model(prep: Prepared, experiment: Experiment
     best: list[int] = []
     fold_metrics: list[dict[str, float]] = []
     skf = StratifiedKFold(n_splits=experiment.folds, shuffle=True, random_state=seed)
-    for k, (a, b) in enumerate(skf.split(Xtr, ytr)):
+    splits = list(skf.split(Xtr, ytr))
+    for k, (a, b) in enumerate(splits):
         fit_i, stop_i = train_test_split(a, test_size=experiment.valid_fraction,
                                          random_state=seed + k, stratify=ytr[a])
         booster = _fit(params, Xtr[fit_i], ytr[fit_i], names, experiment.max_rounds,
@@ -224,7 +225,11 @@ def fit_model(prep: Prepared, experiment: Experiment
         best.append(int(booster.best_iteration or experiment.max_rounds))
         oof[b] = booster.predict(Xtr[b], raw_score=True,
                                  num_iteration=booster.best_iteration)
-        fold_metrics.append(binary_metrics(ytr[b], 1 / (1 + np.exp(-oof[b])), 0.5))
+    # Cross-validation metrics on calibrated probabilities: each fold is calibrated on the
+    # other folds' out-of-fold margins, so no fold is scored by a map fitted on itself.
+    for a, b in splits:
+        cal_k = Calibration.fit(oof[a], ytr[a], experiment.calibration)
+        fold_metrics.append(binary_metrics(ytr[b], cal_k(oof[b]), 0.5))
     calibration = Calibration.fit(oof, ytr, experiment.calibration)
     oof_p = calibration(oof)
     t_fake = threshold_for_fpr(oof_p, ytr, experiment.max_fpr)
@@ -476,9 +481,9 @@ def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> str:
 
     example = prep.X.iloc[:3].reset_index(drop=True)
     output = score_frame(model, example, top_reasons=3)
-    signature = infer_signature(example, output)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", UserWarning)  # integer-column hint: ours are floats
+        signature = infer_signature(example, output)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(Path(fakedetect.__file__).parent / "serving.py"),
