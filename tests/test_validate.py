@@ -461,7 +461,7 @@ def test_lenient_fails_when_no_account_is_left(tmp_path: Path,
     d = write_dataset(tmp_path / "ds", frames)
     code, _, err = run(capsys, "validate", str(d), "--lenient", "--rejects",
                        str(tmp_path / "r.csv"))
-    assert code == 2 and "no valid account left" in err
+    assert code == 2 and "no valid account left" in err and "--lenient drops" in err
 
 
 def test_lenient_on_a_valid_dataset_writes_an_empty_rejects_file(

@@ -151,6 +151,8 @@ class ContractError(UserError):
         The dataset folder.
     groups : list of ProblemGroup
         Everything that is wrong.
+    lenient : bool, default False
+        Whether lenient mode already failed (changes the hint).
 
     Attributes
     ----------
@@ -161,16 +163,18 @@ class ContractError(UserError):
         Exact number of problems.
     """
 
-    def __init__(self, path: Path, groups: list[ProblemGroup]) -> None:
+    def __init__(self, path: Path, groups: list[ProblemGroup], *,
+                 lenient: bool = False) -> None:
         self.path = path
         self.groups = groups
         self.problems = [p for g in groups for p in g.examples]
         self.count = sum(g.count for g in groups)
-        super().__init__(
-            format_problems(path, groups),
-            hint="fix the files listed, or pass --lenient to drop the accounts with "
-                 "problems and list them in a rejects file",
-        )
+        hint = ("fix the files listed, or pass --lenient to drop the accounts with "
+                "problems and list them in a rejects file")
+        if lenient:
+            hint = ("fix the files listed: --lenient drops accounts and optional tables, "
+                    "not a problem of the folder or of the accounts file as a whole")
+        super().__init__(format_problems(path, groups), hint=hint)
 
 
 def format_problems(path: Path, groups: list[ProblemGroup],
@@ -898,7 +902,7 @@ def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
     fatal = [g for g in groups if g.scope == "dataset"
              or (g.scope == "table" and g.table == "accounts")]
     if fatal or "accounts" not in checked.typed:
-        raise ContractError(root, fatal or groups)
+        raise ContractError(root, fatal or groups, lenient=True)
     return _lenient(root, checked)
 
 
@@ -969,7 +973,7 @@ def _lenient(root: Path, checked: _Checked) -> Dataset:
                     message="every account has a problem, so --lenient kept none")
         raise ContractError(root, [*groups, ProblemGroup(
             table="accounts", file=p.file, rule=p.rule, column=None, scope="dataset",
-            count=1, examples=(p,))])
+            count=1, examples=(p,))], lenient=True)
     kept_categories = categories[~drop[:-1]]
     remap = np.full(len(categories) + 1, -1, dtype=np.int64)
     remap[np.flatnonzero(~drop[:-1])] = np.arange(len(kept_categories))
