@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format bench clean
+.PHONY: help install demo test lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,13 +26,9 @@ test: $(STAMP) ## Run the full test suite
 
 lint: $(STAMP) ## Check the code with ruff
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-
-format: $(STAMP) ## Format the code with ruff
-	$(BIN)/ruff format src tests benchmarks
 
 bench: $(STAMP) ## Run every benchmark (long: tens of minutes)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove the virtual environment, outputs and the local MLflow store
-	rm -rf $(VENV) out mlflow.db mlruns
+	rm -rf $(VENV) out mlflow.db mlruns data/demo

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from dataclasses import replace
+
+from fakedetect.config import Config
+from fakedetect.experiment import Criterion, load_experiment
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -23,3 +28,40 @@ def shared_data() -> Path:
 def _isolated_mlflow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep every test's MLflow store in its own temporary folder."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+def small_experiment(**changes: object):
+    exp = load_experiment(ROOT / "training" / "influencer.yaml")
+    # Small test data: ECE over a few hundred accounts is noisy, so gate on ROC-AUC only.
+    base = {"folds": 3, "max_rounds": 400, "early_stopping_rounds": 30,
+            "criteria": (Criterion("roc_auc", 0.8),)}
+    base.update(changes)
+    return replace(exp, **base)
+
+
+@pytest.fixture(scope="session")
+def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fakedetect.simulate import simulate
+
+    out = tmp_path_factory.mktemp("sim") / "train"
+    simulate(out, accounts=1200, days=90, seed=5)
+    return out
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    root = tmp_path_factory.mktemp("store")
+    return Config(root=root, tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+                  artifact_location=root / "mlruns", output_dir=root / "out",
+                  report_dir=root / "out" / "review", data_dir=root / "data",
+                  models_dir=root / "models")
+
+
+@pytest.fixture(scope="session")
+def trained(sim_dir: Path, store: Config):
+    """An influencer model trained and registered once per session (about 20 s)."""
+    from fakedetect.train import train
+
+    return train(sim_dir, small_experiment(), store)
+
+

@@ -12,43 +12,11 @@ import pytest
 
 from fakedetect.config import Config
 from fakedetect.errors import UserError
-from fakedetect.experiment import Criterion, load_experiment
 from fakedetect.features import get_feature
-from fakedetect.simulate import simulate
 from fakedetect.train import fit_model, prepare, train
 from fakedetect.validate import load_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def small_experiment(**changes: object):
-    exp = load_experiment(ROOT / "training" / "influencer.yaml")
-    # Small test data: ECE over a few hundred accounts is noisy, so gate on ROC-AUC only.
-    base = {"folds": 3, "max_rounds": 400, "early_stopping_rounds": 30,
-            "criteria": (Criterion("roc_auc", 0.8),)}
-    base.update(changes)
-    return replace(exp, **base)
-
-
-@pytest.fixture(scope="session")
-def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sim") / "train"
-    simulate(out, accounts=1200, days=90, seed=5)
-    return out
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    root = tmp_path_factory.mktemp("store")
-    return Config(root=root, tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
-                  artifact_location=root / "mlruns", output_dir=root / "out",
-                  report_dir=root / "out" / "review", data_dir=root / "data",
-                  models_dir=root / "models")
-
-
-@pytest.fixture(scope="session")
-def trained(sim_dir: Path, store: Config):
-    return train(sim_dir, small_experiment(), store)
+from tests.conftest import small_experiment
 
 
 def test_trained_model_clears_quality_bars_on_held_out_data(trained) -> None:

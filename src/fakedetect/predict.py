@@ -130,9 +130,11 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     if model.task == "influencer":
         none = ~covered["snapshots"] & ~covered["posts"]
         can &= ~none
-        why = why.where(~none, "no posts and no snapshots for this account: nothing to judge "
-                               "engagement or growth by (use --task account for a "
-                               "profile-only score)")
+        from fakedetect.features.registry import MIN_POSTS
+
+        why = why.where(~none, f"too little history: no snapshots and fewer than {MIN_POSTS} "
+                               "posts with likes, so nothing to judge growth or engagement "
+                               "by (use --task account for a profile-only score)")
     scored_ids = feats.index[can.to_numpy()]
     X = feats.loc[scored_ids]
     base = pd.DataFrame(index=feats.index)

@@ -1,0 +1,259 @@
+"""Scoring, explanations and serving: every account out, reasons that match SHAP, clear
+errors for bad input and tampered models, and the pyfunc served over HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fakedetect.cli import main
+from fakedetect.config import Config
+from fakedetect.features import build_features
+from fakedetect.model import FakeModel
+from fakedetect.predict import score_dataset
+from fakedetect.validate import load_dataset
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fakedetect.simulate import simulate
+
+    out = tmp_path_factory.mktemp("fresh") / "new"
+    simulate(out, accounts=150, days=60, seed=77)
+    return out
+
+
+@pytest.fixture(scope="module")
+def folder(trained) -> Path:
+    return trained.folder
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_predict_scores_every_account(fresh: Path, folder: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "scores.csv"
+    code, stdout, _ = run(["predict", str(fresh), "--out", str(out), "--model", str(folder)],
+                          capsys)
+    assert code == 0, stdout
+    scores = pd.read_csv(out)
+    accounts = pd.read_parquet(fresh / "accounts.parquet")
+    assert sorted(scores["account_id"]) == sorted(accounts["account_id"])
+    scored = scores[scores["status"] == "scored"]
+    assert len(scored) == len(scores)
+    assert set(scored["verdict"]) <= {"authentic", "review", "likely fake"}
+    np.testing.assert_allclose(scored["authenticity_score"],
+                               np.round(100 * (1 - scored["fake_probability"]), 1))
+    for col in ("reason_1", "reason_2", "reason_3", "contribution_1", "coverage",
+                "model_name", "model_version", "fake_follower_share",
+                "fake_follower_share_low", "fake_follower_share_high"):
+        assert col in scores
+    assert (scored["fake_follower_share_low"] <= scored["fake_follower_share"]).all()
+    assert (scored["fake_follower_share"] <= scored["fake_follower_share_high"]).all()
+    assert not list(tmp_path.glob(".*tmp")), "no temporary file left behind"
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_predict_writes_each_format(fresh: Path, folder: Path, tmp_path: Path, suffix: str,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / f"scores{suffix}"
+    code, _, _ = run(["predict", str(fresh), "--out", str(out), "--model", str(folder)],
+                     capsys)
+    assert code == 0
+    frame = pd.read_parquet(out) if suffix == ".parquet" else pd.read_json(out, lines=True)
+    assert len(frame) == 150
+
+
+def test_contributions_add_up_and_agree_with_shap(fresh: Path, folder: Path) -> None:
+    import shap
+
+    model = FakeModel.load(folder)
+    X = build_features(load_dataset(fresh), "influencer")[model.features]
+    contrib, base = model.contributions(X)
+    np.testing.assert_allclose(contrib.sum(axis=1) + base, model.margin(X), atol=1e-6)
+    explainer = shap.TreeExplainer(model.booster)
+    values = np.asarray(explainer.shap_values(X.to_numpy(dtype=np.float64)))
+    if values.ndim == 3:  # older shap returns one array per class
+        values = values[-1]
+    np.testing.assert_allclose(values, contrib, atol=1e-4)
+
+
+def test_reasons_match_shap_signs(fresh: Path, folder: Path) -> None:
+    model = FakeModel.load(folder)
+    scored = score_dataset(load_dataset(fresh), model, top_reasons=3, all_reasons=True)
+    r = scored.reasons
+    raises = r["sentence"].str.endswith("(raises the fake risk)")
+    assert (raises == (r["contribution"] > 0)).all()
+    top = r[r["rank"] == 1].set_index("account_id")["contribution"].abs()
+    second = r[r["rank"] == 2].set_index("account_id")["contribution"].abs()
+    assert (top >= second.loc[top.index]).all()
+    first = scored.scores.set_index("account_id")["contribution_1"]
+    np.testing.assert_allclose(first.loc[top.index].abs(), top)
+
+
+def _broken(tmp_path: Path) -> Path:
+    d = tmp_path / "broken"
+    d.mkdir()
+    (d / "accounts.csv").write_text(
+        "account_id,followers,following,posts\nok1,1200,300,40\nbad1,-5,10,3\nok2,900,80,12\n"
+        "thin,500,50,1\n")
+    ok1 = "".join(f"ok1,p{k},2025-01-{k + 1:02d}T10:00:00Z,{40 + k},2\n" for k in range(8))
+    (d / "posts.csv").write_text(
+        "account_id,post_id,posted_at,likes,comments\n" + ok1
+        + "ok2,q1,2025-01-03T10:00:00Z,x,1\nthin,t1,2025-01-03T10:00:00Z,5,1\n")
+    return d
+
+
+def test_bad_input_fails_clearly(tmp_path: Path, folder: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["predict", str(_broken(tmp_path)), "--out",
+                          str(tmp_path / "s.csv"), "--model", str(folder)], capsys)
+    assert code == 2
+    assert "accounts.csv" in err and "line 3" in err and "followers" in err
+    assert "posts.csv" in err and "likes" in err
+    assert "Traceback" not in err + out
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_lenient_predict_keeps_every_account(tmp_path: Path, folder: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.csv"
+    code, _, err = run(["predict", str(_broken(tmp_path)), "--out", str(out), "--model",
+                        str(folder), "--lenient"], capsys)
+    assert code == 0, err
+    s = pd.read_csv(out, keep_default_na=False).set_index("account_id")
+    assert sorted(s.index) == ["bad1", "ok1", "ok2", "thin"]
+    assert s.loc["bad1", "status"] == "not_scored"
+    assert "followers" in s.loc["bad1", "status_reason"]
+    assert s.loc["ok2", "status"] == "not_scored"  # its only post was invalid
+    assert s.loc["ok1", "status"] == "scored"
+    assert s.loc["thin", "status"] == "not_scored"
+    assert "too little history" in s.loc["thin", "status_reason"]
+
+
+@pytest.mark.parametrize("victim", ["model.txt", "metadata.json"])
+def test_tampered_model_is_refused(tmp_path: Path, folder: Path, fresh: Path, victim: str,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "m"
+    shutil.copytree(folder, copy)
+    with (copy / victim).open("a") as fh:
+        fh.write("\n")
+    code, _, err = run(["predict", str(fresh), "--out", str(tmp_path / "s.csv"),
+                        "--model", str(copy)], capsys)
+    assert code == 2
+    assert "checksum mismatch" in err and "Traceback" not in err
+
+
+def test_predict_one_account_from_stdin(folder: Path, fresh: Path,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    snaps = pd.read_parquet(fresh / "snapshots.parquet")
+    acc = pd.read_parquet(fresh / "accounts.parquet").iloc[0]
+    mine = snaps[snaps["account_id"] == acc["account_id"]]
+    doc = {
+        "account": {"account_id": acc["account_id"], "followers": int(acc["followers"]),
+                    "following": int(acc["following"]), "posts": int(acc["posts"])},
+        "snapshots": [{"date": str(d)[:10], "followers": int(f), "following": int(g)}
+                      for d, f, g in zip(mine["date"], mine["followers"], mine["following"],
+                                         strict=True)],
+    }
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(doc)))
+    code, out, err = run(["predict", "-", "--model", str(folder)], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["account_id"] == acc["account_id"]
+    assert 0 <= result["fake_probability"] <= 1
+    assert result["reason_1"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("{not json"))
+    code, _, err = run(["predict", "-", "--model", str(folder)], capsys)
+    assert code == 2 and "not valid JSON" in err
+
+
+def test_registry_champion_is_the_default(fresh: Path, store: Config, trained,
+                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store.tracking_uri)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "s.csv"
+    code, stdout, err = run(["predict", str(fresh), "--out", str(out)], capsys)
+    assert code == 0, err
+    assert f"fakedetect-influencer v{trained.version}" in stdout
+    code, stdout, err = run(["explain", str(pd.read_csv(out)["account_id"].iloc[0]),
+                             "--data", str(fresh), "--html", str(tmp_path / "a.html")],
+                            capsys)
+    assert code == 0, err
+    assert "Top reasons" in stdout
+    assert "<html" in (tmp_path / "a.html").read_text()
+    code, stdout, err = run(["report", str(fresh), "--out", str(tmp_path / "review"),
+                             "--max-pages", "5"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "review" / "index.html").is_file()
+    assert len(list((tmp_path / "review" / "accounts").glob("*.html"))) == 5
+    code, stdout, err = run(["models"], capsys)
+    assert "champion" in stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_served_pyfunc_returns_scores_and_reasons(trained, store: Config, fresh: Path
+                                                  ) -> None:
+    model = FakeModel.load(trained.folder)
+    X = build_features(load_dataset(fresh), "influencer")[model.features].iloc[:4]
+    port = _free_port()
+    mlflow_bin = Path(sys.executable).parent / "mlflow"
+    # mlflow starts uvicorn from PATH: put the virtual environment's bin first.
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store.tracking_uri,
+           "PATH": f"{mlflow_bin.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.Popen(
+        [str(mlflow_bin), "models", "serve", "-m",
+         "models:/fakedetect-influencer@champion", "--env-manager", "local",
+         "-h", "127.0.0.1", "-p", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    pytest.fail(f"server did not start: {err[-2000:]}")
+                time.sleep(0.5)
+        records = json.loads(X.to_json(orient="records"))
+        body = json.dumps({"dataframe_records": records}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            answer = json.loads(resp.read())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    rows = answer["predictions"]
+    assert len(rows) == 4
+    expected = model.predict_proba(X)
+    got = np.array([r["fake_probability"] for r in rows])
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+    assert all(r["reason_1"] and r["verdict"] in {"authentic", "review", "likely fake"}
+               for r in rows)
