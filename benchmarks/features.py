@@ -656,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="accounts of the large run (default 1,000,000)")
     parser.add_argument("--reference-accounts", type=int, default=None,
                         help="accounts of the reference comparison (default 20,000)")
-    parser.add_argument("--jobs", type=int, default=2, help="threads of the large run")
+    parser.add_argument("--jobs", type=int, default=1, help="threads of the large run")
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["throughput", "parquet", "million", "reference"])
     args = parser.parse_args(argv)
