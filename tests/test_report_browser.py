@@ -39,7 +39,7 @@ def browser() -> str:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from test_report import MODEL, make_frames, make_reasons, make_scores, to_dataset
+    from tests.test_report import MODEL, make_frames, make_reasons, make_scores, to_dataset
 
     dataset = to_dataset(make_frames())
     scores = make_scores(dataset)

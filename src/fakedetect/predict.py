@@ -247,18 +247,20 @@ def dataset_from_json(text: str) -> Dataset:
                         f"{exc.colno})", hint="send one JSON object") from exc
     if not isinstance(doc, dict):
         raise UserError("stdin: expected a JSON object describing one account")
-    account = doc.get("account", doc)
+    nested = "account" in doc
+    account = doc["account"] if nested else doc
     if not isinstance(account, dict):
         raise UserError("stdin: 'account' must be an object of account columns")
-    account = {k: v for k, v in account.items()
-               if k not in {"snapshots", "posts", "comments", "audience"}}
+    # In a flat document `posts` is the profile's post count; lists are always tables.
+    tables = {t: doc.get(t) for t in ("snapshots", "posts", "comments", "audience")
+              if nested or isinstance(doc.get(t), list)}
+    account = {k: v for k, v in account.items() if not isinstance(v, list | dict)}
     account.setdefault("account_id", "stdin")
     acc_id = account["account_id"]
     with tempfile.TemporaryDirectory(prefix="fakedetect-stdin-") as tmp:
         root = Path(tmp)
         write_table(pd.DataFrame([account]), root / "accounts.jsonl")
-        for table in ("snapshots", "posts", "comments", "audience"):
-            rows = doc.get(table)
+        for table, rows in tables.items():
             if rows is None:
                 continue
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
