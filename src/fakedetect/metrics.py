@@ -268,7 +268,8 @@ def plot_shap_summary(contrib: np.ndarray, X: pd.DataFrame, path: Path) -> Path:
     import shap
 
     plt.figure()
-    shap.summary_plot(contrib, X, show=False, max_display=20, plot_size=(8, 7))
+    shap.summary_plot(contrib, X, show=False, max_display=20, plot_size=(8, 7),
+                      rng=np.random.default_rng(0))
     fig = plt.gcf()
     return _save(fig, path)
 
