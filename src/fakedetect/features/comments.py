@@ -28,6 +28,12 @@ GENERIC_PHRASES = frozenset({
     "follow me", "follow back", "follow for follow", "f4f", "l4l", "like for like",
     "check my page", "check out my page", "check my profile", "dm me", "dm us",
     "dm for collab", "send pic", "promote it on", "nice content",
+    "brilliant", "so good", "goals", "killing it", "so inspiring", "inspiring",
+    "obsessed", "obsessed with this", "this is everything", "absolutely love this",
+    "stunning as always", "such a vibe", "vibes", "mood", "love love love", "awesome post",
+    "beautiful pic", "beautiful shot", "beautiful photo", "lovely pic",
+    "amazing photo", "amazing post", "amazing content", "love your feed", "love your content",
+    "nice profile", "great profile", "cool post", "you are amazing", "queen", "king",
 })
 #: A comment written within this many minutes of its post counts towards a burst.
 BURST_MINUTES = 15
