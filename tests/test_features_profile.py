@@ -28,8 +28,12 @@ def feats() -> pd.DataFrame:
         "has_profile_pic": pd.array([True, False, None], dtype="boolean"),
         "is_private": pd.array([False, True, None], dtype="boolean"),
         "external_url": pd.array([True, False, None], dtype="boolean"),
+        "is_verified": pd.array([True, None, False], dtype="boolean"),
         "like_rate_pct": [np.nan, np.nan, 5.0],
         "post_similarity": [np.nan, np.nan, 0.25],
+        "share_non_image_posts": [np.nan, np.nan, 0.5],
+        "promo_keywords": [np.nan, np.nan, 2.0],
+        "follower_hunt_keywords": [np.nan, np.nan, 1.0],
     })
     posts = pd.DataFrame({
         "account_id": ["p", "p", "p", "imported", "imported", "imported"],
@@ -64,7 +68,8 @@ def test_bio_username_and_flags(feats: pd.DataFrame) -> None:
     assert a["accounts__has_profile_pic"] == 1.0
     assert a["accounts__is_private"] == 0.0
     assert a["accounts__external_url"] == 1.0
-    assert np.isnan(a["accounts__is_verified"])  # no such column
+    assert a["accounts__is_verified"] == 1.0
+    assert np.isnan(feats.loc["p", "accounts__is_verified"])
     assert feats.loc["p", "accounts__has_profile_pic"] == 0.0
     assert np.isnan(feats.loc["imported", "accounts__has_profile_pic"])
 
@@ -86,6 +91,11 @@ def test_imported_aggregates_win(feats: pd.DataFrame) -> None:
     row = feats.loc["imported"]
     assert row["accounts__like_rate_pct"] == 5.0
     assert row["accounts__post_similarity"] == 0.25
+    assert row["accounts__share_non_image_posts"] == 0.5
+    assert row["accounts__promo_keywords"] == 2.0
+    assert row["accounts__follower_hunt_keywords"] == 1.0
+    assert row["accounts__is_verified"] == 0.0
+    assert np.isnan(feats.loc["p", "accounts__promo_keywords"])  # never derived
     assert row["accounts__comment_rate_pct"] == pytest.approx(0.2)  # not imported: derived
 
 
