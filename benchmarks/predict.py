@@ -1,0 +1,113 @@
+"""Scoring speed: end to end, model only, and the cold start of ``fakedetect predict``.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/predict.py [--accounts 20000] [--days 180] [--repeat 3]
+
+It simulates a training set and a scoring set in a scratch folder, trains an influencer
+model there (its own MLflow store), exports it, and prints:
+
+- end to end: accounts/s from the dataset folder (Parquet) to a scores file with the top
+  3 reasons (load and validate, features, audience share, calibrated scores, TreeSHAP,
+  sentences, atomic write), median of ``--repeat`` runs in this process;
+- model only: accounts/s of calibrated probabilities plus TreeSHAP contributions on a
+  ready feature matrix;
+- cold start: wall time of ``fakedetect predict - --model FOLDER`` for one account read as
+  JSON on stdin, in a fresh process (median of 5).
+
+Goals on 2 cores: at least 10,000 accounts/s end to end, cold start under 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--train-accounts", type=int, default=3_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from fakedetect.config import Config
+    from fakedetect.experiment import load_experiment
+    from fakedetect.features import build_features
+    from fakedetect.model import FakeModel
+    from fakedetect.predict import score_dataset, write_scores
+    from fakedetect.simulate import simulate
+    from fakedetect.train import train
+    from fakedetect.validate import load_dataset
+
+    with tempfile.TemporaryDirectory(prefix="fakedetect-bench-") as tmp:
+        root = Path(tmp)
+        cfg = Config(root=root, tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+                     artifact_location=root / "mlruns", output_dir=root / "out")
+        print(f"setup: simulating {args.train_accounts:,} + {args.accounts:,} accounts x "
+              f"{args.days} days, training a model ...", flush=True)
+        simulate(root / "train", accounts=args.train_accounts, days=args.days, seed=1)
+        simulate(root / "score", accounts=args.accounts, days=args.days, seed=2)
+        exp = replace(load_experiment(ROOT / "training" / "influencer.yaml"), folds=3)
+        result = train(root / "train", exp, cfg)
+        folder = result.model.save(root / "model")
+        model = FakeModel.load(folder)
+        rows = {t: len(f) for t, f in load_dataset(root / "score").tables.items()}
+        print(f"scoring set rows: {rows}")
+
+        e2e: list[float] = []
+        for k in range(args.repeat):
+            t0 = time.perf_counter()
+            ds = load_dataset(root / "score")
+            scored = score_dataset(ds, model, top_reasons=3)
+            write_scores(scored.scores, root / "out" / f"scores{k}.parquet")
+            e2e.append(time.perf_counter() - t0)
+        X = build_features(load_dataset(root / "score"), "influencer")[model.features]
+        only: list[float] = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            model.predict_proba(X)
+            model.contributions(X)
+            only.append(time.perf_counter() - t0)
+
+        one = load_dataset(root / "score").accounts.iloc[0]
+        doc = json.dumps({"account_id": str(one["account_id"]),
+                          "followers": int(one["followers"]),
+                          "following": int(one["following"]), "posts": int(one["posts"])})
+        exe = Path(sys.executable).parent / "fakedetect"
+        cold: list[float] = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            proc = subprocess.run([str(exe), "predict", "-", "--model", str(folder)],
+                                  input=doc, capture_output=True, text=True, check=False)
+            cold.append(time.perf_counter() - t0)
+            if proc.returncode != 0:
+                raise SystemExit(f"cold start run failed: {proc.stderr}")
+
+    n = args.accounts
+    med_e2e = statistics.median(e2e)
+    med_only = statistics.median(only)
+    med_cold = statistics.median(cold)
+    print()
+    print(f"accounts scored          {n:,} (influencer model, {len(model.features)} features, "
+          f"{model.booster.num_trees()} trees)")
+    print(f"end to end (median)      {med_e2e:.2f} s  = {n / med_e2e:,.0f} accounts/s  "
+          f"(goal >= 10,000; ratio {n / med_e2e / 10_000:.2f}x)")
+    print(f"model only (median)      {med_only:.3f} s = {n / med_only:,.0f} accounts/s")
+    print(f"cold start, one account  {med_cold:.2f} s median of 5  (goal < 3 s; ratio "
+          f"{med_cold / 3:.2f} of the budget)")
+    print(f"runs: end to end {[round(x, 2) for x in e2e]}, cold {[round(x, 2) for x in cold]}")
+
+
+if __name__ == "__main__":
+    main()
