@@ -111,7 +111,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     import pandas as pd
 
     from fakedetect.explain import explain_frame
-    from fakedetect.features import audience_fake_share, build_features
+    from fakedetect.features import build_features
 
     feats = build_features(dataset, model.task, account_scorer=account_scorer)
     feats.index = feats.index.astype(str)
@@ -144,10 +144,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     for col in ("authenticity_score", "fake_probability"):
         base[col] = wide[col].reindex(feats.index)
     base["verdict"] = wide["verdict"].reindex(feats.index).fillna("")
-    share = None
-    if present["audience"]:
-        share = audience_fake_share(dataset, account_scorer=account_scorer)
-        share.index = share.index.astype(str)
+    share = _audience_share(dataset, feats, account_scorer) if present["audience"] else None
     for col, src in (("fake_follower_share", "fake_share"),
                      ("fake_follower_share_low", "fake_share_low"),
                      ("fake_follower_share_high", "fake_share_high")):
@@ -181,6 +178,31 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     scores = base.reset_index(names="account_id")
     scores = _append_rejects(scores, dataset, model)
     return Scored(scores=scores, reasons=tidy, features=X)
+
+
+def _audience_share(dataset: Dataset, feats: pd.DataFrame,
+                    account_scorer: Callable[[pd.DataFrame], np.ndarray] | None
+                    ) -> pd.DataFrame:
+    """Fake-follower share with its 95% interval, reusing the features when they hold it."""
+    import pandas as pd
+
+    from fakedetect.features import audience_fake_share
+    from fakedetect.features.audience import MODEL_METHOD, RULE_NAME, wilson_interval
+
+    share_col, n_col = "audience__fake_share__scorer_model", "audience__sample_size"
+    if share_col not in feats or n_col not in feats:
+        out = audience_fake_share(dataset, account_scorer=account_scorer)
+        out.index = out.index.astype(str)
+        return out
+    share = feats[share_col].to_numpy(dtype=np.float64)
+    n = feats[n_col].fillna(0).to_numpy(dtype=np.float64)
+    n = np.where(np.isnan(share), 0.0, n)  # below the minimum sample the share is NaN
+    low, high = wilson_interval(share, n)
+    return pd.DataFrame({
+        "fake_share": share, "fake_share_low": low, "fake_share_high": high,
+        "sample_size": n.astype(np.int64),
+        "method": MODEL_METHOD if account_scorer is not None else RULE_NAME,
+    }, index=feats.index)
 
 
 def _append_rejects(scores: pd.DataFrame, dataset: Dataset, model: FakeModel
