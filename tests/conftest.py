@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from dataclasses import replace
 
 from fakedetect.config import Config
 from fakedetect.experiment import Criterion, load_experiment

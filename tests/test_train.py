@@ -3,7 +3,6 @@ model behaviour (monotone directions, row order)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,6 @@ from fakedetect.errors import UserError
 from fakedetect.features import get_feature
 from fakedetect.train import fit_model, prepare, train
 from fakedetect.validate import load_dataset
-
 from tests.conftest import small_experiment
 
 

@@ -186,8 +186,8 @@ def resolve_model(uri: str, cfg: Config) -> FakeModel:
         if info is None:
             raise UserError(
                 f"{uri}: no model version carries the alias {alias!r}",
-                hint=f"train one with `fakedetect train` (or `make demo`); "
-                     f"`fakedetect models` lists what is registered",
+                hint="train one with `fakedetect train` (or `make demo`); "
+                     "`fakedetect models` lists what is registered",
             )
         version = info.version
     elif "/" in ref:
