@@ -88,7 +88,8 @@ class Scored:
 
 def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
-                  all_reasons: bool = False) -> Scored:
+                  all_reasons: bool = False,
+                  on_stage: Callable[[str], None] | None = None) -> Scored:
     """Score every account of a loaded dataset.
 
     Parameters
@@ -103,6 +104,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     all_reasons : bool
         Keep every feature's contribution in ``reasons`` (for the report's waterfall);
         otherwise only the top ones.
+    on_stage : callable, optional
+        Called with the name of each stage as it starts (for progress display).
 
     Returns
     -------
@@ -113,6 +116,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     from fakedetect.explain import explain_frame
     from fakedetect.features import build_features
 
+    stage = on_stage or (lambda name: None)
+    stage("features")
     feats = build_features(dataset, model.task, account_scorer=account_scorer)
     feats.index = feats.index.astype(str)
     acc = dataset.accounts.assign(account_id=dataset.accounts["account_id"].astype(str))
@@ -140,6 +145,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base = pd.DataFrame(index=feats.index)
     base["status"] = np.where(can, "scored", "not_scored")
     base["status_reason"] = why
+    stage("scores")
     wide = score_frame(model, X, top_reasons=0)
     for col in ("authenticity_score", "fake_probability"):
         base[col] = wide[col].reindex(feats.index)
@@ -162,6 +168,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base["followers"] = acc["followers"].astype("Int64")
     base["niche"] = (acc["niche"].astype("string").fillna("") if "niche" in acc else "")
     if len(X):
+        stage("explanations")
         contrib, b = model.contributions(X)
         tidy = explain_frame(model, X, top=None if all_reasons else max(top_reasons, 1),
                              contrib=contrib, base=b)
