@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from fakedetect.validate import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
+#: ``fit(params, X, y, names, rounds)`` -> booster, for a fixed number of rounds.
+Fitter = Callable[[dict[str, Any], np.ndarray, np.ndarray, list[str], int], "lgb.Booster"]
 
 
 @dataclass
@@ -175,9 +177,16 @@ def _fit(params: dict[str, Any], X: np.ndarray, y: np.ndarray, names: list[str],
                      callbacks=callbacks)
 
 
-def fit_model(prep: Prepared, experiment: Experiment
+def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None = None,
+              fixed_rounds: int | None = None
               ) -> tuple[FakeModel, dict[str, float], dict[str, np.ndarray]]:
     """Split, cross-validate, calibrate, fit the final booster and measure it on test.
+
+    By default the folds stop early on a slice of their training part. With
+    ``fixed_rounds``, every fold trains on its whole training part for that many rounds
+    (for a fitter that cannot stop early, such as the Dask engine's). ``fitter`` fits
+    the final booster, and with ``fixed_rounds`` the folds too; calibration, thresholds
+    and metrics are the same either way.
 
     Returns
     -------
@@ -216,7 +225,13 @@ def fit_model(prep: Prepared, experiment: Experiment
     fold_metrics: list[dict[str, float]] = []
     skf = StratifiedKFold(n_splits=experiment.folds, shuffle=True, random_state=seed)
     splits = list(skf.split(Xtr, ytr))
+    fit = fitter or _fit
     for k, (a, b) in enumerate(splits):
+        if fixed_rounds is not None:
+            booster = fit(params, Xtr[a], ytr[a], names, fixed_rounds)
+            best.append(fixed_rounds)
+            oof[b] = booster.predict(Xtr[b], raw_score=True)
+            continue
         fit_i, stop_i = train_test_split(a, test_size=experiment.valid_fraction,
                                          random_state=seed + k, stratify=ytr[a])
         booster = _fit(params, Xtr[fit_i], ytr[fit_i], names, experiment.max_rounds,
@@ -235,7 +250,7 @@ def fit_model(prep: Prepared, experiment: Experiment
     t_fake = threshold_for_fpr(oof_p, ytr, experiment.max_fpr)
     t_review = min(threshold_for_fpr(oof_p, ytr, experiment.review_fpr), t_fake)
     rounds = max(1, int(np.median(best)))
-    final = _fit(params, Xtr, ytr, names, rounds)
+    final = fit(params, Xtr, ytr, names, rounds)
     model = FakeModel(booster=final, task=experiment.task, features=names,
                       calibration=calibration, threshold_fake=t_fake,
                       threshold_review=t_review)
@@ -277,7 +292,10 @@ def _versions() -> dict[str, str]:
 
 def train(data: str | Path, experiment: Experiment, cfg: Config, *,
           promote: bool = False, lenient: bool = False,
-          log: Callable[[str], None] = lambda s: None) -> TrainResult:
+          log: Callable[[str], None] = lambda s: None,
+          fit: Callable[[Prepared, Experiment], tuple[FakeModel, dict[str, float],
+                                                      dict[str, np.ndarray]]] | None = None,
+          ) -> TrainResult:
     """Train, track in MLflow, register and (if it earns it) promote a model.
 
     Parameters
@@ -294,6 +312,10 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
         Drop invalid accounts instead of failing (they are listed in the run).
     log : callable
         Receives progress lines.
+    fit : callable, optional
+        Replaces :func:`fit_model` (same arguments and results), e.g. the Dask engine's
+        :class:`~fakedetect.scale.dask_train.DaskFit`; tracking, registry and gate are
+        the same.
 
     Returns
     -------
@@ -320,7 +342,7 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
     prep = prepare(dataset, experiment, account_scorer=scorer)
     log(f"{len(prep.y):,} labelled accounts ({int(prep.y.sum()):,} fake), "
         f"{prep.X.shape[1]} features, {prep.dropped_duplicates:,} duplicates dropped")
-    model, metrics, held = fit_model(prep, experiment)
+    model, metrics, held = (fit or fit_model)(prep, experiment)
     test_idx, test_p = held["test_idx"], held["test_p"]
     from fakedetect.metrics import fraud_type_recall, group_metrics, tier_of
 
@@ -363,6 +385,7 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
             _log_artifacts(model, prep, held, tmp, experiment)
             model_uri = _log_pyfunc(model, prep, folder)
             mlflow.set_tags({"fakedetect.task": experiment.task,
+                             "fakedetect.engine": str(model.metadata.get("engine", "local")),
                              "fakedetect.rejects": str(len(dataset.rejects))})
         mv = mlflow.register_model(model_uri, name)
         result.version = str(mv.version)
