@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,6 +42,8 @@ def features(
         "--jobs", min=1, help="Blocks of accounts featurised at the same time (threads).")
     ] = 1,
     lenient: LenientOpt = False,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Turn DIRECTORY into one row of features per account (same code as training and
@@ -61,21 +64,31 @@ def features(
     from fakedetect.features import build_features
     from fakedetect.features.audience import MODEL_METHOD, RULE_NAME
     from fakedetect.io import write_table
+    from fakedetect.scale.engine import use_dask
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
     started = time.perf_counter()
-    dataset = load_dataset(directory, lenient=lenient)
-    scorer = None
-    if task == "influencer" and dataset.get("audience") is not None:
-        scorer = _account_scorer(cfg, account_model)
-    frame = build_features(dataset, task, account_scorer=scorer, n_jobs=jobs)
+    if use_dask(engine, scheduler):
+        from fakedetect.scale.dask_features import run_features
+
+        frame, audience, model_scored = run_features(
+            cfg, directory, task, account_model=account_model, lenient=lenient,
+            scheduler=scheduler, note=lambda s: echo(s, err=True),
+            progress=progress_line("features"))
+    else:
+        dataset = load_dataset(directory, lenient=lenient)
+        scorer = None
+        if task == "influencer" and dataset.get("audience") is not None:
+            scorer = _account_scorer(cfg, account_model)
+        frame = build_features(dataset, task, account_scorer=scorer, n_jobs=jobs)
+        audience, model_scored = dataset.get("audience") is not None, scorer is not None
     dest = out or cfg.output_dir / "features.parquet"
     write_table(frame.reset_index(), dest)
     covered = {c.removeprefix("coverage__"): int(frame[c].sum())
                for c in frame.columns if c.startswith("coverage__")}
-    method = "" if dataset.get("audience") is None else (
-        f"; audience scored by {MODEL_METHOD if scorer is not None else RULE_NAME}")
+    method = "" if not audience else (
+        f"; audience scored by {MODEL_METHOD if model_scored else RULE_NAME}")
     echo(f"{dest}: {len(frame):,} account(s) x {frame.shape[1]:,} column(s) "
          f"in {time.perf_counter() - started:.1f} s{method}")
     echo("accounts with enough data: " + ", ".join(f"{k} {v:,}" for k, v in covered.items()))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="models:/NAME@ALIAS, models:/NAME/VERSION or an exported folder "
@@ -25,6 +26,8 @@ def predict(
     task: TaskOpt = "influencer",
     top_reasons: Annotated[int, typer.Option(help="Plain-word reasons per account.")] = 3,
     lenient: LenientOpt = False,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Score every account: authenticity 0-100, verdict, audience share, top reasons."""
@@ -34,10 +37,26 @@ def predict(
 
     from fakedetect.errors import UserError
     from fakedetect.predict import dataset_from_json, load_models, score_dataset, write_scores
+    from fakedetect.scale.engine import use_dask
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
     started = time.perf_counter()
+    if use_dask(engine, scheduler):
+        from fakedetect.scale.dask_predict import run_predict
+
+        if data == "-" or out is None:
+            raise UserError("predict --engine dask needs a partitioned dataset folder and "
+                            "--out FILE", hint="score one account from stdin without "
+                                               "--engine dask")
+        fm, scores = run_predict(cfg, data, model, task, top_reasons=top_reasons,
+                                 lenient=lenient, scheduler=scheduler,
+                                 progress=progress_line("predict"))
+        write_scores(scores, out)
+        echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} on Dask in "
+             f"{time.perf_counter() - started:.1f} s")
+        echo(f"written: {out}")
+        return 0
     if data == "-":
         dataset = dataset_from_json(sys.stdin.read())
     else:
@@ -139,17 +158,30 @@ def report(
     model: ModelOpt = None,
     task: TaskOpt = "influencer",
     max_pages: Annotated[int | None, typer.Option(
-        help="Write account pages for the riskiest N accounts only (default: all).")
+        help="Write account pages for the riskiest N accounts only (default: all; 1000 "
+             "with --engine dask).")
     ] = None,
     lenient: LenientOpt = False,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Write the review report: a ranked index page and one page per account."""
     from fakedetect.predict import load_models, score_dataset
     from fakedetect.report import write_report
+    from fakedetect.scale.engine import use_dask
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
+    if use_dask(engine, scheduler):
+        from fakedetect.scale.dask_predict import run_report
+
+        index, pages = run_report(cfg, data, out or cfg.report_dir, model, task,
+                                  model_info=_model_info, max_pages=max_pages,
+                                  lenient=lenient, scheduler=scheduler,
+                                  progress=progress_line("report"))
+        echo(f"review report: {index} ({pages:,} account page(s))")
+        return 0
     dataset = load_dataset(data, lenient=lenient)
     fm, scorer = load_models(cfg, model, task)
     scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,

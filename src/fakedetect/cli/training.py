@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli.scale import EngineOpt, SchedulerOpt
 
 TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
 
@@ -24,11 +25,14 @@ def train(
         "--promote", help="Make the new version champion even if it fails the gate.")
     ] = False,
     lenient: LenientOpt = False,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Train, calibrate, track in MLflow and register a model; promote it if it earns it."""
     from fakedetect.errors import UserError
     from fakedetect.experiment import default_experiment, load_experiment
+    from fakedetect.scale.engine import use_dask
     from fakedetect.train import train as run_train
 
     cfg = load(config)
@@ -42,8 +46,14 @@ def train(
     source = data or exp.data
     if source is None:
         raise UserError("no data: pass --data DIR or set data: in the experiment file")
-    result = run_train(source, exp, cfg, promote=promote, lenient=lenient,
-                       log=lambda s: echo(f"  {s}"))
+    if use_dask(engine, scheduler):
+        from fakedetect.scale.dask_train import train_on_dask
+
+        result = train_on_dask(source, exp, cfg, scheduler=scheduler, promote=promote,
+                               lenient=lenient, log=lambda s: echo(f"  {s}"))
+    else:
+        result = run_train(source, exp, cfg, promote=promote, lenient=lenient,
+                           log=lambda s: echo(f"  {s}"))
     m = result.metrics
     echo(f"{cfg.model_name(exp.task)} v{result.version} (run {result.run_id})")
     echo(f"  test: ROC-AUC {m['test_roc_auc']:.4f}, accuracy {m['test_accuracy']:.4f}, "

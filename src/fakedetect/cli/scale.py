@@ -1,0 +1,57 @@
+"""``fakedetect repartition``, and the ``--engine`` / ``--scheduler`` options of the
+commands that can run on Dask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fakedetect.cli._common import app, echo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="local (this process) or dask (a LocalCluster, or the cluster at "
+                     "--scheduler); dask needs a dataset written by `fakedetect "
+                     "repartition`.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                        "(with --engine dask; default: start a LocalCluster sized to this "
+                        "machine).")]
+
+
+@app.command()
+def repartition(
+    directory: Annotated[Path, typer.Argument(help="Dataset folder to split.")],
+    out: Annotated[Path, typer.Option("--out", help="New dataset folder (must not exist or "
+                                                    "be empty).", file_okay=False)],
+    partitions: Annotated[int, typer.Option(
+        "--partitions", help="Parts per table; aim at 50-200 MB of Parquet per part.")],
+) -> int:
+    """Write every table as a folder of Parquet parts split by a stable hash of
+    account_id, so all rows of an account share a part number across tables."""
+    import time
+
+    from fakedetect.scale.partition import repartition as run
+
+    started = time.perf_counter()
+    layout = run(directory, out, partitions, log=lambda s: echo(f"  {s}"))
+    echo(f"{layout.root}: {len(layout.tables)} table(s) x {layout.partitions} part(s) in "
+         f"{time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def progress_line(label: str) -> Callable[[int, int], None]:
+    """A progress callback printing ``label: done/total parts`` on stderr as parts end."""
+    step = {"last": -1}
+
+    def show(done: int, total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if tenth != step["last"] or done == total:
+            step["last"] = tenth
+            echo(f"  {label}: {done}/{total} parts", err=True)
+
+    return show
