@@ -36,6 +36,8 @@ METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "MANIFEST.sha256"
 FORMAT_VERSION = 1
 VERDICTS = ("authentic", "review", "likely fake")
+#: Calibrated probabilities stay within [P_MIN, 1 - P_MIN].
+P_MIN = 0.001
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,17 @@ class Calibration:
     y: tuple[float, ...] = ()
 
     def __call__(self, margin: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities for raw margins."""
+        """Calibrated probabilities for raw margins, kept within [0.001, 0.999].
+
+        A finite calibration sample cannot justify certainty, so no account is ever
+        scored exactly 0 or 100.
+        """
         m = np.asarray(margin, dtype=np.float64)
         if self.method == "isotonic":
-            return np.clip(np.interp(m, np.asarray(self.x), np.asarray(self.y)), 0.0, 1.0)
-        return 1.0 / (1.0 + np.exp(-(self.a * m + self.b)))
+            p = np.interp(m, np.asarray(self.x), np.asarray(self.y))
+        else:
+            p = 1.0 / (1.0 + np.exp(-(self.a * m + self.b)))
+        return np.clip(p, P_MIN, 1.0 - P_MIN)
 
     @classmethod
     def fit(cls, margin: np.ndarray, y: np.ndarray, method: str = "sigmoid") -> Calibration:
