@@ -210,9 +210,9 @@ def run_features(cfg: Config, directory: str | os.PathLike[str], task: str, *,
 
     layout = require_layout(directory)
     audience = "audience" in layout.tables
-    ref = (account_ref_for(cfg, account_model, note=note)
-           if task == "influencer" and audience else None)
     with dask_client(scheduler) as client:
+        ref = (account_ref_for(cfg, account_model, note=note)
+               if task == "influencer" and audience else None)
         frame = features_on_dask(client, layout.root, task, account_model=ref,
                                  lenient=lenient, progress=progress)
     return frame, audience, ref is not None

@@ -414,8 +414,8 @@ def run_predict(cfg: Config, directory: str | os.PathLike[str], model_uri: str |
     from fakedetect.scale.partition import require_layout
 
     layout = require_layout(directory)
-    model, ref, account_ref = resolve_refs(cfg, model_uri, task)
     with dask_client(scheduler) as client:
+        model, ref, account_ref = resolve_refs(cfg, model_uri, task)
         scores = predict_on_dask(client, layout.root, ref, account_model=account_ref,
                                  top_reasons=top_reasons, lenient=lenient,
                                  progress=progress)
@@ -440,8 +440,8 @@ def run_report(cfg: Config, directory: str | os.PathLike[str], out: str | os.Pat
     from fakedetect.scale.partition import require_layout
 
     layout = require_layout(directory)
-    model, ref, account_ref = resolve_refs(cfg, model_uri, task)
     with dask_client(scheduler) as client:
+        model, ref, account_ref = resolve_refs(cfg, model_uri, task)
         return report_on_dask(client, layout.root, out, ref, model_info=model_info(model),
                               account_model=account_ref, max_pages=max_pages,
                               lenient=lenient, progress=progress)

@@ -91,8 +91,9 @@ def local_cv_rounds(prep: Prepared, experiment: Experiment, *, sample: int = SAM
     model, _, _ = fit_model(subset(prep, rows), experiment)
     rounds = int(model.metadata["num_rounds"])
     folds = model.metadata.get("fold_best_rounds", [])
-    return rounds, (f"local {experiment.folds}-fold CV with early stopping on {len(rows):,} "
-                    f"sampled accounts (best rounds {folds}, median {rounds})")
+    which = "all" if len(rows) == len(prep.y) else "a stratified sample of"
+    return rounds, (f"local {experiment.folds}-fold CV with early stopping on {which} "
+                    f"{len(rows):,} labelled accounts (best rounds {folds}, median {rounds})")
 
 
 def dask_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +134,7 @@ def dask_fitter(client: Client, *, chunks_per_worker: int = CHUNKS_PER_WORKER
         estimator = DaskLGBMClassifier(client=client, n_estimators=int(rounds),
                                        **dask_params(params))
         try:
-            with Lock(LOCK_NAME), warnings.catch_warnings():
+            with client.as_current(), Lock(LOCK_NAME), warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # "n_jobs will be ignored"
                 estimator.fit(dX, dy, feature_name=list(names))
         finally:

@@ -110,6 +110,11 @@ def dask_client(scheduler: str | None = None, *, n_workers: int | None = None,
                         hint="start one with `dask scheduler` (and workers with `dask "
                              "worker ADDRESS`), or check the host, the port (8786 by "
                              "default) and the firewall") from exc
+    except Exception as exc:  # something answered, but not in Dask's protocol
+        raise UserError(f"--scheduler {scheduler}: what answered there is not a Dask "
+                        f"scheduler ({type(exc).__name__}: {exc})",
+                        hint="check the host and the port (8786 by default; the dashboard "
+                             "port 8787 is not the scheduler)") from exc
     try:
         yield client
     finally:

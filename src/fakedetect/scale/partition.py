@@ -188,7 +188,7 @@ def _source_batches(name: str, path: Path, batch_rows: int) -> tuple[pa.Schema,
                             ) from exc
         if schema is None:
             raise FileError(path, "the folder holds no Parquet part", rule="empty file")
-        schema = schema.remove_metadata()
+        schema = _plain_schema(schema.remove_metadata())
 
         def parquet() -> Iterator[pa.Table]:
             for file in files:
@@ -209,12 +209,23 @@ def _source_batches(name: str, path: Path, batch_rows: int) -> tuple[pa.Schema,
         raise FileError(path, f"a column cannot be stored in Parquet ({exc})",
                         hint="give every column one type (text, number, boolean)") from exc
     table = table.replace_schema_metadata(None)
+    table = table.cast(_plain_schema(table.schema))
 
     def text() -> Iterator[pa.Table]:
         for start in range(0, table.num_rows, batch_rows):
             yield table.slice(start, batch_rows)
 
     return table.schema, text()
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """Dictionary columns as their values: a part must not carry the dictionary of the
+    whole table (a million account ids in every part)."""
+    import pyarrow as pa
+
+    fields = [f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+              for f in schema]
+    return pa.schema(fields, metadata=schema.metadata)
 
 
 class _PartWriter:
@@ -452,6 +463,8 @@ def load_partition(root: str | os.PathLike[str], k: int, *, lenient: bool = Fals
                 message = message.replace(str(folder / f"{table}.parquet"), str(part))
             message = message.replace(str(folder), f"{layout.root} (part {k})")
             raise PartitionError(message, hint=exc.hint) from None
+        if len(dataset.rejects):
+            dataset.rejects = _rows_of_layout(dataset.rejects, layout, k, folder)
     dataset.path = layout.root
     dataset.files = {t: layout.part(t, k) for t in layout.tables}
     categories = dataset.account_ids
@@ -481,3 +494,31 @@ def _empty_table(name: str, part: Path, categories: pd.Index) -> pd.DataFrame:
     frame["account_id"] = pd.Categorical.from_codes(
         np.zeros(0, dtype=np.int64), dtype=pd.CategoricalDtype(categories, ordered=False))
     return frame
+
+
+def _rows_of_layout(rejects: pd.DataFrame, layout: Layout, k: int, folder: Path
+                    ) -> pd.DataFrame:
+    """Rejects of part ``k`` as loading the whole layout words them: rows counted from the
+    start of the table folder, files named by their table folder."""
+    import re
+
+    import pyarrow.parquet as pq
+
+    out = rejects.copy()
+    rows = out["row"].astype("Int64")
+    reasons = out["reason"].astype("string")
+    for table in layout.tables:
+        offset = sum(pq.ParquetFile(layout.part(table, j)).metadata.num_rows
+                     for j in range(k))
+        mine = (out["table"] == table).fillna(False).to_numpy(dtype=bool) & rows.notna(
+            ).to_numpy(dtype=bool)
+        for i in np.flatnonzero(mine):
+            old = int(rows.iat[i])
+            reasons.iat[i] = re.sub(rf"\b{table} row {old}\b", f"{table} row {old + offset}",
+                                    str(reasons.iat[i]), count=1)
+            rows.iat[i] = old + offset
+        reasons = reasons.str.replace(str(folder / f"{table}.parquet"),
+                                      str(layout.root / f"{table}.parquet"), regex=False)
+    out["row"] = rows.astype(rejects["row"].dtype)
+    out["reason"] = reasons.astype(rejects["reason"].dtype)
+    return out
