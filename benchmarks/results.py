@@ -185,7 +185,7 @@ def run(shared: Path, work: Path, accounts: int, days: int, sim_seed: int) -> Re
             f"{_pct(m, 'test_accuracy')} (CV {_pct(m, 'cv_accuracy_mean')} ± "
             f"{100 * m['cv_accuracy_std']:.2f}; ROC-AUC test {m['test_roc_auc']:.4f}, CV "
             f"{m['cv_roc_auc_mean']:.4f} ± {m['cv_roc_auc_std']:.4f})",
-            "91.76% (Purba et al. 2020, random forest, 4-class)",
+            "up to 91.76% (Purba et al. 2020, random forest, abstract)",
             "`fakedetect import purba ../shared/data/purba/user_fake_authentic_4class.csv "
             "--out data/purba && fakedetect train --task account --data data/purba "
             "--experiment training/account-purba.yaml`",
