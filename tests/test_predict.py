@@ -257,3 +257,33 @@ def test_served_pyfunc_returns_scores_and_reasons(trained, store: Config, fresh:
     np.testing.assert_allclose(got, expected, atol=1e-9)
     assert all(r["reason_1"] and r["verdict"] in {"authentic", "review", "likely fake"}
                for r in rows)
+
+
+def test_account_model_that_needs_absent_fields_does_not_score_audiences(
+        trained, caplog: pytest.LogCaptureFixture) -> None:
+    import copy
+
+    from fakedetect.train import account_scorer_from, audience_gaps
+
+    model = copy.copy(trained.model)
+    model.metadata = {**model.metadata,
+                      "never_missing": ["accounts__log_followers", "accounts__like_rate_pct"]}
+    assert audience_gaps(model) == ["accounts__like_rate_pct"]
+    with caplog.at_level("WARNING", logger="fakedetect"):
+        assert account_scorer_from(model) is None
+    assert "like_rate_pct" in caplog.text
+    model.metadata["never_missing"] = ["accounts__log_followers"]
+    assert account_scorer_from(model) is not None
+
+
+def test_scores_warn_when_trained_features_are_missing(fresh: Path, folder: Path) -> None:
+    model = FakeModel.load(folder)
+    assert model.metadata.get("never_missing"), "training records never-missing features"
+    ds = load_dataset(fresh)
+    del ds.tables["audience"]  # audience features become missing for every account
+    scored = score_dataset(ds, model, top_reasons=1)
+    lacking = [f for f in model.metadata["never_missing"] if f.startswith("audience__")]
+    assert lacking, "the simulated training data always has an audience sample"
+    assert scored.notes and lacking[0] in scored.notes[0]
+    full = score_dataset(load_dataset(fresh), model, top_reasons=1)
+    assert not full.notes

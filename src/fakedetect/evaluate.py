@@ -87,13 +87,14 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         raise UserError(f"{data}: no scored account has a label")
     y = lab.loc[ids, "is_fake"].astype("int64").to_numpy()
     p = s.loc[ids, "fake_probability"].astype("float64").to_numpy()
+    margin = model.margin(scored.features.loc[ids])
     t = model.threshold_fake
-    metrics = binary_metrics(y, p, t)
+    metrics = binary_metrics(y, p, t, score=margin)
     if "fraud_type" in lab:
         metrics.update(fraud_type_recall(y, p, t, lab.loc[ids, "fraud_type"].astype(str)
                                          .to_numpy(dtype=object)))
     metrics.update(group_metrics(y, p, t, tier_of(s.loc[ids, "followers"].astype("float64")
-                                                  .to_numpy()), "tier"))
+                                                  .to_numpy()), "tier", score=margin))
     dest = out or cfg.output_dir / "evaluation"
     dest.mkdir(parents=True, exist_ok=True)
     exp_id = tracking.experiment_id(client, cfg, "evaluation")
@@ -113,6 +114,8 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
     write_text(dest / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True))
     summary = _summary(model_uri, model.name, model.version, data, metrics, t, len(ids),
                        int(y.sum()), run_id)
+    if scored.notes:
+        summary += "\n" + "\n".join(f"> **Note.** {n}" for n in scored.notes) + "\n"
     path = write_text(dest / "summary.md", summary)
     return EvaluationResult(metrics=metrics, run_id=run_id, summary=path, n_accounts=len(ids))
 

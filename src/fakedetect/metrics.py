@@ -71,7 +71,8 @@ def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10)
     return float(np.sum(np.abs(conf[nz] - hits[nz])) / p.size)
 
 
-def binary_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, float]:
+def binary_metrics(y: np.ndarray, proba: np.ndarray, threshold: float,
+                   score: np.ndarray | None = None) -> dict[str, float]:
     """Headline metrics of fake probabilities against labels.
 
     Parameters
@@ -82,6 +83,10 @@ def binary_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[s
         Calibrated fake probabilities.
     threshold : float
         The operating threshold (``likely fake`` at or above).
+    score : numpy.ndarray, optional
+        The model's raw margin. ROC-AUC and PR-AUC rank by it when given: calibration is
+        monotone but flat in places (isotonic steps, the probability floor and ceiling),
+        and the ties it makes would understate how well the model ranks.
 
     Returns
     -------
@@ -96,8 +101,9 @@ def binary_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[s
     p = np.asarray(proba, dtype=np.float64)
     out: dict[str, float] = {"n": float(y.size), "positives": float(y.sum())}
     both = 0 < y.sum() < y.size
-    out["roc_auc"] = float(roc_auc_score(y, p)) if both else float("nan")
-    out["pr_auc"] = float(average_precision_score(y, p)) if both else float("nan")
+    r = p if score is None else np.asarray(score, dtype=np.float64)
+    out["roc_auc"] = float(roc_auc_score(y, r)) if both else float("nan")
+    out["pr_auc"] = float(average_precision_score(y, r)) if both else float("nan")
     out["brier"] = float(brier_score_loss(y, p, labels=[0, 1])) if y.size else float("nan")
     out["ece"] = expected_calibration_error(p, y)
     out["accuracy"] = float(np.mean((p >= 0.5) == y)) if y.size else float("nan")
@@ -126,16 +132,18 @@ def _at(y: np.ndarray, p: np.ndarray, threshold: float, tag: str) -> dict[str, f
 
 
 def group_metrics(y: np.ndarray, proba: np.ndarray, threshold: float,
-                  groups: np.ndarray, prefix: str) -> dict[str, float]:
+                  groups: np.ndarray, prefix: str,
+                  score: np.ndarray | None = None) -> dict[str, float]:
     """Per-group ROC-AUC, recall and false-positive rate at the threshold, and size.
 
     Keys are ``{prefix}_{group}_{metric}``; a metric that cannot be computed for a group
-    (one class only) is left out.
+    (one class only) is left out. ROC-AUC ranks by ``score`` (the raw margin) when given.
     """
     from sklearn.metrics import roc_auc_score
 
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(proba, dtype=np.float64)
+    r = p if score is None else np.asarray(score, dtype=np.float64)
     g = np.asarray(groups, dtype=object)
     out: dict[str, float] = {}
     for value in sorted({str(v) for v in g if v is not None and v == v}):
@@ -144,7 +152,7 @@ def group_metrics(y: np.ndarray, proba: np.ndarray, threshold: float,
         out[f"{key}_n"] = float(m.sum())
         yy, pp = y[m], p[m]
         if 0 < yy.sum() < yy.size:
-            out[f"{key}_roc_auc"] = float(roc_auc_score(yy, pp))
+            out[f"{key}_roc_auc"] = float(roc_auc_score(yy, r[m]))
         at = _at(yy, pp, threshold, "op")
         if yy.sum():
             out[f"{key}_recall_op"] = at["recall_op"]

@@ -6,7 +6,7 @@ Every input account comes out: scored, or with ``status = not_scored`` and the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -79,11 +79,15 @@ class Scored:
         Tidy SHAP explanations of the scored accounts (all features, ranked).
     features : pandas.DataFrame
         The feature rows of the scored accounts.
+    notes : list of str
+        Warnings for a person: e.g. features the model always had in training but that
+        most of these accounts lack (their scores deserve less trust).
     """
 
     scores: pd.DataFrame
     reasons: pd.DataFrame
     features: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
 
 def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
@@ -184,7 +188,22 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
         base[f"contribution_{i}"] = part["contribution"].reindex(feats.index)
     scores = base.reset_index(names="account_id")
     scores = _append_rejects(scores, dataset, model)
-    return Scored(scores=scores, reasons=tidy, features=X)
+    return Scored(scores=scores, reasons=tidy, features=X, notes=_schema_notes(model, X))
+
+
+def _schema_notes(model: FakeModel, X: pd.DataFrame) -> list[str]:
+    """Name the features the model never saw missing but most accounts here lack."""
+    if not len(X):
+        return []
+    never = [f for f in model.metadata.get("never_missing", []) if f in X]
+    share = X[never].isna().mean() if never else None
+    lacking = [f for f in never if share is not None and share[f] > 0.5]
+    if not lacking:
+        return []
+    return [f"{len(lacking)} feature(s) that were never missing when {model.name} "
+            f"v{model.version} was trained are missing for most of these accounts: "
+            f"{', '.join(lacking[:6])}. The model never learned what their absence means, "
+            "so treat these scores with caution (or use a model trained on data like this)."]
 
 
 def _audience_share(dataset: Dataset, feats: pd.DataFrame,

@@ -85,9 +85,45 @@ class TrainResult:
     folder: Path | None = None
 
 
+def audience_gaps(model: FakeModel) -> list[str]:
+    """Features the model always had in training but a follower sample cannot provide.
+
+    An audience row holds only followers, following, posts, profile picture, private flag,
+    bio length and the username; a model that never saw those other features missing
+    (e.g. one trained on Purba's engagement aggregates) reads their absence as a value
+    it never learned, and would call every follower fake.
+    """
+    import pandas as pd
+
+    from fakedetect.features import audience_profile_features
+
+    probe = pd.DataFrame({"account_id": ["a"], "follower_username": ["probe_user1"],
+                          "followers": [10], "following": [10], "posts": [1],
+                          "has_profile_pic": [True], "is_private": [False],
+                          "bio_length": [5]})
+    filled = audience_profile_features(probe).iloc[0]
+    never = model.metadata.get("never_missing") or []
+    return [f for f in never if f in filled.index and pd.isna(filled[f])]
+
+
 def account_scorer_from(model: FakeModel | None) -> AccountScorer | None:
-    """Wrap an account model as the audience scorer the features expect."""
+    """Wrap an account model as the audience scorer the features expect.
+
+    Returns ``None`` (the rule-based fallback) when the model depends on features a
+    follower sample cannot provide (see :func:`audience_gaps`), with a warning that
+    names them.
+    """
     if model is None:
+        return None
+    gaps = audience_gaps(model)
+    if gaps:
+        import logging
+
+        logging.getLogger("fakedetect").warning(
+            "%s v%s needs %s, which follower samples do not have; the audience share "
+            "uses the rule-based fallback instead (train the account model on profile "
+            "fields only, e.g. training/account-instafake.yaml)",
+            model.name, model.version, ", ".join(gaps[:4]))
         return None
 
     def score(frame: pd.DataFrame) -> np.ndarray:
@@ -244,7 +280,7 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     # other folds' out-of-fold margins, so no fold is scored by a map fitted on itself.
     for a, b in splits:
         cal_k = Calibration.fit(oof[a], ytr[a], experiment.calibration)
-        fold_metrics.append(binary_metrics(ytr[b], cal_k(oof[b]), 0.5))
+        fold_metrics.append(binary_metrics(ytr[b], cal_k(oof[b]), 0.5, score=oof[b]))
     calibration = Calibration.fit(oof, ytr, experiment.calibration)
     oof_p = calibration(oof)
     t_fake = threshold_for_fpr(oof_p, ytr, experiment.max_fpr)
@@ -254,13 +290,15 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     model = FakeModel(booster=final, task=experiment.task, features=names,
                       calibration=calibration, threshold_fake=t_fake,
                       threshold_review=t_review)
-    test_p = model.predict_proba(prep.X.iloc[test_idx])
-    metrics = {f"test_{k}": v for k, v in binary_metrics(y[test_idx], test_p, t_fake).items()}
+    test_margin = model.margin(prep.X.iloc[test_idx])
+    test_p = model.calibration(test_margin)
+    metrics = {f"test_{k}": v for k, v in binary_metrics(
+        y[test_idx], test_p, t_fake, score=test_margin).items()}
     for key in ("roc_auc", "pr_auc", "accuracy", "brier", "ece"):
         vals = np.array([m[key] for m in fold_metrics], dtype=np.float64)
         metrics[f"cv_{key}_mean"] = float(np.nanmean(vals))
         metrics[f"cv_{key}_std"] = float(np.nanstd(vals))
-    oof_m = binary_metrics(ytr, oof_p, t_fake)
+    oof_m = binary_metrics(ytr, oof_p, t_fake, score=oof)
     metrics["oof_recall_op"] = oof_m["recall_op"]
     metrics["oof_fpr_op"] = oof_m["fpr_op"]
     metrics["threshold_fake"] = t_fake
@@ -274,7 +312,10 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
         "experiment": experiment.name,
         "seed": seed,
     })
-    return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx}
+    never_missing = [n for j, n in enumerate(names) if not np.isnan(Xtr[:, j]).any()]
+    model.metadata["never_missing"] = never_missing
+    return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx,
+                            "test_margin": test_margin}
 
 
 def _versions() -> dict[str, str]:
@@ -350,10 +391,12 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
     metrics.update({f"test_{k}": v for k, v in fraud_type_recall(
         yt, test_p, model.threshold_fake, prep.fraud_type[test_idx]).items()})
     metrics.update(group_metrics(yt, test_p, model.threshold_fake,
-                                 tier_of(prep.followers[test_idx]), "test_tier"))
+                                 tier_of(prep.followers[test_idx]), "test_tier",
+                                 score=held["test_margin"]))
     if any(prep.niche):
         metrics.update(group_metrics(yt, test_p, model.threshold_fake,
-                                     prep.niche[test_idx], "test_niche"))
+                                     prep.niche[test_idx], "test_niche",
+                                     score=held["test_margin"]))
     model.metadata.update({
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": _versions(),
@@ -436,13 +479,14 @@ def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
         return ok, reasons
     try:
         current = tracking.resolve_model(f"models:/{name}/{champ.version}", cfg)
-        cur_p = current.predict_proba(prep.full.iloc[test_idx])
+        cur_margin = current.margin(prep.full.iloc[test_idx])
     except UserError as exc:
         reasons.append(f"FAIL: champion v{champ.version} cannot score this test data "
                        f"({exc.message}), so the new version cannot show it is better")
         return False, reasons
     key = experiment.primary_metric
-    cur = binary_metrics(prep.y[test_idx], cur_p, current.threshold_fake).get(key, np.nan)
+    cur = binary_metrics(prep.y[test_idx], current.calibration(cur_margin),
+                         current.threshold_fake, score=cur_margin).get(key, np.nan)
     new = metrics.get(f"test_{key}", np.nan)
     beats = bool(new > cur)
     ok &= beats

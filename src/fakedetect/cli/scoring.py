@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -57,14 +58,20 @@ def predict(
              f"{time.perf_counter() - started:.1f} s")
         echo(f"written: {out}")
         return 0
+    stage = _stages(quiet=data == "-")
     if data == "-":
         dataset = dataset_from_json(sys.stdin.read())
     else:
         if out is None:
             raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)")
+        stage("loading and validating")
         dataset = load_dataset(data, lenient=lenient)
+    stage("loading the model")
     fm, scorer = load_models(cfg, model, task)
-    scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer)
+    scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
+                           on_stage=stage)
+    for note in scored.notes:
+        echo(f"note: {note}", err=True)
     scores = scored.scores
     if data == "-":
         row = scores.iloc[0].to_dict()
@@ -73,16 +80,29 @@ def predict(
         echo(json.dumps(clean, default=str, indent=2))
         return 0
     assert out is not None
+    stage("writing")
     write_scores(scores, out)
-    n_in = len(dataset.accounts) + int(dataset.rejects["account_id"].notna().sum() > 0 and
-                                       dataset.rejects["account_id"].nunique())
     counts = scores["verdict"].replace("", "not scored").value_counts().to_dict()
     shown = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
     echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} in "
          f"{time.perf_counter() - started:.1f} s: {shown}")
     echo(f"written: {out}")
-    del n_in
     return 0
+
+
+def _stages(*, quiet: bool) -> Callable[[str], None]:
+    """Progress for long runs: each stage with the time since start, on stderr."""
+    import sys
+    import time
+
+    t0 = time.perf_counter()
+    show = not quiet and sys.stderr.isatty()
+
+    def stage(name: str) -> None:
+        if show:
+            echo(f"  [{time.perf_counter() - t0:6.1f} s] {name} ...", err=True)
+
+    return stage
 
 
 @app.command()
