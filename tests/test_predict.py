@@ -287,3 +287,33 @@ def test_scores_warn_when_trained_features_are_missing(fresh: Path, folder: Path
     assert scored.notes and lacking[0] in scored.notes[0]
     full = score_dataset(load_dataset(fresh), model, top_reasons=1)
     assert not full.notes
+
+
+def test_evaluate_logs_a_run_and_writes_a_summary(fresh: Path, store: Config, trained,
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store.tracking_uri)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "eval"
+    code, stdout, err = run(["evaluate", "--model", "models:/fakedetect-influencer@champion",
+                             "--data", str(fresh), "--out", str(out)], capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.7 < metrics["roc_auc"] <= 1.0  # fresh simulated accounts, never trained on
+    assert metrics["n"] == 150
+    assert "ROC-AUC" in (out / "summary.md").read_text()
+    for name in ("roc_curve.png", "calibration_curve.png", "confusion_matrix.png"):
+        assert (out / name).is_file()
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    exp = client.get_experiment_by_name("fakedetect-evaluation")
+    runs = client.search_runs([exp.experiment_id])
+    assert runs and runs[0].data.metrics["roc_auc"] == pytest.approx(metrics["roc_auc"])
+    unlabelled = tmp_path / "unlabelled"
+    shutil.copytree(fresh, unlabelled)
+    (unlabelled / "labels.parquet").unlink()
+    code, _, err = run(["evaluate", "--model", str(trained.folder), "--data",
+                        str(unlabelled)], capsys)
+    assert code == 2 and "labels" in err
