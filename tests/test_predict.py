@@ -296,7 +296,7 @@ def test_evaluate_logs_a_run_and_writes_a_summary(fresh: Path, store: Config, tr
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.tracking_uri)
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "eval"
-    code, stdout, err = run(["evaluate", "--model", "models:/fakedetect-influencer@champion",
+    code, _, err = run(["evaluate", "--model", "models:/fakedetect-influencer@champion",
                              "--data", str(fresh), "--out", str(out)], capsys)
     assert code == 0, err
     metrics = json.loads((out / "metrics.json").read_text())
