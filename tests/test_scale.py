@@ -41,6 +41,11 @@ from fakedetect.validate import ContractError, load_dataset
 from .conftest import small_experiment
 
 PARTS = 4
+#: The fields a sampled follower has: an account model on these scores audiences.
+PROFILE = ("accounts__log_followers", "accounts__log_following", "accounts__log_posts",
+           "accounts__follower_following_ratio__log", "accounts__posts_per_follower__log",
+           "accounts__bio_length", "accounts__username_length", "accounts__username_digits",
+           "accounts__has_profile_pic", "accounts__is_private")
 #: Accounts without any snapshot or post (their age needs the dataset's latest day).
 QUIET = 4
 
@@ -125,7 +130,8 @@ def models(src: Path) -> dict[str, Path]:
     base = small_experiment(folds=2, max_rounds=60)
     base = replace(base, params={**base.params, "num_threads": 1})
     for task in ("account", "influencer"):
-        exp = replace(base, task=task, name=f"{task}-test", features=None)
+        exp = replace(base, task=task, name=f"{task}-test",
+                      features=PROFILE if task == "account" else None)
         prep = prepare(dataset, exp)
         model, _, _ = fit_model(prep, exp)
         out[task] = model.save(src.parent / "models" / task)

@@ -40,6 +40,22 @@ def _rebuild(cls: type[UserError], message: str, hint: str | None) -> UserError:
     return cls(message, hint=hint)
 
 
+class _Failed:
+    """A user error raised by a task, returned as a value: it is not worth a retry."""
+
+    def __init__(self, message: str, hint: str | None) -> None:
+        self.message = message
+        self.hint = hint
+
+
+def _guarded(k: int, *, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run ``fn(k, **kwargs)`` on a worker; a user error comes back as :class:`_Failed`."""
+    try:
+        return fn(k, **kwargs)
+    except UserError as exc:
+        return _Failed(exc.message, exc.hint)
+
+
 def use_dask(engine: str, scheduler: str | None) -> bool:
     """Check ``--engine`` and ``--scheduler`` together; True for the Dask engine.
 
@@ -143,7 +159,8 @@ def run_partitions(client: Client, fn: Callable[..., Any], parts: Sequence[int],
     parts : sequence of int
         Part numbers.
     retries : int
-        Extra tries for a task that raised an unexpected error.
+        Extra tries for a task that raised an unexpected error (a user error, such as a
+        contract problem in the part, fails at once).
     what : str
         What a task works on, for messages.
     progress : callable, optional
@@ -163,12 +180,16 @@ def run_partitions(client: Client, fn: Callable[..., Any], parts: Sequence[int],
         part, or the scheduler went away. Other errors are bugs and keep their
         traceback. Any failure cancels the remaining tasks.
     """
+    import uuid
+
     from distributed import as_completed
     from distributed.client import FutureCancelledError
     from distributed.comm.core import CommClosedError
     from distributed.scheduler import KilledWorker
 
-    futures = client.map(fn, list(parts), pure=False, retries=retries, **kwargs)
+    run_id = uuid.uuid4().hex[:12]
+    keys = [f"fakedetect-{getattr(fn, '__name__', 'task')}-{run_id}-{k}" for k in parts]
+    futures = client.map(_guarded, list(parts), key=keys, retries=retries, fn=fn, **kwargs)
     index = {f.key: i for i, f in enumerate(futures)}
     results: list[Any] = [None] * len(futures)
     done = 0
@@ -176,7 +197,7 @@ def run_partitions(client: Client, fn: Callable[..., Any], parts: Sequence[int],
         for future in as_completed(futures):
             i = index[future.key]
             try:
-                results[i] = future.result()
+                result = future.result()
             except KilledWorker as exc:
                 raise UserError(
                     f"Dask workers died again and again while working on {what} "
@@ -186,6 +207,9 @@ def run_partitions(client: Client, fn: Callable[..., Any], parts: Sequence[int],
                          "workers more memory (`dask worker --memory-limit`), or read "
                          "the worker logs") from None
             future.release()
+            if isinstance(result, _Failed):
+                raise PartitionError(result.message, hint=result.hint)
+            results[i] = result
             done += 1
             if progress is not None:
                 progress(done, len(futures))

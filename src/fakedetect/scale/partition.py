@@ -434,6 +434,12 @@ def load_partition(root: str | os.PathLike[str], k: int, *, lenient: bool = Fals
     from fakedetect.scale.engine import PartitionError
     from fakedetect.validate import load_dataset
 
+    if not Path(root).is_dir():
+        import socket
+
+        raise PartitionError(f"{root}: no such folder on the worker at {socket.gethostname()}",
+                             hint="the dataset must be on storage every worker reads at the "
+                                  "same path (a shared file system)")
     layout = require_layout(root)
     empty: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix=f"fakedetect-part{k:05d}-") as tmp:
