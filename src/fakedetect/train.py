@@ -498,12 +498,13 @@ def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
 def _log_dataset(prep: Prepared, path: Path, dataset: Dataset) -> None:
     import mlflow
 
-    frame = prep.X.reset_index().assign(is_fake=prep.y)
+    frame = prep.X.reset_index().assign(is_fake=prep.y.astype(np.float64))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "source can be read several ways"
+        # "source can be read several ways" and the integer-column schema hint
+        warnings.simplefilter("ignore", UserWarning)
         ds = mlflow.data.from_pandas(frame, source=str(path.resolve()), targets="is_fake",
                                      name=path.name)
-    mlflow.log_input(ds, context="training")
+        mlflow.log_input(ds, context="training")
 
 
 def _log_artifacts(model: FakeModel, prep: Prepared, held: dict[str, np.ndarray],
