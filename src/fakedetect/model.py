@@ -36,6 +36,10 @@ METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "MANIFEST.sha256"
 FORMAT_VERSION = 1
 VERDICTS = ("authentic", "review", "likely fake")
+#: From this many rows on, contributions come from the tabulated TreeSHAP of
+#: :mod:`fakedetect.treeshap` (same values, several times faster; its one-off set-up
+#: costs about half a second, so smaller inputs use LightGBM's ``pred_contrib``).
+TABULATED_SHAP_ROWS = 2_000
 #: Calibrated probabilities stay within [P_MIN, 1 - P_MIN].
 P_MIN = 0.001
 
@@ -151,6 +155,7 @@ class FakeModel:
     threshold_fake: float
     threshold_review: float
     metadata: dict[str, Any] = field(default_factory=dict)
+    _shap_tables: Any = field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ scoring
 
@@ -184,9 +189,24 @@ class FakeModel:
             Shape (n_rows,): the expected margin; ``contrib.sum(1) + base`` equals
             :meth:`margin`.
         """
-        out = np.asarray(self.booster.predict(self._matrix(X), pred_contrib=True),
-                         dtype=np.float64)
+        matrix = self._matrix(X)
+        tables = self._tables() if len(matrix) >= TABULATED_SHAP_ROWS else None
+        if tables is not None:
+            from fakedetect.treeshap import contributions
+
+            out = contributions(tables, matrix)
+        else:
+            out = np.asarray(self.booster.predict(matrix, pred_contrib=True),
+                             dtype=np.float64)
         return out[:, :-1], out[:, -1]
+
+    def _tables(self) -> Any:
+        """The booster tabulated for fast TreeSHAP (``False`` when it cannot be)."""
+        if self._shap_tables is None:
+            from fakedetect.treeshap import compile_tables
+
+            self._shap_tables = compile_tables(self.booster) or False
+        return self._shap_tables or None
 
     def verdict(self, proba: np.ndarray) -> np.ndarray:
         """``authentic`` / ``review`` / ``likely fake`` for each probability."""

@@ -1,0 +1,82 @@
+"""Compiled loops of :mod:`fakedetect.treeshap` (imported on first use: numba is slow to
+import and compiles on first call; compiled code is cached beside this file)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+#: Rows handled together by one thread.
+_CHUNK = 64
+#: LightGBM's ``kZeroThreshold`` (the float32 nearest 1e-35): smaller magnitudes are
+#: read as exactly zero when a row enters the model.
+_ZERO = 1.0000000180025095e-35
+
+
+@njit(cache=True)
+def fill_tables(values: np.ndarray, depth: np.ndarray, z: np.ndarray, offsets: np.ndarray,
+                table: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Contribution of each path feature, for each leaf and each pattern of met
+    conditions (bit k set: the row meets the leaf's conditions on feature k)."""
+    for leaf in range(values.shape[0]):
+        d = depth[leaf]
+        full = (1 << d) - 1
+        for pat in range(1 << d):
+            for k in range(d):
+                o_k = (pat >> k) & 1
+                rest = full & ~(1 << k)
+                ones = pat & rest
+                total = 0.0
+                sub = ones
+                while True:
+                    s = 0
+                    prod = 1.0
+                    for m in range(d):
+                        if (rest >> m) & 1:
+                            if (sub >> m) & 1:
+                                s += 1
+                            else:
+                                prod *= z[leaf, m]
+                    total += (math.gamma(s + 1) * math.gamma(d - s) / math.gamma(d + 1)
+                              * prod)
+                    if sub == 0:
+                        break
+                    sub = (sub - 1) & ones
+                table[offsets[leaf] + pat * d + k] = values[leaf] * (o_k - z[leaf, k]) * total
+
+
+@njit(parallel=True, cache=True)
+def explain(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
+            node_missing: np.ndarray, node_default_left: np.ndarray,
+            leaf_entries: np.ndarray, entry_node: np.ndarray,
+            entry_left: np.ndarray, entry_pos: np.ndarray, leaf_depth: np.ndarray,
+            leaf_features: np.ndarray, leaf_table: np.ndarray, table: np.ndarray,
+            out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Add every leaf's tabulated contributions to ``out`` (rows x features + 1)."""
+    n = X.shape[0]
+    n_nodes = node_feature.shape[0]
+    n_leaves = leaf_depth.shape[0]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        left = np.empty(n_nodes, dtype=np.bool_)
+        for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
+            for node in range(n_nodes):
+                x = X[i, node_feature[node]]
+                missing = node_missing[node]
+                if (missing != 2 and math.isnan(x)) or -_ZERO <= x <= _ZERO:
+                    x = 0.0
+                if (missing == 1 and x == 0.0) or (missing == 2 and math.isnan(x)):
+                    left[node] = node_default_left[node]
+                else:
+                    left[node] = x <= node_threshold[node]
+            for leaf in range(n_leaves):
+                d = leaf_depth[leaf]
+                pat = (1 << d) - 1
+                for e in range(leaf_entries[leaf], leaf_entries[leaf + 1]):
+                    if left[entry_node[e]] != entry_left[e]:
+                        pat &= ~(1 << entry_pos[e])
+                base = leaf_table[leaf] + pat * d
+                for k in range(d):
+                    out[i, leaf_features[leaf, k]] += table[base + k]

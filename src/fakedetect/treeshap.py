@@ -1,0 +1,220 @@
+"""Exact path-dependent TreeSHAP for shallow LightGBM models, compiled and tabulated.
+
+LightGBM's ``pred_contrib`` runs the recursive TreeSHAP algorithm for every row and
+tree, at a cost of O(leaves x depth^2) per tree. For shallow trees most of that work can
+be done once per model instead of once per row: for a leaf whose path tests the unique
+features ``j_1 .. j_d`` (with cover fractions ``z_k``), a row's contribution to feature
+``j_k`` depends only on which of those features' conditions the row meets (its *pattern*,
+one bit per feature). With the Shapley weights ``w(s) = s! (d - s - 1)! / d!``::
+
+    phi_k = v_leaf * (o_k - z_k) * sum over S of (P \\ k) with o_S = 1 of
+            w(|S|) * prod over m in (P \\ k) \\ S of z_m
+
+so every leaf gets a table of ``2^d x d`` contributions, computed once. Scoring a row
+is then: decide each split of a tree once, build each leaf's pattern from the split
+decisions, and add that pattern's row of the leaf's table (the tabulated form of
+"Fast TreeSHAP v2", Yang 2021, arXiv:2109.09847). The values equal LightGBM's
+``pred_contrib`` up to floating-point rounding, which the tests check.
+
+Only plain numerical splits are handled; a model with categorical splits, linear trees,
+several trees per iteration or paths testing more than :data:`MAX_PATH_FEATURES`
+features is refused with ``None`` from :func:`compile_tables`, and the caller falls back
+to ``pred_contrib``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+
+#: Largest number of distinct features on one root-to-leaf path that is tabulated
+#: (tables grow as 2^d per leaf).
+MAX_PATH_FEATURES = 10
+_MISSING = {"None": 0, "Zero": 1, "NaN": 2}
+
+
+@dataclass(frozen=True)
+class ShapTables:
+    """A model's trees in flat arrays, with every leaf's contribution table.
+
+    Nodes of all trees are numbered globally; a leaf's path entries list the nodes
+    on its path, the direction its path takes there (1 = left) and the position of
+    the node's feature among the leaf's distinct path features.
+    """
+
+    node_feature: np.ndarray  # int32 (nodes,)
+    node_threshold: np.ndarray  # float64 (nodes,)
+    node_missing: np.ndarray  # int8 (nodes,): 0 None, 1 Zero, 2 NaN
+    node_default_left: np.ndarray  # bool (nodes,)
+    tree_nodes: np.ndarray  # int64 (trees + 1,): node range of each tree
+    tree_leaves: np.ndarray  # int64 (trees + 1,): leaf range of each tree
+    leaf_entries: np.ndarray  # int64 (leaves + 1,): entry range of each leaf
+    entry_node: np.ndarray  # int32 (entries,)
+    entry_left: np.ndarray  # bool (entries,)
+    entry_pos: np.ndarray  # int8 (entries,)
+    leaf_depth: np.ndarray  # int8 (leaves,): distinct path features d
+    leaf_features: np.ndarray  # int32 (leaves, max d)
+    leaf_table: np.ndarray  # int64 (leaves + 1,): offset of each leaf's table
+    table: np.ndarray  # float64: per leaf 2^d rows of d contributions
+    expected: float  # the base value: the cover-weighted mean of the leaf values
+    n_features: int
+
+
+def compile_tables(booster: lgb.Booster) -> ShapTables | None:
+    """Tabulate a booster for :func:`contributions`, or ``None`` when it cannot be.
+
+    Parameters
+    ----------
+    booster : lightgbm.Booster
+        A model with one tree per iteration and numerical splits only.
+
+    Returns
+    -------
+    ShapTables or None
+        ``None`` for models this module does not handle (use ``pred_contrib``).
+    """
+    model = booster.dump_model()
+    if model.get("num_tree_per_iteration", 1) != 1:
+        return None
+    trees = model["tree_info"]
+    best = getattr(booster, "best_iteration", -1) or -1
+    if best > 0:
+        trees = trees[:best]
+    nodes: list[tuple[int, float, int, bool, float]] = []
+    tree_nodes, tree_leaves = [0], [0]
+    leaves: list[tuple[float, list[tuple[int, bool, float]]]] = []
+    expected = 0.0
+    for tree in trees:
+        root = tree["tree_structure"]
+        if "leaf_value" in root and "split_index" not in root:
+            expected += float(root["leaf_value"])  # a single-leaf tree is a constant
+            tree_nodes.append(len(nodes))
+            tree_leaves.append(len(leaves))
+            continue
+        stack: list[tuple[dict[str, Any], list[tuple[int, bool, float]]]] = [(root, [])]
+        while stack:
+            node, path = stack.pop()
+            if "split_index" not in node:
+                if "leaf_coeff" in node:
+                    return None  # linear trees
+                leaves.append((float(node["leaf_value"]), path))
+                continue
+            if node["decision_type"] != "<=":
+                return None  # categorical split
+            idx = len(nodes)
+            nodes.append((int(node["split_feature"]), float(node["threshold"]),
+                          _MISSING[str(node["missing_type"])], bool(node["default_left"]),
+                          float(node["internal_count"])))
+            for child, left in ((node["right_child"], False), (node["left_child"], True)):
+                c = child.get("internal_count", child.get("leaf_count", 0))
+                stack.append((child, [*path, (idx, left, float(c))]))
+        tree_nodes.append(len(nodes))
+        tree_leaves.append(len(leaves))
+
+    node_feature = np.array([n[0] for n in nodes], dtype=np.int32)
+    counts = [n[4] for n in nodes]
+    depth, feats, zfrac, entries_node, entries_left, entries_pos = [], [], [], [], [], []
+    leaf_entries = [0]
+    values = []
+    for value, path in leaves:
+        order: list[int] = []
+        z: list[float] = []
+        for node, left, child_count in path:
+            f = int(node_feature[node])
+            frac = child_count / counts[node] if counts[node] > 0 else 0.0
+            if f in order:
+                z[order.index(f)] *= frac
+            else:
+                order.append(f)
+                z.append(frac)
+            entries_node.append(node)
+            entries_left.append(left)
+            entries_pos.append(order.index(f))
+        if len(order) > MAX_PATH_FEATURES:
+            return None
+        leaf_entries.append(len(entries_node))
+        depth.append(len(order))
+        feats.append(order)
+        zfrac.append(z)
+        values.append(value)
+        expected += value * math.prod(z)
+    width = max(depth, default=0)
+    leaf_features = np.zeros((len(leaves), max(width, 1)), dtype=np.int32)
+    zpad = np.ones((len(leaves), max(width, 1)))
+    for i, (f, z) in enumerate(zip(feats, zfrac, strict=True)):
+        leaf_features[i, :len(f)] = f
+        zpad[i, :len(z)] = z
+    d = np.array(depth, dtype=np.int64)
+    offsets = np.zeros(len(leaves) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum((1 << d) * d)
+    kernels = _kernels()
+    table = np.zeros(int(offsets[-1]))
+    kernels.fill_tables(np.array(values, dtype=np.float64), d, zpad, offsets, table)
+    return ShapTables(
+        node_feature=node_feature,
+        node_threshold=np.array([n[1] for n in nodes], dtype=np.float64),
+        node_missing=np.array([n[2] for n in nodes], dtype=np.int8),
+        node_default_left=np.array([n[3] for n in nodes], dtype=np.bool_),
+        tree_nodes=np.array(tree_nodes, dtype=np.int64),
+        tree_leaves=np.array(tree_leaves, dtype=np.int64),
+        leaf_entries=np.array(leaf_entries, dtype=np.int64),
+        entry_node=np.array(entries_node, dtype=np.int32),
+        entry_left=np.array(entries_left, dtype=np.bool_),
+        entry_pos=np.array(entries_pos, dtype=np.int8),
+        leaf_depth=d.astype(np.int8),
+        leaf_features=leaf_features,
+        leaf_table=offsets,
+        table=table,
+        expected=float(expected),
+        n_features=int(model["max_feature_idx"]) + 1,
+    )
+
+
+def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
+    """SHAP contributions of every row, as LightGBM's ``pred_contrib`` lays them out.
+
+    Parameters
+    ----------
+    tables : ShapTables
+        From :func:`compile_tables`.
+    X : numpy.ndarray
+        Shape (rows, features), float64; NaN for missing values.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (rows, features + 1): the contributions to the raw margin, then the base
+        value in the last column.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != tables.n_features:
+        raise ValueError(f"expected a matrix of {tables.n_features} features, got shape "
+                         f"{X.shape}")
+    out = np.zeros((X.shape[0], tables.n_features + 1))
+    out[:, -1] = tables.expected
+    if len(tables.leaf_depth) and len(X):
+        _kernels().explain(X, tables.node_feature, tables.node_threshold,
+                           tables.node_missing, tables.node_default_left,
+                           tables.leaf_entries, tables.entry_node,
+                           tables.entry_left, tables.entry_pos, tables.leaf_depth,
+                           tables.leaf_features, tables.leaf_table, tables.table, out)
+    return out
+
+
+_KERNELS: Any = None
+
+
+def _kernels() -> Any:
+    """The compiled kernels (numba is imported on first use only)."""
+    global _KERNELS
+    if _KERNELS is None:
+        from fakedetect import _treeshap_kernels
+
+        _KERNELS = _treeshap_kernels
+    return _KERNELS

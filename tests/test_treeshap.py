@@ -1,0 +1,133 @@
+"""The tabulated TreeSHAP equals LightGBM's pred_contrib (and shap's TreeExplainer)."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from fakedetect import treeshap
+from fakedetect.model import TABULATED_SHAP_ROWS, Calibration, FakeModel
+
+
+def _data(n: int = 3_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Features with NaNs, exact zeros, ties and integer steps; a label that needs them."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    X[:, 1] = rng.integers(0, 5, n)  # ties on split thresholds' neighbours
+    X[rng.random(n) < 0.15, 2] = np.nan
+    X[rng.random(n) < 0.2, 3] = 0.0
+    X[rng.random(n) < 0.1, 4] = np.nan
+    logit = X[:, 0] * X[:, 1] - np.nan_to_num(X[:, 2], nan=1.5) + (X[:, 3] == 0) + X[:, 5] ** 2
+    y = (logit + rng.normal(size=n) > 1).astype(int)
+    return X, y
+
+
+def _booster(params: dict[str, object], rounds: int = 40, seed: int = 0) -> lgb.Booster:
+    X, y = _data(seed=seed)
+    base = {"objective": "binary", "verbose": -1, "seed": seed, "num_threads": 1,
+            "min_data_in_leaf": 5}
+    return lgb.train({**base, **params}, lgb.Dataset(X, y), num_boost_round=rounds)
+
+
+@pytest.mark.parametrize("params", [
+    {"num_leaves": 15, "max_depth": 4},
+    {"num_leaves": 40, "max_depth": 8},  # repeated features on a path, deeper tables
+    {"num_leaves": 31, "zero_as_missing": True},  # missing_type Zero
+    {"num_leaves": 31, "use_missing": False},  # missing_type None: NaN is treated as 0
+    {"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 1},
+])
+def test_equals_pred_contrib(params: dict[str, object]) -> None:
+    booster = _booster(params)
+    X, _ = _data(n=2_000, seed=1)
+    X[:5] = np.nan  # rows with nothing known
+    X[5:10] = 0.0
+    X[10:15] = np.array([1e-36, -1e-35, 2e-35, -0.0, 1e-300])[:, None]  # (near) zeros
+    tables = treeshap.compile_tables(booster)
+    assert tables is not None
+    ours = treeshap.contributions(tables, X)
+    ref = booster.predict(X, pred_contrib=True)
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-10)
+    margin = booster.predict(X, raw_score=True)
+    np.testing.assert_allclose(ours.sum(axis=1), margin, rtol=0, atol=1e-9)
+
+
+def test_values_on_split_thresholds_go_left_like_lightgbm() -> None:
+    booster = _booster({"num_leaves": 15})
+    tables = treeshap.compile_tables(booster)
+    assert tables is not None
+    thresholds = tables.node_threshold
+    X = np.tile(np.nanmean(_data()[0], axis=0), (len(thresholds), 1))
+    X[np.arange(len(thresholds)), tables.node_feature] = thresholds  # exactly on each split
+    tiny = np.array([1e-36, -1e-36, 1e-35, -1e-35, 2e-35, -2e-35, 5e-324, -0.0])
+    X = np.vstack([X, np.outer(tiny, np.ones(X.shape[1]))])  # LightGBM reads |x|<=1e-35 as 0
+    np.testing.assert_allclose(treeshap.contributions(tables, X),
+                               booster.predict(X, pred_contrib=True), rtol=0, atol=1e-10)
+
+
+def test_agrees_with_shap_tree_explainer() -> None:
+    import shap
+
+    booster = _booster({"num_leaves": 15, "max_depth": 4})
+    X, _ = _data(n=300, seed=2)
+    tables = treeshap.compile_tables(booster)
+    assert tables is not None
+    ours = treeshap.contributions(tables, X)
+    explainer = shap.TreeExplainer(booster)
+    values = np.asarray(explainer.shap_values(X))
+    values = values[-1] if values.ndim == 3 else values
+    np.testing.assert_allclose(ours[:, :-1], values, rtol=0, atol=1e-8)
+    assert ours[0, -1] == pytest.approx(float(np.ravel(explainer.expected_value)[-1]), abs=1e-8)
+
+
+def test_single_leaf_trees_only_move_the_base_value() -> None:
+    X, y = _data(n=200)
+    booster = lgb.train({"objective": "binary", "verbose": -1, "min_data_in_leaf": 1_000},
+                        lgb.Dataset(X, y), num_boost_round=3)
+    tables = treeshap.compile_tables(booster)
+    assert tables is not None
+    ours = treeshap.contributions(tables, X[:50])
+    np.testing.assert_allclose(ours, booster.predict(X[:50], pred_contrib=True), atol=1e-12)
+    assert np.all(ours[:, :-1] == 0)
+
+
+def test_best_iteration_is_respected() -> None:
+    booster = _booster({"num_leaves": 7}, rounds=30)
+    booster.best_iteration = 10  # as early stopping leaves it: predict uses 10 trees
+    X, _ = _data(n=100, seed=4)
+    tables = treeshap.compile_tables(booster)
+    assert tables is not None
+    np.testing.assert_allclose(treeshap.contributions(tables, X),
+                               booster.predict(X, pred_contrib=True), atol=1e-10)
+
+
+def test_categorical_splits_are_declined() -> None:
+    X, y = _data()
+    X[:, 1] = X[:, 1].astype(int)
+    booster = lgb.train({"objective": "binary", "verbose": -1, "min_data_per_group": 5,
+                         "cat_smooth": 1}, lgb.Dataset(X, y, categorical_feature=[1]),
+                        num_boost_round=10)
+    assert treeshap.compile_tables(booster) is None
+
+
+def test_wrong_width_is_refused() -> None:
+    tables = treeshap.compile_tables(_booster({"num_leaves": 7}, rounds=3))
+    assert tables is not None
+    with pytest.raises(ValueError, match="6 features"):
+        treeshap.contributions(tables, np.zeros((3, 5)))
+
+
+def test_fake_model_uses_the_tables_on_large_inputs_with_the_same_values() -> None:
+    booster = _booster({"num_leaves": 15, "max_depth": 4})
+    names = [f"f{i}" for i in range(6)]
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
+    X = pd.DataFrame(_data(n=TABULATED_SHAP_ROWS + 10, seed=3)[0], columns=names)
+    contrib, base = model.contributions(X)
+    assert model._shap_tables  # the fast path was taken
+    ref = booster.predict(X.to_numpy(), pred_contrib=True)
+    np.testing.assert_allclose(contrib, ref[:, :-1], atol=1e-10)
+    np.testing.assert_allclose(base, ref[:, -1], atol=1e-12)
+    small, _ = model.contributions(X.iloc[:10])
+    np.testing.assert_allclose(small, contrib[:10], atol=1e-10)
