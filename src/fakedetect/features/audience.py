@@ -10,14 +10,15 @@ the sample size (:func:`audience_fake_share`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fakedetect.features.blocks import TableView, float_values
-from fakedetect.features.profile import profile_features
+from fakedetect.features.blocks import account_codes, float_values
+from fakedetect.features.profile import profile_columns, profile_features
 from fakedetect.features.registry import MIN_AUDIENCE, feature_names
+from fakedetect.features.strings import arrow_string_parts, utf8_shape
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,6 +51,17 @@ RULE_POINTS = (
 RULE_INTERCEPT = -3.0
 
 
+#: The account features the rule reads.
+RULE_INPUTS = (
+    "accounts__has_profile_pic",
+    "accounts__log_posts",
+    "accounts__bio_length",
+    "accounts__log_following",
+    "accounts__follower_following_ratio__log",
+    "accounts__username_digits",
+)
+
+
 def rule_based_fake_probability(frame: pd.DataFrame) -> np.ndarray:
     """Fake probability of profiles by the fixed rule ``profile_rules_v1``.
 
@@ -70,10 +82,15 @@ def rule_based_fake_probability(frame: pd.DataFrame) -> np.ndarray:
     numpy.ndarray
         Probabilities in (0, 1), one per row.
     """
+    return _rule_probability({name: float_values(frame[name].array)
+                              for name in RULE_INPUTS if name in frame}, len(frame))
+
+
+def _rule_probability(feats: dict[str, np.ndarray], size: int) -> np.ndarray:
+    """The rule on feature arrays (a missing feature scores no points)."""
     def col(name: str) -> np.ndarray:
-        if name not in frame:
-            return np.full(len(frame), np.nan)
-        return float_values(frame[name].array)
+        values = feats.get(name)
+        return np.full(size, np.nan) if values is None else values
 
     pic = col("accounts__has_profile_pic")
     log_posts = col("accounts__log_posts")
@@ -90,7 +107,7 @@ def rule_based_fake_probability(frame: pd.DataFrame) -> np.ndarray:
             ratio < np.log10(0.5),
             digits >= 3,
         )
-    points = np.full(len(frame), RULE_INTERCEPT)
+    points = np.full(size, RULE_INTERCEPT)
     for hit, (_, pts) in zip(marks, RULE_POINTS, strict=True):
         points += np.where(hit, pts, 0.0)
     return 1.0 / (1.0 + np.exp(-points))
@@ -154,26 +171,64 @@ def _score(frame: pd.DataFrame, scorer: AccountScorer | None) -> np.ndarray:
     return p
 
 
+def _sample_features(audience: pd.DataFrame, lo: int, hi: int, keep: np.ndarray | None,
+                     names: Collection[str]) -> dict[str, np.ndarray]:
+    """Account features ``names`` of audience rows ``lo:hi`` (then ``keep``), as
+    :func:`audience_profile_features` gives them, read from column slices (no copy of
+    the table)."""
+    user = next((c for c in ("follower_username", "username") if c in audience), None)
+
+    def get(name: str) -> np.ndarray | None:
+        if name not in audience or (user is not None
+                                    and name in ("username_length", "username_digits")):
+            return None
+        values = float_values(audience[name].array[lo:hi])
+        return values if keep is None else values[keep]
+
+    def shape() -> tuple[np.ndarray, np.ndarray]:
+        length, digits = utf8_shape(arrow_string_parts(audience[user].array[lo:hi]))
+        return (length, digits) if keep is None else (length[keep], digits[keep])
+
+    size = hi - lo if keep is None else int(keep.sum())
+    return profile_columns(get, size, shape if user is not None else None, names)
+
+
 def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarray] | None:
-    """Per-account sums over the audience sample (None when there is no audience table)."""
+    """Per-account sums over the audience sample (None when there is no audience table).
+
+    Rows are scored in stored order, :data:`SCORE_ROWS` at a time; rows of unknown
+    accounts are skipped.
+    """
+    import pandas as pd
+
     audience = dataset.get("audience")
     if audience is None:
         return None
-    categories = dataset.account_ids
-    n = len(categories)
-    view = TableView.build("audience", audience, categories)
+    n = len(dataset.account_ids)
+    all_codes = account_codes(audience, dataset.account_ids)
+    names = feature_names("account") if scorer is not None else RULE_INPUTS
     sums = {k: np.zeros(n) for k in ("n", "p", "mass", "mass_n", "nopic", "nopic_n")}
-    for lo in range(0, len(view.codes), SCORE_ROWS):
-        hi = min(len(view.codes), lo + SCORE_ROWS)
-        rows = np.arange(lo, hi) if view.order is None else view.order[lo:hi]
-        part = audience.iloc[rows]
-        codes = view.codes[lo:hi].astype(np.int64)
-        feats = audience_profile_features(part)
-        p = _score(feats, scorer)
-        following = (float_values(part["following"].array) if "following" in part
-                     else np.full(len(part), np.nan))
-        pic = feats["accounts__has_profile_pic"].to_numpy()
-        for key, w in (("n", np.ones(len(part))), ("p", p),
+    for lo in range(0, len(audience), SCORE_ROWS):
+        hi = min(len(audience), lo + SCORE_ROWS)
+        codes = all_codes[lo:hi]
+        keep = None if codes.min() >= 0 else codes >= 0
+        if keep is not None:
+            codes = codes[keep]
+        codes = codes.astype(np.int64)
+        feats = _sample_features(audience, lo, hi, keep, names)
+        size = len(codes)
+        if scorer is None:
+            p = _rule_probability(feats, size)
+        else:
+            index = audience.index[lo:hi]
+            p = _score(pd.DataFrame(feats, index=index if keep is None else index[keep]),
+                       scorer)
+        following = (float_values(audience["following"].array[lo:hi])
+                     if "following" in audience else np.full(hi - lo, np.nan))
+        if keep is not None:
+            following = following[keep]
+        pic = feats["accounts__has_profile_pic"]
+        for key, w in (("n", np.ones(size)), ("p", p),
                        ("mass", (following > MASS_FOLLOWING) * 1.0),
                        ("mass_n", np.isfinite(following) * 1.0),
                        ("nopic", (pic == 0) * 1.0), ("nopic_n", np.isfinite(pic) * 1.0)):

@@ -9,12 +9,15 @@ from the last posts with the same definition (see :func:`derived_from_posts`).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fakedetect.features.blocks import Block, arrow_strings, float_values
+from fakedetect.features.blocks import Block, float_values
 from fakedetect.features.registry import LAST_POSTS, MIN_POSTS, feature_names
+from fakedetect.features.strings import arrow_string_parts, utf8_shape
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,12 +47,6 @@ _FLAGS = {
 }
 
 
-def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in frame:
-        return np.full(len(frame), np.nan)
-    return float_values(frame[name].array)
-
-
 def log1p10(x: np.ndarray) -> np.ndarray:
     """log10(1 + x), NaN for missing or negative counts."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -58,15 +55,13 @@ def log1p10(x: np.ndarray) -> np.ndarray:
 
 def username_shape(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Length and count of ASCII digits of usernames (NaN where missing)."""
-    import pyarrow.compute as pc
+    return utf8_shape(arrow_string_parts(names.array))
 
-    arr = arrow_strings(names.array)
-    length = float_values(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
-    digits = np.zeros(len(arr))
-    for d in "0123456789":
-        digits += np.nan_to_num(float_values(
-            pc.count_substring(arr, pattern=d).to_numpy(zero_copy_only=False)))
-    return length, np.where(np.isnan(length), np.nan, digits)
+
+#: A source of profile input columns: column name -> float64 values (None when absent).
+ColumnGetter = Callable[[str], "np.ndarray | None"]
+#: The usernames' (length, digits), computed only when asked for.
+ShapeGetter = Callable[[], "tuple[np.ndarray, np.ndarray]"]
 
 
 def profile_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -84,33 +79,78 @@ def profile_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     dict
         Feature name -> float64 array, one value per row, for every ``account`` feature.
     """
-    followers = _col(frame, "followers")
-    following = _col(frame, "following")
-    posts = _col(frame, "posts")
-    length = _col(frame, "username_length")
-    digits = _col(frame, "username_digits")
+    def get(name: str) -> np.ndarray | None:
+        return float_values(frame[name].array) if name in frame else None
+
+    shape = None
     if "username" in frame and ("username_length" not in frame
                                 or "username_digits" not in frame):
-        ln, dg = username_shape(frame["username"])
-        length = np.where(np.isfinite(length), length, ln)
-        digits = np.where(np.isfinite(digits), digits, dg)
-    lf, lg, lp = log1p10(followers), log1p10(following), log1p10(posts)
-    out: dict[str, np.ndarray] = {
-        "accounts__log_followers": lf,
-        "accounts__log_following": lg,
-        "accounts__log_posts": lp,
-        "accounts__follower_following_ratio__log": lf - lg,
-        "accounts__posts_per_follower__log": lp - lf,
-        "accounts__bio_length": _col(frame, "bio_length"),
-        "accounts__username_length": length,
-        "accounts__username_digits": digits,
-    }
-    for col, name in _FLAGS.items():
-        out[name] = _col(frame, col)
-    for col, name in AGGREGATES.items():
-        out[name] = _col(frame, col)
+        def shape() -> tuple[np.ndarray, np.ndarray]:
+            return username_shape(frame["username"])
+    out = profile_columns(get, len(frame), shape)
     names = feature_names("account")
     assert list(out) == names, "profile calculators out of step with the registry"
+    return out
+
+
+def profile_columns(get: ColumnGetter, size: int, shape: ShapeGetter | None = None,
+                    names: Collection[str] | None = None) -> dict[str, np.ndarray]:
+    """Account-task features from input columns already converted to float64.
+
+    The calculator behind :func:`profile_features`, for callers that hold the columns
+    as arrays (the audience sample, scored in slices).
+
+    Parameters
+    ----------
+    get : callable
+        Input column name -> float64 values (NaN for missing), or None when absent.
+    size : int
+        Rows.
+    shape : callable, optional
+        Returns the usernames' (length, digits); used where ``username_length`` or
+        ``username_digits`` is missing. None when there are no usernames.
+    names : collection of str, optional
+        Only these features (default: every ``account`` feature, in registry order).
+
+    Returns
+    -------
+    dict
+        Feature name -> float64 array of length ``size``.
+    """
+    def col(name: str) -> np.ndarray:
+        values = get(name)
+        return np.full(size, np.nan) if values is None else values
+
+    def want(*features: str) -> bool:
+        return names is None or any(f in names for f in features)
+
+    out: dict[str, np.ndarray] = {}
+    lf = log1p10(col("followers"))
+    lg = log1p10(col("following"))
+    lp = log1p10(col("posts"))
+    out["accounts__log_followers"] = lf
+    out["accounts__log_following"] = lg
+    out["accounts__log_posts"] = lp
+    if want("accounts__follower_following_ratio__log"):
+        out["accounts__follower_following_ratio__log"] = lf - lg
+    if want("accounts__posts_per_follower__log"):
+        out["accounts__posts_per_follower__log"] = lp - lf
+    if want("accounts__bio_length"):
+        out["accounts__bio_length"] = col("bio_length")
+    if want("accounts__username_length", "accounts__username_digits"):
+        length = col("username_length")
+        digits = col("username_digits")
+        if shape is not None:
+            ln, dg = shape()
+            length = np.where(np.isfinite(length), length, ln)
+            digits = np.where(np.isfinite(digits), digits, dg)
+        out["accounts__username_length"] = length
+        out["accounts__username_digits"] = digits
+    for source, name in itertools.chain(_FLAGS.items(), AGGREGATES.items()):
+        if want(name):
+            out[name] = col(source)
+    if names is not None:
+        return {name: out[name] for name in names}
     return out
 
 

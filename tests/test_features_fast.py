@@ -1,0 +1,159 @@
+"""Fast paths of the feature code against their slow, obvious references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from fakedetect.features import audience_fake_share, rule_based_fake_probability
+from fakedetect.features.audience import audience_profile_features
+from fakedetect.features.build import dataset_from_frames
+from fakedetect.features.profile import username_shape
+from fakedetect.features.strings import arrow_string_parts, utf8_shape
+from fakedetect.validate import Dataset
+
+TRICKY = ["", None, "abc", "a1b2c3", "٣٤٥", "12٣", "😀1😀22", "é9", "0123456789",
+          "  7 ", "x" * 300, "日本語123", None, "", "9"]
+
+
+def _reference(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Length and ASCII digits with pyarrow's own kernels."""
+    length = pc.utf8_length(arr).to_numpy(zero_copy_only=False).astype(np.float64)
+    digits = np.zeros(len(arr))
+    for d in "0123456789":
+        digits += np.nan_to_num(pc.count_substring(arr, pattern=d)
+                                .to_numpy(zero_copy_only=False).astype(np.float64))
+    return length, np.where(np.isnan(length), np.nan, digits)
+
+
+def _check(arr: pa.Array | pa.ChunkedArray) -> None:
+    got = utf8_shape(arr)
+    want = _reference(arr)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == np.float64
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("typ", [pa.string(), pa.large_string()])
+def test_utf8_shape_tricky_strings(typ: pa.DataType) -> None:
+    arr = pa.array(TRICKY, type=typ)
+    _check(arr)
+    length, digits = utf8_shape(arr)
+    assert length[TRICKY.index("٣٤٥")] == 3
+    assert digits[TRICKY.index("٣٤٥")] == 0  # Arabic-Indic digits are not ASCII digits
+    assert digits[TRICKY.index("😀1😀22")] == 3
+    assert length[TRICKY.index("😀1😀22")] == 5
+    assert np.isnan(length[1]) and np.isnan(digits[1])
+
+
+@pytest.mark.parametrize("typ", [pa.string(), pa.large_string()])
+def test_utf8_shape_slices_and_chunks(typ: pa.DataType) -> None:
+    arr = pa.array(TRICKY, type=typ)
+    for lo, hi in [(0, 0), (1, 2), (3, 9), (5, len(TRICKY)), (13, 14)]:
+        _check(arr.slice(lo, hi - lo))
+    chunked = pa.chunked_array([arr.slice(2, 5), arr.slice(0, 0), arr.slice(9), arr[:3]])
+    _check(chunked)
+    _check(chunked.slice(4, 7))
+    _check(pa.chunked_array([], type=typ))
+    _check(pa.array([None, None], type=typ))
+    _check(pa.array(["", ""], type=typ))
+
+
+def test_utf8_shape_random_strings() -> None:
+    rng = np.random.default_rng(7)
+    alphabet = [*"abz019_.", "٣", "é", "😀", "日"]
+    values = ["".join(rng.choice(alphabet, size=rng.integers(0, 12)))
+              if rng.random() > 0.1 else None for _ in range(2000)]
+    arr = pa.array(values, type=pa.large_string())
+    _check(arr)
+    _check(pa.chunked_array([arr.slice(0, 777), arr.slice(777, 600), arr.slice(1377)]))
+
+
+def test_username_shape_from_pandas() -> None:
+    values = ["ab12", None, "٣x9", ""]
+    want = (np.array([4.0, np.nan, 3.0, 0.0]), np.array([2.0, np.nan, 1.0, 0.0]))
+    for dtype in ["string", "str", object, pd.StringDtype("python")]:
+        got = username_shape(pd.Series(values, dtype=dtype))
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+    sliced = pd.Series(values * 3, dtype="string").iloc[3:9]
+    np.testing.assert_array_equal(username_shape(sliced)[1],
+                                  np.array([0.0, 2.0, np.nan, 1.0, 0.0, 2.0]))
+
+
+def test_arrow_string_parts_keeps_chunks() -> None:
+    chunked = pa.chunked_array([pa.array(["a", "b"]), pa.array(["c"])])
+    out = arrow_string_parts(pd.arrays.ArrowStringArray(chunked.cast(pa.large_string())))
+    assert isinstance(out, pa.ChunkedArray) and out.num_chunks == 2
+    assert arrow_string_parts(pd.array([1, None], dtype="Int64")).to_pylist() == ["1", None]
+
+
+def _audience_dataset(seed: int, shuffle: bool, unknown: bool) -> Dataset:
+    rng = np.random.default_rng(seed)
+    ids = [f"acc{i}" for i in range(40)]
+    rows = 3000
+    owner = np.sort(rng.integers(0, 40, size=rows))
+    names = np.array([f"u{'7' * int(k)}{'٣' * int(j)}x" for k, j in
+                      zip(rng.integers(0, 5, size=rows), rng.integers(0, 2, size=rows),
+                          strict=True)], dtype=object)
+    names[rng.random(rows) < 0.05] = None
+    audience = pd.DataFrame({
+        "account_id": np.array(ids, dtype=object)[owner],
+        "follower_username": pd.array(names, dtype="string"),
+        "followers": pd.array(rng.integers(0, 3000, size=rows), dtype="Int64"),
+        "following": pd.array(np.where(rng.random(rows) < 0.05, None,
+                                       rng.integers(0, 4000, size=rows)), dtype="Int64"),
+        "posts": pd.array(rng.integers(0, 40, size=rows), dtype="Int64"),
+        "has_profile_pic": pd.array(rng.random(rows) < 0.7, dtype="boolean"),
+        "is_private": pd.array(rng.random(rows) < 0.3, dtype="boolean"),
+        "bio_length": pd.array(rng.integers(0, 20, size=rows), dtype="Int64"),
+    })
+    if shuffle:
+        audience = audience.iloc[rng.permutation(rows)].reset_index(drop=True)
+    accounts = pd.DataFrame({"account_id": ids})
+    dataset = dataset_from_frames({"accounts": accounts, "audience": audience})
+    if unknown:  # rows whose account is not in the accounts table (code -1)
+        table = dataset.tables["audience"]
+        table["account_id"] = table["account_id"].where(rng.random(rows) >= 0.05)
+    return dataset
+
+
+def _slow_shares(audience: pd.DataFrame, ids: pd.Index) -> pd.Series:
+    """Mean rule probability per account, row by row through the public functions."""
+    known = audience[audience["account_id"].astype("string").isin(ids)]
+    p = rule_based_fake_probability(audience_profile_features(known))
+    return pd.Series(p).groupby(known["account_id"].astype(str).to_numpy()).mean()
+
+
+@pytest.mark.parametrize(("shuffle", "unknown"), [(False, False), (True, True)])
+@pytest.mark.parametrize("score_rows", [100_000, 701])
+def test_audience_share_matches_row_by_row(monkeypatch: pytest.MonkeyPatch, shuffle: bool,
+                                           unknown: bool, score_rows: int) -> None:
+    monkeypatch.setattr("fakedetect.features.audience.SCORE_ROWS", score_rows)
+    dataset = _audience_dataset(3, shuffle, unknown)
+    out = audience_fake_share(dataset)
+    want = _slow_shares(dataset.tables["audience"], dataset.account_ids.astype(str))
+    got = out["fake_share"].dropna()
+    assert len(got) == len(want) > 30
+    np.testing.assert_allclose(got.to_numpy(), want.loc[got.index].to_numpy(), rtol=1e-12)
+
+
+def test_audience_share_with_scorer_sees_all_features() -> None:
+    dataset = _audience_dataset(5, True, True)
+    seen: list[pd.DataFrame] = []
+
+    def scorer(frame: pd.DataFrame) -> np.ndarray:
+        seen.append(frame)
+        return rule_based_fake_probability(frame)
+
+    with_model = audience_fake_share(dataset, scorer)
+    rule = audience_fake_share(dataset)
+    np.testing.assert_allclose(with_model["fake_share"], rule["fake_share"], rtol=1e-12)
+    frame = pd.concat(seen)
+    known = dataset.tables["audience"]
+    known = known[known["account_id"].astype("string").isin(dataset.account_ids)]
+    ref = audience_profile_features(known)
+    pd.testing.assert_frame_equal(frame, ref.drop(columns="account_id"))
