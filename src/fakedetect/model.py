@@ -40,6 +40,10 @@ VERDICTS = ("authentic", "review", "likely fake")
 #: :mod:`fakedetect.treeshap` (same values, several times faster; its one-off set-up
 #: costs about half a second, so smaller inputs use LightGBM's ``pred_contrib``).
 TABULATED_SHAP_ROWS = 2_000
+#: From this many rows on, margins are predicted once per distinct decision pattern
+#: (:mod:`fakedetect.forest`; same values, much less work on repetitive rows such as
+#: sampled follower profiles).
+PATTERN_ROWS = 50_000
 #: Calibrated probabilities stay within [P_MIN, 1 - P_MIN].
 P_MIN = 0.001
 
@@ -156,6 +160,7 @@ class FakeModel:
     threshold_review: float
     metadata: dict[str, Any] = field(default_factory=dict)
     _shap_tables: Any = field(default=None, init=False, repr=False, compare=False)
+    _splits: Any = field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ scoring
 
@@ -171,8 +176,14 @@ class FakeModel:
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
         """Raw log-odds of fake for each row of a feature frame."""
-        return np.asarray(self.booster.predict(self._matrix(X), raw_score=True),
-                          dtype=np.float64)
+        matrix = self._matrix(X)
+        if len(matrix) >= PATTERN_ROWS:
+            from fakedetect.forest import model_splits, raw_margin
+
+            if self._splits is None:
+                self._splits = model_splits(self.booster) or False
+            return raw_margin(self.booster, self._splits or None, matrix)
+        return np.asarray(self.booster.predict(matrix, raw_score=True), dtype=np.float64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability that each row is fake."""
