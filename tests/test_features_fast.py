@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from fakedetect.features import audience_fake_share, rule_based_fake_probability
+from fakedetect.features import (
+    audience_fake_share,
+    build_features,
+    rule_based_fake_probability,
+)
 from fakedetect.features.audience import audience_profile_features
 from fakedetect.features.build import dataset_from_frames
 from fakedetect.features.profile import username_shape
+from fakedetect.features.registry import MIN_COMMENTS
 from fakedetect.features.strings import arrow_string_parts, utf8_shape
 from fakedetect.validate import Dataset
 
@@ -157,3 +164,76 @@ def test_audience_share_with_scorer_sees_all_features() -> None:
     known = known[known["account_id"].astype("string").isin(dataset.account_ids)]
     ref = audience_profile_features(known)
     pd.testing.assert_frame_equal(frame, ref.drop(columns="account_id"))
+
+
+def _comment_dataset(seed: int) -> Dataset:
+    """Accounts with posts and comments in random order: repeated commenters, missing
+    commenters, post ids and texts, comments on posts missing from the posts table."""
+    rng = np.random.default_rng(seed)
+    t0 = pd.Timestamp("2024-03-01", tz="UTC")
+    ids = [f"acc{i:02d}" for i in range(30)]
+    posts, comments = [], []
+    for i, acc in enumerate(ids):
+        n_posts = int(rng.integers(0, 8))
+        for j in range(n_posts):
+            posts.append({"account_id": acc, "post_id": f"p{j}",
+                          "posted_at": t0 + pd.Timedelta(hours=int(rng.integers(0, 2000))),
+                          "likes": int(rng.integers(0, 500))})
+        for _ in range(int(rng.integers(0, 60)) if i % 7 else 0):
+            comments.append({
+                "account_id": acc,
+                "post_id": None if rng.random() < 0.05 else f"p{rng.integers(0, n_posts + 2)}",
+                "commenter": None if rng.random() < 0.05 else f"u{rng.integers(0, 12)}",
+                "text": rng.choice(["nice", "Nice pic!", "🔥", "what a view", "", None]),
+                "created_at": t0 + pd.Timedelta(minutes=int(rng.integers(0, 200_000)))})
+    comments_frame = pd.DataFrame(comments).astype({"post_id": "string", "commenter": "string",
+                                                    "text": "string"})
+    comments_frame = comments_frame.sample(frac=1.0, random_state=seed)
+    return dataset_from_frames({"accounts": pd.DataFrame({"account_id": ids,
+                                                          "followers": 1000}),
+                                "posts": pd.DataFrame(posts), "comments": comments_frame})
+
+
+def _slow_comment_features(dataset: Dataset) -> pd.DataFrame:
+    """Repeat-commenter share and commenter overlap, account by account in Python."""
+    posts = dataset.tables["posts"].astype({"account_id": str})
+    comments = dataset.tables["comments"].astype({"account_id": str})
+    rows = {}
+    for acc, com in comments.groupby("account_id"):
+        ok = com[com["commenter"].notna() & com["post_id"].notna()]
+        n_posts = ok.groupby("commenter")["post_id"].nunique()
+        regular = ok["commenter"].map(n_posts) >= 3
+        repeat = regular.mean() if len(ok) else np.nan
+        times = posts[posts["account_id"] == acc].set_index("post_id")["posted_at"]
+        on_post = ok[ok["post_id"].isin(times.index)]
+        by_post = {p: set(c) for p, c in on_post.groupby("post_id")["commenter"]}
+        ordered = times.loc[list(by_post)].sort_values(kind="stable").index
+        num = den = 0
+        for prev, cur in itertools.pairwise(by_post[p] for p in ordered):
+            num += len(cur & prev)
+            den += len(cur)
+        rows[acc] = {"repeat": repeat, "overlap": num / den if den else np.nan,
+                     "n": len(com)}
+    return pd.DataFrame(rows).T
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_comment_features_match_python_reference(seed: int) -> None:
+    dataset = _comment_dataset(seed)
+    feats = build_features(dataset, block_rows=97)
+    slow = _slow_comment_features(dataset)
+    slow = slow[slow["n"] >= MIN_COMMENTS]
+    assert len(slow) > 15
+    got = feats.loc[slow.index]
+    np.testing.assert_allclose(got["comments__repeat_commenter_share__min_posts_3"],
+                               slow["repeat"].astype(float), rtol=1e-12)
+    np.testing.assert_allclose(got["comments__commenter_overlap__previous_post"],
+                               slow["overlap"].astype(float), rtol=1e-12)
+    assert np.isfinite(slow["overlap"].astype(float)).sum() > 10
+
+
+def test_blocks_and_threads_do_not_change_values() -> None:
+    dataset = _comment_dataset(4)
+    one = build_features(dataset)
+    pd.testing.assert_frame_equal(build_features(dataset, block_rows=50, n_jobs=2), one,
+                                  rtol=1e-12)

@@ -9,8 +9,10 @@ ordered with one stable argsort of their integer account codes).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -32,6 +34,8 @@ BLOCK_ACCOUNTS = 1 << 18
 TIME_COLUMN = {"snapshots": "date", "posts": "posted_at", "comments": None, "audience": None}
 
 _UNIT_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+_T = TypeVar("_T")
 
 
 def account_codes(frame: pd.DataFrame, categories: pd.Index) -> np.ndarray:
@@ -141,6 +145,8 @@ class TableView:
     codes: np.ndarray
     order: np.ndarray | None
     offsets: np.ndarray
+    _shared: dict[object, object] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def build(cls, name: str, frame: pd.DataFrame, categories: pd.Index) -> TableView:
@@ -174,6 +180,20 @@ class TableView:
         if self.order is None:
             return arr[lo:hi]
         return arr.take(self.order[lo:hi])
+
+    def shared(self, key: object, make: Callable[[], _T]) -> _T:
+        """A value computed once per table (e.g. codes of a text column for all rows, in
+        stored order) and shared by every block; thread safe."""
+        with self._lock:
+            if key not in self._shared:
+                self._shared[key] = make()
+            return self._shared[key]  # type: ignore[return-value]
+
+    def rows(self, values: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo:hi`` (account order) of a per-row array in stored order."""
+        if self.order is None:
+            return values[lo:hi]
+        return values[self.order[lo:hi]]
 
 
 #: Rows checked at a time when testing whether a table is already in order.
@@ -251,6 +271,10 @@ class TableBlock:
     def array(self, col: str) -> object | None:
         """Column as a pandas array (for text), or None when absent."""
         return self.view.column(col, self.lo, self.hi)
+
+    def rows(self, values: np.ndarray) -> np.ndarray:
+        """The block's rows of a per-row array of the whole table (stored order)."""
+        return self.view.rows(values, self.lo, self.hi)
 
 
 @dataclass

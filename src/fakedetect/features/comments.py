@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from fakedetect.features.blocks import Block, TableBlock, arrow_strings
+from fakedetect.features.blocks import Block, TableBlock
 from fakedetect.features.registry import MIN_COMMENTS
 from fakedetect.features.segments import Segments
+from fakedetect.features.strings import arrow_string_parts
 
 #: Stock phrases that say nothing about the post, after normalisation (lower case,
 #: every run of characters other than letters and digits turned into one space).
@@ -64,11 +65,29 @@ def text_flags(text: object) -> tuple[np.ndarray, np.ndarray]:
         letter or digit at all; generic means emoji-only or one of
         :data:`GENERIC_PHRASES` after normalisation.
     """
+    generic, emoji, idx = text_flag_codes(text)
+    return generic[idx], emoji[idx]
+
+
+def text_flag_codes(text: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`text_flags` of every distinct text, and which one each text is.
+
+    Comments repeat (stock phrases above all), so each distinct text is classified once.
+
+    Returns
+    -------
+    generic, emoji_only : numpy.ndarray
+        Flags of the distinct texts, plus a last NaN entry for missing texts.
+    index : numpy.ndarray
+        Entry of every text (``generic[index]`` are the per-text flags).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded = arrow_strings(text).dictionary_encode()
-    # Comments repeat (stock phrases above all): classify each distinct text once.
+    parts = arrow_string_parts(text)
+    if isinstance(parts, pa.ChunkedArray):
+        parts = parts.combine_chunks()
+    encoded = parts.dictionary_encode()
     arr = encoded.dictionary
     raw = pc.utf8_trim_whitespace(arr)
     norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(
@@ -83,16 +102,19 @@ def text_flags(text: object) -> tuple[np.ndarray, np.ndarray]:
     gen_d = np.append(np.where(present_np, generic * 1.0, np.nan), np.nan)
     emo_d = np.append(np.where(present_np, emoji * 1.0, np.nan), np.nan)
     idx = encoded.indices.fill_null(len(arr)).to_numpy(zero_copy_only=False)
-    return gen_d[idx], emo_d[idx]
+    return gen_d, emo_d, idx
 
 
 def _dict_codes(*arrays: object) -> list[np.ndarray]:
-    """Shared integer codes for several string arrays (equal strings, equal codes)."""
+    """Shared integer codes for several string arrays (equal strings, equal codes; -1
+    for missing)."""
     import pyarrow as pa
 
-    parts = [arrow_strings(a).cast(pa.large_string()) for a in arrays]
-    enc = pa.chunked_array(parts).combine_chunks().dictionary_encode()
-    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    parts = [arrow_string_parts(a).cast(pa.large_string()) for a in arrays]
+    chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+    enc = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks().dictionary_encode()
+    dtype = np.int32 if len(enc.dictionary) < np.iinfo(np.int32).max else np.int64
+    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
     out, start = [], 0
     for p in parts:
         out.append(idx[start:start + len(p)])
@@ -102,6 +124,10 @@ def _dict_codes(*arrays: object) -> list[np.ndarray]:
 
 def compute(block: Block) -> dict[str, np.ndarray]:
     """Comment features of one block of accounts.
+
+    Texts, commenters and post ids are coded once for the whole table
+    (:meth:`~fakedetect.features.blocks.TableView.shared`); a block reads its rows of
+    the codes.
 
     Returns
     -------
@@ -119,25 +145,37 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     out["coverage__comments"] = enough
     if com.hi == com.lo:
         return out
+    table = com.view.frame
     if com.has("text"):
-        generic, emoji = text_flags(com.array("text"))
-        out[NAMES[0]] = seg.mean(generic)
-        out[NAMES[1]] = seg.mean(emoji)
+        gen_d, emo_d, text_idx = com.view.shared(
+            "text_flags", lambda: text_flag_codes(table["text"].array))
+        idx = com.rows(text_idx)
+        out[NAMES[0]] = seg.mean(gen_d[idx])
+        out[NAMES[1]] = seg.mean(emo_d[idx])
     posts = block.table("posts")
-    commenter_arr = com.array("commenter")
-    pid_arr = com.array("post_id")
-    if commenter_arr is not None and pid_arr is not None:
-        if posts is not None and posts.has("post_id"):
-            cpid, ppid = _dict_codes(pid_arr, posts.array("post_id"))
+    if com.has("commenter") and com.has("post_id"):
+        with_posts = posts is not None and posts.has("post_id")
+        if with_posts:
+            post_table = posts.view.frame  # type: ignore[union-attr]
+            cpid_all, ppid_all = com.view.shared(
+                ("post_id", id(post_table)),
+                lambda: _dict_codes(table["post_id"].array, post_table["post_id"].array))
+            ppid = posts.rows(ppid_all)  # type: ignore[union-attr]
         else:
-            cpid, ppid = _dict_codes(pid_arr)[0], None
-        (commenter,) = _dict_codes(commenter_arr)
+            (cpid_all,) = com.view.shared("post_id",
+                                          lambda: _dict_codes(table["post_id"].array))
+        cpid = com.rows(cpid_all)
+        (commenter_all,) = com.view.shared("commenter",
+                                           lambda: _dict_codes(table["commenter"].array))
+        commenter = com.rows(commenter_all)
         pair = _pairs(seg, commenter)
-        out[NAMES[2]] = _repeat_share(seg, commenter, pair, cpid)
-        if posts is not None and ppid is not None:
-            post_row = _match_posts(seg, cpid, posts, ppid)
-            out[NAMES[3]] = _burst_share(seg, com, posts, post_row)
-            out[NAMES[4]] = _overlap(seg, commenter, pair, post_row, posts)
+        post_row = _match_posts(seg, cpid, posts, ppid) if with_posts else None
+        n_rows = posts.seg.size if with_posts else 0  # type: ignore[union-attr]
+        pair_post, span = _pair_posts(commenter, pair, cpid, post_row, n_rows)
+        out[NAMES[2]] = _repeat_share(seg, commenter, pair, cpid, pair_post, span)
+        if with_posts:
+            out[NAMES[3]] = _burst_share(seg, com, posts, post_row)  # type: ignore[arg-type]
+            out[NAMES[4]] = _overlap(seg, pair_post, span, posts)  # type: ignore[arg-type]
     for name in NAMES:
         out[name] = np.where(enough, out[name], np.nan)
     return out
@@ -163,15 +201,30 @@ def _factorize(keys: np.ndarray) -> np.ndarray:
     return pd.factorize(keys)[0].astype(np.int64)
 
 
-def _repeat_share(seg: Segments, commenter: np.ndarray, pair: np.ndarray, post: np.ndarray
-                  ) -> np.ndarray:
+def _pair_posts(commenter: np.ndarray, pair: np.ndarray, post: np.ndarray,
+                post_row: np.ndarray | None, n_rows: int) -> tuple[np.ndarray, int]:
+    """Distinct (pair, post) of the comments with a commenter and a post id, as sorted
+    keys ``pair * span + p``.
+
+    ``p`` is the post's block row when the post is in the posts table (rows are in
+    account then time order), else ``n_rows`` + its post id code: one number per post
+    of the account either way.
+    """
+    ok = (commenter >= 0) & (post >= 0)
+    p = post.astype(np.int64) + n_rows
+    if post_row is not None:
+        p = np.where(post_row >= 0, post_row, p)
+    span = int(p.max(initial=0)) + 1
+    return _unique((pair * span + p)[ok]), span
+
+
+def _repeat_share(seg: Segments, commenter: np.ndarray, pair: np.ndarray, post: np.ndarray,
+                  pair_post: np.ndarray, span: int) -> np.ndarray:
     """Share of comments by commenters present on :data:`REGULAR_POSTS` or more of the
     account's posts."""
     ok = (commenter >= 0) & (post >= 0)
     npairs = int(pair.max(initial=-1)) + 1
-    span = int(post.max(initial=0)) + 1
-    triple_keys = _unique((pair * span + post)[ok])
-    distinct = np.bincount(triple_keys // span, minlength=npairs)
+    distinct = np.bincount(pair_post // span, minlength=npairs)
     regular = (distinct[pair] >= REGULAR_POSTS) * 1.0
     return seg.mean(np.where(ok, regular, np.nan))
 
@@ -209,30 +262,26 @@ def _burst_share(seg: Segments, com: TableBlock, posts: TableBlock, post_row: np
     return seg.mean(burst)
 
 
-def _overlap(seg: Segments, commenter: np.ndarray, pair: np.ndarray, post_row: np.ndarray,
-             posts: TableBlock) -> np.ndarray:
+def _overlap(seg: Segments, pair_post: np.ndarray, span: int, posts: TableBlock
+             ) -> np.ndarray:
     """Pooled share of a post's distinct commenters who also commented on the account's
     previous commented post (posts in time order)."""
-    ok = (commenter >= 0) & (post_row >= 0)
-    rows_span = int(posts.seg.size) + 1
-    # Unique (pair, post row) triples; the posts block is in (account, time) order, so a
-    # post's row number orders posts in time.
-    triples = _unique(pair[ok] * rows_span + post_row[ok])
-    t_pair = triples // rows_span
-    t_row = triples % rows_span
-    commented = _unique(t_row)
-    cseg = Segments.from_codes(posts.seg.codes[commented], seg.n)
-    rank = cseg.position()
-    t_rank = rank[np.searchsorted(commented, t_row)]
-    rank_span = int(rank.max(initial=0)) + 2
-    keys = t_pair * rank_span + t_rank
-    sorted_keys = np.sort(keys)
+    n_rows = posts.seg.size
+    # (pair, post row) of the comments on posts of the posts table; sorted by pair then
+    # row, i.e. by pair then time.
+    t_pair = pair_post // span
+    t_row = pair_post - t_pair * span
+    on_post = t_row < n_rows
+    t_pair, t_row = t_pair[on_post], t_row[on_post]
+    commented = np.zeros(n_rows, dtype=bool)
+    commented[t_row] = True
+    rows = np.flatnonzero(commented)
+    rank = np.zeros(n_rows, dtype=np.int64)
+    rank[rows] = Segments.from_codes(posts.seg.codes[rows], seg.n).position()
+    t_rank = rank[t_row]
     has_prev = t_rank >= 1
-    want = keys - 1
-    pos = np.searchsorted(sorted_keys, want)
-    hit = (pos < len(sorted_keys))
-    hit[hit] &= sorted_keys[pos[hit]] == want[hit]
-    hit &= has_prev
+    hit = np.zeros(len(t_rank), dtype=bool)
+    hit[1:] = (t_pair[1:] == t_pair[:-1]) & (t_rank[1:] == t_rank[:-1] + 1)
     acc = posts.seg.codes[t_row]
     num = np.bincount(acc, weights=hit * 1.0, minlength=seg.n)
     den = np.bincount(acc, weights=has_prev * 1.0, minlength=seg.n)
