@@ -125,7 +125,7 @@ def _dict_codes(*arrays: object) -> list[np.ndarray]:
 def compute(block: Block) -> dict[str, np.ndarray]:
     """Comment features of one block of accounts.
 
-    Texts, commenters and post ids are coded once for the whole table
+    Texts and post ids are coded once for the whole table
     (:meth:`~fakedetect.features.blocks.TableView.shared`); a block reads its rows of
     the codes.
 
@@ -165,9 +165,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
             (cpid_all,) = com.view.shared("post_id",
                                           lambda: _dict_codes(table["post_id"].array))
         cpid = com.rows(cpid_all)
-        (commenter_all,) = com.view.shared("commenter",
-                                           lambda: _dict_codes(table["commenter"].array))
-        commenter = com.rows(commenter_all)
+        commenter = _block_codes(com, "commenter")
         pair = _pairs(seg, commenter)
         post_row = _match_posts(seg, cpid, posts, ppid) if with_posts else None
         n_rows = posts.seg.size if with_posts else 0  # type: ignore[union-attr]
@@ -179,6 +177,16 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     for name in NAMES:
         out[name] = np.where(enough, out[name], np.nan)
     return out
+
+
+def _block_codes(tb: TableBlock, col: str) -> np.ndarray:
+    """Codes of a string column for the block's rows (equal strings, equal codes)."""
+    if tb.view.order is None:
+        # A slice of the table: coding only its rows keeps the hash table small, faster
+        # than coding the whole column once.
+        return _dict_codes(tb.array(col))[0]
+    table = tb.view.frame
+    return tb.rows(tb.view.shared(col, lambda: _dict_codes(table[col].array)[0]))
 
 
 def _pairs(seg: Segments, commenter: np.ndarray) -> np.ndarray:
