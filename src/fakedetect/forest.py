@@ -88,6 +88,17 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
     import pandas as pd
 
     n = X.shape[0]
+    room = np.prod([float(len(t) + 3) for t in splits.thresholds])
+    if room < 2.0**62 and n:
+        from fakedetect.treeshap import _kernels
+
+        key = _kernels().pattern_keys(
+            np.ascontiguousarray(X, dtype=np.float64),
+            np.array(splits.features, dtype=np.int64),
+            np.concatenate([*splits.thresholds, np.zeros(0)]),
+            np.cumsum([0, *map(len, splits.thresholds)]).astype(np.int64),
+            np.array(splits.zero_missing, dtype=np.bool_))
+        return _first_rows(key)
     key = np.zeros(n, dtype=np.int64)
     span = 1
     for f, th, zero_missing in zip(splits.features, splits.thresholds, splits.zero_missing,
@@ -104,10 +115,16 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
             span = int(key.max(initial=0)) + 1
         key = key * radix + b
         span *= radix
+    return _first_rows(key)
+
+
+def _first_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
     codes, uniques = pd.factorize(key)
     codes = np.asarray(codes, dtype=np.int64)
     first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    first[codes[::-1]] = np.arange(len(key) - 1, -1, -1)
     return first, codes
 
 

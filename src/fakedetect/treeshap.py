@@ -214,7 +214,7 @@ def _kernels() -> Any:
     """The compiled kernels (numba is imported on first use only)."""
     global _KERNELS
     if _KERNELS is None:
-        from fakedetect import _treeshap_kernels
+        from fakedetect import _kernels
 
-        _KERNELS = _treeshap_kernels
+        _KERNELS = _kernels
     return _KERNELS

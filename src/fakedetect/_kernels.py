@@ -1,5 +1,6 @@
-"""Compiled loops of :mod:`fakedetect.treeshap` (imported on first use: numba is slow to
-import and compiles on first call; compiled code is cached beside this file)."""
+"""Compiled loops of :mod:`fakedetect.treeshap` and :mod:`fakedetect.forest` (imported on
+first use: numba is slow to import and compiles on first call; compiled code is cached
+beside this file)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,37 @@ def explain(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
                 base = leaf_table[leaf] + pat * d
                 for k in range(d):
                     out[i, leaf_features[leaf, k]] += table[base + k]
+
+
+@njit(parallel=True, cache=True)
+def pattern_keys(X: np.ndarray, features: np.ndarray, thresholds: np.ndarray,
+                 offsets: np.ndarray, zero_missing: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """One integer per row naming its interval between split thresholds on every split
+    feature (mixed radix; the caller checks that it fits in 63 bits)."""
+    n = X.shape[0]
+    keys = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        key = 0
+        for j in range(features.shape[0]):
+            lo, hi = offsets[j], offsets[j + 1]
+            size = hi - lo
+            x = X[i, features[j]]
+            if math.isnan(x):
+                b = size + 1
+            else:
+                if -_ZERO <= x <= _ZERO:
+                    x = 0.0
+                if zero_missing[j] and x == 0.0:
+                    b = size + 2
+                else:
+                    a, z = lo, hi
+                    while a < z:
+                        mid = (a + z) // 2
+                        if thresholds[mid] < x:
+                            a = mid + 1
+                        else:
+                            z = mid
+                    b = a - lo
+            key = key * (size + 3) + b
+        keys[i] = key
+    return keys
