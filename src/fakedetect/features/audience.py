@@ -214,7 +214,7 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         keep = None if codes.min() >= 0 else codes >= 0
         if keep is not None:
             codes = codes[keep]
-        codes = codes.astype(np.int64)
+        codes = codes.astype(np.intp)
         feats = _sample_features(audience, lo, hi, keep, names)
         size = len(codes)
         if scorer is None:
@@ -228,11 +228,12 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         if keep is not None:
             following = following[keep]
         pic = feats["accounts__has_profile_pic"]
-        for key, w in (("n", np.ones(size)), ("p", p),
-                       ("mass", (following > MASS_FOLLOWING) * 1.0),
-                       ("mass_n", np.isfinite(following) * 1.0),
-                       ("nopic", (pic == 0) * 1.0), ("nopic_n", np.isfinite(pic) * 1.0)):
-            sums[key] += np.bincount(codes, weights=w, minlength=n)
+        rows = np.bincount(codes, minlength=n)
+        known_following, known_pic = np.isfinite(following), np.isfinite(pic)
+        for key, w in (("n", None), ("p", p), ("mass", following > MASS_FOLLOWING),
+                       ("mass_n", None if known_following.all() else known_following),
+                       ("nopic", pic == 0), ("nopic_n", None if known_pic.all() else known_pic)):
+            sums[key] += rows if w is None else np.bincount(codes, weights=w, minlength=n)
     return sums
 
 

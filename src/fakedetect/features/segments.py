@@ -123,9 +123,14 @@ class Segments:
 
     def mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of the finite values per segment (NaN when there are none)."""
-        n = self.count(values)
+        v = np.asarray(values, dtype=np.float64)
+        finite = np.isfinite(v)
+        if finite.all():
+            n, total = self.counts.astype(np.float64), self._add(v)
+        else:
+            n, total = self._add(finite.astype(np.float64)), self._add(np.where(finite, v, 0.0))
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(n > 0, self.sum(values) / np.maximum(n, 1), np.nan)
+            return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
     def std(self, values: np.ndarray, ddof: int = 0) -> np.ndarray:
         """Standard deviation of the finite values per segment (two-pass, NaN if too few)."""
