@@ -337,10 +337,16 @@ def load_models(cfg: Config, model_uri: str | None, task: str
     -------
     model : FakeModel
     account_scorer : callable or None
-        The account champion scoring audience samples; ``None`` means the rule-based
-        fallback. For a model loaded from a folder, a sibling ``account`` folder (as
-        ``fakedetect export`` writes for the demo) is used when present.
+        The account model scoring audience samples, chosen to match how the influencer
+        model's audience features were computed in training (its metadata
+        ``audience_method`` and ``audience_model``): ``None`` (the rule-based fallback)
+        when it was trained on rule-based shares; otherwise the recorded account model
+        version when the registry still has it, else the account champion, with a
+        warning. For a model loaded from a folder, a sibling ``account`` folder (as
+        ``fakedetect export`` writes for the demo) is used, with a warning when it is
+        not the recorded version.
     """
+    import logging
     from pathlib import Path
 
     from fakedetect import tracking
@@ -349,16 +355,36 @@ def load_models(cfg: Config, model_uri: str | None, task: str
 
     uri = model_uri or cfg.champion_uri(task)
     model = tracking.resolve_model(uri, cfg)
-    scorer = None
-    if model.task == "influencer":
-        if uri.startswith("models:/"):
-            client = tracking.connect(cfg)
-            name = cfg.model_name("account")
-            if tracking.alias_version(client, name, cfg.champion_alias) is not None:
-                scorer = account_scorer_from(
-                    tracking.resolve_model(cfg.champion_uri("account"), cfg))
-        else:
-            sibling = Path(uri).parent / "account"
-            if (sibling / "MANIFEST.sha256").is_file():
-                scorer = account_scorer_from(FakeModel.load(sibling))
-    return model, scorer
+    if model.task != "influencer" or model.metadata.get("audience_method") == "rules":
+        return model, None
+    log = logging.getLogger("fakedetect")
+    recorded = model.metadata.get("audience_model")  # "NAME vVERSION" or None
+    account: FakeModel | None = None
+    if uri.startswith("models:/"):
+        client = tracking.connect(cfg)
+        name = cfg.model_name("account")
+        if recorded and " v" in str(recorded):
+            rec_name, rec_version = str(recorded).rsplit(" v", 1)
+            try:
+                account = tracking.resolve_model(f"models:/{rec_name}/{rec_version}", cfg)
+            except Exception:  # deleted from the registry, or its artifacts are gone
+                log.warning("%s v%s was trained with audience shares from %s, which the "
+                            "registry no longer has; using the account champion instead",
+                            model.name, model.version, recorded)
+        if account is None and tracking.alias_version(client, name,
+                                                      cfg.champion_alias) is not None:
+            account = tracking.resolve_model(cfg.champion_uri("account"), cfg)
+    else:
+        sibling = Path(uri).parent / "account"
+        if (sibling / "MANIFEST.sha256").is_file():
+            account = FakeModel.load(sibling)
+            found = f"{account.name} v{account.version}"
+            if recorded and found != recorded:
+                log.warning("%s v%s was trained with audience shares from %s, but the "
+                            "folder beside it holds %s; audience features may be off",
+                            model.name, model.version, recorded, found)
+    if account is None and model.metadata.get("audience_method") == "model":
+        log.warning("%s v%s was trained with audience shares from an account model, but "
+                    "none is available; the rule-based fallback is used instead",
+                    model.name, model.version)
+    return model, account_scorer_from(account)
