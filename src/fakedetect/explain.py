@@ -1,6 +1,7 @@
 """Explanations are data: a tidy table of each feature's SHAP contribution per account.
 
-Contributions come from LightGBM's native TreeSHAP (``pred_contrib``): for every account,
+Contributions are exact path-dependent TreeSHAP values (LightGBM's ``pred_contrib``, or
+the same values from :mod:`fakedetect.treeshap` on large inputs): for every account,
 ``base_value + sum(contribution)`` equals the model's raw margin (log-odds of fake), before
 calibration. A positive contribution pushes toward *fake*. The plain-word sentence of each
 row comes from the feature registry's template, filled with the account's value.
