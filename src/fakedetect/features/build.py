@@ -65,8 +65,8 @@ def build_features(dataset: Dataset, task: str = "influencer", *,
     block_rows : int
         Rows per block of accounts; smaller blocks use less memory.
     n_jobs : int
-        Blocks processed at the same time (threads; numpy releases the GIL in its
-        heavy loops).
+        Blocks (and the audience sample) processed at the same time (threads; numpy
+        releases the GIL in its heavy loops).
 
     Returns
     -------
@@ -118,17 +118,22 @@ def build_features(dataset: Dataset, task: str = "influencer", *,
                 elif name in values:
                     values[name][a0:a1] = col
 
+    def audience_part() -> dict[str, np.ndarray]:
+        return (audience.compute(dataset, account_scorer) if influencer
+                else _audience_coverage(dataset))
+
     pairs = list(itertools.pairwise(bounds.tolist()))
-    if n_jobs > 1 and len(pairs) > 1:
+    if n_jobs > 1:
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            # the audience sample is one long task: start it first, beside the blocks
+            aud_future = pool.submit(audience_part)
             for fut in [pool.submit(run, a0, a1) for a0, a1 in pairs]:
                 fut.result()
+            aud = aud_future.result()
     else:
         for a0, a1 in pairs:
             run(a0, a1)
-
-    aud = (audience.compute(dataset, account_scorer) if influencer
-           else _audience_coverage(dataset))
+        aud = audience_part()
     for name, col in aud.items():
         if name in cover:
             cover[name] = col
