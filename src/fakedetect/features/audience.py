@@ -10,6 +10,7 @@ the sample size (:func:`audience_fake_share`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
@@ -107,10 +108,23 @@ def _rule_probability(feats: dict[str, np.ndarray], size: int) -> np.ndarray:
             ratio < np.log10(0.5),
             digits >= 3,
         )
-    points = np.full(size, RULE_INTERCEPT)
-    for hit, (_, pts) in zip(marks, RULE_POINTS, strict=True):
-        points += np.where(hit, pts, 0.0)
+    # Six marks make 64 combinations: score each once, then look every row up.
+    combo = np.zeros(size, dtype=np.uint8)
+    for bit, hit in enumerate(marks):
+        combo |= hit.view(np.uint8) << np.uint8(bit)
+    return _rule_table()[combo]
+
+
+@functools.cache
+def _rule_table() -> np.ndarray:
+    """Probability of every combination of marks (bit ``k`` set: mark ``k`` hit), summed
+    in the order of :data:`RULE_POINTS`."""
+    combos = np.arange(1 << len(RULE_POINTS))
+    points = np.full(combos.size, RULE_INTERCEPT)
+    for bit, (_, pts) in enumerate(RULE_POINTS):
+        points += np.where((combos >> bit) & 1 == 1, pts, 0.0)
     return 1.0 / (1.0 + np.exp(-points))
+
 
 
 def audience_profile_features(audience: pd.DataFrame) -> pd.DataFrame:
