@@ -258,17 +258,23 @@ def _post_days(seg: Segments, dseg: Segments, day: np.ndarray, rows: np.ndarray,
     eng = (np.nan_to_num(posts.floats("likes"), nan=0.0)
            + np.nan_to_num(posts.floats("comments"), nan=0.0))
     pkey = posts.seg.codes * _KEY_SPAN + pday
-    e_row = np.zeros(n_rows)
-    hits = np.zeros(n_rows)
+    found, weights = [], []
     for lag in (0, 1):
         target = pkey + lag
         pos = np.searchsorted(key, target)
         match = known & (pos < n_rows)
         match[match] &= key[pos[match]] == target[match]
-        e_row += np.bincount(pos[match], weights=eng[match], minlength=n_rows)
-        hits += np.bincount(pos[match], minlength=n_rows)
-    e = np.log1p(e_row[rows])
-    flag = (hits[rows] > 0).astype(np.float64)
+        found.append(pos[match])
+        weights.append(eng[match])
+    at = np.concatenate(found)
+    e_row = np.bincount(at, weights=np.concatenate(weights), minlength=n_rows)[rows]
+    hits = np.zeros(n_rows, dtype=bool)
+    hits[at] = True
+    flag = hits[rows].astype(np.float64)
+    # most days have no post: log1p(0) is 0
+    e = np.zeros(len(rows))
+    some = e_row != 0
+    e[some] = np.log1p(e_row[some])
     corr = dseg.corr(d, e)
     gains = np.maximum(d, 0.0)
     total = dseg.sum(gains)

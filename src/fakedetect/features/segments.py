@@ -186,6 +186,13 @@ class Segments:
         out[ok] = values[self.ends[ok] - 1]
         return out
 
+    def _finite_mean(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`mean` of values known to be finite."""
+        n = self.counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, self._add(np.asarray(values, dtype=np.float64))
+                            / np.maximum(n, 1), np.nan)
+
     def _finite_pairs(self, x: np.ndarray, y: np.ndarray
                       ) -> tuple[Segments, np.ndarray, np.ndarray]:
         ok = np.isfinite(x) & np.isfinite(y)
@@ -198,7 +205,7 @@ class Segments:
         finite (NaN when a variance is zero or fewer than 2 rows)."""
         s, x, y = self._finite_pairs(x, y)
         n = s.count()
-        mx, my = s.mean(x), s.mean(y)
+        mx, my = s._finite_mean(x), s._finite_mean(y)
         dx, dy = x - mx[s.codes], y - my[s.codes]
         sxy, sxx, syy = s.sum(dx * dy), s.sum(dx * dx), s.sum(dy * dy)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -208,7 +215,7 @@ class Segments:
     def slope(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Least-squares slope of ``y`` on ``x`` per segment (NaN if ``x`` is constant)."""
         s, x, y = self._finite_pairs(x, y)
-        mx, my = s.mean(x), s.mean(y)
+        mx, my = s._finite_mean(x), s._finite_mean(y)
         dx = x - mx[s.codes]
         sxx = s.sum(dx * dx)
         sxy = s.sum(dx * (y - my[s.codes]))
