@@ -253,7 +253,7 @@ class Segments:
         for r0, rl, L in zip(run_start[big], run_len[big], run_count[big], strict=True):
             lo = self.starts[r0]
             hi = lo + rl * L
-            out[lo:hi] = np.sort(v[lo:hi].reshape(rl, L), axis=1).ravel()
+            out[lo:hi].reshape(rl, L).sort(axis=1)  # in place, on the copy
             covered[r0:r0 + rl] = True
         rest = np.flatnonzero(~covered & (counts > 1))
         if rest.size:
