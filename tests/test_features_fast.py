@@ -15,7 +15,11 @@ from fakedetect.features import (
     build_features,
     rule_based_fake_probability,
 )
-from fakedetect.features.audience import audience_profile_features
+from fakedetect.features.audience import (
+    RULE_INPUTS,
+    _sample_features,
+    audience_profile_features,
+)
 from fakedetect.features.build import dataset_from_frames
 from fakedetect.features.profile import username_shape
 from fakedetect.features.registry import MIN_COMMENTS
@@ -237,3 +241,50 @@ def test_blocks_and_threads_do_not_change_values() -> None:
     one = build_features(dataset)
     pd.testing.assert_frame_equal(build_features(dataset, block_rows=50, n_jobs=2), one,
                                   rtol=1e-12)
+
+
+def test_rule_lookup_matches_the_formula() -> None:
+    rng = np.random.default_rng(11)
+    n = 5000
+
+    def noisy(values: np.ndarray) -> np.ndarray:
+        return np.where(rng.random(n) < 0.1, np.nan, values)
+
+    frame = pd.DataFrame({
+        "accounts__has_profile_pic": noisy(rng.integers(0, 2, n).astype(float)),
+        "accounts__log_posts": noisy(np.log10(1 + rng.integers(0, 8, n))),
+        "accounts__bio_length": noisy(rng.integers(0, 3, n).astype(float)),
+        "accounts__log_following": noisy(np.log10(1 + rng.integers(0, 3000, n))),
+        "accounts__follower_following_ratio__log": noisy(rng.normal(-0.5, 0.6, n)),
+        "accounts__username_digits": noisy(rng.integers(0, 6, n).astype(float)),
+    })
+    got = rule_based_fake_probability(frame)
+    f = {c: frame[c].to_numpy() for c in frame}
+    with np.errstate(invalid="ignore"):
+        points = (-3.0
+                  + np.where(f["accounts__has_profile_pic"] == 0, 2.0, 0.0)
+                  + np.where(f["accounts__log_posts"] < np.log10(4), 1.5, 0.0)
+                  + np.where(f["accounts__bio_length"] == 0, 0.5, 0.0)
+                  + np.where((f["accounts__log_following"] > np.log10(1001))
+                             & (f["accounts__follower_following_ratio__log"] < np.log10(0.2)),
+                             1.5, 0.0)
+                  + np.where(f["accounts__follower_following_ratio__log"] < np.log10(0.5),
+                             0.5, 0.0)
+                  + np.where(f["accounts__username_digits"] >= 3, 0.7, 0.0))
+    np.testing.assert_allclose(got, 1.0 / (1.0 + np.exp(-points)), rtol=1e-14)
+    assert len(np.unique(got)) > 20
+    # a missing column scores no points
+    np.testing.assert_allclose(
+        rule_based_fake_probability(frame.drop(columns="accounts__bio_length")),
+        1.0 / (1.0 + np.exp(-(points - np.where(f["accounts__bio_length"] == 0, 0.5, 0.0)))),
+        rtol=1e-14)
+
+
+def test_profile_columns_subset_equals_full() -> None:
+    dataset = _audience_dataset(9, False, False)
+    audience = dataset.tables["audience"]
+    full = audience_profile_features(audience)
+    part = _sample_features(audience, 100, 2100, None, RULE_INPUTS)
+    assert list(part) == list(RULE_INPUTS)
+    for name, values in part.items():
+        np.testing.assert_array_equal(values, full[name].to_numpy()[100:2100])
