@@ -177,8 +177,8 @@ def compute(block: Block) -> dict[str, np.ndarray]:
 
     dpos = dseg.position()
     has3 = dpos >= 2
-    idx3 = np.flatnonzero(has3)
-    s3 = d[idx3] + d[idx3 - 1] + d[idx3 - 2]
+    # three-day sums (d[i - 2] + d[i - 1] + d[i]) of the rows with two changes before
+    s3 = (d[2:] + d[1:-1] + d[:-2])[has3[2:]]
     seg3 = dseg.filter(has3)
     out["snapshots__max_jump_robust_z__window_3"] = seg3.max(robust_z(seg3, s3)[0])
 
