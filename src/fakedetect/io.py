@@ -21,6 +21,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,21 +78,39 @@ class RawTable:
         The file it came from.
     fmt : str
         ``csv``, ``parquet`` or ``jsonl``.
-    frame : pandas.DataFrame
-        The columns as stored: CSV columns are text; Parquet and JSON Lines keep their
-        types (integers with missing values as ``Int64``, booleans as ``boolean``).
     rows : numpy.ndarray
         For each frame row, the number a user finds it under (see the module docstring).
     nested : frozenset of str
         Columns holding nested values (JSON objects or lists, Parquet structs or lists).
+    arrow : pyarrow.Table or None
+        The Parquet table as read, when :func:`read_raw` was asked to keep it; ``frame``
+        is then converted from it on first use.
+    loaded : pandas.DataFrame or None
+        The frame, when it was converted at once.
     """
 
     name: str
     path: Path
     fmt: str
-    frame: pd.DataFrame
     rows: np.ndarray
     nested: frozenset[str] = field(default_factory=frozenset)
+    arrow: pa.Table | None = field(default=None, repr=False)
+    loaded: pd.DataFrame | None = field(default=None, repr=False)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The columns as stored: CSV columns are text; Parquet and JSON Lines keep their
+        types (integers with missing values as ``Int64``, booleans as ``boolean``).
+
+        Raises
+        ------
+        FileError
+            If a kept Parquet table has a column pandas cannot hold.
+        """
+        if self.loaded is not None:
+            return self.loaded
+        assert self.arrow is not None
+        return arrow_frame(self.arrow, self.path)
 
     @property
     def row_word(self) -> str:
@@ -158,7 +177,7 @@ def find_tables(directory: Path) -> tuple[dict[str, Path], list[FileError]]:
     return files, problems
 
 
-def read_raw(name: str, path: Path) -> RawTable:
+def read_raw(name: str, path: Path, *, keep_arrow: bool = False) -> RawTable:
     """Read one table file as stored, with user-facing row numbers.
 
     Parameters
@@ -168,6 +187,11 @@ def read_raw(name: str, path: Path) -> RawTable:
     path : Path
         File to read; its suffix decides the format. A Parquet table may also be a
         folder of Parquet parts (as Dask or Spark write them).
+    keep_arrow : bool, default False
+        For a Parquet table with plain, distinct column names and at least one row, keep
+        the Arrow table (``RawTable.arrow``) and convert ``frame`` only when it is first
+        used, so a caller that types columns straight from Arrow never pays for the
+        conversion. Otherwise (and for other formats) the frame is converted at once.
 
     Returns
     -------
@@ -195,7 +219,13 @@ def read_raw(name: str, path: Path) -> RawTable:
             frame, rows = _read_csv(path)
             nested: frozenset[str] = frozenset()
         elif fmt == "parquet":
-            frame, rows, nested = _read_parquet(path)
+            table = _read_parquet_table(path)
+            nested = _nested_columns(table.schema)
+            rows = np.arange(table.num_rows, dtype=np.int64) + 1
+            if keep_arrow and _plain_layout(table):
+                return RawTable(name=name, path=path, fmt=fmt, rows=rows, nested=nested,
+                                arrow=table)
+            frame = arrow_frame(table, path)
         else:
             frame, rows, nested = _read_jsonl(path, name)
     except FileError:
@@ -215,7 +245,24 @@ def read_raw(name: str, path: Path) -> RawTable:
     if len(frame) == 0:
         raise FileError(path, "the table has a header but no rows", rule="empty file",
                           hint="remove the file if the table has no data")
-    return RawTable(name=name, path=path, fmt=fmt, frame=frame, rows=rows, nested=nested)
+    return RawTable(name=name, path=path, fmt=fmt, rows=rows, nested=nested, loaded=frame)
+
+
+def _plain_layout(table: pa.Table) -> bool:
+    """Whether converting ``table`` to pandas keeps its columns as they are: at least one
+    row, distinct names without surrounding spaces, and no pandas index stored as a
+    column (which the conversion would move out of the columns)."""
+    names = table.column_names
+    if table.num_rows == 0 or len(set(names)) != len(names) or any(
+            n != n.strip() for n in names):
+        return False
+    meta = table.schema.pandas_metadata
+    if meta is None:
+        return True
+    if any(not isinstance(i, dict) for i in meta.get("index_columns", [])):
+        return False
+    stored = {c.get("field_name"): c.get("name") for c in meta.get("columns", [])}
+    return all(stored.get(n, n) == n for n in names)
 
 
 def _open(path: Path) -> Any:
@@ -372,7 +419,8 @@ def _nested_columns(schema: pa.Schema) -> frozenset[str]:
     return frozenset(str(f.name) for f in schema if pa.types.is_nested(f.type))
 
 
-def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, frozenset[str]]:
+def _read_parquet_table(path: Path) -> pa.Table:
+    """The Arrow table of a Parquet file (or folder of parts), binary columns as text."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -398,12 +446,35 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, frozenset[str]]
                 raise FileError(path, f"column {f.name!r} holds binary data that is not "
                                       "UTF-8 text", hint="store text columns as strings"
                                 ) from exc
+    return table
+
+
+def arrow_frame(table: pa.Table, path: Path) -> pd.DataFrame:
+    """Convert a table read from ``path`` to pandas as :func:`read_raw` does.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    path : Path
+        The file it was read from, named in the error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Integers as ``Int64`` (exact, missing values kept), booleans as ``boolean``.
+
+    Raises
+    ------
+    FileError
+        If a column cannot be held by pandas.
+    """
+    import pyarrow as pa
+
     try:
-        frame = _to_pandas(table)
+        return _to_pandas(table)
     except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
         raise FileError(path, f"a column cannot be read ({exc})",
                           hint="store plain numbers, text, booleans or timestamps") from exc
-    return frame, np.arange(len(frame), dtype=np.int64) + 1, _nested_columns(table.schema)
 
 
 # ------------------------------------------------------------------------- JSON Lines

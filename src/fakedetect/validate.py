@@ -22,10 +22,11 @@ import numpy as np
 
 from fakedetect.contract import EARLIEST, REFERENCING, RULES, TABLES, Column, Table
 from fakedetect.errors import UserError
-from fakedetect.io import FileError, RawTable, find_tables, read_raw
+from fakedetect.io import FileError, RawTable, arrow_frame, find_tables, read_raw
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 #: Examples shown per group of identical problems before "... and N more".
 EXAMPLES_PER_GROUP = 5
@@ -52,6 +53,15 @@ _EXPECTED = {
 #: Bounds of a nanosecond timestamp; anything outside is flagged (before 2006 or in the
 #: future) and kept missing in the typed frame.
 _NS_MIN, _NS_MAX = "1677-09-22", "2262-04-11"
+
+#: Type Parquet tables straight from Arrow when their columns already have the contract
+#: types (see :func:`_check_arrow`). ``False`` sends every table through the general path,
+#: which the tests compare the fast one against.
+_FAST = True
+#: Rows per batch (rounded up to whole accounts) when proving text keys distinct.
+_KEY_BATCH = 65_536
+_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_DAY_NS = 86_400 * 10**9
 
 Scope = Literal["dataset", "table", "row"]
 REJECT_COLUMNS = ("account_id", "dropped", "table", "row", "column", "rule", "reason",
@@ -717,10 +727,16 @@ def _check_sorted(t: _Typed, sink: _Collector) -> None:
 def _check_references(typed: dict[str, _Typed], categories: pd.Index,
                       sink: _Collector) -> None:
     """Every table's account_id must be an account; every comment's post a post."""
+    known: tuple[np.ndarray, np.ndarray] | None = None  # (uniques, lookup) of a table
     for name, t in typed.items():
-        lookup = categories.get_indexer(t.uniques.astype(str)) if len(t.uniques) else (
-            np.empty(0, dtype=np.int64))
-        t.account = np.where(t.codes >= 0, np.append(lookup, -1)[t.codes], -1)
+        if known is not None and _same_ids(known[0], t.uniques):
+            lookup = known[1]  # tables of one export usually list the same ids in order
+        else:
+            lookup = categories.get_indexer(t.uniques.astype(str)) if len(t.uniques) else (
+                np.empty(0, dtype=np.int64))
+            known = (t.uniques, lookup)
+        shifted = np.append(lookup, -1)  # a missing id (code -1) maps to -1
+        t.account = shifted[t.codes] if _FAST else np.where(t.codes >= 0, shifted[t.codes], -1)
         if name in REFERENCING:
             unknown = (t.codes >= 0) & (t.account < 0)
             sink.cells(t, "account_id", unknown, t.frame["account_id"], "unknown account",
@@ -730,7 +746,21 @@ def _check_references(typed: dict[str, _Typed], categories: pd.Index,
         _check_comment_posts(posts, comments, sink)
 
 
+def _same_ids(a: np.ndarray, b: np.ndarray) -> bool:
+    return _FAST and len(a) == len(b) and bool((a == b).all())
+
+
 def _check_comment_posts(posts: _Typed, comments: _Typed, sink: _Collector) -> None:
+    assert posts.account is not None and comments.account is not None
+    unknown = _unknown_posts_arrow(posts, comments) if _FAST else None
+    if unknown is None:
+        unknown = _unknown_posts(posts, comments)
+    sink.cells(comments, "post_id", unknown, comments.frame["post_id"], "unknown post",
+               "a post_id that the posts table lists for this account")
+
+
+def _unknown_posts(posts: _Typed, comments: _Typed) -> np.ndarray:
+    """Comments whose (account, post_id) the posts table lacks, by a merge."""
     import pandas as pd
 
     assert posts.account is not None and comments.account is not None
@@ -738,10 +768,348 @@ def _check_comment_posts(posts: _Typed, comments: _Typed, sink: _Collector) -> N
     known = known[known["a"] >= 0].dropna().drop_duplicates()
     asked = pd.DataFrame({"a": comments.account, "p": comments.frame["post_id"].to_numpy()})
     merged = asked.merge(known.assign(hit=True), on=["a", "p"], how="left")
-    unknown = (comments.account >= 0) & comments.frame["post_id"].notna().to_numpy(bool) & (
+    return (comments.account >= 0) & comments.frame["post_id"].notna().to_numpy(bool) & (
         merged["hit"].isna().to_numpy(dtype=bool))
-    sink.cells(comments, "post_id", unknown, comments.frame["post_id"], "unknown post",
-               "a post_id that the posts table lists for this account")
+
+
+def _unknown_posts_arrow(posts: _Typed, comments: _Typed) -> np.ndarray | None:
+    """As :func:`_unknown_posts`, with post ids numbered by Arrow and pairs compared as
+    integers; ``None`` if the pair numbers could overflow."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    assert posts.account is not None and comments.account is not None
+    pid = _arrow_of(posts.frame["post_id"])
+    cid = _arrow_of(comments.frame["post_id"])
+    values = pc.unique(pid)
+    size = len(values) + 1
+    top = max(int(posts.account.max(initial=0)), int(comments.account.max(initial=0))) + 1
+    if top * size >= 2**62:
+        return None
+    where_p = pc.index_in(pid, value_set=values).fill_null(-1).to_numpy().astype(np.int64)
+    where_c = pc.index_in(cid, value_set=values).fill_null(-1).to_numpy().astype(np.int64)
+    known = (posts.account >= 0) & pid.is_valid().to_numpy(zero_copy_only=False)
+    asked = (comments.account >= 0) & cid.is_valid().to_numpy(zero_copy_only=False)
+    pairs = posts.account[known] * size + where_p[known]
+    wanted = comments.account * size + where_c
+    hit = (where_c >= 0) & pd.Series(wanted).isin(pairs).to_numpy(dtype=bool)
+    return asked & ~hit
+
+
+# ------------------------------------------------------------------ Arrow fast path
+
+
+def _check_arrow(raw: RawTable, table: Table, sink: _Collector,
+                 now: pd.Timestamp) -> _Typed | None:
+    """Type a Parquet table straight from Arrow when no column rule can fail.
+
+    Every contract column must be stored in its contract type (integers, booleans,
+    floats, UTC or naive timestamps, dates, text or dictionary-encoded text) and hold
+    nothing a column rule rejects, which Arrow's null counts and minimum/maximum prove
+    without looking at single cells. Otherwise this returns ``None`` having reported
+    nothing, and the general path (:func:`_check_table`) types the table and names the
+    problems. The frame built here is the one the general path would build. Keys and
+    snapshot order are proven in one pass over the rows where the file allows it, and
+    checked by the general rules where it does not.
+    """
+    import pandas as pd
+
+    arrow = raw.arrow
+    assert arrow is not None
+    names = set(arrow.column_names)
+    if now.tzinfo is None or any(c.required and c.name not in names for c in table.columns):
+        return None
+    account = _arrow_accounts(arrow.column("account_id"))
+    if account is None:
+        return None
+    codes, uniques, ids = account
+    index = pd.RangeIndex(arrow.num_rows)
+    bounds = (pd.Timestamp(EARLIEST, tz="UTC").value, now.value)
+    out: dict[str, object] = {}
+    for col in table.columns:
+        if col.name == "account_id":
+            out[col.name] = ids
+        elif col.name not in names:
+            out[col.name] = _empty(col, index)
+        else:
+            values = _arrow_column(arrow.column(col.name), col, bounds)
+            if values is None:
+                return None
+            out[col.name] = values
+    extras = [c for c in arrow.column_names if c not in out]
+    if extras:
+        try:
+            stored = arrow_frame(arrow.select(extras), raw.path)
+        except FileError:
+            return None  # the general path converts the whole table and reports it
+        stored.index = index
+        out.update({c: stored[c] for c in extras})
+    typed = _Typed(raw=raw, frame=pd.DataFrame(out, index=index, copy=False), codes=codes,
+                   uniques=uniques)
+    proven = bool(table.key) and _keys_distinct(typed, table.key)
+    if table.key and not proven:
+        _check_duplicates(typed, table, sink)
+    # A snapshot key proven distinct has its days strictly ascending within accounts.
+    if table.name == "snapshots" and not proven:
+        _check_sorted(typed, sink)
+    return typed
+
+
+def _is_arrow_text(t: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+def _plain_dictionary(arr: pa.ChunkedArray) -> bool:
+    """A dictionary of text whose chunks each hold distinct, present values, as pandas
+    needs to read it as a categorical."""
+    import pyarrow.compute as pc
+
+    if not _is_arrow_text(arr.type.value_type):
+        return False
+    for chunk in arr.chunks:
+        d = chunk.dictionary
+        if d.null_count or len(pc.unique(d)) != len(d):
+            return False
+    return True
+
+
+def _arrow_ids(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
+    """Text ids with surrounding spaces removed (as ``str.strip`` does for Arrow text);
+    ``None`` if one is missing or blank."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(pc.cast(arr, pa.large_string()))
+    if text.null_count or pc.any(pc.equal(text, "")).as_py():
+        return None
+    return pd.Series(pd.arrays.ArrowStringArray(text))
+
+
+def _arrow_accounts(arr: pa.ChunkedArray
+                    ) -> tuple[np.ndarray, np.ndarray, pd.Categorical] | None:
+    """Codes and distinct values of ``account_id`` numbered as :func:`_factorize` numbers
+    them (by first appearance), and the column; ``None`` if an id is missing or blank.
+
+    A dictionary-encoded column is numbered through its dictionary, so the ids are never
+    decoded row by row.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(arr.type):
+        if not _plain_dictionary(arr) or arr.null_count or arr.num_chunks == 0:
+            return None
+        arr = arr.unify_dictionaries()
+        ids = _arrow_ids(arr.chunk(0).dictionary)
+        if ids is None:
+            return None
+        # Two dictionary entries may be the same id once stripped: number distinct ids.
+        same, distinct = pd.factorize(ids)
+        entry = np.concatenate([c.indices.to_numpy(zero_copy_only=False)
+                                for c in arr.chunks])
+        # Number the first row of each run of equal entries only (rows of an account
+        # usually follow each other), then spread the numbers over the runs.
+        starts = np.flatnonzero(entry[1:] != entry[:-1]) + 1
+        heads, first = pd.factorize(same[entry[np.concatenate(([0], starts))]])
+        lengths = np.diff(np.concatenate(([0], starts, [len(entry)])))
+        codes = np.repeat(np.asarray(heads, dtype=np.int64), lengths)
+        uniques = np.asarray(distinct[first], dtype=object)
+    elif _is_arrow_text(arr.type):
+        ids = _arrow_ids(arr)
+        if ids is None:
+            return None
+        codes, uniques = _factorize(ids)
+    else:
+        return None
+    column = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="string"))
+    return codes, uniques, column
+
+
+def _arrow_column(arr: pa.ChunkedArray, col: Column,
+                  bounds: tuple[int, int]) -> object | None:
+    """One contract column typed straight from Arrow; ``None`` if its storage type is not
+    the contract's or a cell may break a rule."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if col.kind in {"id", "string", "category"}:
+        return _arrow_text(arr, col)
+    nulls = arr.null_count
+    if nulls and not col.nullable:
+        return None
+    if col.kind == "int":
+        return _arrow_ints(arr, col)
+    if col.kind == "float":
+        return _arrow_floats(arr, col)
+    if col.kind == "bool":
+        if not pa.types.is_boolean(arr.type):
+            return None
+        values = (arr.fill_null(False) if nulls else arr).to_numpy()
+        return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), _null_mask(arr))
+    return _arrow_times(arr, col, bounds)
+
+
+def _null_mask(arr: pa.ChunkedArray) -> np.ndarray:
+    if not arr.null_count:
+        return np.zeros(len(arr), dtype=bool)
+    return np.asarray(arr.is_null().to_numpy(), dtype=bool)
+
+
+def _min_max(arr: pa.ChunkedArray) -> tuple[object, object]:
+    import pyarrow.compute as pc
+
+    mm = pc.min_max(arr)
+    return mm["min"].as_py(), mm["max"].as_py()
+
+
+def _arrow_text(arr: pa.ChunkedArray, col: Column) -> object | None:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(arr.type):
+        if not _plain_dictionary(arr):
+            return None
+    elif not _is_arrow_text(arr.type):
+        return None
+    text = pc.cast(arr, pa.large_string())
+    if col.kind == "id":
+        text = pc.utf8_trim_whitespace(text)
+        blank = pc.equal(text, "")
+        if pc.any(blank).as_py():
+            text = pc.if_else(blank, pa.scalar(None, pa.large_string()), text)
+    if text.null_count and not col.nullable:
+        return None
+    values = pd.arrays.ArrowStringArray(text)
+    return pd.Series(values).astype("category") if col.kind == "category" else values
+
+
+def _arrow_ints(arr: pa.ChunkedArray, col: Column) -> object | None:
+    import pandas as pd
+    import pyarrow as pa
+
+    if not pa.types.is_integer(arr.type) or arr.type == pa.uint64():
+        return None
+    if arr.null_count < len(arr):
+        lo, hi = _min_max(arr)
+        assert isinstance(lo, int) and isinstance(hi, int)
+        if lo < -MAX_EXACT_INT or hi > MAX_EXACT_INT:
+            return None
+        if (col.minimum is not None and lo < col.minimum) or (
+                col.maximum is not None and hi > col.maximum):
+            return None
+    data = (arr.fill_null(0) if arr.null_count else arr).to_numpy()
+    return pd.arrays.IntegerArray(np.asarray(data, dtype=np.int64), _null_mask(arr))
+
+
+def _arrow_floats(arr: pa.ChunkedArray, col: Column) -> np.ndarray | None:
+    import pyarrow as pa
+
+    if not (pa.types.is_float32(arr.type) or pa.types.is_float64(arr.type)):
+        return None
+    f = np.asarray(arr.to_numpy(), dtype=np.float64)
+    if np.isinf(f).any():
+        return None
+    if not col.nullable and np.isnan(f).any():
+        return None
+    if (col.minimum is not None and (f < col.minimum).any()) or (
+            col.maximum is not None and (f > col.maximum).any()):
+        return None
+    return f
+
+
+def _arrow_times(arr: pa.ChunkedArray, col: Column, bounds: tuple[int, int]
+                 ) -> pd.Series | None:
+    """UTC nanosecond times from Arrow timestamps (naive or UTC) or dates, all between
+    2006 and ``now``."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = arr.type
+    if pa.types.is_timestamp(t) and t.tz in (None, "UTC"):
+        scale = _NS_PER_UNIT[t.unit]
+        ints = pc.cast(arr, pa.int64())
+    elif pa.types.is_date32(t):
+        scale = _DAY_NS
+        ints = pc.cast(pc.cast(arr, pa.int32()), pa.int64())
+    else:
+        return None
+    if ints.null_count < len(ints):
+        lo, hi = _min_max(ints)
+        assert isinstance(lo, int) and isinstance(hi, int)
+        if lo * scale < bounds[0] or hi * scale > bounds[1]:
+            return None
+    ns = np.asarray((ints.fill_null(0) if ints.null_count else ints).to_numpy(),
+                    dtype=np.int64) * scale
+    if col.kind == "date" and scale != _DAY_NS:
+        ns -= ns % _DAY_NS  # every time is after 2006, so this floors to the day
+    if ints.null_count:
+        ns[_null_mask(ints)] = np.iinfo(np.int64).min  # NaT
+    return pd.Series(ns.view("datetime64[ns]")).dt.tz_localize("UTC")
+
+
+def _keys_distinct(t: _Typed, key: tuple[str, ...]) -> bool:
+    """Prove that no two rows share a key, without hashing every key at once.
+
+    ``False`` means "not proven" (the general check decides). An account key is proven
+    by counting ids. For (account, day) the rows of each account must be contiguous
+    with days strictly ascending: one pass. For (account, text) the accounts must be
+    contiguous; the text is then numbered in batches of whole accounts, whose small
+    hash tables stay in cache.
+    """
+
+    codes = t.codes
+    n = len(codes)
+    if key == ("account_id",):
+        return len(t.uniques) == n and bool((codes >= 0).all())
+    if len(key) != 2 or key[0] != "account_id" or (codes < 0).any():
+        return False
+    # First-appearance codes ascend exactly when each account's rows are contiguous.
+    if (codes[1:] < codes[:-1]).any():
+        return False
+    other = t.frame[key[1]]
+    if other.isna().any():
+        return False
+    if str(other.dtype).startswith("datetime64"):
+        when = other.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        return not ((codes[1:] == codes[:-1]) & (when[1:] <= when[:-1])).any()
+    starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    return _text_keys_distinct(codes, starts, _arrow_of(other))
+
+
+def _arrow_of(s: pd.Series) -> pa.ChunkedArray:
+    """A text column as Arrow data (no copy for Arrow-backed text)."""
+    import pyarrow as pa
+
+    arr = pa.array(s.array)
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _text_keys_distinct(codes: np.ndarray, starts: np.ndarray,
+                        text: pa.ChunkedArray) -> bool:
+    """Whether (account, text) pairs are distinct, for rows grouped by account
+    (``starts``: the rows where an account begins)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    n, begin = len(codes), 0
+    while begin < n:
+        j = int(np.searchsorted(starts, begin + _KEY_BATCH))
+        end = int(starts[j]) if j < len(starts) else n
+        encoded = pc.dictionary_encode(text.slice(begin, end - begin).combine_chunks())
+        k = len(encoded.dictionary)
+        if k < end - begin:  # some text repeats in the batch: is it in one account?
+            which = encoded.indices.to_numpy(zero_copy_only=False)
+            again = np.bincount(which, minlength=k)[which] > 1
+            pairs = (codes[begin:end][again] - codes[begin]) * k + which[again]
+            if len(pd.unique(pairs)) < len(pairs):
+                return False
+        begin = end
+    return True
 
 
 # ---------------------------------------------------------------------------- public
@@ -784,11 +1152,15 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
         if name not in files:
             continue
         try:
-            raw = read_raw(name, files[name])
+            raw = read_raw(name, files[name], keep_arrow=_FAST)
+            t = None if raw.arrow is None else _check_arrow(raw, TABLES[name], sink, now)
+            if t is None:
+                raw.frame  # noqa: B018 - a kept Parquet table is converted here (may fail)
         except FileError as exc:
             sink.whole(name, files[name], exc.rule, exc.detail, row=exc.line)
             continue
-        t = _check_table(raw, TABLES[name], sink, now)
+        if t is None:
+            t = _check_table(raw, TABLES[name], sink, now)
         if t is not None:
             typed[name] = t
     categories = None
@@ -834,15 +1206,20 @@ def _frames(typed: dict[str, _Typed], categories: pd.Index,
     for name, t in typed.items():
         assert t.account is not None
         rows = slice(None) if keep is None else keep[name]
-        frame = t.frame[rows].reset_index(drop=True) if keep is not None else t.frame.copy()
+        if keep is not None:
+            frame = t.frame[rows].reset_index(drop=True)
+        else:  # copy-on-write: a shallow copy shares the data until a column changes
+            frame = t.frame.copy(deep=not _FAST)
         codes = t.account[rows]
         frame["account_id"] = pd.Categorical.from_codes(codes, dtype=dtype)
         order_by = {"snapshots": "date", "posts": "posted_at"}.get(name)
         if name == "accounts":
-            frame = frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
+            if not (_FAST and _in_order(codes)):
+                frame = frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
         elif order_by is not None:
             when = frame[order_by].to_numpy(dtype="datetime64[ns]").view(np.int64)
-            frame = frame.take(np.lexsort((when, codes))).reset_index(drop=True)
+            if not (_FAST and _in_order(codes, when)):
+                frame = frame.take(np.lexsort((when, codes))).reset_index(drop=True)
         out[name] = frame
     acc = out["accounts"]
     names = acc["username"]
@@ -851,6 +1228,14 @@ def _frames(typed: dict[str, _Typed], categories: pd.Index,
     acc["username_length"] = acc["username_length"].fillna(length)
     acc["username_digits"] = acc["username_digits"].fillna(digits)
     return out
+
+
+def _in_order(codes: np.ndarray, when: np.ndarray | None = None) -> bool:
+    """Whether rows already are in the order a stable sort by (codes, when) gives."""
+    step = np.diff(codes)
+    if (step < 0).any():
+        return False
+    return when is None or not ((step == 0) & (when[1:] < when[:-1])).any()
 
 
 def _empty_rejects() -> pd.DataFrame:
