@@ -131,3 +131,16 @@ def test_fake_model_uses_the_tables_on_large_inputs_with_the_same_values() -> No
     np.testing.assert_allclose(base, ref[:, -1], atol=1e-12)
     small, _ = model.contributions(X.iloc[:10])
     np.testing.assert_allclose(small, contrib[:10], atol=1e-10)
+
+
+def test_threads_may_explain_at_the_same_time() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    booster = _booster({"num_leaves": 15}, rounds=10)
+    tables = treeshap.compile_tables(booster)
+    assert tables is not None
+    X, _ = _data(n=500, seed=7)
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: treeshap.contributions(tables, X), range(8)))
+    for out in outs:
+        np.testing.assert_array_equal(out, outs[0])

@@ -90,14 +90,16 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
     n = X.shape[0]
     room = np.prod([float(len(t) + 3) for t in splits.thresholds])
     if room < 2.0**62 and n:
-        from fakedetect.treeshap import _kernels
+        from fakedetect.treeshap import KERNEL_LOCK, _kernels
 
-        key = _kernels().pattern_keys(
-            np.ascontiguousarray(X, dtype=np.float64),
-            np.array(splits.features, dtype=np.int64),
-            np.concatenate([*splits.thresholds, np.zeros(0)]),
-            np.cumsum([0, *map(len, splits.thresholds)]).astype(np.int64),
-            np.array(splits.zero_missing, dtype=np.bool_))
+        kernels = _kernels()
+        with KERNEL_LOCK:
+            key = kernels.pattern_keys(
+                np.ascontiguousarray(X, dtype=np.float64),
+                np.array(splits.features, dtype=np.int64),
+                np.concatenate([*splits.thresholds, np.zeros(0)]),
+                np.cumsum([0, *map(len, splits.thresholds)]).astype(np.int64),
+                np.array(splits.zero_missing, dtype=np.bool_))
         return _first_rows(key)
     key = np.zeros(n, dtype=np.int64)
     span = 1

@@ -25,6 +25,7 @@ to ``pred_contrib``.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +156,8 @@ def compile_tables(booster: lgb.Booster) -> ShapTables | None:
     offsets[1:] = np.cumsum((1 << d) * d)
     kernels = _kernels()
     table = np.zeros(int(offsets[-1]))
-    kernels.fill_tables(np.array(values, dtype=np.float64), d, zpad, offsets, table)
+    with KERNEL_LOCK:
+        kernels.fill_tables(np.array(values, dtype=np.float64), d, zpad, offsets, table)
     return ShapTables(
         node_feature=node_feature,
         node_threshold=np.array([n[1] for n in nodes], dtype=np.float64),
@@ -199,22 +201,28 @@ def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
     out = np.zeros((X.shape[0], tables.n_features + 1))
     out[:, -1] = tables.expected
     if len(tables.leaf_depth) and len(X):
-        _kernels().explain(X, tables.node_feature, tables.node_threshold,
-                           tables.node_missing, tables.node_default_left,
-                           tables.leaf_entries, tables.entry_node,
-                           tables.entry_left, tables.entry_pos, tables.leaf_depth,
-                           tables.leaf_features, tables.leaf_table, tables.table, out)
+        kernels = _kernels()
+        with KERNEL_LOCK:
+            kernels.explain(X, tables.node_feature, tables.node_threshold,
+                            tables.node_missing, tables.node_default_left,
+                            tables.leaf_entries, tables.entry_node, tables.entry_left,
+                            tables.entry_pos, tables.leaf_depth, tables.leaf_features,
+                            tables.leaf_table, tables.table, out)
     return out
 
 
 _KERNELS: Any = None
+#: numba's fallback threading layer (``workqueue``) aborts when two threads launch
+#: parallel kernels at once; the kernels already use every core, so calls take turns.
+KERNEL_LOCK = threading.Lock()
 
 
 def _kernels() -> Any:
     """The compiled kernels (numba is imported on first use only)."""
     global _KERNELS
-    if _KERNELS is None:
-        from fakedetect import _kernels
+    with KERNEL_LOCK:
+        if _KERNELS is None:
+            from fakedetect import _kernels
 
-        _KERNELS = _kernels
+            _KERNELS = _kernels
     return _KERNELS
