@@ -9,6 +9,7 @@ from the last posts with the same definition (see :func:`derived_from_posts`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
@@ -82,11 +83,10 @@ def profile_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     def get(name: str) -> np.ndarray | None:
         return float_values(frame[name].array) if name in frame else None
 
-    shape = None
+    shape: ShapeGetter | None = None
     if "username" in frame and ("username_length" not in frame
                                 or "username_digits" not in frame):
-        def shape() -> tuple[np.ndarray, np.ndarray]:
-            return username_shape(frame["username"])
+        shape = functools.partial(username_shape, frame["username"])
     out = profile_columns(get, len(frame), shape)
     names = feature_names("account")
     assert list(out) == names, "profile calculators out of step with the registry"
