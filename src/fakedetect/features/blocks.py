@@ -20,7 +20,6 @@ from fakedetect.features.segments import Segments
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
     from fakedetect.validate import Dataset
 
@@ -107,21 +106,6 @@ def epoch_days(arr: object) -> np.ndarray:
         return days
     s = seconds_values(arr)
     return np.floor(np.nan_to_num(s, nan=0.0) / DAY).astype(np.int64)
-
-
-def arrow_strings(arr: object) -> pa.Array:
-    """A pandas string array as a pyarrow string array (nulls kept)."""
-    import pyarrow as pa
-
-    try:
-        out = pa.array(arr)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        out = pa.array(np.asarray(arr, dtype=object), from_pandas=True)
-    if isinstance(out, pa.ChunkedArray):
-        out = out.combine_chunks()
-    if not (pa.types.is_string(out.type) or pa.types.is_large_string(out.type)):
-        out = out.cast(pa.large_string())
-    return out
 
 
 @dataclass
