@@ -226,6 +226,26 @@ def test_other_storage_types_of_valid_values(
     assert list(out.tables["audience"].columns[-3:]) == ["note", "tags", "seen"]
 
 
+def test_typed_columns_can_be_changed_in_place(
+        base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrow hands out read-only views of its memory; the frames must not hold them."""
+    t = dict(base)
+    t["accounts"] = with_column(t["accounts"], "avg_hashtags", [2.0] * 300, pa.float64())
+    t["accounts"] = with_column(t["accounts"], "bio_length",
+                                t["accounts"].column("bio_length").cast(pa.int64()))
+    t["snapshots"] = with_column(t["snapshots"], "date",
+                                 t["snapshots"].column("date").cast(pa.timestamp("ns")))
+    out, general = run(write(tmp_path / "d", t), monkeypatch, fast=True)
+    assert isinstance(out, Dataset) and general == []
+    for name, frame in out.tables.items():
+        for col in frame.columns:
+            if isinstance(frame[col].dtype, pd.StringDtype | pd.CategoricalDtype):
+                continue
+            frame.loc[0, col] = frame.loc[1, col]  # raises on a read-only array
+            first, second = frame[col].iloc[0], frame[col].iloc[1]
+            assert (pd.isna(first) and pd.isna(second)) or first == second, (name, col)
+
+
 def test_ids_with_spaces_are_stripped_like_the_general_path(
         base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     t = dict(base)

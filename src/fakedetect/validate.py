@@ -59,7 +59,7 @@ _NS_MIN, _NS_MAX = "1677-09-22", "2262-04-11"
 #: which the tests compare the fast one against.
 _FAST = True
 #: Rows per batch (rounded up to whole accounts) when proving text keys distinct.
-_KEY_BATCH = 65_536
+_KEY_BATCH = 16_384
 _NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _DAY_NS = 86_400 * 10**9
 
@@ -727,17 +727,18 @@ def _check_sorted(t: _Typed, sink: _Collector) -> None:
 def _check_references(typed: dict[str, _Typed], categories: pd.Index,
                       sink: _Collector) -> None:
     """Every table's account_id must be an account; every comment's post a post."""
-    known: tuple[np.ndarray, np.ndarray] | None = None  # (uniques, lookup) of a table
+    known: tuple[np.ndarray, np.ndarray] | None = None  # the accounts' (uniques, lookup)
     for name, t in typed.items():
         if known is not None and _same_ids(known[0], t.uniques):
-            lookup = known[1]  # tables of one export usually list the same ids in order
+            lookup = known[1]  # tables of one export usually list the ids in one order
         else:
             lookup = categories.get_indexer(t.uniques.astype(str)) if len(t.uniques) else (
                 np.empty(0, dtype=np.int64))
+        if known is None:
             known = (t.uniques, lookup)
         shifted = np.append(lookup, -1)  # a missing id (code -1) maps to -1
         t.account = shifted[t.codes] if _FAST else np.where(t.codes >= 0, shifted[t.codes], -1)
-        if name in REFERENCING:
+        if name in REFERENCING and not (_FAST and (lookup >= 0).all()):
             unknown = (t.codes >= 0) & (t.account < 0)
             sink.cells(t, "account_id", unknown, t.frame["account_id"], "unknown account",
                        "an account_id listed in the accounts table")
@@ -868,11 +869,23 @@ def _plain_dictionary(arr: pa.ChunkedArray) -> bool:
 
     if not _is_arrow_text(arr.type.value_type):
         return False
+    checked: pa.Array | None = None
     for chunk in arr.chunks:
         d = chunk.dictionary
+        if checked is not None and d.equals(checked):
+            continue  # chunks read from one file usually share their dictionary
         if d.null_count or len(pc.unique(d)) != len(d):
             return False
+        checked = d
     return True
+
+
+def _one_dictionary(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``arr`` with one dictionary for all chunks."""
+    if arr.num_chunks < 2 or all(c.dictionary.equals(arr.chunk(0).dictionary)
+                                 for c in arr.chunks[1:]):
+        return arr
+    return arr.unify_dictionaries()
 
 
 def _arrow_ids(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
@@ -902,7 +915,7 @@ def _arrow_accounts(arr: pa.ChunkedArray
     if pa.types.is_dictionary(arr.type):
         if not _plain_dictionary(arr) or arr.null_count or arr.num_chunks == 0:
             return None
-        arr = arr.unify_dictionaries()
+        arr = _one_dictionary(arr)
         ids = _arrow_ids(arr.chunk(0).dictionary)
         if ids is None:
             return None
@@ -948,14 +961,20 @@ def _arrow_column(arr: pa.ChunkedArray, col: Column,
         if not pa.types.is_boolean(arr.type):
             return None
         values = (arr.fill_null(False) if nulls else arr).to_numpy()
-        return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), _null_mask(arr))
+        return pd.arrays.BooleanArray(_own(values, bool), _null_mask(arr))
     return _arrow_times(arr, col, bounds)
+
+
+def _own(values: np.ndarray, dtype: type) -> np.ndarray:
+    """``values`` as a writable array of ``dtype`` (Arrow hands out read-only views)."""
+    out = np.asarray(values, dtype=dtype)
+    return out if out.flags.writeable else out.copy()
 
 
 def _null_mask(arr: pa.ChunkedArray) -> np.ndarray:
     if not arr.null_count:
         return np.zeros(len(arr), dtype=bool)
-    return np.asarray(arr.is_null().to_numpy(), dtype=bool)
+    return _own(arr.is_null().to_numpy(), bool)
 
 
 def _min_max(arr: pa.ChunkedArray) -> tuple[object, object]:
@@ -1002,7 +1021,7 @@ def _arrow_ints(arr: pa.ChunkedArray, col: Column) -> object | None:
                 col.maximum is not None and hi > col.maximum):
             return None
     data = (arr.fill_null(0) if arr.null_count else arr).to_numpy()
-    return pd.arrays.IntegerArray(np.asarray(data, dtype=np.int64), _null_mask(arr))
+    return pd.arrays.IntegerArray(_own(data, np.int64), _null_mask(arr))
 
 
 def _arrow_floats(arr: pa.ChunkedArray, col: Column) -> np.ndarray | None:
@@ -1010,7 +1029,7 @@ def _arrow_floats(arr: pa.ChunkedArray, col: Column) -> np.ndarray | None:
 
     if not (pa.types.is_float32(arr.type) or pa.types.is_float64(arr.type)):
         return None
-    f = np.asarray(arr.to_numpy(), dtype=np.float64)
+    f = _own(arr.to_numpy(), np.float64)
     if np.isinf(f).any():
         return None
     if not col.nullable and np.isnan(f).any():
@@ -1043,8 +1062,7 @@ def _arrow_times(arr: pa.ChunkedArray, col: Column, bounds: tuple[int, int]
         assert isinstance(lo, int) and isinstance(hi, int)
         if lo * scale < bounds[0] or hi * scale > bounds[1]:
             return None
-    ns = np.asarray((ints.fill_null(0) if ints.null_count else ints).to_numpy(),
-                    dtype=np.int64) * scale
+    ns = _own((ints.fill_null(0) if ints.null_count else ints).to_numpy(), np.int64) * scale
     if col.kind == "date" and scale != _DAY_NS:
         ns -= ns % _DAY_NS  # every time is after 2006, so this floors to the day
     if ints.null_count:
