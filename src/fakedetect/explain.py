@@ -77,10 +77,25 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
         "description": [desc[f] for f in feats],
         "value": v,
         "contribution": c,
-        "sentence": [sentence(f, val, con) for f, val, con in zip(feats, v, c, strict=True)],
+        "sentence": _sentences(feats, v, c),
         "base_value": base[rows],
     })
     return frame
+
+
+def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:
+    """:func:`sentence` of every row, rendered one feature at a time."""
+    import pandas as pd
+
+    from fakedetect.features import render_reasons
+
+    out = np.empty(len(feats), dtype=object)
+    codes, names = pd.factorize(feats)
+    for k, name in enumerate(names):
+        rows = np.flatnonzero(codes == k)
+        out[rows] = render_reasons(str(name), values[rows])
+    up = contrib > 0
+    return np.where(up, out + f" ({_direction_word(1.0)})", out + f" ({_direction_word(-1.0)})")
 
 
 def check_additivity(model: FakeModel, X: pd.DataFrame, atol: float = 1e-6) -> float:

@@ -26,6 +26,7 @@ from fakedetect.features.registry import (
     registry_markdown,
     registry_text,
     render_reason,
+    render_reasons,
 )
 from fakedetect.features.transformer import FeatureBuilder
 
@@ -47,6 +48,7 @@ __all__ = [
     "registry_markdown",
     "registry_text",
     "render_reason",
+    "render_reasons",
     "robust_jump_scores",
     "rule_based_fake_probability",
     "wilson_interval",

@@ -12,9 +12,13 @@ names. ``python -m fakedetect.features.registry`` prints the table as Markdown.
 
 from __future__ import annotations
 
+import functools
 import math
+import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -340,16 +344,27 @@ def feature_names(task: str = "influencer") -> list[str]:
     return [f.name for f in FEATURES if task in f.tasks]
 
 
-def _fields(value: float) -> dict[str, object]:
+_DERIVED = (("count", lambda x: 10.0**x - 1.0), ("ratio", lambda x: 10.0**x),
+            ("pct_change", lambda x: math.exp(x) - 1.0))
+
+
+def _fields(value: float, used: frozenset[str] | None = None) -> dict[str, object]:
     v = float(value)
     out: dict[str, object] = {"value": v, "yesno": "yes" if v >= 0.5 else "no"}
-    for key, fn in (("count", lambda x: 10.0**x - 1.0), ("ratio", lambda x: 10.0**x),
-                    ("pct_change", lambda x: math.exp(x) - 1.0)):
+    for key, fn in _DERIVED:
+        if used is not None and key not in used:
+            continue
         try:
             out[key] = fn(v)
         except OverflowError:
             out[key] = math.inf
     return out
+
+
+@functools.cache
+def _used_fields(template: str) -> frozenset[str]:
+    """Names of the fields a template fills."""
+    return frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
 
 
 def render_reason(name: str, value: float, **fields: object) -> str:
@@ -374,6 +389,30 @@ def render_reason(name: str, value: float, **fields: object) -> str:
         need = " and ".join(spec.tables)
         return f"No data for: {spec.description.rstrip('.')} (needs {need})"
     return spec.template.format(**{**_fields(float(value)), **fields})
+
+
+def render_reasons(name: str, values: np.ndarray) -> list[str]:
+    """:func:`render_reason` for many values of one feature (the same sentences, faster).
+
+    Parameters
+    ----------
+    name : str
+        A registered feature.
+    values : numpy.ndarray
+        Float values; NaN gives the missing-signal sentence.
+
+    Returns
+    -------
+    list of str
+        One sentence per value.
+    """
+    spec = get_feature(name)
+    need = " and ".join(spec.tables)
+    missing = f"No data for: {spec.description.rstrip('.')} (needs {need})"
+    fill = spec.template.format
+    used = _used_fields(spec.template)
+    return [missing if v != v else fill(**_fields(v, used))
+            for v in np.asarray(values, dtype=np.float64).tolist()]
 
 
 def _is_nan(value: object) -> bool:
