@@ -22,7 +22,7 @@ import pytest
 
 from fakedetect import validate
 from fakedetect.contract import TABLES
-from fakedetect.io import FileError, RawTable
+from fakedetect.io import FileError, RawTable, write_table
 from fakedetect.simulate import simulate
 from fakedetect.validate import ContractError, Dataset, ProblemGroup, load_dataset
 
@@ -164,6 +164,20 @@ def test_parquet_written_by_pandas_takes_the_fast_path(
         table.to_pandas(types_mapper=nullable.get).to_parquet(folder / f"{name}.parquet")
     out, general = compare(folder, monkeypatch)
     assert isinstance(out, Dataset) and general == []
+
+
+def test_typed_frames_written_back_take_the_fast_path(
+        base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What importers and the scale partitioner write (``write_table`` of typed frames:
+    nanosecond UTC times, 64-bit integers, categorical ids) loads the same again."""
+    loaded = load_dataset(write(tmp_path / "a", base), now=NOW)
+    folder = tmp_path / "b"
+    for name, frame in loaded.tables.items():
+        write_table(frame, folder / f"{name}.parquet")
+    out, general = compare(folder, monkeypatch)
+    assert isinstance(out, Dataset) and general == []
+    for name, frame in loaded.tables.items():
+        pd.testing.assert_frame_equal(out.tables[name], frame, check_exact=True)
 
 
 def test_many_row_groups_and_dictionaries_per_chunk(
