@@ -6,6 +6,7 @@ Every input account comes out: scored, or with ``status = not_scored`` and the r
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 #: The tables whose presence each account's coverage lists.
 COVERAGE_TABLES = ("snapshots", "posts", "comments", "audience")
+#: Feature threads :func:`score_dataset` uses at most by default.
+MAX_FEATURE_THREADS = 4
 
 
 def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3
@@ -93,7 +96,8 @@ class Scored:
 def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
                   all_reasons: bool = False,
-                  on_stage: Callable[[str], None] | None = None) -> Scored:
+                  on_stage: Callable[[str], None] | None = None,
+                  n_jobs: int | None = None) -> Scored:
     """Score every account of a loaded dataset.
 
     Parameters
@@ -110,6 +114,10 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
         otherwise only the top ones.
     on_stage : callable, optional
         Called with the name of each stage as it starts (for progress display).
+    n_jobs : int, optional
+        Threads building features (default: the machine's cores, at most
+        :data:`MAX_FEATURE_THREADS`; pass 1 where other work shares the cores, as on a
+        Dask worker).
 
     Returns
     -------
@@ -122,7 +130,10 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
 
     stage = on_stage or (lambda name: None)
     stage("features")
-    feats = build_features(dataset, model.task, account_scorer=account_scorer)
+    if n_jobs is None:
+        n_jobs = min(os.cpu_count() or 1, MAX_FEATURE_THREADS)
+    feats = build_features(dataset, model.task, account_scorer=account_scorer,
+                           n_jobs=n_jobs)
     feats.index = feats.index.astype(str)
     acc = dataset.accounts.assign(account_id=dataset.accounts["account_id"].astype(str))
     acc = acc.set_index("account_id").loc[feats.index]

@@ -192,7 +192,7 @@ def _score(dataset: Dataset, model: ModelRef, account_model: ModelRef | None,
     if account_model is not None and fm.task == "influencer":
         scorer = account_scorer_from(account_model.load())
     return score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
-                         all_reasons=all_reasons)
+                         all_reasons=all_reasons, n_jobs=1)  # the worker's threads are Dask's
 
 
 def score_partition(k: int, *, root: str, model: ModelRef, account_model: ModelRef | None,
