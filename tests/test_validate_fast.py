@@ -491,3 +491,25 @@ def test_in_order_matches_a_stable_sort() -> None:
         assert validate._in_order(codes, when) == expected
         assert validate._in_order(codes) == np.array_equal(
             np.argsort(codes, kind="stable"), np.arange(n))
+
+
+@pytest.mark.parametrize("case", ["nulls, ranges, too large, times, infinite",
+                                  "duplicate keys", "unknown accounts and posts",
+                                  "wrong Arrow types", "wrong type in a bad cell"])
+def test_tables_read_side_by_side_report_in_table_order(
+        case: str, base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = dict(base)
+    CASES[case](t)
+    path = write(tmp_path / "d", t)
+    (path / "labels.parquet").write_bytes(b"PAR1 not really")  # an unreadable file too
+    outcomes = []
+    for threads in (1, 3):
+        monkeypatch.setattr(validate, "READ_THREADS", threads)
+        try:
+            outcomes.append(load_dataset(path, now=NOW))
+        except ContractError as exc:
+            outcomes.append(exc)
+    one, many = outcomes
+    assert isinstance(one, ContractError) and isinstance(many, ContractError)
+    assert str(one) == str(many)
+    assert_same_groups(many.groups, one.groups)
