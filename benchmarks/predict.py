@@ -70,26 +70,34 @@ def main() -> None:
         profiles_dataset(root / "profiles", genuine=3000, fake=1000, seed=11)
         acc_exp = replace(load_experiment(ROOT / "training" / "account-demo.yaml"), folds=3)
         account = train(root / "profiles", acc_exp, cfg).model  # now the account champion
-        scorer = account_scorer_from(account)
         # Trained again, the influencer model's audience features come from the account
         # model, as in `make demo`; it must be scored the same way.
         with_account = train(root / "train", exp, cfg).model
         rows = {t: len(f) for t, f in load_dataset(root / "score").tables.items()}
         print(f"scoring set rows: {rows}")
 
-        def end_to_end(influencer: FakeModel, audience_scorer: object) -> list[float]:
+        rule_folder = folder
+        acc_folder = with_account.save(root / "influencer-account")
+        account_folder = account.save(root / "account")
+
+        def end_to_end(influencer_folder: Path, audience_folder: Path | None) -> list[float]:
+            """Each run loads the models afresh, as one `fakedetect predict` call does
+            (no state carried over from the run before)."""
             times = []
             for k in range(args.repeat):
                 t0 = time.perf_counter()
+                influencer = FakeModel.load(influencer_folder)
+                audience_scorer = (account_scorer_from(FakeModel.load(audience_folder))
+                                   if audience_folder is not None else None)
                 ds = load_dataset(root / "score")
                 scored = score_dataset(ds, influencer, top_reasons=3,
-                                       account_scorer=audience_scorer)  # type: ignore[arg-type]
+                                       account_scorer=audience_scorer)
                 write_scores(scored.scores, root / "out" / f"scores{k}.parquet")
                 times.append(time.perf_counter() - t0)
             return times
 
-        e2e = end_to_end(model, None)
-        e2e_acc = end_to_end(with_account, scorer)
+        e2e = end_to_end(rule_folder, None)
+        e2e_acc = end_to_end(acc_folder, account_folder)
         X = build_features(load_dataset(root / "score"), "influencer")[model.features]
         only: list[float] = []
         for _ in range(args.repeat):

@@ -39,6 +39,42 @@ def test_raw_margin_equals_predict(params: dict[str, object]) -> None:
                                   booster.predict(X, raw_score=True))
 
 
+@pytest.mark.parametrize("params", [
+    {"num_leaves": 15, "max_depth": 4},
+    {"num_leaves": 63, "max_depth": 12},
+    {"num_leaves": 31, "zero_as_missing": True},
+    {"num_leaves": 31, "use_missing": False},
+])
+def test_tree_margin_equals_predict_bit_for_bit(params: dict[str, object]) -> None:
+    booster = _booster(params, rounds=50)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    X = _repetitive(5_000, seed=11)
+    np.testing.assert_array_equal(forest.tree_margin(splits, X),
+                                  booster.predict(X, raw_score=True))
+    np.testing.assert_array_equal(forest.tree_margin(splits, np.asfortranarray(X)),
+                                  booster.predict(X, raw_score=True))
+    with pytest.raises(ValueError, match="6 features"):
+        forest.tree_margin(splits, X[:, :5])
+
+
+def test_tree_margin_respects_best_iteration_and_single_leaf_trees() -> None:
+    booster = _booster({"num_leaves": 7}, rounds=30)
+    booster.best_iteration = 12
+    X = _repetitive(1_000, seed=12)
+    splits = forest.model_splits(booster)
+    assert splits is not None and len(splits.roots) == 12
+    np.testing.assert_array_equal(forest.tree_margin(splits, X),
+                                  booster.predict(X, raw_score=True))
+    X2, y2 = _data(n=200)
+    flat = lgb.train({"objective": "binary", "verbose": -1, "min_data_in_leaf": 1_000},
+                     lgb.Dataset(X2, y2), num_boost_round=3)
+    flat_splits = forest.model_splits(flat)
+    assert flat_splits is not None and (flat_splits.roots < 0).all()
+    np.testing.assert_array_equal(forest.tree_margin(flat_splits, X2),
+                                  flat.predict(X2, raw_score=True))
+
+
 def test_rows_exactly_on_thresholds_are_grouped_correctly() -> None:
     booster = _booster({"num_leaves": 31}, rounds=30)
     splits = forest.model_splits(booster)
@@ -87,5 +123,51 @@ def test_fake_model_margin_uses_patterns_on_large_inputs() -> None:
                       calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
     X = pd.DataFrame(_repetitive(PATTERN_ROWS + 100, seed=6), columns=names)
     margin = model.margin(X)
-    assert model._splits  # the pattern path was taken
+    assert len(model._patterns) > 0  # the pattern path was taken
     np.testing.assert_array_equal(margin, booster.predict(X.to_numpy(), raw_score=True))
+
+
+def test_pattern_margins_remember_patterns_across_chunks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    booster = _booster({"num_leaves": 15, "max_depth": 4}, rounds=40)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    asked: list[int] = []
+    walk = forest.tree_margin
+    monkeypatch.setattr(forest, "tree_margin",
+                        lambda sp, X: asked.append(len(X)) or walk(sp, X))
+    margins = forest.PatternMargins(splits)
+    X = _repetitive(30_000, seed=8)
+    ref = booster.predict(X, raw_score=True)
+    parts = [margins(X[lo:lo + 7_000]) for lo in range(0, len(X), 7_000)]
+    np.testing.assert_array_equal(np.concatenate(parts), ref)
+    distinct = len(forest.pattern_groups(splits, X)[0])
+    assert sum(asked) == distinct == len(margins)  # each pattern predicted once
+    np.testing.assert_array_equal(margins(X[::-1]), ref[::-1])
+    assert sum(asked) == distinct  # nothing new to predict
+
+
+def test_pattern_margins_start_over_when_full() -> None:
+    booster = _booster({"num_leaves": 15}, rounds=20)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    margins = forest.PatternMargins(splits, max_patterns=500)
+    X = _repetitive(6_000, seed=9)
+    for lo in range(0, len(X), 1_000):
+        np.testing.assert_array_equal(margins(X[lo:lo + 1_000]),
+                                      booster.predict(X[lo:lo + 1_000], raw_score=True))
+        assert 0 < len(margins) <= 500
+
+
+def test_pattern_margins_from_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    booster = _booster({"num_leaves": 15}, rounds=20)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    margins = forest.PatternMargins(splits)
+    X = _repetitive(16_000, seed=10)
+    chunks = [X[lo:lo + 2_000] for lo in range(0, len(X), 2_000)]
+    with ThreadPoolExecutor(4) as pool:
+        out = list(pool.map(margins, chunks))
+    np.testing.assert_array_equal(np.concatenate(out), booster.predict(X, raw_score=True))

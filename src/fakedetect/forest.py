@@ -12,7 +12,7 @@ the same numbers as predicting every row, for a fraction of the work.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,20 +22,41 @@ if TYPE_CHECKING:
 #: LightGBM's ``kZeroThreshold`` (the float32 nearest 1e-35): smaller magnitudes are
 #: read as exactly zero.
 ZERO = 1.0000000180025095e-35
+#: Decision patterns a :class:`PatternMargins` remembers at most (16 bytes each).
+MAX_PATTERNS = 4_000_000
 
 
 @dataclass(frozen=True)
 class Splits:
-    """The numerical split thresholds of a model, per feature it splits on."""
+    """A model's numerical splits: thresholds per feature, and the trees in flat arrays.
+
+    Nodes of all trees are numbered together; a child index ``c < 0`` is the leaf
+    ``-c - 1``, and so is a root below zero (a single-leaf tree).
+    """
 
     features: tuple[int, ...]
     thresholds: tuple[np.ndarray, ...]  # sorted, unique
     zero_missing: tuple[bool, ...]  # some split treats zero as missing
     n_features: int
+    node_feature: np.ndarray  # int32
+    node_threshold: np.ndarray  # float64
+    node_missing: np.ndarray  # int8: 0 None, 1 Zero, 2 NaN
+    node_default_left: np.ndarray  # bool
+    node_left: np.ndarray  # int32
+    node_right: np.ndarray  # int32
+    roots: np.ndarray  # int32, one per tree
+    leaf_value: np.ndarray  # float64
+
+
+_MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 
 
 def model_splits(booster: lgb.Booster) -> Splits | None:
-    """Collect the split thresholds of ``booster``; ``None`` with categorical splits.
+    """Read the splits of ``booster``; ``None`` for what is not plain numerical trees.
+
+    Only the trees ``booster.predict`` uses are read (up to ``best_iteration`` when set).
+    Categorical splits, linear trees, averaged output (random forest mode) and several
+    trees per iteration give ``None``.
 
     Parameters
     ----------
@@ -46,27 +67,125 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
     Splits or None
     """
     model = booster.dump_model()
+    if model.get("num_tree_per_iteration", 1) != 1 or model.get("average_output"):
+        return None
+    trees = model["tree_info"]
+    best = getattr(booster, "best_iteration", -1) or -1
+    if best > 0:
+        trees = trees[:best]
     found: dict[int, set[float]] = {}
     zero: dict[int, bool] = {}
-    for tree in model["tree_info"]:
-        stack = [tree["tree_structure"]]
-        while stack:
-            node = stack.pop()
-            if "split_index" not in node:
-                if "leaf_coeff" in node:
-                    return None
-                continue
-            if node["decision_type"] != "<=":
+    nodes: list[list[float]] = []  # feature, threshold, missing, default_left, left, right
+    leaves: list[float] = []
+    roots: list[int] = []
+
+    def visit(node: dict[str, Any]) -> int | None:
+        """Number ``node`` and its subtree; ``None`` when it cannot be handled."""
+        if "split_index" not in node:
+            if "leaf_coeff" in node:
                 return None
-            f = int(node["split_feature"])
-            found.setdefault(f, set()).add(float(node["threshold"]))
-            zero[f] = zero.get(f, False) or node["missing_type"] == "Zero"
-            stack += [node["left_child"], node["right_child"]]
+            leaves.append(float(node["leaf_value"]))
+            return -len(leaves)
+        if node["decision_type"] != "<=":
+            return None
+        f = int(node["split_feature"])
+        found.setdefault(f, set()).add(float(node["threshold"]))
+        zero[f] = zero.get(f, False) or node["missing_type"] == "Zero"
+        idx = len(nodes)
+        nodes.append([f, float(node["threshold"]), _MISSING[str(node["missing_type"])],
+                      bool(node["default_left"]), 0, 0])
+        left, right = visit(node["left_child"]), visit(node["right_child"])
+        if left is None or right is None:
+            return None
+        nodes[idx][4], nodes[idx][5] = left, right
+        return idx
+
+    for tree in trees:
+        try:
+            root = visit(tree["tree_structure"])
+        except RecursionError:  # a degenerate tree deeper than Python's stack
+            return None
+        if root is None:
+            return None
+        roots.append(root)
     features = tuple(sorted(found))
+    table = np.array(nodes, dtype=np.float64).reshape(-1, 6)
     return Splits(features=features,
                   thresholds=tuple(np.array(sorted(found[f])) for f in features),
                   zero_missing=tuple(zero[f] for f in features),
-                  n_features=int(model["max_feature_idx"]) + 1)
+                  n_features=int(model["max_feature_idx"]) + 1,
+                  node_feature=table[:, 0].astype(np.int32),
+                  node_threshold=np.array([n[1] for n in nodes], dtype=np.float64),
+                  node_missing=table[:, 2].astype(np.int8),
+                  node_default_left=table[:, 3].astype(np.bool_),
+                  node_left=table[:, 4].astype(np.int32),
+                  node_right=table[:, 5].astype(np.int32),
+                  roots=np.array(roots, dtype=np.int32),
+                  leaf_value=np.array(leaves, dtype=np.float64))
+
+
+def tree_margin(splits: Splits, X: np.ndarray) -> np.ndarray:
+    """The raw margin of every row, walking the flat trees in compiled code.
+
+    Sums the leaf values tree by tree in LightGBM's order and reads values as LightGBM
+    does (NaN and near-zero handling), so the result equals ``booster.predict(X,
+    raw_score=True)`` exactly (tested); about 3x faster on shallow models.
+
+    Parameters
+    ----------
+    splits : Splits
+    X : numpy.ndarray
+        Shape (rows, features), float64 with NaN for missing.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    from fakedetect.treeshap import KERNEL_LOCK, _kernels
+
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != splits.n_features:
+        raise ValueError(f"expected a matrix of {splits.n_features} features, got shape "
+                         f"{X.shape}")
+    out = np.zeros(X.shape[0])
+    kernels = _kernels()
+    with KERNEL_LOCK:
+        kernels.tree_margin(X, splits.node_feature, splits.node_threshold,
+                            splits.node_missing, splits.node_default_left, splits.node_left,
+                            splits.node_right, splits.roots, splits.leaf_value, out)
+    return out
+
+
+def pattern_keys(splits: Splits, X: np.ndarray) -> np.ndarray | None:
+    """One integer per row naming its decision pattern, comparable across calls.
+
+    The key numbers the row's interval between consecutive thresholds on every split
+    feature (mixed radix), with NaN and, where a split treats zero as missing, zero as
+    intervals of their own. ``None`` when the key would not fit in 62 bits.
+
+    Parameters
+    ----------
+    splits : Splits
+    X : numpy.ndarray
+        Shape (rows, features), float64 with NaN for missing (C or Fortran order).
+
+    Returns
+    -------
+    numpy.ndarray or None
+    """
+    room = np.prod([float(len(t) + 3) for t in splits.thresholds])
+    if room >= 2.0**62:
+        return None
+    from fakedetect.treeshap import KERNEL_LOCK, _kernels
+
+    kernels = _kernels()
+    with KERNEL_LOCK:
+        return np.asarray(kernels.pattern_keys(
+            np.asarray(X, dtype=np.float64),
+            np.array(splits.features, dtype=np.int64),
+            np.concatenate([*splits.thresholds, np.zeros(0)]),
+            np.cumsum([0, *map(len, splits.thresholds)]).astype(np.int64),
+            np.array(splits.zero_missing, dtype=np.bool_)))
 
 
 def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,18 +207,8 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
     import pandas as pd
 
     n = X.shape[0]
-    room = np.prod([float(len(t) + 3) for t in splits.thresholds])
-    if room < 2.0**62 and n:
-        from fakedetect.treeshap import KERNEL_LOCK, _kernels
-
-        kernels = _kernels()
-        with KERNEL_LOCK:
-            key = kernels.pattern_keys(
-                np.ascontiguousarray(X, dtype=np.float64),
-                np.array(splits.features, dtype=np.int64),
-                np.concatenate([*splits.thresholds, np.zeros(0)]),
-                np.cumsum([0, *map(len, splits.thresholds)]).astype(np.int64),
-                np.array(splits.zero_missing, dtype=np.bool_))
+    key = pattern_keys(splits, X) if n else np.zeros(0, dtype=np.int64)
+    if key is not None:
         return _first_rows(key)
     key = np.zeros(n, dtype=np.int64)
     span = 1
@@ -130,14 +239,16 @@ def _first_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, codes
 
 
-def raw_margin(booster: lgb.Booster, splits: Splits | None, X: np.ndarray) -> np.ndarray:
+def raw_margin(booster: lgb.Booster | None, splits: Splits | None, X: np.ndarray
+               ) -> np.ndarray:
     """``booster.predict(X, raw_score=True)``, computed once per decision pattern.
 
     Parameters
     ----------
-    booster : lightgbm.Booster
+    booster : lightgbm.Booster or None
+        Predicts every row when ``splits`` is None.
     splits : Splits or None
-        From :func:`model_splits`; ``None`` predicts every row.
+        From :func:`model_splits`; ``None`` predicts every row with ``booster``.
     X : numpy.ndarray
 
     Returns
@@ -145,8 +256,71 @@ def raw_margin(booster: lgb.Booster, splits: Splits | None, X: np.ndarray) -> np
     numpy.ndarray
         One raw margin per row, identical to predicting every row.
     """
-    if splits is None or not len(X):
+    if splits is None:
+        assert booster is not None
         return np.asarray(booster.predict(X, raw_score=True), dtype=np.float64)
+    if not len(X):
+        return np.zeros(0)
     first, group = pattern_groups(splits, X)
-    out = np.asarray(booster.predict(X[first], raw_score=True), dtype=np.float64)
-    return out[group]
+    return tree_margin(splits, X[first])[group]
+
+
+class PatternMargins:
+    """Raw margins of a model, remembering every decision pattern already predicted.
+
+    Scoring a large table chunk by chunk, each chunk only asks LightGBM for the
+    patterns no earlier chunk had (on simulated audiences, 3M followers in 1M-row chunks
+    hold 0.53M distinct patterns, against 1.3M when every chunk starts afresh). The
+    memory holds at most ``max_patterns`` keys and margins, and starts over when full.
+    Calls from several threads take turns.
+
+    Parameters
+    ----------
+    splits : Splits
+        From :func:`model_splits`.
+    max_patterns : int
+        Patterns remembered at most.
+    """
+
+    def __init__(self, splits: Splits, max_patterns: int = MAX_PATTERNS) -> None:
+        import threading
+
+        self.splits = splits
+        self.max_patterns = max_patterns
+        self._keys = np.zeros(0, dtype=np.int64)  # sorted
+        self._margins = np.zeros(0, dtype=np.float64)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """``booster.predict(X, raw_score=True)``, predicting only unseen patterns."""
+        import pandas as pd
+
+        key = pattern_keys(self.splits, X) if len(X) else None
+        if key is None:
+            return raw_margin(None, self.splits, X)
+        with self._lock:
+            codes, uniques = pd.factorize(key)
+            uniques = np.asarray(uniques, dtype=np.int64)
+            pos = np.searchsorted(self._keys, uniques)
+            hit = pos < len(self._keys)
+            hit[hit] = self._keys[pos[hit]] == uniques[hit]
+            out = np.empty(len(uniques))
+            out[hit] = self._margins[pos[hit]]
+            new = np.flatnonzero(~hit)
+            if len(new):
+                first = np.empty(len(uniques), dtype=np.int64)
+                first[codes[::-1]] = np.arange(len(key) - 1, -1, -1)
+                out[new] = tree_margin(self.splits, X[first[new]])
+                if len(self._keys) + len(new) > self.max_patterns:
+                    self._keys = np.zeros(0, dtype=np.int64)
+                    self._margins = np.zeros(0, dtype=np.float64)
+                    new = new[:self.max_patterns]
+                order = np.argsort(uniques[new])
+                add_keys, add_margins = uniques[new][order], out[new][order]
+                at = np.searchsorted(self._keys, add_keys)
+                self._keys = np.insert(self._keys, at, add_keys)
+                self._margins = np.insert(self._margins, at, add_margins)
+            return out[np.asarray(codes, dtype=np.int64)]

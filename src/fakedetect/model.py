@@ -40,9 +40,9 @@ VERDICTS = ("authentic", "review", "likely fake")
 #: :mod:`fakedetect.treeshap` (same values, several times faster; its one-off set-up
 #: costs about half a second, so smaller inputs use LightGBM's ``pred_contrib``).
 TABULATED_SHAP_ROWS = 2_000
-#: From this many rows on, margins are predicted once per distinct decision pattern
-#: (:mod:`fakedetect.forest`; same values, much less work on repetitive rows such as
-#: sampled follower profiles).
+#: From this many rows on, margins are predicted once per distinct decision pattern,
+#: remembered across calls (:class:`fakedetect.forest.PatternMargins`; same values, much
+#: less work on repetitive rows such as sampled follower profiles).
 PATTERN_ROWS = 50_000
 #: Calibrated probabilities stay within [P_MIN, 1 - P_MIN].
 P_MIN = 0.001
@@ -160,7 +160,7 @@ class FakeModel:
     threshold_review: float
     metadata: dict[str, Any] = field(default_factory=dict)
     _shap_tables: Any = field(default=None, init=False, repr=False, compare=False)
-    _splits: Any = field(default=None, init=False, repr=False, compare=False)
+    _patterns: Any = field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ scoring
 
@@ -178,11 +178,13 @@ class FakeModel:
         """Raw log-odds of fake for each row of a feature frame."""
         matrix = self._matrix(X)
         if len(matrix) >= PATTERN_ROWS:
-            from fakedetect.forest import model_splits, raw_margin
+            from fakedetect.forest import PatternMargins, model_splits
 
-            if self._splits is None:
-                self._splits = model_splits(self.booster) or False
-            return raw_margin(self.booster, self._splits or None, matrix)
+            if self._patterns is None:
+                splits = model_splits(self.booster)
+                self._patterns = PatternMargins(splits) if splits else False
+            if self._patterns is not False:
+                return self._patterns(matrix)
         return np.asarray(self.booster.predict(matrix, raw_score=True), dtype=np.float64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
