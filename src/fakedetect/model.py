@@ -172,7 +172,10 @@ class FakeModel:
                 f"{', '.join(missing[:5])}",
                 hint="build features with the same fakedetect version as the model",
             )
-        return X[self.features].to_numpy(dtype=np.float64, na_value=np.nan)
+        cols = X if list(X.columns) == self.features else X[self.features]
+        if all(dtype == np.float64 for dtype in cols.dtypes):
+            return cols.to_numpy(dtype=np.float64)  # a view when the frame is one block
+        return cols.to_numpy(dtype=np.float64, na_value=np.nan)
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
         """Raw log-odds of fake for each row of a feature frame."""

@@ -176,7 +176,9 @@ def wilson_interval(share: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.nd
 def _score(frame: pd.DataFrame, scorer: AccountScorer | None) -> np.ndarray:
     if scorer is None:
         return rule_based_fake_probability(frame)
-    p = np.asarray(scorer(frame[feature_names("account")]), dtype=np.float64)
+    names = feature_names("account")
+    p = np.asarray(scorer(frame if list(frame.columns) == names else frame[names]),
+                   dtype=np.float64)
     if p.ndim == 2:
         p = p[:, -1]
     if p.shape != (len(frame),):
@@ -235,8 +237,11 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
             p = _rule_probability(feats, size)
         else:
             index = audience.index[lo:hi]
-            p = _score(pd.DataFrame(feats, index=index if keep is None else index[keep]),
-                       scorer)
+            block = np.empty((len(names), size))  # pandas keeps this one block as is
+            for j, name in enumerate(names):
+                block[j] = feats[name]
+            p = _score(pd.DataFrame(block.T, columns=list(names), copy=False,
+                                    index=index if keep is None else index[keep]), scorer)
         following = (float_values(audience["following"].array[lo:hi])
                      if "following" in audience else np.full(hi - lo, np.nan))
         if keep is not None:
