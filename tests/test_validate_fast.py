@@ -513,3 +513,33 @@ def test_tables_read_side_by_side_report_in_table_order(
     assert isinstance(one, ContractError) and isinstance(many, ContractError)
     assert str(one) == str(many)
     assert_same_groups(many.groups, one.groups)
+
+
+@pytest.mark.parametrize("case", ["duplicate keys", "missing required value in a text key"])
+def test_compiled_text_key_proof_gives_the_same_problems(
+        case: str, base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "COMPILED_KEY_ROWS", 0)
+    t = dict(base)
+    CASES[case](t)
+    out, _ = compare(write(tmp_path / "d", t), monkeypatch)
+    assert isinstance(out, ContractError)
+
+
+def test_compiled_text_key_proof_on_valid_data(
+        base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "COMPILED_KEY_ROWS", 0)
+    out, general = compare(write(tmp_path / "d", dict(base)), monkeypatch)
+    assert isinstance(out, Dataset) and general == []
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_texts_distinct_in_segments(kind: pa.DataType) -> None:
+    texts = ["", "a", "ab", "ba", "é", "e\u0301", "☃", "a", "", "x" * 300, "ab", "zz"]
+    arr = pa.chunked_array([pa.array(texts[:5], type=kind), pa.array(texts[5:], type=kind)])
+    codes = np.repeat(np.arange(6), 2)  # pairs: (,a) (ab,ba) (é,é') (☃,a) (,x..) (ab,zz)
+    starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    assert validate._text_keys_distinct_compiled(starts, arr)
+    same = pa.chunked_array([pa.array(["q", "w", "w", "e"], type=kind)])
+    assert not validate._text_keys_distinct_compiled(np.array([1, 3]), same)
+    assert not validate._text_keys_distinct_compiled(np.array([2]), same.slice(1, 3))
+    assert validate._text_keys_distinct_compiled(np.array([2]), same)  # q,w | w,e

@@ -139,3 +139,49 @@ def tree_margin(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndar
                 node = node_left[node] if left else node_right[node]
             total += leaf_value[-node - 1]
         out[i] = total
+
+
+@njit(cache=True)
+def _same_bytes(offsets: np.ndarray, data: np.ndarray, a: int, b: int
+                ) -> bool:  # pragma: no cover - compiled
+    length = offsets[a + 1] - offsets[a]
+    if length != offsets[b + 1] - offsets[b]:
+        return False
+    same = True
+    for k in range(length):
+        same = same and data[offsets[a] + k] == data[offsets[b] + k]
+    return same
+
+
+@njit(cache=True)
+def _fnv1a(data: np.ndarray, lo: int, hi: int) -> np.uint64:  # pragma: no cover - compiled
+    h = np.uint64(14695981039346656037)
+    for b in range(lo, hi):
+        h = (h ^ np.uint64(data[b])) * np.uint64(1099511628211)
+    return h
+
+
+@njit(parallel=True, cache=True)
+def texts_distinct_in_segments(offsets: np.ndarray, data: np.ndarray,
+                               starts: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Whether no segment ``starts[s]:starts[s + 1]`` of a string array (Arrow offsets
+    and bytes) holds the same text twice: FNV-1a hashes sorted per segment; a repeated
+    hash is confirmed byte by byte."""
+    segments = starts.shape[0] - 1
+    repeat = np.zeros(segments, dtype=np.bool_)
+    for s in prange(segments):
+        lo, hi = starts[s], starts[s + 1]
+        hashes = np.empty(hi - lo, dtype=np.uint64)
+        for r in range(hi - lo):
+            hashes[r] = _fnv1a(data, offsets[lo + r], offsets[lo + r + 1])
+        ordered = np.sort(hashes)
+        for q in range(hi - lo - 1):
+            if ordered[q] == ordered[q + 1]:  # rare: compare the rows with that hash
+                for x in range(hi - lo):
+                    if hashes[x] != ordered[q]:
+                        continue
+                    for y in range(x + 1, hi - lo):
+                        if hashes[y] == ordered[q] and _same_bytes(offsets, data, lo + x,
+                                                                   lo + y):
+                            repeat[s] = True
+    return not repeat.any()
