@@ -144,3 +144,20 @@ def test_threads_may_explain_at_the_same_time() -> None:
         outs = list(pool.map(lambda _: treeshap.contributions(tables, X), range(8)))
     for out in outs:
         np.testing.assert_array_equal(out, outs[0])
+
+
+def test_kernels_follow_omp_num_threads() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numba, numpy as np, lightgbm as lgb\n"
+            "from fakedetect import treeshap\n"
+            "X = np.random.default_rng(0).normal(size=(200, 3)); y = (X[:, 0] > 0) * 1\n"
+            "b = lgb.train({'objective': 'binary', 'verbose': -1}, lgb.Dataset(X, y), 2)\n"
+            "treeshap.contributions(treeshap.compile_tables(b), X)\n"
+            "print(numba.get_num_threads())\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "1"

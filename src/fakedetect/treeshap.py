@@ -222,7 +222,16 @@ def _kernels() -> Any:
     global _KERNELS
     with KERNEL_LOCK:
         if _KERNELS is None:
+            import os
+
+            import numba
+
             from fakedetect import _kernels
 
+            # Follow OMP_NUM_THREADS as LightGBM does (Dask's nannies set it to 1 for
+            # their workers, whose cores the scheduler hands out).
+            wanted = os.environ.get("OMP_NUM_THREADS", "")
+            if wanted.isdigit() and int(wanted) > 0:
+                numba.set_num_threads(min(int(wanted), numba.config.NUMBA_NUM_THREADS))
             _KERNELS = _kernels
     return _KERNELS
