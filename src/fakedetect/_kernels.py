@@ -16,6 +16,18 @@ _CHUNK = 64
 _ZERO = 1.0000000180025095e-35
 
 
+@njit(cache=True, inline="always")
+def _goes_left(x: float, missing: int, default_left: bool, threshold: float
+               ) -> bool:  # pragma: no cover - compiled
+    """LightGBM's numerical decision: NaN (unless missing values are NaN) and magnitudes
+    up to ``kZeroThreshold`` read as 0; a missing value takes the default side."""
+    if (missing != 2 and math.isnan(x)) or -_ZERO <= x <= _ZERO:
+        x = 0.0
+    if (missing == 1 and x == 0.0) or (missing == 2 and math.isnan(x)):
+        return default_left
+    return x <= threshold
+
+
 @njit(cache=True)
 def fill_tables(values: np.ndarray, depth: np.ndarray, z: np.ndarray, offsets: np.ndarray,
                 table: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -64,14 +76,8 @@ def explain(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
         left = np.empty(n_nodes, dtype=np.bool_)
         for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
             for node in range(n_nodes):
-                x = X[i, node_feature[node]]
-                missing = node_missing[node]
-                if (missing != 2 and math.isnan(x)) or -_ZERO <= x <= _ZERO:
-                    x = 0.0
-                if (missing == 1 and x == 0.0) or (missing == 2 and math.isnan(x)):
-                    left[node] = node_default_left[node]
-                else:
-                    left[node] = x <= node_threshold[node]
+                left[node] = _goes_left(X[i, node_feature[node]], node_missing[node],
+                                        node_default_left[node], node_threshold[node])
             for leaf in range(n_leaves):
                 d = leaf_depth[leaf]
                 pat = (1 << d) - 1
@@ -128,15 +134,11 @@ def tree_margin(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndar
         for t in range(roots.shape[0]):
             node = roots[t]
             while node >= 0:
-                x = X[i, node_feature[node]]
-                missing = node_missing[node]
-                if (missing != 2 and math.isnan(x)) or -_ZERO <= x <= _ZERO:
-                    x = 0.0
-                if (missing == 1 and x == 0.0) or (missing == 2 and math.isnan(x)):
-                    left = node_default_left[node]
+                if _goes_left(X[i, node_feature[node]], node_missing[node],
+                              node_default_left[node], node_threshold[node]):
+                    node = node_left[node]
                 else:
-                    left = x <= node_threshold[node]
-                node = node_left[node] if left else node_right[node]
+                    node = node_right[node]
             total += leaf_value[-node - 1]
         out[i] = total
 
