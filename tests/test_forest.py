@@ -171,3 +171,17 @@ def test_pattern_margins_from_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         out = list(pool.map(margins, chunks))
     np.testing.assert_array_equal(np.concatenate(out), booster.predict(X, raw_score=True))
+
+
+def test_matrices_of_the_wrong_width_are_refused() -> None:
+    booster = _booster({"num_leaves": 7}, rounds=5)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    margins = forest.PatternMargins(splits)
+    X = _repetitive(100, seed=13)
+    margins(X)
+    for bad in (X[:, :5], np.hstack([X, X[:, :1]])):
+        for call in (margins, lambda A: forest.pattern_keys(splits, A),
+                     lambda A: forest.pattern_groups(splits, A)):
+            with pytest.raises(ValueError, match="6 features"):
+                call(bad)

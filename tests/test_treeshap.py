@@ -146,18 +146,42 @@ def test_threads_may_explain_at_the_same_time() -> None:
         np.testing.assert_array_equal(out, outs[0])
 
 
-def test_kernels_follow_omp_num_threads() -> None:
+def test_kernels_follow_omp_num_threads_in_every_thread() -> None:
     import os
     import subprocess
     import sys
 
-    code = ("import numba, numpy as np, lightgbm as lgb\n"
+    code = ("import threading, numba, numpy as np, lightgbm as lgb\n"
             "from fakedetect import treeshap\n"
             "X = np.random.default_rng(0).normal(size=(200, 3)); y = (X[:, 0] > 0) * 1\n"
             "b = lgb.train({'objective': 'binary', 'verbose': -1}, lgb.Dataset(X, y), 2)\n"
-            "treeshap.contributions(treeshap.compile_tables(b), X)\n"
-            "print(numba.get_num_threads())\n")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+            "seen = []\n"
+            "def run():\n"
+            "    treeshap.contributions(treeshap.compile_tables(b), X)\n"
+            "    seen.append(numba.get_num_threads())\n"
+            "t = threading.Thread(target=run); t.start(); t.join()  # loads the kernels\n"
+            "run()  # the main thread\n"
+            "t = threading.Thread(target=run); t.start(); t.join()\n"
+            "print(seen)\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "2"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True, timeout=120)
-    assert out.stdout.strip() == "1"
+    assert out.stdout.strip() == "[1, 1, 1]"
+
+
+def test_deep_models_are_left_to_pred_contrib() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4_000, 30))
+    y = (X[:, :12].sum(axis=1) + rng.normal(size=4_000) > 0).astype(int)
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 255,
+                         "max_depth": 10, "min_data_in_leaf": 2}, lgb.Dataset(X, y),
+                        num_boost_round=2)
+    assert treeshap.compile_tables(booster) is None  # its tables would take minutes
+    names = [f"f{i}" for i in range(30)]
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
+    frame = pd.DataFrame(X[:TABULATED_SHAP_ROWS + 5], columns=names)
+    contrib, base = model.contributions(frame)
+    ref = booster.predict(frame.to_numpy(), pred_contrib=True)
+    np.testing.assert_allclose(contrib, ref[:, :-1], atol=1e-12)
+    np.testing.assert_allclose(base, ref[:, -1], atol=1e-12)

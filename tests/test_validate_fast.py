@@ -543,3 +543,14 @@ def test_texts_distinct_in_segments(kind: pa.DataType) -> None:
     assert not validate._text_keys_distinct_compiled(np.array([1, 3]), same)
     assert not validate._text_keys_distinct_compiled(np.array([2]), same.slice(1, 3))
     assert validate._text_keys_distinct_compiled(np.array([2]), same)  # q,w | w,e
+
+
+def test_many_equal_texts_in_one_account_are_settled_at_once() -> None:
+    import time
+
+    arr = pa.chunked_array([pa.array([""] * 3_000 + ["a", "b"])])
+    started = time.perf_counter()
+    assert not validate._text_keys_distinct_compiled(np.array([3_001]), arr)
+    # Comparing every pair of a run of equal texts took minutes here (cubic); one
+    # confirmed repeat settles the account.
+    assert time.perf_counter() - started < 10

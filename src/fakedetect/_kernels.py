@@ -176,14 +176,18 @@ def texts_distinct_in_segments(offsets: np.ndarray, data: np.ndarray,
         hashes = np.empty(hi - lo, dtype=np.uint64)
         for r in range(hi - lo):
             hashes[r] = _fnv1a(data, offsets[lo + r], offsets[lo + r + 1])
-        ordered = np.sort(hashes)
-        for q in range(hi - lo - 1):
-            if ordered[q] == ordered[q + 1]:  # rare: compare the rows with that hash
-                for x in range(hi - lo):
-                    if hashes[x] != ordered[q]:
-                        continue
-                    for y in range(x + 1, hi - lo):
-                        if hashes[y] == ordered[q] and _same_bytes(offsets, data, lo + x,
-                                                                   lo + y):
-                            repeat[s] = True
+        order = np.argsort(hashes)
+        q, m = 0, hi - lo
+        while q < m - 1 and not repeat[s]:
+            end = q + 1  # rows order[q:end] share a hash (almost always one row)
+            while end < m and hashes[order[end]] == hashes[order[q]]:
+                end += 1
+            for x in range(q, end - 1):
+                for y in range(x + 1, end):
+                    if _same_bytes(offsets, data, lo + order[x], lo + order[y]):
+                        repeat[s] = True  # one confirmed repeat settles the segment
+                        break
+                if repeat[s]:
+                    break
+            q = end
     return not repeat.any()

@@ -144,19 +144,25 @@ def tree_margin(splits: Splits, X: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray
     """
-    from fakedetect.treeshap import KERNEL_LOCK, _kernels
+    from fakedetect.treeshap import launch
 
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != splits.n_features:
-        raise ValueError(f"expected a matrix of {splits.n_features} features, got shape "
-                         f"{X.shape}")
+    X = _checked(splits, X)
     out = np.zeros(X.shape[0])
-    kernels = _kernels()
-    with KERNEL_LOCK:
+    with launch() as kernels:
         kernels.tree_margin(X, splits.node_feature, splits.node_threshold,
                             splits.node_missing, splits.node_default_left, splits.node_left,
                             splits.node_right, splits.roots, splits.leaf_value, out)
     return out
+
+
+def _checked(splits: Splits, X: np.ndarray) -> np.ndarray:
+    """``X`` as float64, refused unless it has the model's width (compiled code does not
+    check its indices)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != splits.n_features:
+        raise ValueError(f"expected a matrix of {splits.n_features} features, got shape "
+                         f"{X.shape}")
+    return X
 
 
 def pattern_keys(splits: Splits, X: np.ndarray) -> np.ndarray | None:
@@ -176,13 +182,13 @@ def pattern_keys(splits: Splits, X: np.ndarray) -> np.ndarray | None:
     -------
     numpy.ndarray or None
     """
+    X = _checked(splits, X)
     room = np.prod([float(len(t) + 3) for t in splits.thresholds])
     if room >= 2.0**62:
         return None
-    from fakedetect.treeshap import KERNEL_LOCK, _kernels
+    from fakedetect.treeshap import launch
 
-    kernels = _kernels()
-    with KERNEL_LOCK:
+    with launch() as kernels:
         return np.asarray(kernels.pattern_keys(
             np.asarray(X, dtype=np.float64),
             np.array(splits.features, dtype=np.int64),
@@ -209,6 +215,7 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     import pandas as pd
 
+    X = _checked(splits, X)
     n = X.shape[0]
     key = pattern_keys(splits, X) if n else np.zeros(0, dtype=np.int64)
     if key is not None:
@@ -301,6 +308,7 @@ class PatternMargins:
         """``booster.predict(X, raw_score=True)``, predicting only unseen patterns."""
         import pandas as pd
 
+        X = _checked(self.splits, X)
         key = pattern_keys(self.splits, X) if len(X) else None
         if key is None:
             return raw_margin(None, self.splits, X)

@@ -17,15 +17,17 @@ decisions, and add that pattern's row of the leaf's table (the tabulated form of
 ``pred_contrib`` up to floating-point rounding, which the tests check.
 
 Only plain numerical splits are handled; a model with categorical splits, linear trees,
-several trees per iteration or paths testing more than :data:`MAX_PATH_FEATURES`
-features is refused with ``None`` from :func:`compile_tables`, and the caller falls back
-to ``pred_contrib``.
+several trees per iteration, paths testing more than :data:`MAX_PATH_FEATURES`
+features, or tables too costly to fill (:data:`MAX_TABLE_WORK`, deep trees) is refused
+with ``None`` from :func:`compile_tables`, and the caller falls back to ``pred_contrib``.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,11 @@ if TYPE_CHECKING:
 #: Largest number of distinct features on one root-to-leaf path that is tabulated
 #: (tables grow as 2^d per leaf).
 MAX_PATH_FEATURES = 10
+#: Models whose tables would take more steps than this to fill (about a second) or hold
+#: more numbers than :data:`MAX_TABLE_VALUES` are declined: LightGBM's ``pred_contrib``
+#: is then the faster choice.
+MAX_TABLE_WORK = 2e8
+MAX_TABLE_VALUES = 2e7
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 
 
@@ -152,11 +159,15 @@ def compile_tables(booster: lgb.Booster) -> ShapTables | None:
         leaf_features[i, :len(f)] = f
         zpad[i, :len(z)] = z
     d = np.array(depth, dtype=np.int64)
+    # Filling a leaf's table sums over pattern pairs (about 4^d d^2 / 2 steps) and stores
+    # 2^d d numbers: cheap for shallow trees, prohibitive for deep ones.
+    if float(np.sum(4.0**d * d * d)) / 2 > MAX_TABLE_WORK or float(
+            np.sum(2.0**d * d)) > MAX_TABLE_VALUES:
+        return None
     offsets = np.zeros(len(leaves) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum((1 << d) * d)
-    kernels = _kernels()
     table = np.zeros(int(offsets[-1]))
-    with KERNEL_LOCK:
+    with launch() as kernels:
         kernels.fill_tables(np.array(values, dtype=np.float64), d, zpad, offsets, table)
     return ShapTables(
         node_feature=node_feature,
@@ -201,8 +212,7 @@ def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
     out = np.zeros((X.shape[0], tables.n_features + 1))
     out[:, -1] = tables.expected
     if len(tables.leaf_depth) and len(X):
-        kernels = _kernels()
-        with KERNEL_LOCK:
+        with launch() as kernels:
             kernels.explain(X, tables.node_feature, tables.node_threshold,
                             tables.node_missing, tables.node_default_left,
                             tables.leaf_entries, tables.entry_node, tables.entry_left,
@@ -212,6 +222,7 @@ def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
 
 
 _KERNELS: Any = None
+_THREADS = 0  # threads a kernel may use; 0 = numba's default
 #: numba's fallback threading layer (``workqueue``) aborts when two threads launch
 #: parallel kernels at once; the kernels already use every core, so calls take turns.
 KERNEL_LOCK = threading.Lock()
@@ -219,7 +230,7 @@ KERNEL_LOCK = threading.Lock()
 
 def _kernels() -> Any:
     """The compiled kernels (numba is imported on first use only)."""
-    global _KERNELS
+    global _KERNELS, _THREADS
     with KERNEL_LOCK:
         if _KERNELS is None:
             import os
@@ -232,6 +243,19 @@ def _kernels() -> Any:
             # their workers, whose cores the scheduler hands out).
             wanted = os.environ.get("OMP_NUM_THREADS", "")
             if wanted.isdigit() and int(wanted) > 0:
-                numba.set_num_threads(min(int(wanted), numba.config.NUMBA_NUM_THREADS))
+                _THREADS = min(int(wanted), numba.config.NUMBA_NUM_THREADS)
             _KERNELS = _kernels
     return _KERNELS
+
+
+@contextmanager
+def launch() -> Iterator[Any]:
+    """The compiled kernels, held for one call: calls take turns, and each runs on the
+    allowed number of threads (numba's setting belongs to the calling thread)."""
+    kernels = _kernels()
+    with KERNEL_LOCK:
+        if _THREADS:
+            import numba
+
+            numba.set_num_threads(_THREADS)
+        yield kernels

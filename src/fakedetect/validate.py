@@ -1149,7 +1149,7 @@ def _text_keys_distinct_compiled(starts: np.ndarray, text: pa.ChunkedArray) -> b
     """:func:`_text_keys_distinct` in one compiled pass over the text bytes."""
     import pyarrow as pa
 
-    from fakedetect.treeshap import KERNEL_LOCK, _kernels
+    from fakedetect.treeshap import launch
 
     arr = text.combine_chunks()
     if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type):
@@ -1164,8 +1164,7 @@ def _text_keys_distinct_compiled(starts: np.ndarray, text: pa.ChunkedArray) -> b
     data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
             else np.zeros(0, dtype=np.uint8))
     bounds = np.concatenate([[0], starts, [len(arr)]]).astype(np.int64)
-    kernels = _kernels()
-    with KERNEL_LOCK:
+    with launch() as kernels:
         return bool(kernels.texts_distinct_in_segments(offsets, data, bounds))
 
 
