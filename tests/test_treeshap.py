@@ -185,3 +185,12 @@ def test_deep_models_are_left_to_pred_contrib() -> None:
     ref = booster.predict(frame.to_numpy(), pred_contrib=True)
     np.testing.assert_allclose(contrib, ref[:, :-1], atol=1e-12)
     np.testing.assert_allclose(base, ref[:, -1], atol=1e-12)
+
+
+def test_compile_kernels_warms_every_kernel() -> None:
+    from fakedetect import _kernels
+
+    treeshap.compile_kernels()
+    for name in ("explain", "fill_tables", "pattern_keys", "tree_margin",
+                 "texts_distinct_in_segments"):
+        assert getattr(_kernels, name).signatures, name  # compiled (or loaded from cache)

@@ -259,3 +259,41 @@ def launch() -> Iterator[Any]:
 
             numba.set_num_threads(_THREADS)
         yield kernels
+
+
+def compile_kernels() -> None:
+    """Compile every kernel for the array layouts fakedetect passes them, so the first
+    large scoring run after installing does not pay for it (``make install`` calls this;
+    numba caches the machine code beside the sources).
+
+    Returns
+    -------
+    None
+    """
+    import lightgbm as lgb
+
+    from fakedetect import forest
+    from fakedetect.validate import _text_keys_distinct_compiled
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    X[::7, 1] = np.nan
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4,
+                         "min_data_in_leaf": 5}, lgb.Dataset(X, (X[:, 0] > 0) * 1), 2)
+    tables = compile_tables(booster)
+    splits = forest.model_splits(booster)
+    assert tables is not None and splits is not None
+    # numba compiles per memory layout and per writability (pandas hands out read-only
+    # views): C and Fortran order, writable and not.
+    for layout in (np.ascontiguousarray(X), np.asfortranarray(X)):
+        for writable in (True, False):
+            A = layout.copy(order="K")
+            A.flags.writeable = writable
+            contributions(tables, A)
+            forest.PatternMargins(splits)(A)
+            forest.tree_margin(splits, A)
+    import pyarrow as pa
+
+    for kind in (pa.string(), pa.large_string()):
+        _text_keys_distinct_compiled(np.array([1]), pa.chunked_array([pa.array(
+            ["a", "b"], type=kind)]))
