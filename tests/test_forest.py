@@ -185,3 +185,17 @@ def test_matrices_of_the_wrong_width_are_refused() -> None:
                      lambda A: forest.pattern_groups(splits, A)):
             with pytest.raises(ValueError, match="6 features"):
                 call(bad)
+
+
+def test_a_model_that_has_scored_still_pickles() -> None:
+    import pickle
+
+    booster = _booster({"num_leaves": 15}, rounds=10)
+    names = [f"f{i}" for i in range(6)]
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
+    X = pd.DataFrame(_repetitive(PATTERN_ROWS + 10, seed=14), columns=names)
+    before = model.margin(X)
+    model.contributions(X.iloc[:3_000])
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.margin(X), before)

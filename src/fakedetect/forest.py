@@ -304,6 +304,16 @@ class PatternMargins:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its lock (a model may travel to other processes)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import threading
+
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """``booster.predict(X, raw_score=True)``, predicting only unseen patterns."""
         import pandas as pd
