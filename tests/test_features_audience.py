@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,3 +143,27 @@ def test_rule_separates_real_instafake_profiles(shared_data) -> None:
     auc = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
     assert auc > 0.9
     assert p[y == 1].mean() > 0.5 > p[y == 0].mean()
+
+
+def test_model_scorer_columns_path_equals_the_frame_path(sim_dir: Path) -> None:
+    import lightgbm as lgb
+
+    from fakedetect.features import audience_fake_share, feature_names
+    from fakedetect.model import PATTERN_ROWS, Calibration, FakeModel
+    from fakedetect.train import ModelScorer
+    from fakedetect.validate import load_dataset
+
+    dataset = load_dataset(sim_dir)
+    assert len(dataset.get("audience")) >= PATTERN_ROWS  # the pattern path is taken
+    names = feature_names("account")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2_000, len(names)))
+    X[:, 8:] = np.nan  # like a follower sample: engagement aggregates missing
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 15},
+                        lgb.Dataset(X, (X[:, 0] + X[:, 3] > 0) * 1, feature_name=names), 30)
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
+    fast = audience_fake_share(dataset, account_scorer=ModelScorer(model))
+    plain = audience_fake_share(dataset, account_scorer=lambda f: model.predict_proba(f))
+    pd.testing.assert_frame_equal(fast, plain, check_exact=True)
+    assert fast["fake_share"].notna().any()

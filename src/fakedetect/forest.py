@@ -14,6 +14,7 @@ for bit (tested), for a fraction of the work.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -183,6 +184,11 @@ def pattern_keys(splits: Splits, X: np.ndarray) -> np.ndarray | None:
     numpy.ndarray or None
     """
     X = _checked(splits, X)
+    return _keys(splits, X, np.array(splits.features, dtype=np.int64))
+
+
+def _keys(splits: Splits, X: np.ndarray, columns: np.ndarray) -> np.ndarray | None:
+    """Pattern keys of ``X`` whose column ``columns[j]`` holds split feature ``j``."""
     room = np.prod([float(len(t) + 3) for t in splits.thresholds])
     if room >= 2.0**62:
         return None
@@ -190,9 +196,7 @@ def pattern_keys(splits: Splits, X: np.ndarray) -> np.ndarray | None:
 
     with launch() as kernels:
         return np.asarray(kernels.pattern_keys(
-            np.asarray(X, dtype=np.float64),
-            np.array(splits.features, dtype=np.int64),
-            np.concatenate([*splits.thresholds, np.zeros(0)]),
+            X, columns, np.concatenate([*splits.thresholds, np.zeros(0)]),
             np.cumsum([0, *map(len, splits.thresholds)]).astype(np.int64),
             np.array(splits.zero_missing, dtype=np.bool_)))
 
@@ -316,12 +320,54 @@ class PatternMargins:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """``booster.predict(X, raw_score=True)``, predicting only unseen patterns."""
-        import pandas as pd
-
         X = _checked(self.splits, X)
         key = pattern_keys(self.splits, X) if len(X) else None
         if key is None:
             return raw_margin(None, self.splits, X)
+        return self._margins_of(key, lambda rows: X[rows])
+
+    def from_columns(self, columns: Sequence[np.ndarray | None], rows: int) -> np.ndarray:
+        """The same margins from the model's feature columns, without their matrix.
+
+        Parameters
+        ----------
+        columns : sequence
+            One float64 array of ``rows`` values per model feature, in the model's
+            order; ``None`` for a feature missing on every row.
+        rows : int
+
+        Returns
+        -------
+        numpy.ndarray
+            Equal to ``self(matrix)`` for the matrix of these columns; only the split
+            features are read for every row, the rest only for new patterns.
+        """
+        if len(columns) != self.splits.n_features:
+            raise ValueError(f"expected {self.splits.n_features} columns, got "
+                             f"{len(columns)}")
+
+        def full(which: np.ndarray) -> np.ndarray:
+            out = np.full((len(which), self.splits.n_features), np.nan)
+            for f, col in enumerate(columns):
+                if col is not None:
+                    out[:, f] = col[which]
+            return out
+
+        narrow = np.empty((len(self.splits.features), rows))
+        for j, f in enumerate(self.splits.features):
+            col = columns[f]
+            narrow[j] = np.nan if col is None else col
+        key = (_keys(self.splits, narrow.T, np.arange(len(self.splits.features)))
+               if rows else None)
+        if key is None:
+            return self(full(np.arange(rows)))
+        return self._margins_of(key, full)
+
+    def _margins_of(self, key: np.ndarray, rows_of: Callable[[np.ndarray], np.ndarray]
+                    ) -> np.ndarray:
+        """Margins per row of ``key``; ``rows_of(indices)`` gives those rows' features."""
+        import pandas as pd
+
         with self._lock:
             codes, uniques = pd.factorize(key)
             uniques = np.asarray(uniques, dtype=np.int64)
@@ -334,7 +380,7 @@ class PatternMargins:
             if len(new):
                 first = np.empty(len(uniques), dtype=np.int64)
                 first[codes[::-1]] = np.arange(len(key) - 1, -1, -1)
-                out[new] = tree_margin(self.splits, X[first[new]])
+                out[new] = tree_margin(self.splits, rows_of(first[new]))
                 if len(self._keys) + len(new) > self.max_patterns:
                     self._keys = np.zeros(0, dtype=np.int64)
                     self._margins = np.zeros(0, dtype=np.float64)

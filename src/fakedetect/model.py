@@ -28,6 +28,8 @@ import numpy as np
 from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import lightgbm as lgb
     import pandas as pd
 
@@ -180,19 +182,41 @@ class FakeModel:
     def margin(self, X: pd.DataFrame) -> np.ndarray:
         """Raw log-odds of fake for each row of a feature frame."""
         matrix = self._matrix(X)
-        if len(matrix) >= PATTERN_ROWS:
-            from fakedetect.forest import PatternMargins, model_splits
-
-            if self._patterns is None:
-                splits = model_splits(self.booster)
-                self._patterns = PatternMargins(splits) if splits else False
-            if self._patterns is not False:
-                return self._patterns(matrix)
+        if len(matrix) >= PATTERN_ROWS and self._pattern_margins() is not False:
+            return self._patterns(matrix)
         return np.asarray(self.booster.predict(matrix, raw_score=True), dtype=np.float64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability that each row is fake."""
         return self.calibration(self.margin(X))
+
+    def predict_proba_columns(self, columns: Mapping[str, np.ndarray], rows: int
+                              ) -> np.ndarray:
+        """:meth:`predict_proba` of feature columns, without building their frame.
+
+        Parameters
+        ----------
+        columns : mapping
+            Feature name -> float64 array of ``rows`` values; a feature of the model
+            that is not a key is missing on every row.
+        rows : int
+
+        Returns
+        -------
+        numpy.ndarray
+            The same probabilities as :meth:`predict_proba` on a frame of these columns
+            (large inputs skip the frame: only the split features are read for every
+            row).
+        """
+        import pandas as pd
+
+        if rows >= PATTERN_ROWS and self._pattern_margins() is not False:
+            margin = self._patterns.from_columns([columns.get(f) for f in self.features],
+                                                 rows)
+            return self.calibration(margin)
+        nan = np.full(rows, np.nan)
+        frame = pd.DataFrame({f: columns.get(f, nan) for f in self.features})
+        return self.predict_proba(frame)
 
     def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """TreeSHAP contributions to the raw margin.
@@ -215,6 +239,16 @@ class FakeModel:
             out = np.asarray(self.booster.predict(matrix, pred_contrib=True),
                              dtype=np.float64)
         return out[:, :-1], out[:, -1]
+
+    def _pattern_margins(self) -> Any:
+        """The pattern memory of :mod:`fakedetect.forest` (``False`` when the booster
+        has splits it does not handle)."""
+        if self._patterns is None:
+            from fakedetect.forest import PatternMargins, model_splits
+
+            splits = model_splits(self.booster)
+            self._patterns = PatternMargins(splits) if splits else False
+        return self._patterns
 
     def _tables(self) -> Any:
         """The booster tabulated for fast TreeSHAP (``False`` when it cannot be)."""

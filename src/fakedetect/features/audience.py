@@ -177,13 +177,18 @@ def _score(frame: pd.DataFrame, scorer: AccountScorer | None) -> np.ndarray:
     if scorer is None:
         return rule_based_fake_probability(frame)
     names = feature_names("account")
-    p = np.asarray(scorer(frame if list(frame.columns) == names else frame[names]),
-                   dtype=np.float64)
+    return _checked_probability(
+        scorer(frame if list(frame.columns) == names else frame[names]), len(frame))
+
+
+def _checked_probability(values: object, rows: int) -> np.ndarray:
+    """A scorer's output as one probability per row (the fake column of two)."""
+    p = np.asarray(values, dtype=np.float64)
     if p.ndim == 2:
         p = p[:, -1]
-    if p.shape != (len(frame),):
+    if p.shape != (rows,):
         raise ValueError(f"the account scorer returned shape {p.shape}; expected one "
-                         f"probability per audience row ({len(frame)})")
+                         f"probability per audience row ({rows})")
     return p
 
 
@@ -235,6 +240,8 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         size = len(codes)
         if scorer is None:
             p = _rule_probability(feats, size)
+        elif hasattr(scorer, "score_columns"):  # a model scorer: no frame needed
+            p = _checked_probability(scorer.score_columns(feats, size), size)
         else:
             index = audience.index[lo:hi]
             block = np.empty((len(names), size))  # pandas keeps this one block as is

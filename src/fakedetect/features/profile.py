@@ -90,7 +90,7 @@ def profile_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     out = profile_columns(get, len(frame), shape)
     names = feature_names("account")
     assert list(out) == names, "profile calculators out of step with the registry"
-    return out
+    return {k: v if v.flags.writeable else np.array(v) for k, v in out.items()}
 
 
 def profile_columns(get: ColumnGetter, size: int, shape: ShapeGetter | None = None,
@@ -115,11 +115,13 @@ def profile_columns(get: ColumnGetter, size: int, shape: ShapeGetter | None = No
     Returns
     -------
     dict
-        Feature name -> float64 array of length ``size``.
+        Feature name -> float64 array of length ``size``; a feature whose input is absent
+        is a read-only all-NaN view (no memory per row).
     """
     def col(name: str) -> np.ndarray:
         values = get(name)
-        return np.full(size, np.nan) if values is None else values
+        # A read-only NaN view: an absent input costs no memory (nothing writes to it).
+        return np.broadcast_to(np.nan, (size,)) if values is None else values
 
     def want(*features: str) -> bool:
         return names is None or any(f in names for f in features)
