@@ -57,9 +57,9 @@ def test_values_on_split_thresholds_go_left_like_lightgbm() -> None:
     booster = _booster({"num_leaves": 15})
     tables = treeshap.compile_tables(booster)
     assert tables is not None
-    thresholds = tables.node_threshold
+    thresholds = tables.splits.node_threshold
     X = np.tile(np.nanmean(_data()[0], axis=0), (len(thresholds), 1))
-    X[np.arange(len(thresholds)), tables.node_feature] = thresholds  # exactly on each split
+    X[np.arange(len(thresholds)), tables.splits.node_feature] = thresholds  # exactly on each split
     tiny = np.array([1e-36, -1e-36, 1e-35, -1e-35, 2e-35, -2e-35, 5e-324, -0.0])
     X = np.vstack([X, np.outer(tiny, np.ones(X.shape[1]))])  # LightGBM reads |x|<=1e-35 as 0
     np.testing.assert_allclose(treeshap.contributions(tables, X),

@@ -9,11 +9,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from fakedetect.forest import ZERO as _ZERO  # LightGBM's kZeroThreshold
+
 #: Rows handled together by one thread.
 _CHUNK = 64
-#: LightGBM's ``kZeroThreshold`` (the float32 nearest 1e-35): smaller magnitudes are
-#: read as exactly zero when a row enters the model.
-_ZERO = 1.0000000180025095e-35
 
 
 @njit(cache=True, inline="always")

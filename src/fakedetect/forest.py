@@ -50,6 +50,8 @@ class Splits:
     node_right: np.ndarray  # int32
     roots: np.ndarray  # int32, one per tree
     leaf_value: np.ndarray  # float64
+    node_count: np.ndarray  # float64: training rows through each node (TreeSHAP covers)
+    leaf_count: np.ndarray  # float64: training rows in each leaf
 
 
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
@@ -79,8 +81,9 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
         trees = trees[:best]
     found: dict[int, set[float]] = {}
     zero: dict[int, bool] = {}
-    nodes: list[list[float]] = []  # feature, threshold, missing, default_left, left, right
-    leaves: list[float] = []
+    # feature, threshold, missing, default_left, left, right, count
+    nodes: list[list[float]] = []
+    leaves: list[tuple[float, float]] = []  # value, count
     roots: list[int] = []
 
     def visit(node: dict[str, Any]) -> int | None:
@@ -88,7 +91,7 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
         if "split_index" not in node:
             if "leaf_coeff" in node:
                 return None
-            leaves.append(float(node["leaf_value"]))
+            leaves.append((float(node["leaf_value"]), float(node.get("leaf_count", 0))))
             return -len(leaves)
         if node["decision_type"] != "<=":
             return None
@@ -97,7 +100,7 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
         zero[f] = zero.get(f, False) or node["missing_type"] == "Zero"
         idx = len(nodes)
         nodes.append([f, float(node["threshold"]), _MISSING[str(node["missing_type"])],
-                      bool(node["default_left"]), 0, 0])
+                      bool(node["default_left"]), 0, 0, float(node["internal_count"])])
         left, right = visit(node["left_child"]), visit(node["right_child"])
         if left is None or right is None:
             return None
@@ -113,19 +116,22 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
             return None
         roots.append(root)
     features = tuple(sorted(found))
-    table = np.array(nodes, dtype=np.float64).reshape(-1, 6)
+    table = np.array(nodes, dtype=np.float64).reshape(-1, 7)
+    leaf = np.array(leaves, dtype=np.float64).reshape(-1, 2)
     return Splits(features=features,
                   thresholds=tuple(np.array(sorted(found[f])) for f in features),
                   zero_missing=tuple(zero[f] for f in features),
                   n_features=int(model["max_feature_idx"]) + 1,
                   node_feature=table[:, 0].astype(np.int32),
-                  node_threshold=np.array([n[1] for n in nodes], dtype=np.float64),
+                  node_threshold=table[:, 1].copy(),
                   node_missing=table[:, 2].astype(np.int8),
                   node_default_left=table[:, 3].astype(np.bool_),
                   node_left=table[:, 4].astype(np.int32),
                   node_right=table[:, 5].astype(np.int32),
                   roots=np.array(roots, dtype=np.int32),
-                  leaf_value=np.array(leaves, dtype=np.float64))
+                  leaf_value=leaf[:, 0].copy(),
+                  node_count=table[:, 6].copy(),
+                  leaf_count=leaf[:, 1].copy())
 
 
 def tree_margin(splits: Splits, X: np.ndarray) -> np.ndarray:
@@ -244,13 +250,19 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _first_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    first, codes, _ = _distinct(key)
+    return first, codes
+
+
+def _distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first row of each distinct key, every row's key number, the distinct keys."""
     import pandas as pd
 
     codes, uniques = pd.factorize(key)
     codes = np.asarray(codes, dtype=np.int64)
     first = np.empty(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(key) - 1, -1, -1)
-    return first, codes
+    return first, codes, np.asarray(uniques, dtype=np.int64)
 
 
 def raw_margin(booster: lgb.Booster | None, splits: Splits | None, X: np.ndarray
@@ -366,11 +378,8 @@ class PatternMargins:
     def _margins_of(self, key: np.ndarray, rows_of: Callable[[np.ndarray], np.ndarray]
                     ) -> np.ndarray:
         """Margins per row of ``key``; ``rows_of(indices)`` gives those rows' features."""
-        import pandas as pd
-
         with self._lock:
-            codes, uniques = pd.factorize(key)
-            uniques = np.asarray(uniques, dtype=np.int64)
+            first, codes, uniques = _distinct(key)
             pos = np.searchsorted(self._keys, uniques)
             hit = pos < len(self._keys)
             hit[hit] = self._keys[pos[hit]] == uniques[hit]
@@ -378,8 +387,6 @@ class PatternMargins:
             out[hit] = self._margins[pos[hit]]
             new = np.flatnonzero(~hit)
             if len(new):
-                first = np.empty(len(uniques), dtype=np.int64)
-                first[codes[::-1]] = np.arange(len(key) - 1, -1, -1)
                 out[new] = tree_margin(self.splits, rows_of(first[new]))
                 if len(self._keys) + len(new) > self.max_patterns:
                     self._keys = np.zeros(0, dtype=np.int64)
@@ -390,4 +397,4 @@ class PatternMargins:
                 at = np.searchsorted(self._keys, add_keys)
                 self._keys = np.insert(self._keys, at, add_keys)
                 self._margins = np.insert(self._margins, at, add_margins)
-            return out[np.asarray(codes, dtype=np.int64)]
+            return out[codes]

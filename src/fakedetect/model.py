@@ -163,6 +163,7 @@ class FakeModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     _shap_tables: Any = field(default=None, init=False, repr=False, compare=False)
     _patterns: Any = field(default=None, init=False, repr=False, compare=False)
+    _flat: Any = field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ scoring
 
@@ -240,22 +241,32 @@ class FakeModel:
                              dtype=np.float64)
         return out[:, :-1], out[:, -1]
 
-    def _pattern_margins(self) -> Any:
-        """The pattern memory of :mod:`fakedetect.forest` (``False`` when the booster
-        has splits it does not handle)."""
-        if self._patterns is None:
-            from fakedetect.forest import PatternMargins, model_splits
+    def _splits(self) -> Any:
+        """The booster's trees read once into flat arrays (:mod:`fakedetect.forest`),
+        shared by the pattern memory and the TreeSHAP tables; ``False`` when the
+        booster has splits they do not handle."""
+        if self._flat is None:
+            from fakedetect.forest import model_splits
 
-            splits = model_splits(self.booster)
+            self._flat = model_splits(self.booster) or False
+        return self._flat
+
+    def _pattern_margins(self) -> Any:
+        """The pattern memory of :mod:`fakedetect.forest` (``False`` when unavailable)."""
+        if self._patterns is None:
+            from fakedetect.forest import PatternMargins
+
+            splits = self._splits()
             self._patterns = PatternMargins(splits) if splits else False
         return self._patterns
 
     def _tables(self) -> Any:
-        """The booster tabulated for fast TreeSHAP (``False`` when it cannot be)."""
+        """The booster tabulated for fast TreeSHAP (``None`` when it cannot be)."""
         if self._shap_tables is None:
-            from fakedetect.treeshap import compile_tables
+            from fakedetect.treeshap import tabulate
 
-            self._shap_tables = compile_tables(self.booster) or False
+            splits = self._splits()
+            self._shap_tables = (tabulate(splits) if splits else None) or False
         return self._shap_tables or None
 
     def verdict(self, proba: np.ndarray) -> np.ndarray:

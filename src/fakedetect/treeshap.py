@@ -16,8 +16,9 @@ decisions, and add that pattern's row of the leaf's table (the tabulated form of
 "Fast TreeSHAP v2", Yang 2021, arXiv:2109.09847). The values equal LightGBM's
 ``pred_contrib`` up to floating-point rounding, which the tests check.
 
-Only plain numerical splits are handled; a model with categorical splits, linear trees,
-several trees per iteration, paths testing more than :data:`MAX_PATH_FEATURES`
+Only plain numerical splits are handled (the trees are read by
+:func:`fakedetect.forest.model_splits`); a model with categorical splits, linear trees,
+averaged output, several trees per iteration, paths testing more than :data:`MAX_PATH_FEATURES`
 features, or tables too costly to fill (:data:`MAX_TABLE_WORK`, deep trees) is refused
 with ``None`` from :func:`compile_tables`, and the caller falls back to ``pred_contrib``.
 """
@@ -36,6 +37,8 @@ import numpy as np
 if TYPE_CHECKING:
     import lightgbm as lgb
 
+    from fakedetect.forest import Splits
+
 #: Largest number of distinct features on one root-to-leaf path that is tabulated
 #: (tables grow as 2^d per leaf).
 MAX_PATH_FEATURES = 10
@@ -44,24 +47,19 @@ MAX_PATH_FEATURES = 10
 #: is then the faster choice.
 MAX_TABLE_WORK = 2e8
 MAX_TABLE_VALUES = 2e7
-_MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 
 
 @dataclass(frozen=True)
 class ShapTables:
-    """A model's trees in flat arrays, with every leaf's contribution table.
+    """A model's flat trees (:class:`~fakedetect.forest.Splits`) with every leaf's
+    contribution table.
 
-    Nodes of all trees are numbered globally; a leaf's path entries list the nodes
-    on its path, the direction its path takes there (1 = left) and the position of
-    the node's feature among the leaf's distinct path features.
+    A leaf's path entries list the nodes on its path, the direction its path takes there
+    (1 = left) and the position of the node's feature among the leaf's distinct path
+    features.
     """
 
-    node_feature: np.ndarray  # int32 (nodes,)
-    node_threshold: np.ndarray  # float64 (nodes,)
-    node_missing: np.ndarray  # int8 (nodes,): 0 None, 1 Zero, 2 NaN
-    node_default_left: np.ndarray  # bool (nodes,)
-    tree_nodes: np.ndarray  # int64 (trees + 1,): node range of each tree
-    tree_leaves: np.ndarray  # int64 (trees + 1,): leaf range of each tree
+    splits: Splits
     leaf_entries: np.ndarray  # int64 (leaves + 1,): entry range of each leaf
     entry_node: np.ndarray  # int32 (entries,)
     entry_left: np.ndarray  # bool (entries,)
@@ -71,7 +69,11 @@ class ShapTables:
     leaf_table: np.ndarray  # int64 (leaves + 1,): offset of each leaf's table
     table: np.ndarray  # float64: per leaf 2^d rows of d contributions
     expected: float  # the base value: the cover-weighted mean of the leaf values
-    n_features: int
+
+    @property
+    def n_features(self) -> int:
+        """Columns of the model's input."""
+        return self.splits.n_features
 
 
 def compile_tables(booster: lgb.Booster) -> ShapTables | None:
@@ -87,74 +89,62 @@ def compile_tables(booster: lgb.Booster) -> ShapTables | None:
     ShapTables or None
         ``None`` for models this module does not handle (use ``pred_contrib``).
     """
-    model = booster.dump_model()
-    if model.get("num_tree_per_iteration", 1) != 1:
-        return None
-    trees = model["tree_info"]
-    best = getattr(booster, "best_iteration", -1) or -1
-    if best > 0:
-        trees = trees[:best]
-    nodes: list[tuple[int, float, int, bool, float]] = []
-    tree_nodes, tree_leaves = [0], [0]
-    leaves: list[tuple[float, list[tuple[int, bool, float]]]] = []
-    expected = 0.0
-    for tree in trees:
-        root = tree["tree_structure"]
-        if "leaf_value" in root and "split_index" not in root:
-            expected += float(root["leaf_value"])  # a single-leaf tree is a constant
-            tree_nodes.append(len(nodes))
-            tree_leaves.append(len(leaves))
-            continue
-        stack: list[tuple[dict[str, Any], list[tuple[int, bool, float]]]] = [(root, [])]
-        while stack:
-            node, path = stack.pop()
-            if "split_index" not in node:
-                if "leaf_coeff" in node:
-                    return None  # linear trees
-                leaves.append((float(node["leaf_value"]), path))
-                continue
-            if node["decision_type"] != "<=":
-                return None  # categorical split
-            idx = len(nodes)
-            nodes.append((int(node["split_feature"]), float(node["threshold"]),
-                          _MISSING[str(node["missing_type"])], bool(node["default_left"]),
-                          float(node["internal_count"])))
-            for child, left in ((node["right_child"], False), (node["left_child"], True)):
-                c = child.get("internal_count", child.get("leaf_count", 0))
-                stack.append((child, [*path, (idx, left, float(c))]))
-        tree_nodes.append(len(nodes))
-        tree_leaves.append(len(leaves))
+    from fakedetect.forest import model_splits
 
-    node_feature = np.array([n[0] for n in nodes], dtype=np.int32)
-    counts = [n[4] for n in nodes]
+    splits = model_splits(booster)
+    return tabulate(splits) if splits is not None else None
+
+
+def tabulate(splits: Splits) -> ShapTables | None:
+    """:func:`compile_tables` from a model's flat trees (read once, shared with
+    :mod:`fakedetect.forest`)."""
     depth, feats, zfrac, entries_node, entries_left, entries_pos = [], [], [], [], [], []
     leaf_entries = [0]
     values = []
-    for value, path in leaves:
-        order: list[int] = []
-        z: list[float] = []
-        for node, left, child_count in path:
-            f = int(node_feature[node])
-            frac = child_count / counts[node] if counts[node] > 0 else 0.0
-            if f in order:
-                z[order.index(f)] *= frac
-            else:
-                order.append(f)
-                z.append(frac)
-            entries_node.append(node)
-            entries_left.append(left)
-            entries_pos.append(order.index(f))
-        if len(order) > MAX_PATH_FEATURES:
-            return None
-        leaf_entries.append(len(entries_node))
-        depth.append(len(order))
-        feats.append(order)
-        zfrac.append(z)
-        values.append(value)
-        expected += value * math.prod(z)
+    expected = 0.0
+
+    def cover(child: int) -> float:
+        return float(splits.node_count[child] if child >= 0
+                     else splits.leaf_count[-child - 1])
+
+    for root in splits.roots.tolist():
+        if root < 0:
+            expected += float(splits.leaf_value[-root - 1])  # a single-leaf tree
+            continue
+        stack: list[tuple[int, list[tuple[int, bool, float]]]] = [(root, [])]
+        while stack:
+            node, path = stack.pop()
+            if node < 0:  # a leaf: its distinct path features and their cover fractions
+                order: list[int] = []
+                z: list[float] = []
+                for at, left, child_count in path:
+                    f = int(splits.node_feature[at])
+                    count = float(splits.node_count[at])
+                    frac = child_count / count if count > 0 else 0.0
+                    if f in order:
+                        z[order.index(f)] *= frac
+                    else:
+                        order.append(f)
+                        z.append(frac)
+                    entries_node.append(at)
+                    entries_left.append(left)
+                    entries_pos.append(order.index(f))
+                if len(order) > MAX_PATH_FEATURES:
+                    return None
+                value = float(splits.leaf_value[-node - 1])
+                leaf_entries.append(len(entries_node))
+                depth.append(len(order))
+                feats.append(order)
+                zfrac.append(z)
+                values.append(value)
+                expected += value * math.prod(z)
+                continue
+            right, left_child = int(splits.node_right[node]), int(splits.node_left[node])
+            stack.append((right, [*path, (node, False, cover(right))]))
+            stack.append((left_child, [*path, (node, True, cover(left_child))]))
     width = max(depth, default=0)
-    leaf_features = np.zeros((len(leaves), max(width, 1)), dtype=np.int32)
-    zpad = np.ones((len(leaves), max(width, 1)))
+    leaf_features = np.zeros((len(values), max(width, 1)), dtype=np.int32)
+    zpad = np.ones((len(values), max(width, 1)))
     for i, (f, z) in enumerate(zip(feats, zfrac, strict=True)):
         leaf_features[i, :len(f)] = f
         zpad[i, :len(z)] = z
@@ -164,18 +154,13 @@ def compile_tables(booster: lgb.Booster) -> ShapTables | None:
     if float(np.sum(4.0**d * d * d)) / 2 > MAX_TABLE_WORK or float(
             np.sum(2.0**d * d)) > MAX_TABLE_VALUES:
         return None
-    offsets = np.zeros(len(leaves) + 1, dtype=np.int64)
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum((1 << d) * d)
     table = np.zeros(int(offsets[-1]))
     with launch() as kernels:
         kernels.fill_tables(np.array(values, dtype=np.float64), d, zpad, offsets, table)
     return ShapTables(
-        node_feature=node_feature,
-        node_threshold=np.array([n[1] for n in nodes], dtype=np.float64),
-        node_missing=np.array([n[2] for n in nodes], dtype=np.int8),
-        node_default_left=np.array([n[3] for n in nodes], dtype=np.bool_),
-        tree_nodes=np.array(tree_nodes, dtype=np.int64),
-        tree_leaves=np.array(tree_leaves, dtype=np.int64),
+        splits=splits,
         leaf_entries=np.array(leaf_entries, dtype=np.int64),
         entry_node=np.array(entries_node, dtype=np.int32),
         entry_left=np.array(entries_left, dtype=np.bool_),
@@ -185,7 +170,6 @@ def compile_tables(booster: lgb.Booster) -> ShapTables | None:
         leaf_table=offsets,
         table=table,
         expected=float(expected),
-        n_features=int(model["max_feature_idx"]) + 1,
     )
 
 
@@ -213,11 +197,11 @@ def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
     out[:, -1] = tables.expected
     if len(tables.leaf_depth) and len(X):
         with launch() as kernels:
-            kernels.explain(X, tables.node_feature, tables.node_threshold,
-                            tables.node_missing, tables.node_default_left,
-                            tables.leaf_entries, tables.entry_node, tables.entry_left,
-                            tables.entry_pos, tables.leaf_depth, tables.leaf_features,
-                            tables.leaf_table, tables.table, out)
+            sp = tables.splits
+            kernels.explain(X, sp.node_feature, sp.node_threshold, sp.node_missing,
+                            sp.node_default_left, tables.leaf_entries, tables.entry_node,
+                            tables.entry_left, tables.entry_pos, tables.leaf_depth,
+                            tables.leaf_features, tables.leaf_table, tables.table, out)
     return out
 
 
