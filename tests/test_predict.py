@@ -20,6 +20,7 @@ import pytest
 
 from fakedetect.cli import main
 from fakedetect.config import Config
+from fakedetect.errors import UserError
 from fakedetect.features import build_features
 from fakedetect.model import FakeModel
 from fakedetect.predict import score_dataset
@@ -78,6 +79,17 @@ def test_predict_writes_each_format(fresh: Path, folder: Path, tmp_path: Path, s
     assert code == 0
     frame = pd.read_parquet(out) if suffix == ".parquet" else pd.read_json(out, lines=True)
     assert len(frame) == 150
+
+
+def test_write_scores_takes_a_string_path(fresh: Path, folder: Path, tmp_path: Path) -> None:
+    from fakedetect.predict import write_scores
+
+    scored = score_dataset(load_dataset(fresh), FakeModel.load(folder))
+    written = write_scores(scored.scores, str(tmp_path / "scores.csv"))
+    assert written == tmp_path / "scores.csv"
+    assert len(pd.read_csv(written)) == 150
+    with pytest.raises(UserError, match="unknown output format"):
+        write_scores(scored.scores, str(tmp_path / "scores.txt"))
 
 
 def test_contributions_add_up_and_agree_with_shap(fresh: Path, folder: Path) -> None:

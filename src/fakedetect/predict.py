@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,7 +17,6 @@ from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     import pandas as pd
 
@@ -123,6 +123,18 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     -------
     Scored
     """
+    from fakedetect.memory import ordinary_pages
+
+    with ordinary_pages():
+        return _score_dataset(dataset, model, top_reasons=top_reasons,
+                              account_scorer=account_scorer, all_reasons=all_reasons,
+                              on_stage=on_stage, n_jobs=n_jobs)
+
+
+def _score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int,
+                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None,
+                   all_reasons: bool, on_stage: Callable[[str], None] | None,
+                   n_jobs: int | None) -> Scored:
     import pandas as pd
 
     from fakedetect.explain import explain_frame
@@ -268,10 +280,24 @@ def _append_rejects(scores: pd.DataFrame, dataset: Dataset, model: FakeModel
     return pd.concat([scores, extra], ignore_index=True)
 
 
-def write_scores(scores: pd.DataFrame, path: Path) -> Path:
-    """Write the scores atomically as CSV, Parquet or JSON Lines (by suffix)."""
+def write_scores(scores: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the scores atomically as CSV, Parquet or JSON Lines (by suffix).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``Scored.scores``.
+    path : path-like
+        The output file; its suffix (``.csv``, ``.parquet``, ``.jsonl``) picks the format.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     from fakedetect.io import format_of, write_table
 
+    path = Path(path)
     if format_of(path) is None:
         raise UserError(f"{path}: unknown output format {path.suffix!r}",
                         hint="use --out scores.csv, scores.parquet or scores.jsonl")

@@ -1343,20 +1343,25 @@ def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
     UserError
         If ``path`` is not a readable folder.
     """
+    from fakedetect.memory import ordinary_pages
+
     root = Path(path)
-    checked = _check(root, now)
+    with ordinary_pages():
+        checked = _check(root, now)
     groups = checked.groups
     if not groups:
         assert checked.categories is not None
-        return Dataset(root, _frames(checked.typed, checked.categories), _empty_rejects(),
-                       checked.files)
+        with ordinary_pages():
+            frames = _frames(checked.typed, checked.categories)
+        return Dataset(root, frames, _empty_rejects(), checked.files)
     if not lenient:
         raise ContractError(root, groups)
     fatal = [g for g in groups if g.scope == "dataset"
              or (g.scope == "table" and g.table == "accounts")]
     if fatal or "accounts" not in checked.typed:
         raise ContractError(root, fatal or groups, lenient=True)
-    return _lenient(root, checked)
+    with ordinary_pages():
+        return _lenient(root, checked)
 
 
 def _lenient(root: Path, checked: _Checked) -> Dataset:

@@ -41,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit code (also passed to ``sys.exit`` when run as a script).
     """
+    from fakedetect.memory import ordinary_pages
+
     _register()
-    code = _common.run(typer.main.get_command(app), argv)
+    with ordinary_pages():  # the whole command: see fakedetect.memory
+        code = _common.run(typer.main.get_command(app), argv)
     if argv is None:
         sys.exit(code)
     return code

@@ -75,6 +75,14 @@ def build_features(dataset: Dataset, task: str = "influencer", *,
         ``feature_names(task)`` as float64 (NaN where a table or signal is missing),
         then the boolean coverage flags :data:`COVERAGE_COLUMNS`.
     """
+    from fakedetect.memory import ordinary_pages
+
+    with ordinary_pages():
+        return _build(dataset, task, account_scorer, block_rows, n_jobs)
+
+
+def _build(dataset: Dataset, task: str, account_scorer: AccountScorer | None,
+           block_rows: int, n_jobs: int) -> pd.DataFrame:
     import pandas as pd
 
     names = feature_names(task)
