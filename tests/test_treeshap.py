@@ -53,6 +53,28 @@ def test_equals_pred_contrib(params: dict[str, object]) -> None:
     np.testing.assert_allclose(ours.sum(axis=1), margin, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("group_nodes", [0, 1, 3, 5])
+def test_grouped_and_single_leaves_give_the_same_values(group_nodes: int,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """Leaves in groups of every size, and leaves left to themselves, mixed in one model."""
+    booster = _booster({"num_leaves": 40, "max_depth": 8})
+    X, _ = _data(n=1_000, seed=2)
+    default = treeshap.compile_tables(booster)
+    assert default is not None and len(default.group_table) > 1
+    monkeypatch.setattr(treeshap, "MAX_GROUP_NODES", group_nodes)
+    tables = treeshap.compile_tables(booster)
+    assert tables is not None
+    if group_nodes == 0:
+        assert len(tables.group_table) == 1 and len(tables.rest_leaves) == len(
+            tables.leaf_depth), "no group fits: every leaf is scored alone"
+    else:
+        assert len(tables.group_table) > 1 and len(tables.rest_leaves) > 0, "a mix"
+    ours = treeshap.contributions(tables, X)
+    np.testing.assert_allclose(ours, booster.predict(X, pred_contrib=True), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours, treeshap.contributions(default, X), rtol=0, atol=1e-12)
+
+
 def test_values_on_split_thresholds_go_left_like_lightgbm() -> None:
     booster = _booster({"num_leaves": 15})
     tables = treeshap.compile_tables(booster)
@@ -191,6 +213,6 @@ def test_compile_kernels_warms_every_kernel() -> None:
     from fakedetect import _kernels
 
     treeshap.compile_kernels()
-    for name in ("explain", "fill_tables", "pattern_keys", "tree_margin",
+    for name in ("explain", "fill_tables", "fill_groups", "pattern_keys", "tree_margin",
                  "texts_distinct_in_segments"):
         assert getattr(_kernels, name).signatures, name  # compiled (or loaded from cache)

@@ -59,29 +59,69 @@ def fill_tables(values: np.ndarray, depth: np.ndarray, z: np.ndarray, offsets: n
                 table[offsets[leaf] + pat * d + k] = values[leaf] * (o_k - z[leaf, k]) * total
 
 
-@njit(parallel=True, cache=True)
-def explain(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
-            node_missing: np.ndarray, node_default_left: np.ndarray,
-            leaf_entries: np.ndarray, entry_node: np.ndarray,
-            entry_left: np.ndarray, entry_pos: np.ndarray, leaf_depth: np.ndarray,
-            leaf_features: np.ndarray, leaf_table: np.ndarray, table: np.ndarray,
-            out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Add every leaf's tabulated contributions to ``out`` (rows x features + 1)."""
-    n = X.shape[0]
-    n_nodes = node_feature.shape[0]
-    n_leaves = leaf_depth.shape[0]
-    chunks = (n + _CHUNK - 1) // _CHUNK
-    for c in prange(chunks):
-        left = np.empty(n_nodes, dtype=np.bool_)
-        for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            for node in range(n_nodes):
-                left[node] = _goes_left(X[i, node_feature[node]], node_missing[node],
-                                        node_default_left[node], node_threshold[node])
-            for leaf in range(n_leaves):
+@njit(cache=True)
+def fill_groups(leaf_off: np.ndarray, leaves: np.ndarray, feat_off: np.ndarray,
+                group_table: np.ndarray, leaf_entries: np.ndarray, entry_bit: np.ndarray,
+                entry_left: np.ndarray, entry_pos: np.ndarray, leaf_depth: np.ndarray,
+                leaf_fpos: np.ndarray, leaf_table: np.ndarray, table: np.ndarray,
+                gtable: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Sum the leaf tables of each group, for every combination of decisions at the
+    group's nodes (bit u set: the row goes left at the group's node u)."""
+    for g in range(leaf_off.shape[0] - 1):
+        nf = feat_off[g + 1] - feat_off[g]
+        combos = (group_table[g + 1] - group_table[g]) // max(nf, 1)
+        for idx in range(combos):
+            row = group_table[g] + idx * nf
+            for r in range(leaf_off[g], leaf_off[g + 1]):
+                leaf = leaves[r]
                 d = leaf_depth[leaf]
                 pat = (1 << d) - 1
                 for e in range(leaf_entries[leaf], leaf_entries[leaf + 1]):
-                    if left[entry_node[e]] != entry_left[e]:
+                    if ((idx >> entry_bit[e]) & 1 == 1) != entry_left[e]:
+                        pat &= ~(1 << entry_pos[e])
+                base = leaf_table[leaf] + pat * d
+                for k in range(d):
+                    gtable[row + leaf_fpos[leaf, k]] += table[base + k]
+
+
+@njit(parallel=True, cache=True)
+def explain(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
+            node_missing: np.ndarray, node_default_left: np.ndarray,
+            group_node_off: np.ndarray, group_nodes: np.ndarray, group_feat_off: np.ndarray,
+            group_feats: np.ndarray, group_table: np.ndarray, gtable: np.ndarray,
+            rest_leaves: np.ndarray, leaf_entries: np.ndarray, entry_node: np.ndarray,
+            entry_left: np.ndarray, entry_pos: np.ndarray, leaf_depth: np.ndarray,
+            leaf_features: np.ndarray, leaf_table: np.ndarray, table: np.ndarray,
+            out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Add every group's (and every ungrouped leaf's) tabulated contributions to ``out``
+    (rows x features + 1)."""
+    n = X.shape[0]
+    n_nodes = node_feature.shape[0]
+    n_groups = group_node_off.shape[0] - 1
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        left = np.empty(n_nodes, dtype=np.int64)
+        for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
+            for node in range(n_nodes):
+                left[node] = 1 if _goes_left(X[i, node_feature[node]], node_missing[node],
+                                             node_default_left[node],
+                                             node_threshold[node]) else 0
+            for g in range(n_groups):
+                u0 = group_node_off[g]
+                idx = 0
+                for u in range(u0, group_node_off[g + 1]):
+                    idx |= left[group_nodes[u]] << (u - u0)
+                f0 = group_feat_off[g]
+                nf = group_feat_off[g + 1] - f0
+                row = group_table[g] + idx * nf
+                for k in range(nf):
+                    out[i, group_feats[f0 + k]] += gtable[row + k]
+            for r in range(rest_leaves.shape[0]):
+                leaf = rest_leaves[r]
+                d = leaf_depth[leaf]
+                pat = (1 << d) - 1
+                for e in range(leaf_entries[leaf], leaf_entries[leaf + 1]):
+                    if (left[entry_node[e]] == 1) != entry_left[e]:
                         pat &= ~(1 << entry_pos[e])
                 base = leaf_table[leaf] + pat * d
                 for k in range(d):

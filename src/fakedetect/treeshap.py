@@ -13,8 +13,11 @@ one bit per feature). With the Shapley weights ``w(s) = s! (d - s - 1)! / d!``::
 so every leaf gets a table of ``2^d x d`` contributions, computed once. Scoring a row
 is then: decide each split of a tree once, build each leaf's pattern from the split
 decisions, and add that pattern's row of the leaf's table (the tabulated form of
-"Fast TreeSHAP v2", Yang 2021, arXiv:2109.09847). The values equal LightGBM's
-``pred_contrib`` up to floating-point rounding, which the tests check.
+"Fast TreeSHAP v2", Yang 2021, arXiv:2109.09847). One step further, the leaves below a
+node whose leaves' paths test few nodes (:data:`MAX_GROUP_NODES`) share one summed table,
+indexed by the row's decisions at those nodes: a row then looks up one row of numbers per
+group instead of one per leaf (2.5x faster on the demo's depth-4 trees). The values equal
+LightGBM's ``pred_contrib`` up to floating-point rounding, which the tests check.
 
 Only plain numerical splits are handled (the trees are read by
 :func:`fakedetect.forest.model_splits`); a model with categorical splits, linear trees,
@@ -47,6 +50,10 @@ MAX_PATH_FEATURES = 10
 #: is then the faster choice.
 MAX_TABLE_WORK = 2e8
 MAX_TABLE_VALUES = 2e7
+#: Leaves are scored in groups: all the leaves below one node, whose paths together
+#: test at most this many nodes, share one table indexed by the row's decisions at those
+#: nodes (2^n rows of the group's distinct features).
+MAX_GROUP_NODES = 8
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,13 @@ class ShapTables:
     leaf_table: np.ndarray  # int64 (leaves + 1,): offset of each leaf's table
     table: np.ndarray  # float64: per leaf 2^d rows of d contributions
     expected: float  # the base value: the cover-weighted mean of the leaf values
+    group_node_off: np.ndarray  # int64 (groups + 1,): node range of each group
+    group_nodes: np.ndarray  # int32: the nodes a group's table is indexed by
+    group_feat_off: np.ndarray  # int64 (groups + 1,): feature range of each group
+    group_feats: np.ndarray  # int32: the distinct features of a group's nodes
+    group_table: np.ndarray  # int64 (groups + 1,): offset of each group's table
+    gtable: np.ndarray  # float64: per group 2^nodes rows of its features' contributions
+    rest_leaves: np.ndarray  # int32: leaves in no group (scored leaf by leaf)
 
     @property
     def n_features(self) -> int:
@@ -157,12 +171,22 @@ def tabulate(splits: Splits) -> ShapTables | None:
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum((1 << d) * d)
     table = np.zeros(int(offsets[-1]))
+    entries = np.array(leaf_entries, dtype=np.int64)
+    nodes = np.array(entries_node, dtype=np.int32)
+    groups = _groups(splits, entries, nodes, feats)
+    if float(groups.work) > MAX_TABLE_WORK or float(groups.values) > MAX_TABLE_VALUES:
+        return None
+    gtable = np.zeros(int(groups.table[-1]))
     with launch() as kernels:
         kernels.fill_tables(np.array(values, dtype=np.float64), d, zpad, offsets, table)
+        kernels.fill_groups(groups.leaf_off, groups.leaves, groups.feat_off, groups.table,
+                            entries, groups.entry_bit, np.array(entries_left, dtype=np.bool_),
+                            np.array(entries_pos, dtype=np.int8), d.astype(np.int8),
+                            groups.leaf_fpos, offsets, table, gtable)
     return ShapTables(
         splits=splits,
-        leaf_entries=np.array(leaf_entries, dtype=np.int64),
-        entry_node=np.array(entries_node, dtype=np.int32),
+        leaf_entries=entries,
+        entry_node=nodes,
         entry_left=np.array(entries_left, dtype=np.bool_),
         entry_pos=np.array(entries_pos, dtype=np.int8),
         leaf_depth=d.astype(np.int8),
@@ -170,7 +194,96 @@ def tabulate(splits: Splits) -> ShapTables | None:
         leaf_table=offsets,
         table=table,
         expected=float(expected),
+        group_node_off=groups.node_off,
+        group_nodes=groups.nodes,
+        group_feat_off=groups.feat_off,
+        group_feats=groups.feats,
+        group_table=groups.table,
+        gtable=gtable,
+        rest_leaves=groups.rest,
     )
+
+
+@dataclass(frozen=True)
+class _Groups:
+    node_off: np.ndarray
+    nodes: np.ndarray
+    feat_off: np.ndarray
+    feats: np.ndarray
+    table: np.ndarray
+    leaf_off: np.ndarray  # int64 (groups + 1,): leaf range of each group in ``leaves``
+    leaves: np.ndarray  # int32
+    entry_bit: np.ndarray  # int8: the position of each path entry's node in its group
+    leaf_fpos: np.ndarray  # int32 (leaves, max d): each path feature's place in its group
+    rest: np.ndarray  # int32
+    work: float  # steps to fill the group tables
+    values: float  # numbers they hold
+
+
+def _groups(splits: Splits, entries: np.ndarray, nodes: np.ndarray,
+            feats: list[list[int]]) -> _Groups:
+    """Group the leaves below the highest node whose leaves' paths test at most
+    :data:`MAX_GROUP_NODES` nodes (its ancestors and its own subtree's splits)."""
+    n_nodes = len(splits.node_feature)
+    inner = np.zeros(n_nodes, dtype=np.int64)  # split nodes in each node's subtree
+    for node in range(n_nodes - 1, -1, -1):  # children are numbered after their parent
+        inner[node] = 1 + sum(int(inner[c]) for c in (splits.node_left[node],
+                                                      splits.node_right[node]) if c >= 0)
+    members: dict[tuple[int, int], list[int]] = {}
+    ancestors: dict[tuple[int, int], list[int]] = {}
+    rest: list[int] = []
+    for leaf in range(len(feats)):
+        path = nodes[entries[leaf]:entries[leaf + 1]].tolist()
+        for j in range(len(path) + 1):
+            if j + (int(inner[path[j]]) if j < len(path) else 0) <= MAX_GROUP_NODES:
+                key = (path[j], -1) if j < len(path) else (-1, leaf)
+                members.setdefault(key, []).append(leaf)
+                ancestors.setdefault(key, path[:j])
+                break
+        else:
+            rest.append(leaf)
+    node_off, group_nodes, feat_off, group_feats, table = [0], [], [0], [], [0]
+    leaf_off, leaves = [0], []
+    entry_bit = np.zeros(len(nodes), dtype=np.int8)
+    leaf_fpos = np.zeros((len(feats), max((len(f) for f in feats), default=1) or 1),
+                         dtype=np.int32)
+    work = 0.0
+    for key, group in members.items():
+        order = list(ancestors[key])
+        for leaf in group:
+            for node in nodes[entries[leaf]:entries[leaf + 1]].tolist():
+                if node not in order:
+                    order.append(node)
+        where = {node: u for u, node in enumerate(order)}
+        fs: list[int] = []
+        for node in order:
+            f = int(splits.node_feature[node])
+            if f not in fs:
+                fs.append(f)
+        for leaf in group:
+            for e in range(int(entries[leaf]), int(entries[leaf + 1])):
+                entry_bit[e] = where[int(nodes[e])]
+            for k, f in enumerate(feats[leaf]):
+                leaf_fpos[leaf, k] = fs.index(f)
+            work += float(2 ** len(order)) * (int(entries[leaf + 1] - entries[leaf])
+                                               + len(feats[leaf]))
+        group_nodes += order
+        node_off.append(len(group_nodes))
+        group_feats += fs
+        feat_off.append(len(group_feats))
+        table.append(table[-1] + (1 << len(order)) * len(fs))
+        leaves += group
+        leaf_off.append(len(leaves))
+    return _Groups(node_off=np.array(node_off, dtype=np.int64),
+                   nodes=np.array(group_nodes, dtype=np.int32),
+                   feat_off=np.array(feat_off, dtype=np.int64),
+                   feats=np.array(group_feats, dtype=np.int32),
+                   table=np.array(table, dtype=np.int64),
+                   leaf_off=np.array(leaf_off, dtype=np.int64),
+                   leaves=np.array(leaves, dtype=np.int32),
+                   entry_bit=entry_bit, leaf_fpos=leaf_fpos,
+                   rest=np.array(rest, dtype=np.int32), work=work,
+                   values=float(table[-1]))
 
 
 def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
@@ -199,9 +312,12 @@ def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
         with launch() as kernels:
             sp = tables.splits
             kernels.explain(X, sp.node_feature, sp.node_threshold, sp.node_missing,
-                            sp.node_default_left, tables.leaf_entries, tables.entry_node,
-                            tables.entry_left, tables.entry_pos, tables.leaf_depth,
-                            tables.leaf_features, tables.leaf_table, tables.table, out)
+                            sp.node_default_left, tables.group_node_off, tables.group_nodes,
+                            tables.group_feat_off, tables.group_feats, tables.group_table,
+                            tables.gtable, tables.rest_leaves, tables.leaf_entries,
+                            tables.entry_node, tables.entry_left, tables.entry_pos,
+                            tables.leaf_depth, tables.leaf_features, tables.leaf_table,
+                            tables.table, out)
     return out
 
 
