@@ -28,7 +28,6 @@ from fakedetect.features.registry import (
     render_reason,
     render_reasons,
 )
-from fakedetect.features.transformer import FeatureBuilder
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -53,3 +52,13 @@ __all__ = [
     "rule_based_fake_probability",
     "wilson_interval",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """:class:`FeatureBuilder` is imported on first use: it needs scikit-learn, which
+    scoring does not (importing it costs about half a second)."""
+    if name == "FeatureBuilder":
+        from fakedetect.features.transformer import FeatureBuilder
+
+        return FeatureBuilder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
