@@ -14,9 +14,11 @@ for bit (tested), for a fraction of the work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -57,12 +59,36 @@ class Splits:
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 
 
+class ModelTextError(ValueError):
+    """A LightGBM text model that is damaged where LightGBM itself cannot read it safely.
+
+    LightGBM reads the trees of a text model at the byte offsets its ``tree_sizes`` line
+    gives, on several threads; a tree it cannot read there (truncated, a field missing or
+    not a number) ends the whole process, and some damage (too few child indices) is
+    read as garbage without a word. :func:`text_splits` raises this instead.
+    """
+
+
+class _Tree(NamedTuple):
+    """One tree in LightGBM's own arrays (a child ``c < 0`` is the leaf ``~c``)."""
+
+    split_feature: Sequence[int]
+    threshold: Sequence[float]
+    decision_type: Sequence[int]  # bit 0 categorical, bit 1 default left, bits 2-3 missing
+    left_child: Sequence[int]
+    right_child: Sequence[int]
+    leaf_value: Sequence[float]
+    leaf_count: Sequence[float]
+    internal_count: Sequence[float]
+
+
 def model_splits(booster: lgb.Booster) -> Splits | None:
     """Read the splits of ``booster``; ``None`` for what is not plain numerical trees.
 
     Only the trees ``booster.predict`` uses are read (up to ``best_iteration`` when set).
     Categorical splits, linear trees, averaged output (random forest mode) and several
-    trees per iteration give ``None``.
+    trees per iteration give ``None``. :func:`text_splits` reads the same from the
+    model's text without a booster.
 
     Parameters
     ----------
@@ -72,56 +98,110 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
     -------
     Splits or None
     """
-    model = booster.dump_model()
+    try:
+        model = booster.dump_model()
+    except RecursionError:  # a degenerate tree nested deeper than the JSON reader goes
+        return None
     if model.get("num_tree_per_iteration", 1) != 1 or model.get("average_output"):
         return None
     trees = model["tree_info"]
     best = getattr(booster, "best_iteration", -1) or -1
     if best > 0:
         trees = trees[:best]
+    return _flatten(map(_dumped_tree, trees), int(model["max_feature_idx"]) + 1)
+
+
+def _dumped_tree(info: dict[str, Any]) -> _Tree | None:
+    """A tree of ``booster.dump_model()`` in LightGBM's arrays; ``None`` when it has
+    categorical splits or linear leaves."""
+    n = int(info["num_leaves"])
+    feature, decision, left, right = [0] * (n - 1), [0] * (n - 1), [0] * (n - 1), [0] * (n - 1)
+    threshold, internal = [0.0] * (n - 1), [0.0] * (n - 1)
+    value, count = [0.0] * n, [0.0] * n
+    stack = [info["tree_structure"]]
+    while stack:
+        node = stack.pop()
+        if "split_index" not in node:
+            if "leaf_coeff" in node:
+                return None
+            leaf = int(node.get("leaf_index", 0))
+            value[leaf] = float(node["leaf_value"])
+            count[leaf] = float(node.get("leaf_count", 0))
+            continue
+        if node["decision_type"] != "<=":
+            return None
+        i = int(node["split_index"])
+        feature[i] = int(node["split_feature"])
+        threshold[i] = float(node["threshold"])
+        decision[i] = 2 * bool(node["default_left"]) + 4 * _MISSING[str(node["missing_type"])]
+        internal[i] = float(node["internal_count"])
+        for side, child in ((left, node["left_child"]), (right, node["right_child"])):
+            side[i] = (int(child["split_index"]) if "split_index" in child
+                       else ~int(child["leaf_index"]))
+            stack.append(child)
+    return _Tree(feature, threshold, decision, left, right, value, count, internal)
+
+
+def _flatten(trees: Iterable[_Tree | None], n_features: int) -> Splits | None:
+    """Number the nodes of ``trees`` together into :class:`Splits`.
+
+    Nodes are numbered in depth-first pre-order, left child first, tree after tree;
+    leaves in the order they are reached. ``None`` when a tree is ``None`` or has a
+    categorical split.
+
+    Raises
+    ------
+    ModelTextError
+        When a tree's child indices do not form one tree over all its nodes and leaves.
+    """
     found: dict[int, set[float]] = {}
     zero: dict[int, bool] = {}
     # feature, threshold, missing, default_left, left, right, count
     nodes: list[list[float]] = []
     leaves: list[tuple[float, float]] = []  # value, count
     roots: list[int] = []
-
-    def visit(node: dict[str, Any]) -> int | None:
-        """Number ``node`` and its subtree; ``None`` when it cannot be handled."""
-        if "split_index" not in node:
-            if "leaf_coeff" in node:
-                return None
-            leaves.append((float(node["leaf_value"]), float(node.get("leaf_count", 0))))
-            return -len(leaves)
-        if node["decision_type"] != "<=":
+    for number, tree in enumerate(trees):
+        if tree is None:
             return None
-        f = int(node["split_feature"])
-        found.setdefault(f, set()).add(float(node["threshold"]))
-        zero[f] = zero.get(f, False) or node["missing_type"] == "Zero"
-        idx = len(nodes)
-        nodes.append([f, float(node["threshold"]), _MISSING[str(node["missing_type"])],
-                      bool(node["default_left"]), 0, 0, float(node["internal_count"])])
-        left, right = visit(node["left_child"]), visit(node["right_child"])
-        if left is None or right is None:
-            return None
-        nodes[idx][4], nodes[idx][5] = left, right
-        return idx
-
-    for tree in trees:
-        try:
-            root = visit(tree["tree_structure"])
-        except RecursionError:  # a degenerate tree deeper than Python's stack
-            return None
-        if root is None:
-            return None
-        roots.append(root)
+        n_leaves = len(tree.leaf_value)
+        seen = bytearray(2 * n_leaves - 1)  # internal nodes, then leaves
+        stack = [(0 if n_leaves > 1 else -1, -1, 0)]  # LightGBM's index, parent, side
+        while stack:
+            ref, parent, side = stack.pop()
+            slot = ref if ref >= 0 else n_leaves - 1 + ~ref
+            if not (-n_leaves <= ref < n_leaves - 1) or seen[slot]:
+                raise ModelTextError(f"tree {number}: child {ref} is out of range or "
+                                     "reached twice")
+            seen[slot] = 1
+            if ref < 0:
+                leaves.append((float(tree.leaf_value[~ref]), float(tree.leaf_count[~ref])))
+                at = -len(leaves)
+            else:
+                kind = int(tree.decision_type[ref])
+                missing = (kind >> 2) & 3
+                if kind & 1 or missing == 3:  # categorical; not a missing type
+                    return None
+                f, t = int(tree.split_feature[ref]), float(tree.threshold[ref])
+                found.setdefault(f, set()).add(t)
+                zero[f] = zero.get(f, False) or missing == 1
+                at = len(nodes)
+                nodes.append([f, t, missing, bool(kind & 2), 0, 0,
+                              float(tree.internal_count[ref])])
+                stack.append((int(tree.right_child[ref]), at, 5))
+                stack.append((int(tree.left_child[ref]), at, 4))
+            if parent < 0:
+                roots.append(at)
+            else:
+                nodes[parent][side] = at
+        if not all(seen):
+            raise ModelTextError(f"tree {number}: some nodes or leaves are never reached")
     features = tuple(sorted(found))
     table = np.array(nodes, dtype=np.float64).reshape(-1, 7)
     leaf = np.array(leaves, dtype=np.float64).reshape(-1, 2)
     return Splits(features=features,
                   thresholds=tuple(np.array(sorted(found[f])) for f in features),
                   zero_missing=tuple(zero[f] for f in features),
-                  n_features=int(model["max_feature_idx"]) + 1,
+                  n_features=n_features,
                   node_feature=table[:, 0].astype(np.int32),
                   node_threshold=table[:, 1].copy(),
                   node_missing=table[:, 2].astype(np.int8),
@@ -398,3 +478,266 @@ class PatternMargins:
                 self._keys = np.insert(self._keys, at, add_keys)
                 self._margins = np.insert(self._margins, at, add_margins)
             return out[codes]
+
+
+# ---------------------------------------------------------------- LightGBM's text format
+
+_NUMBER = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBERS = re.compile(rb"%s(?: %s)*" % (_NUMBER, _NUMBER))
+_NOT_FINITE = re.compile(rb"[-+]?(?:inf|infinity|nan)", re.IGNORECASE)
+_INTEGERS = re.compile(rb"-?\d+(?: -?\d+)*")
+_OBJECTIVES = re.compile(
+    r"binary sigmoid:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|regression(?: sqrt)?|regression_l1"
+    r"|huber|fair|quantile|poisson|mape|gamma|tweedie|cross_entropy|cross_entropy_lambda")
+_HEADER_KEYS = frozenset({"version", "num_class", "num_tree_per_iteration", "label_index",
+                          "max_feature_idx", "objective", "feature_names",
+                          "monotone_constraints", "feature_infos", "tree_sizes"})
+_TREE_KEYS = frozenset({"num_leaves", "num_cat", "split_feature", "split_gain", "threshold",
+                        "decision_type", "left_child", "right_child", "leaf_value",
+                        "leaf_weight", "leaf_count", "internal_value", "internal_weight",
+                        "internal_count", "cat_boundaries", "cat_threshold", "is_linear",
+                        "leaf_const", "num_features", "leaf_features", "leaf_coeff",
+                        "shrinkage"})
+_HANDLED_DECISIONS = frozenset({0, 2, 4, 6, 8, 10})  # numerical; missing None, Zero, NaN
+_MAX_TREE_LINES = 22  # LightGBM reads no more lines of a tree
+_PARAMETER = re.compile(rb"\[[A-Za-z0-9_]+: [^\n]*\]")
+_TAIL = b"\npandas_categorical:null\n"
+
+
+class _UnhandledError(Exception):
+    """A well-formed model :func:`text_splits` does not read (the booster must)."""
+
+
+def text_splits(text: str) -> tuple[Splits, list[str]] | None:
+    """Read a model in LightGBM's text format (``booster.model_to_string()``).
+
+    The same :class:`Splits` as ``model_splits(lightgbm.Booster(model_str=text))``,
+    without LightGBM: every tree in the text (a booster loaded from text has no best
+    iteration), nodes and leaves numbered alike, the same floats (LightGBM writes 17
+    significant digits, which read back exactly).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    (Splits, list of str) or None
+        The splits and the model's feature names; ``None`` for what
+        :func:`model_splits` does not handle (categorical splits, linear trees, random
+        forest mode, several trees per iteration) and for anything this reader does not
+        expect in a model LightGBM could still read: then build the booster.
+
+    Raises
+    ------
+    ModelTextError
+        When the trees are damaged where LightGBM would end the process or read garbage
+        (see :class:`ModelTextError`).
+    """
+    data = text.encode("utf-8")  # tree_sizes counts bytes
+    header, start, repeated = _text_header(data)
+    if "tree_sizes" not in header:
+        return None  # LightGBM then reads the trees one after the other, checking them
+    bounds = _tree_bounds(header["tree_sizes"], start, len(data))
+    if bounds is None:
+        return None
+    for number, (lo, _) in enumerate(bounds):
+        if not data.startswith(b"Tree=", lo):
+            raise ModelTextError(f"tree {number}: expected 'Tree=' where tree_sizes puts "
+                                 f"it, found {data[lo:lo + 40]!r}")
+    if b"\r" in data:
+        return None  # other line ends than LightGBM writes
+    width = header.get("max_feature_idx", "")
+    n_features = int(width) + 1 if width.isdigit() else None
+    trees: list[_Tree | None] = []
+    unhandled = False
+    for number, (lo, hi) in enumerate(bounds):
+        try:
+            trees.append(_text_tree(data[lo:hi], n_features))
+        except _UnhandledError:
+            unhandled = True
+        except ModelTextError as exc:
+            raise ModelTextError(f"tree {number}: {exc}") from None
+    names = _handled_header(header, data, bounds[-1][1] if bounds else start)
+    if unhandled or repeated or names is None or n_features is None:
+        return None
+    splits = _flatten(trees, n_features)
+    return None if splits is None else (splits, names)
+
+
+def _text_header(data: bytes) -> tuple[dict[str, str], int, bool]:
+    """The ``key=value`` lines before the first tree (as LightGBM reads them, the last of
+    a repeated key wins), where the first tree starts, and whether a key was repeated."""
+    header: dict[str, str] = {}
+    repeated = False
+    pos = 0
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        line = data[pos:end]
+        if line.startswith(b"Tree="):
+            break
+        key, _, value = line.decode("utf-8").partition("=")
+        repeated = repeated or (key in header and bool(key))
+        header[key] = value
+        pos = end + 1
+    return header, min(pos, len(data)), repeated
+
+
+def _tree_bounds(sizes: str, start: int, end: int) -> list[tuple[int, int]] | None:
+    """Where each tree's bytes lie, from the ``tree_sizes`` line (``None`` when it is not
+    spelled as LightGBM writes it)."""
+    tokens = sizes.split(" ") if sizes else []
+    if not all(tokens):
+        return None
+    if not all(t.isdigit() for t in tokens):
+        raise ModelTextError(f"tree_sizes is not a list of sizes: {sizes[:60]!r}")
+    bounds = []
+    for size in map(int, tokens):
+        bounds.append((start, start + size))
+        start += size
+    if start > end:
+        raise ModelTextError("the text ends before the trees tree_sizes announces")
+    return bounds
+
+
+def _text_tree(block: bytes, n_features: int | None) -> _Tree:
+    """One tree's bytes (``Tree=...`` up to the next tree) in LightGBM's arrays.
+
+    Raises
+    ------
+    ModelTextError
+        Damage LightGBM cannot read safely.
+    _UnhandledError
+        A tree this reader leaves to the booster.
+    """
+    lines = block.split(b"\n")
+    fields: dict[str, bytes] = {}
+    for count, line in enumerate(lines[1:]):
+        if not line:
+            break
+        key, eq, value = line.partition(b"=")
+        if not eq:
+            raise ModelTextError(f"not a 'key=value' line: {line[:40]!r}")
+        if count >= _MAX_TREE_LINES or key.decode("ascii", "replace") in fields:
+            raise _UnhandledError
+        fields[key.decode("ascii", "replace")] = value
+    else:
+        raise ModelTextError("the tree does not end with an empty line")
+    if block[block.index(b"\n\n") + 2:].strip(b"\n"):
+        raise _UnhandledError  # text after the tree that LightGBM skips
+    for key in ("num_leaves", "num_cat", "leaf_value"):
+        if key not in fields:
+            raise ModelTextError(f"no {key} field")
+    n = _count(fields["num_leaves"], "num_leaves", low=1)
+    num_cat = _count(fields["num_cat"], "num_cat", low=0)
+    linear = _count(fields.get("is_linear", b"0"), "is_linear", low=0)
+    if linear > 1:
+        raise ModelTextError(f"is_linear is {linear}")
+    _numbers(fields.get("shrinkage", b"1"), 1, "shrinkage")
+    leaf_value = _numbers(fields["leaf_value"], n, "leaf_value")
+    leaf_count = _integers(fields.get("leaf_count"), n, "leaf_count", 0, 2**31 - 1)
+    if n == 1:
+        if linear or set(fields) - _TREE_KEYS:
+            raise _UnhandledError
+        return _Tree([], [], [], [], [], leaf_value, leaf_count, [])
+    for key in ("left_child", "right_child", "split_feature", "threshold"):
+        if key not in fields:
+            raise ModelTextError(f"no {key} field")
+    if num_cat and not {"cat_boundaries", "cat_threshold"} <= set(fields):
+        raise ModelTextError("a categorical tree without cat_boundaries and cat_threshold")
+    threshold = _numbers(fields["threshold"], n - 1, "threshold")
+    if "leaf_weight" in fields:
+        _numbers(fields["leaf_weight"], n, "leaf_weight")
+    top = 2**31 - 1
+    feature = _integers(fields["split_feature"], n - 1, "split_feature", 0,
+                        top if n_features is None else n_features - 1)
+    left = _integers(fields["left_child"], n - 1, "left_child", -n, n - 2)
+    right = _integers(fields["right_child"], n - 1, "right_child", -n, n - 2)
+    decision = _integers(fields.get("decision_type"), n - 1, "decision_type", 0, 255)
+    internal = _integers(fields.get("internal_count"), n - 1, "internal_count", 0, top)
+    if (num_cat or linear or set(fields) - _TREE_KEYS
+            or not _HANDLED_DECISIONS.issuperset(decision)
+            or not all(math.isfinite(v) and abs(v) < 1e300 for v in threshold)
+            or not all(map(math.isfinite, leaf_value))):
+        raise _UnhandledError  # dump_model writes thresholds beyond 1e300 as 1e300
+    return _Tree(feature, threshold, decision, left, right, leaf_value,
+                 [float(c) for c in leaf_count], [float(c) for c in internal])
+
+
+def _count(value: bytes, key: str, low: int) -> int:
+    if not value.isdigit() or int(value) < low:
+        raise ModelTextError(f"{key} is not a count: {value[:20]!r}")
+    return int(value)
+
+
+def _numbers(value: bytes, n: int, key: str) -> list[float]:
+    """``n`` floats of a field LightGBM checks (a wrong count or token ends it)."""
+    tokens = value.split(b" ")
+    if len(tokens) != n or not (_NUMBERS.fullmatch(value) or all(
+            _NUMBERS.fullmatch(t) or _NOT_FINITE.fullmatch(t) for t in tokens)):
+        raise ModelTextError(f"{key} is not {n} number(s): {value[:60]!r}")
+    return [float(t) for t in tokens]
+
+
+def _integers(value: bytes | None, n: int, key: str, low: int, high: int) -> list[int]:
+    """``n`` integers within [low, high]; zeros for a field that is absent (as LightGBM)."""
+    if value is None:
+        return [0] * n
+    out = [int(t) for t in value.split(b" ")] if _INTEGERS.fullmatch(value) else []
+    if len(out) != n or (n and not low <= min(out) <= max(out) <= high):
+        raise ModelTextError(f"{key} is not {n} integer(s) in [{low}, {high}]: "
+                             f"{value[:60]!r}")
+    return out
+
+
+def _handled_header(header: dict[str, str], data: bytes, trees_end: int
+                    ) -> list[str] | None:
+    """The feature names when the header and the text after the trees are as LightGBM
+    writes them for a model :func:`text_splits` reads; ``None`` otherwise.
+
+    Raises
+    ------
+    ModelTextError
+        A line of the parameters LightGBM would crash on.
+    """
+    tail = data[trees_end:]
+    at = tail.find(b"\nparameters:\n")
+    stop = tail.find(b"\nend of parameters\n")
+    if 0 <= at < stop:
+        for line in tail[at + 13:stop].split(b"\n"):
+            if line and not _PARAMETER.fullmatch(line):
+                raise ModelTextError(f"not a '[name: value]' parameter line: {line[:40]!r}")
+    first = data[:data.find(b"\n")]
+    keys = set(header) - {"tree", ""}
+    if (first != b"tree" or header.get("tree") != "" or not keys <= _HEADER_KEYS
+            or not tail.startswith(b"end of trees\n") or not data.endswith(_TAIL)
+            or header.get("version") != "v4"):
+        return None
+    width = header.get("max_feature_idx", "")
+    n_class = header.get("num_class", "")
+    if (not width.isdigit() or not n_class.isdigit() or not
+            header.get("label_index", "").isdigit()
+            or header.get("num_tree_per_iteration", n_class) != "1"):
+        return None
+    n = int(width) + 1
+    names = header.get("feature_names", "").split(" ")
+    infos = header.get("feature_infos", "").split(" ")
+    monotone = header.get("monotone_constraints")
+    if (len(names) != n or not all(names) or len(infos) != n or not all(infos)
+            or "=" in header.get("feature_infos", "") + header.get("tree_sizes", "")
+            or (monotone is not None and (
+                len(monotone.split(" ")) != n
+                or not set(monotone.split(" ")) <= {"-1", "0", "1"}))
+            or not _objective_reads(header.get("objective"))):
+        return None
+    return names
+
+
+def _objective_reads(objective: str | None) -> bool:
+    """Whether LightGBM reads this ``objective=`` value (a few plain objectives)."""
+    if objective is None:
+        return True
+    if not _OBJECTIVES.fullmatch(objective):
+        return False
+    return not objective.startswith("binary") or float(objective.split(":")[1]) > 0

@@ -11,7 +11,9 @@ A model lives in a folder with three kinds of files and nothing else that code i
 
 :meth:`FakeModel.load` verifies the manifest, then the feature schema against the
 feature registry, before it builds anything, so a tampered or mismatched model is refused
-with a clear error.
+with a clear error. It reads the trees from the text itself
+(:func:`fakedetect.forest.text_splits`), without importing LightGBM: scoring 2,000 rows or
+more needs only those; the LightGBM booster is built when something asks for it.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ FORMAT_VERSION = 1
 VERDICTS = ("authentic", "review", "likely fake")
 #: From this many rows on, contributions come from the tabulated TreeSHAP of
 #: :mod:`fakedetect.treeshap` (same values, several times faster; its one-off set-up
-#: costs about half a second, so smaller inputs use LightGBM's ``pred_contrib``).
+#: costs about half a second, so smaller inputs use LightGBM's ``pred_contrib``), and
+#: margins from the compiled walk of :func:`fakedetect.forest.tree_margin` (bit for bit
+#: LightGBM's), so a model loaded from a folder scores such inputs without LightGBM.
 TABULATED_SHAP_ROWS = 2_000
 #: From this many rows on, margins are predicted once per distinct decision pattern,
 #: remembered across calls (:class:`fakedetect.forest.PatternMargins`; same values, much
@@ -131,14 +135,15 @@ class Calibration:
                    y=tuple(map(float, d.get("y", ()))))
 
 
-@dataclass
+@dataclass(init=False)
 class FakeModel:
     """A trained, calibrated fake-account (or inflated-influencer) classifier.
 
     Attributes
     ----------
     booster : lightgbm.Booster
-        The trees.
+        The trees. A model loaded from a folder builds it on first use (from the text it
+        read; see :meth:`load`).
     task : str
         ``account`` or ``influencer``.
     features : list of str
@@ -154,16 +159,42 @@ class FakeModel:
         Everything else: versions, operating point, metrics, name and version in the registry.
     """
 
-    booster: lgb.Booster
     task: str
     features: list[str]
     calibration: Calibration
     threshold_fake: float
     threshold_review: float
-    metadata: dict[str, Any] = field(default_factory=dict)
-    _shap_tables: Any = field(default=None, init=False, repr=False, compare=False)
-    _patterns: Any = field(default=None, init=False, repr=False, compare=False)
-    _flat: Any = field(default=None, init=False, repr=False, compare=False)
+    metadata: dict[str, Any]
+    _booster: Any = field(default=None, repr=False, compare=False)
+    _text: str | None = field(default=None, repr=False, compare=False)
+    _shap_tables: Any = field(default=None, repr=False, compare=False)
+    _patterns: Any = field(default=None, repr=False, compare=False)
+    _flat: Any = field(default=None, repr=False, compare=False)
+
+    def __init__(self, booster: lgb.Booster | None, task: str, features: list[str],
+                 calibration: Calibration, threshold_fake: float, threshold_review: float,
+                 metadata: dict[str, Any] | None = None, *, text: str | None = None
+                 ) -> None:
+        """See the class attributes; ``text`` (LightGBM's text format) stands in for a
+        ``booster`` of ``None``, which is then built from it on first use."""
+        if booster is None and text is None:
+            raise TypeError("FakeModel needs a booster or its text")
+        self._booster = booster
+        self._text = text
+        self.task = task
+        self.features = features
+        self.calibration = calibration
+        self.threshold_fake = threshold_fake
+        self.threshold_review = threshold_review
+        self.metadata = {} if metadata is None else metadata
+        self._shap_tables = self._patterns = self._flat = None
+
+    @property
+    def booster(self) -> lgb.Booster:
+        """The LightGBM booster (built from the model's text on first use)."""
+        if self._booster is None:
+            self._booster = _booster_from(self._text or "", MODEL_FILE)
+        return self._booster
 
     # ------------------------------------------------------------------ scoring
 
@@ -181,10 +212,20 @@ class FakeModel:
         return cols.to_numpy(dtype=np.float64, na_value=np.nan)
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
-        """Raw log-odds of fake for each row of a feature frame."""
+        """Raw log-odds of fake for each row of a feature frame.
+
+        Equal, bit for bit, to ``booster.predict(X, raw_score=True)``: large inputs
+        walk the flat trees of :mod:`fakedetect.forest` (once per decision pattern from
+        ``PATTERN_ROWS`` rows on), small ones ask the booster.
+        """
         matrix = self._matrix(X)
         if len(matrix) >= PATTERN_ROWS and self._pattern_margins() is not False:
             return self._patterns(matrix)
+        splits = self._splits() if len(matrix) >= TABULATED_SHAP_ROWS else None
+        if splits:
+            from fakedetect.forest import tree_margin
+
+            return tree_margin(splits, matrix)
         return np.asarray(self.booster.predict(matrix, raw_score=True), dtype=np.float64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -243,8 +284,9 @@ class FakeModel:
 
     def _splits(self) -> Any:
         """The booster's trees read once into flat arrays (:mod:`fakedetect.forest`),
-        shared by the pattern memory and the TreeSHAP tables; ``False`` when the
-        booster has splits they do not handle."""
+        shared by the tree walk, the pattern memory and the TreeSHAP tables (a loaded
+        model has them from its text); ``False`` when the booster has splits they do not
+        handle."""
         if self._flat is None:
             from fakedetect.forest import model_splits
 
@@ -303,7 +345,9 @@ class FakeModel:
 
         dest = Path(folder)
         dest.mkdir(parents=True, exist_ok=True)
-        write_text(dest / MODEL_FILE, self.booster.model_to_string())
+        # a loaded model whose booster was never built writes the text it was read from
+        text = self._text if self._booster is None else self._booster.model_to_string()
+        write_text(dest / MODEL_FILE, text or "")
         meta = {
             **self.metadata,
             "format_version": FORMAT_VERSION,
@@ -338,10 +382,18 @@ class FakeModel:
         Raises
         ------
         UserError
-            Missing files, a checksum mismatch (tampered or corrupted), or a feature list
-            that does not match the booster or the registry.
+            Missing files, a checksum mismatch (tampered or corrupted), a damaged
+            ``model.txt``, or a feature list that does not match the booster or the
+            registry.
+
+        Notes
+        -----
+        The trees are read from the text by :func:`fakedetect.forest.text_splits`,
+        without LightGBM; the booster is built on first use of :attr:`booster`. A model
+        that reader does not handle (categorical splits, linear trees, ...) gets its
+        booster at once, as does one it does not expect, so that LightGBM judges it.
         """
-        import lightgbm as lgb
+        from fakedetect.forest import ModelTextError, text_splits
 
         src = Path(folder)
         if not src.is_dir():
@@ -357,12 +409,19 @@ class FakeModel:
                 f"{src}: model format {meta.get('format_version')!r} is not supported "
                 f"(this fakedetect reads format {FORMAT_VERSION})",
                 hint="export the model again with this version of fakedetect")
+        text = (src / MODEL_FILE).read_text(encoding="utf-8")
         try:
-            booster = lgb.Booster(model_str=(src / MODEL_FILE).read_text(encoding="utf-8"))
-        except lgb.basic.LightGBMError as exc:
-            raise UserError(f"{src / MODEL_FILE}: not a LightGBM text model ({exc})") from exc
+            read = text_splits(text)
+        except ModelTextError as exc:
+            raise UserError(f"{src / MODEL_FILE}: not a LightGBM text model ({exc})",
+                            hint="export the model again") from exc
+        if read is None:  # a model the reader leaves to LightGBM: build it now
+            booster = _booster_from(text, src / MODEL_FILE)
+            names = list(booster.feature_name())
+        else:
+            booster, names = None, read[1]
         features = [str(f) for f in meta["features"]]
-        if list(booster.feature_name()) != features:
+        if names != features:
             raise UserError(
                 f"{src}: the feature list in {METADATA_FILE} does not match the booster's",
                 hint="the folder is inconsistent; export the model again")
@@ -377,7 +436,7 @@ class FakeModel:
                     f"fakedetect does not build: {', '.join(unknown[:5])}",
                     hint="use the fakedetect version the model was trained with, or "
                          "retrain")
-        return cls(
+        model = cls(
             booster=booster,
             task=str(meta["task"]),
             features=features,
@@ -387,7 +446,21 @@ class FakeModel:
             metadata={k: v for k, v in meta.items()
                       if k not in {"features", "calibration", "threshold_fake",
                                    "threshold_review"}},
+            text=text,
         )
+        if read is not None:
+            model._flat = read[0]
+        return model
+
+
+def _booster_from(text: str, where: str | os.PathLike[str]) -> lgb.Booster:
+    """A LightGBM booster from its text; a text LightGBM refuses is a :class:`UserError`."""
+    import lightgbm as lgb
+
+    try:
+        return lgb.Booster(model_str=text)
+    except (lgb.basic.LightGBMError, ValueError) as exc:  # ValueError: its last line's JSON
+        raise UserError(f"{where}: not a LightGBM text model ({exc})") from exc
 
 
 def _sha256(path: Path) -> str:
