@@ -230,6 +230,75 @@ def test_damaged_trees_are_reported_not_read(name: str) -> None:
         forest.text_splits(damaged)  # LightGBM would end the process or read garbage
 
 
+@pytest.mark.parametrize("edit", [
+    lambda t: _in_tree(t, 1, "leaf_value", lambda v: "-0" + v[v.index(" "):]),
+    lambda t: _in_tree(t, 2, "threshold", lambda v: "-0" + v[v.index(" "):]),
+], ids=["leaf value -0", "threshold -0"])
+def test_negative_zero_reads_as_the_dump(edit: Callable[[str], str]) -> None:
+    text = _retile(edit(_train({}, rounds=5).model_to_string()))
+    _check_text(text)  # dump_model's JSON writes -0, which reads back as 0
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("tree_sizes=", "tree_sizes= "),
+    lambda t: t.replace("[max_bin: 255]", "[max_bin:255]"),
+    lambda t: t.replace("version=v4", "version=v3"),
+    lambda t: t.replace("num_tree_per_iteration=1", "num_tree_per_iteration=1\nnum_class=1"),
+    lambda t: t.replace("num_class=1", "num_class=3"),  # LightGBM: several margins
+], ids=["spaced sizes", "parameter spacing", "version", "repeated key", "classes"])
+def test_edits_lightgbm_reads_go_to_lightgbm(edit: Callable[[str], str]) -> None:
+    text = edit(_train({}, rounds=5).model_to_string())
+    assert forest.text_splits(text) is None
+    booster = lgb.Booster(model_str=text)
+    assert booster.num_trees() == 5
+    if "num_class=3" in text:
+        assert forest.model_splits(booster) is None
+
+
+MUTANTS_IN_LIGHTGBM = """
+import pickle, sys
+import lightgbm as lgb, numpy as np
+texts, X = pickle.load(open(sys.argv[1], "rb"))
+pickle.dump([lgb.Booster(model_str=t).predict(X, raw_score=True) for t in texts],
+            open(sys.argv[1], "wb"))
+"""
+
+
+def test_randomly_damaged_trees_are_refused_or_read_as_lightgbm_reads_them(
+        tmp_path: Path) -> None:
+    import random
+
+    text = _train({"num_leaves": 7}, rounds=6).model_to_string()
+    lo, hi = text.index("Tree=0"), text.index("end of trees")
+    rng = random.Random(3)
+    read, outcomes = [], {"refused": 0, "left to LightGBM": 0, "read": 0}
+    for _ in range(600):
+        at = rng.randrange(lo, hi)
+        kind = rng.randrange(3)
+        junk = rng.choice("0123456789 .-=\nxe")
+        mutant = (text[:at] + text[at + 1:] if kind == 0 else
+                  text[:at] + junk + text[at + 1:] if kind == 1 else
+                  text[:at] + junk + text[at:])
+        try:
+            got = forest.text_splits(mutant)
+        except forest.ModelTextError:
+            outcomes["refused"] += 1
+            continue
+        outcomes["read" if got else "left to LightGBM"] += 1
+        if got:
+            read.append((mutant, got[0]))
+    assert min(outcomes.values()) > 0, outcomes
+    X, _ = _data(n=200, seed=12)
+    X[:6] = np.array([0.0, -0.0, 1e-36, np.nan, np.inf, -np.inf])[:, None]
+    work = tmp_path / "mutants.pkl"
+    work.write_bytes(pickle.dumps(([t for t, _ in read], X)))
+    done = subprocess.run([sys.executable, "-c", MUTANTS_IN_LIGHTGBM, str(work)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]  # LightGBM loads every text read
+    for (_, splits), margin in zip(read, pickle.loads(work.read_bytes()), strict=True):
+        np.testing.assert_array_equal(forest.tree_margin(splits, X), margin)
+
+
 def _model(rounds: int = 25) -> tuple[FakeModel, lgb.Booster]:
     names = [f"f{i}" for i in range(6)]
     booster = _train({}, rounds=rounds, names=names)

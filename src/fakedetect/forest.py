@@ -86,8 +86,8 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
     """Read the splits of ``booster``; ``None`` for what is not plain numerical trees.
 
     Only the trees ``booster.predict`` uses are read (up to ``best_iteration`` when set).
-    Categorical splits, linear trees, averaged output (random forest mode) and several
-    trees per iteration give ``None``. :func:`text_splits` reads the same from the
+    Categorical splits, linear trees, averaged output (random forest mode), several
+    classes or trees per iteration give ``None``. :func:`text_splits` reads the same from the
     model's text without a booster.
 
     Parameters
@@ -102,7 +102,8 @@ def model_splits(booster: lgb.Booster) -> Splits | None:
         model = booster.dump_model()
     except RecursionError:  # a degenerate tree nested deeper than the JSON reader goes
         return None
-    if model.get("num_tree_per_iteration", 1) != 1 or model.get("average_output"):
+    if (model.get("num_tree_per_iteration", 1) != 1 or model.get("num_class", 1) != 1
+            or model.get("average_output")):
         return None
     trees = model["tree_info"]
     best = getattr(booster, "best_iteration", -1) or -1
@@ -484,7 +485,7 @@ class PatternMargins:
 
 _NUMBER = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBERS = re.compile(rb"%s(?: %s)*" % (_NUMBER, _NUMBER))
-_NOT_FINITE = re.compile(rb"[-+]?(?:inf|infinity|nan)", re.IGNORECASE)
+_NOT_FINITE = re.compile(rb"[-+]?(?:inf|infinity|nan)")
 _INTEGERS = re.compile(rb"-?\d+(?: -?\d+)*")
 _OBJECTIVES = re.compile(
     r"binary sigmoid:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|regression(?: sqrt)?|regression_l1"
@@ -501,6 +502,8 @@ _TREE_KEYS = frozenset({"num_leaves", "num_cat", "split_feature", "split_gain", 
 _HANDLED_DECISIONS = frozenset({0, 2, 4, 6, 8, 10})  # numerical; missing None, Zero, NaN
 _MAX_TREE_LINES = 22  # LightGBM reads no more lines of a tree
 _PARAMETER = re.compile(rb"\[[A-Za-z0-9_]+: [^\n]*\]")
+_BOUND = r"(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan))"
+_FEATURE_INFO = re.compile(rf"none|\[{_BOUND}:{_BOUND}\]|-?\d+(?::-?\d+)*")
 _TAIL = b"\npandas_categorical:null\n"
 
 
@@ -536,19 +539,19 @@ def text_splits(text: str) -> tuple[Splits, list[str]] | None:
     """
     data = text.encode("utf-8")  # tree_sizes counts bytes
     header, start, repeated = _text_header(data)
+    usual = _check_outside_trees(header, data[start:])
     if "tree_sizes" not in header:
         return None  # LightGBM then reads the trees one after the other, checking them
     bounds = _tree_bounds(header["tree_sizes"], start, len(data))
-    if bounds is None:
-        return None
     for number, (lo, _) in enumerate(bounds):
         if not data.startswith(b"Tree=", lo):
             raise ModelTextError(f"tree {number}: expected 'Tree=' where tree_sizes puts "
                                  f"it, found {data[lo:lo + 40]!r}")
-    if b"\r" in data:
-        return None  # other line ends than LightGBM writes
+    sizes = header["tree_sizes"]
+    if b"\r" in data or sizes != " ".join(t for t in sizes.split(" ") if t):
+        return None  # not spelled as LightGBM writes it
     width = header.get("max_feature_idx", "")
-    n_features = int(width) + 1 if width.isdigit() else None
+    n_features = int(width) + 1 if _is_count(width) else None
     trees: list[_Tree | None] = []
     unhandled = False
     for number, (lo, hi) in enumerate(bounds):
@@ -559,7 +562,7 @@ def text_splits(text: str) -> tuple[Splits, list[str]] | None:
         except ModelTextError as exc:
             raise ModelTextError(f"tree {number}: {exc}") from None
     names = _handled_header(header, data, bounds[-1][1] if bounds else start)
-    if unhandled or repeated or names is None or n_features is None:
+    if unhandled or repeated or not usual or names is None or n_features is None:
         return None
     splits = _flatten(trees, n_features)
     return None if splits is None else (splits, names)
@@ -584,13 +587,11 @@ def _text_header(data: bytes) -> tuple[dict[str, str], int, bool]:
     return header, min(pos, len(data)), repeated
 
 
-def _tree_bounds(sizes: str, start: int, end: int) -> list[tuple[int, int]] | None:
-    """Where each tree's bytes lie, from the ``tree_sizes`` line (``None`` when it is not
-    spelled as LightGBM writes it)."""
-    tokens = sizes.split(" ") if sizes else []
-    if not all(tokens):
-        return None
-    if not all(t.isdigit() for t in tokens):
+def _tree_bounds(sizes: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Where each tree's bytes lie, from the ``tree_sizes`` line (read as LightGBM reads
+    it: empty items skipped)."""
+    tokens = [t for t in sizes.split(" ") if t]
+    if not all(map(_is_count, tokens)):
         raise ModelTextError(f"tree_sizes is not a list of sizes: {sizes[:60]!r}")
     bounds = []
     for size in map(int, tokens):
@@ -613,19 +614,25 @@ def _text_tree(block: bytes, n_features: int | None) -> _Tree:
     """
     lines = block.split(b"\n")
     fields: dict[str, bytes] = {}
+    # what LightGBM reads but this reader leaves to it: more lines than LightGBM reads, a
+    # repeated key, text after the tree's empty line
+    unusual = False
     for count, line in enumerate(lines[1:]):
         if not line:
+            break
+        if count == _MAX_TREE_LINES:
+            unusual = True
             break
         key, eq, value = line.partition(b"=")
         if not eq:
             raise ModelTextError(f"not a 'key=value' line: {line[:40]!r}")
-        if count >= _MAX_TREE_LINES or key.decode("ascii", "replace") in fields:
-            raise _UnhandledError
-        fields[key.decode("ascii", "replace")] = value
+        name = key.decode("ascii", "replace")
+        unusual = unusual or name in fields
+        fields[name] = value
     else:
         raise ModelTextError("the tree does not end with an empty line")
-    if block[block.index(b"\n\n") + 2:].strip(b"\n"):
-        raise _UnhandledError  # text after the tree that LightGBM skips
+    end = block.find(b"\n\n")
+    unusual = unusual or end < 0 or bool(block[end + 2:].strip(b"\n"))
     for key in ("num_leaves", "num_cat", "leaf_value"):
         if key not in fields:
             raise ModelTextError(f"no {key} field")
@@ -638,7 +645,7 @@ def _text_tree(block: bytes, n_features: int | None) -> _Tree:
     leaf_value = _numbers(fields["leaf_value"], n, "leaf_value")
     leaf_count = _integers(fields.get("leaf_count"), n, "leaf_count", 0, 2**31 - 1)
     if n == 1:
-        if linear or set(fields) - _TREE_KEYS:
+        if unusual or linear or set(fields) - _TREE_KEYS:
             raise _UnhandledError
         return _Tree([], [], [], [], [], leaf_value, leaf_count, [])
     for key in ("left_child", "right_child", "split_feature", "threshold"):
@@ -647,8 +654,10 @@ def _text_tree(block: bytes, n_features: int | None) -> _Tree:
     if num_cat and not {"cat_boundaries", "cat_threshold"} <= set(fields):
         raise ModelTextError("a categorical tree without cat_boundaries and cat_threshold")
     threshold = _numbers(fields["threshold"], n - 1, "threshold")
-    if "leaf_weight" in fields:
-        _numbers(fields["leaf_weight"], n, "leaf_weight")
+    for key, size in (("leaf_weight", n), ("split_gain", n - 1), ("internal_value", n - 1),
+                      ("internal_weight", n - 1)):
+        if key in fields:  # unused here, but LightGBM ends the process on a bad token
+            _numbers(fields[key], size, key)
     top = 2**31 - 1
     feature = _integers(fields["split_feature"], n - 1, "split_feature", 0,
                         top if n_features is None else n_features - 1)
@@ -656,13 +665,18 @@ def _text_tree(block: bytes, n_features: int | None) -> _Tree:
     right = _integers(fields["right_child"], n - 1, "right_child", -n, n - 2)
     decision = _integers(fields.get("decision_type"), n - 1, "decision_type", 0, 255)
     internal = _integers(fields.get("internal_count"), n - 1, "internal_count", 0, top)
-    if (num_cat or linear or set(fields) - _TREE_KEYS
+    if (unusual or num_cat or linear or set(fields) - _TREE_KEYS
             or not _HANDLED_DECISIONS.issuperset(decision)
             or not all(math.isfinite(v) and abs(v) < 1e300 for v in threshold)
             or not all(map(math.isfinite, leaf_value))):
         raise _UnhandledError  # dump_model writes thresholds beyond 1e300 as 1e300
     return _Tree(feature, threshold, decision, left, right, leaf_value,
                  [float(c) for c in leaf_count], [float(c) for c in internal])
+
+
+def _is_count(value: str) -> bool:
+    """Whether ``value`` is written as LightGBM writes a count (ASCII digits only)."""
+    return value.isascii() and value.isdigit()
 
 
 def _count(value: bytes, key: str, low: int) -> int:
@@ -677,7 +691,7 @@ def _numbers(value: bytes, n: int, key: str) -> list[float]:
     if len(tokens) != n or not (_NUMBERS.fullmatch(value) or all(
             _NUMBERS.fullmatch(t) or _NOT_FINITE.fullmatch(t) for t in tokens)):
         raise ModelTextError(f"{key} is not {n} number(s): {value[:60]!r}")
-    return [float(t) for t in tokens]
+    return [float(t) + 0.0 for t in tokens]  # -0 as 0, as dump_model's JSON reads
 
 
 def _integers(value: bytes | None, n: int, key: str, low: int, high: int) -> list[int]:
@@ -694,20 +708,9 @@ def _integers(value: bytes | None, n: int, key: str, low: int, high: int) -> lis
 def _handled_header(header: dict[str, str], data: bytes, trees_end: int
                     ) -> list[str] | None:
     """The feature names when the header and the text after the trees are as LightGBM
-    writes them for a model :func:`text_splits` reads; ``None`` otherwise.
-
-    Raises
-    ------
-    ModelTextError
-        A line of the parameters LightGBM would crash on.
-    """
+    writes them for a model :func:`text_splits` reads; ``None`` otherwise."""
     tail = data[trees_end:]
-    at = tail.find(b"\nparameters:\n")
-    stop = tail.find(b"\nend of parameters\n")
-    if 0 <= at < stop:
-        for line in tail[at + 13:stop].split(b"\n"):
-            if line and not _PARAMETER.fullmatch(line):
-                raise ModelTextError(f"not a '[name: value]' parameter line: {line[:40]!r}")
+    infos = header.get("feature_infos", "").split(" ")
     first = data[:data.find(b"\n")]
     keys = set(header) - {"tree", ""}
     if (first != b"tree" or header.get("tree") != "" or not keys <= _HEADER_KEYS
@@ -716,13 +719,12 @@ def _handled_header(header: dict[str, str], data: bytes, trees_end: int
         return None
     width = header.get("max_feature_idx", "")
     n_class = header.get("num_class", "")
-    if (not width.isdigit() or not n_class.isdigit() or not
-            header.get("label_index", "").isdigit()
-            or header.get("num_tree_per_iteration", n_class) != "1"):
+    if (not _is_count(width) or not _is_count(n_class)
+            or not _is_count(header.get("label_index", ""))
+            or n_class != "1" or header.get("num_tree_per_iteration", n_class) != "1"):
         return None
     n = int(width) + 1
     names = header.get("feature_names", "").split(" ")
-    infos = header.get("feature_infos", "").split(" ")
     monotone = header.get("monotone_constraints")
     if (len(names) != n or not all(names) or len(infos) != n or not all(infos)
             or "=" in header.get("feature_infos", "") + header.get("tree_sizes", "")
@@ -732,6 +734,40 @@ def _handled_header(header: dict[str, str], data: bytes, trees_end: int
             or not _objective_reads(header.get("objective"))):
         return None
     return names
+
+
+def _check_outside_trees(header: dict[str, str], rest: bytes) -> bool:
+    """Refuse damage outside the trees that LightGBM crashes on (``rest``: the text from
+    the first tree on); ``False`` when the parameters are not written as LightGBM
+    writes them (but LightGBM reads them).
+
+    Raises
+    ------
+    ModelTextError
+        A class or tree count that is not a positive number (LightGBM divides by it),
+        an empty objective, feature ranges ``dump_model`` cannot read, or a parameter
+        line with no value after a colon (LightGBM reads past its end).
+    """
+    for key in ("num_class", "num_tree_per_iteration"):
+        if key in header and not (_is_count(header[key]) and int(header[key]) > 0):
+            raise ModelTextError(f"{key} is not a positive count: {header[key][:20]!r}")
+    if header.get("objective") == "":
+        raise ModelTextError("an empty objective")
+    if "feature_infos" in header:
+        infos = [t for t in header["feature_infos"].split(" ") if t]
+        if not all(map(_FEATURE_INFO.fullmatch, infos)):
+            raise ModelTextError(f"feature_infos are not ranges: {infos[:3]!r}")
+    lines = rest.split(b"\n")
+    if b"parameters:" not in lines:
+        return True
+    at = lines.index(b"parameters:")  # LightGBM reads on to "end of parameters" or the end
+    end = lines.index(b"end of parameters", at) if b"end of parameters" in lines[at:] else -1
+    usual = end > 0
+    for line in lines[at + 1:end if end > 0 else len(lines)]:
+        if line and len([p for p in line.split(b":") if p]) < 2:
+            raise ModelTextError(f"not a '[name: value]' parameter line: {line[:40]!r}")
+        usual = usual and (not line or bool(_PARAMETER.fullmatch(line)))
+    return usual
 
 
 def _objective_reads(objective: str | None) -> bool:
