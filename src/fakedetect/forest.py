@@ -6,10 +6,11 @@ interval between consecutive thresholds on every split feature take the same pat
 every tree, so they get exactly the same prediction. Sampled follower profiles repeat
 such patterns a lot (about one distinct pattern per six rows on simulated audiences),
 so :func:`raw_margin` and :class:`PatternMargins` predict one row per pattern and spread
-the result. The prediction itself walks LightGBM's trees, read from the booster into flat
-arrays (:func:`model_splits`), in compiled code (:func:`tree_margin`), summing the leaf
-values in LightGBM's order: the margins equal ``booster.predict(X, raw_score=True)`` bit
-for bit (tested), for a fraction of the work.
+the result. The prediction itself walks LightGBM's trees, read into flat arrays from the
+booster (:func:`model_splits`) or, without LightGBM, from the model's text
+(:func:`text_splits`), in compiled code (:func:`tree_margin`), summing the leaf values in
+LightGBM's order: the margins equal ``booster.predict(X, raw_score=True)`` bit for bit
+(tested), for a fraction of the work.
 """
 
 from __future__ import annotations
