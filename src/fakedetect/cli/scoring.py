@@ -37,6 +37,7 @@ def predict(
     import time
 
     from fakedetect.errors import UserError
+    from fakedetect.model import TABULATED_SHAP_ROWS
     from fakedetect.predict import dataset_from_json, load_models, score_dataset, write_scores
     from fakedetect.scale.engine import use_dask
     from fakedetect.validate import load_dataset
@@ -68,6 +69,10 @@ def predict(
         dataset = load_dataset(data, lenient=lenient)
     stage("loading the model")
     fm, scorer = load_models(cfg, model, task)
+    if len(dataset.accounts) < TABULATED_SHAP_ROWS:
+        # LightGBM scores small inputs: building its booster before the features start
+        # is about 0.15 s faster for one account than building it after them
+        fm.booster  # noqa: B018
     scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
                            on_stage=stage)
     for note in scored.notes:
