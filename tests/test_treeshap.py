@@ -216,3 +216,20 @@ def test_compile_kernels_warms_every_kernel() -> None:
     for name in ("explain", "fill_tables", "fill_groups", "pattern_keys", "tree_margin",
                  "texts_distinct_in_segments"):
         assert getattr(_kernels, name).signatures, name  # compiled (or loaded from cache)
+
+
+def test_branch_free_decision_equals_the_tree_walks() -> None:
+    """TreeSHAP decides every split with bitwise operators; the tree walk branches. Both
+    must read NaN, (near) zeros, infinities and thresholds alike for every missing type."""
+    from fakedetect._kernels import _goes_left, _left_bit
+    from fakedetect.forest import ZERO
+
+    values = [np.nan, 0.0, -0.0, 1e-36, -1e-36, ZERO, -ZERO, 2e-35, -2e-35, 0.5, 1.0, -1.0,
+              np.inf, -np.inf, 1e-300]
+    thresholds = [0.0, -0.0, 1e-36, -1e-36, ZERO, 3e-35, -1.0, 1.0, 0.5, -1e-300, 1e300]
+    for x in values:
+        for missing in (0, 1, 2):
+            for default_left in (False, True):
+                for t in thresholds:
+                    assert bool(_left_bit(x, missing, default_left, t)) == bool(
+                        _goes_left(x, missing, default_left, t)), (x, missing, default_left, t)

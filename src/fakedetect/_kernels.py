@@ -27,6 +27,22 @@ def _goes_left(x: float, missing: int, default_left: bool, threshold: float
     return x <= threshold
 
 
+@njit(cache=True, inline="always")
+def _left_bit(x: float, missing: int, default_left: bool, threshold: float
+              ) -> bool:  # pragma: no cover - compiled
+    """:func:`_goes_left` with bitwise operators only, so it compiles without branches.
+
+    For deciding every split of a model at once (TreeSHAP), where a split's outcome is
+    unpredictable and a mispredicted branch cost three times the decision itself. A
+    tree walk, which branches on the outcome anyway, is faster with :func:`_goes_left`.
+    """
+    isnan = x != x
+    zero = ((x >= -_ZERO) & (x <= _ZERO)) | (isnan & (missing != 2))
+    miss = ((missing == 1) & zero) | ((missing == 2) & isnan)
+    below = (zero & (threshold >= 0.0)) | (~zero & (x <= threshold))
+    return (miss & default_left) | (~miss & below)
+
+
 @njit(cache=True)
 def fill_tables(values: np.ndarray, depth: np.ndarray, z: np.ndarray, offsets: np.ndarray,
                 table: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -103,9 +119,9 @@ def explain(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
         left = np.empty(n_nodes, dtype=np.int64)
         for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
             for node in range(n_nodes):
-                left[node] = 1 if _goes_left(X[i, node_feature[node]], node_missing[node],
-                                             node_default_left[node],
-                                             node_threshold[node]) else 0
+                left[node] = np.int64(_left_bit(X[i, node_feature[node]],
+                                                node_missing[node], node_default_left[node],
+                                                node_threshold[node]))
             for g in range(n_groups):
                 u0 = group_node_off[g]
                 idx = 0

