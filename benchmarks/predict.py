@@ -18,8 +18,8 @@ them, and prints:
   ready feature matrix;
 - command line: wall time of ``fakedetect predict DIR --model FOLDER --out FILE`` in a
   fresh process (median of 3): the same work plus starting Python, importing the
-  libraries (LightGBM alone imports scikit-learn, ~0.9 s) and touching fresh memory, a
-  fixed cost of about two seconds that the in-process figures leave out;
+  libraries (pandas, pyarrow, numba; LightGBM is not imported at this size) and touching
+  fresh memory, a fixed cost of about 1.3 s that the in-process figures leave out;
 - cold start: wall time of ``fakedetect predict - --model FOLDER`` for one account read as
   JSON on stdin, in a fresh process (median of 5).
 
