@@ -199,3 +199,31 @@ def test_a_model_that_has_scored_still_pickles() -> None:
     model.contributions(X.iloc[:3_000])
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.margin(X), before)
+
+
+def test_infinite_thresholds_send_infinity_where_lightgbm_does() -> None:
+    """A split of missing values against every number has the threshold inf; the JSON
+    dump writes it as 1e300, which once sent +inf and values beyond 1e300 the wrong way."""
+    from fakedetect import treeshap
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    X[rng.random(3000) < 0.3, 1] = np.nan
+    y = ((X[:, 0] > 0) ^ np.isnan(X[:, 1])).astype(int)
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4},
+                        lgb.Dataset(X, y), 3)
+    assert "inf" in booster.model_to_string().split("threshold=", 1)[1].split("\n", 1)[0]
+    from_dump = forest.model_splits(booster)
+    read = forest.text_splits(booster.model_to_string())
+    assert from_dump is not None and read is not None
+    assert np.isinf(from_dump.node_threshold).any()
+    np.testing.assert_array_equal(read[0].node_threshold, from_dump.node_threshold)
+    A = np.tile([[0.5, np.inf], [0.5, 1e301], [0.5, 1.0], [-0.5, np.nan], [np.inf, -np.inf]],
+                (600, 1))
+    want = booster.predict(A, raw_score=True)
+    np.testing.assert_array_equal(forest.tree_margin(from_dump, A), want)
+    np.testing.assert_array_equal(forest.PatternMargins(from_dump)(A), want)
+    tables = treeshap.tabulate(from_dump)
+    assert tables is not None
+    np.testing.assert_allclose(treeshap.contributions(tables, A),
+                               booster.predict(A, pred_contrib=True), rtol=0, atol=1e-12)

@@ -77,3 +77,18 @@ def test_loading_leaves_the_setting_as_it_found_it(sim_dir) -> None:
         assert _advice() is True
     finally:
         setter(old)
+
+
+def test_an_error_inside_restores_the_advice() -> None:
+    setter = memory._setter()
+    if setter is None:
+        pytest.skip("this numpy has no switch for its huge-page advice")
+    old = bool(setter(True))
+    try:
+        with pytest.raises(RuntimeError), memory.ordinary_pages():
+            assert _advice() is False
+            raise RuntimeError("boom")
+        assert _advice() is True
+        assert memory._DEPTH == 0
+    finally:
+        setter(old)

@@ -95,3 +95,22 @@ def test_verdicts_follow_thresholds() -> None:
     model, _ = _tiny_model()
     v = model.verdict(np.array([0.1, 0.5, 0.89, 0.9, 1.0]))
     assert list(v) == ["authentic", "review", "review", "likely fake", "likely fake"]
+
+
+def test_replacing_the_booster_drops_what_came_from_the_old_trees(tmp_path: Path) -> None:
+    import lightgbm as lgb
+
+    model, X = _tiny_model()
+    model.save(tmp_path / "m")
+    loaded = FakeModel.load(tmp_path / "m", check_registry=False)
+    big = pd.concat([X] * 6, ignore_index=True)  # 2,400 rows: the compiled tree walk
+    before = loaded.margin(big)
+    other = lgb.train({"objective": "binary", "verbosity": -1, "num_threads": 1, "seed": 2},
+                      lgb.Dataset(X.to_numpy(), (X["b"] > 0).astype(int).to_numpy(),
+                                  feature_name=["a", "b"]), num_boost_round=5)
+    loaded.booster = other
+    after = loaded.margin(big)
+    np.testing.assert_array_equal(after, other.predict(big.to_numpy(), raw_score=True))
+    assert not np.array_equal(before, after)
+    loaded.save(tmp_path / "n")  # the new trees are written, not the text read before
+    assert FakeModel.load(tmp_path / "n", check_registry=False).booster.num_trees() == 5

@@ -134,7 +134,10 @@ def _dumped_tree(info: dict[str, Any]) -> _Tree | None:
             return None
         i = int(node["split_index"])
         feature[i] = int(node["split_feature"])
-        threshold[i] = float(node["threshold"])
+        t = float(node["threshold"])
+        # the JSON dump writes LightGBM's infinite thresholds (a split that sends every
+        # number one way and missing values the other) as +-1e300
+        threshold[i] = math.copysign(math.inf, t) if abs(t) >= 1e300 else t
         decision[i] = 2 * bool(node["default_left"]) + 4 * _MISSING[str(node["missing_type"])]
         internal[i] = float(node["internal_count"])
         for side, child in ((left, node["left_child"]), (right, node["right_child"])):
@@ -668,9 +671,10 @@ def _text_tree(block: bytes, n_features: int | None) -> _Tree:
     internal = _integers(fields.get("internal_count"), n - 1, "internal_count", 0, top)
     if (unusual or num_cat or linear or set(fields) - _TREE_KEYS
             or not _HANDLED_DECISIONS.issuperset(decision)
-            or not all(math.isfinite(v) and abs(v) < 1e300 for v in threshold)
+            or not all(math.isinf(v) or abs(v) < 1e300 for v in threshold)
             or not all(map(math.isfinite, leaf_value))):
-        raise _UnhandledError  # dump_model writes thresholds beyond 1e300 as 1e300
+        # finite thresholds beyond 1e300 would be read as infinite from the JSON dump
+        raise _UnhandledError
     return _Tree(feature, threshold, decision, left, right, leaf_value,
                  [float(c) for c in leaf_count], [float(c) for c in internal])
 

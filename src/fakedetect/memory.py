@@ -44,14 +44,18 @@ def ordinary_pages() -> Iterator[None]:
     if setter is None:
         yield
         return
-    with _LOCK:
-        if _DEPTH == 0:
-            _SAVED = bool(setter(False))  # type: ignore[operator]
-        _DEPTH += 1
+    entered = False
     try:
+        with _LOCK:
+            if _DEPTH == 0:
+                _SAVED = bool(setter(False))  # type: ignore[operator]
+            _DEPTH += 1
+            entered = True
         yield
     finally:
-        with _LOCK:
-            _DEPTH -= 1
-            if _DEPTH == 0:
-                setter(_SAVED)  # type: ignore[operator]
+        # an interrupt before the count went up must not make the count go down
+        if entered:
+            with _LOCK:
+                _DEPTH -= 1
+                if _DEPTH == 0:
+                    setter(_SAVED)  # type: ignore[operator]

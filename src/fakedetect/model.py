@@ -196,6 +196,13 @@ class FakeModel:
             self._booster = _booster_from(self._text or "", MODEL_FILE)
         return self._booster
 
+    @booster.setter
+    def booster(self, booster: lgb.Booster) -> None:
+        """Replace the trees: everything derived from the old ones is dropped."""
+        self._booster = booster
+        self._text = None
+        self._shap_tables = self._patterns = self._flat = None
+
     # ------------------------------------------------------------------ scoring
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:

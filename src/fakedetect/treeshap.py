@@ -175,7 +175,8 @@ def tabulate(splits: Splits) -> ShapTables | None:
     entries = np.array(leaf_entries, dtype=np.int64)
     nodes = np.array(entries_node, dtype=np.int32)
     groups = _groups(splits, entries, nodes, feats)
-    if float(groups.work) > MAX_TABLE_WORK or float(groups.values) > MAX_TABLE_VALUES:
+    if (float(groups.work) > MAX_TABLE_WORK
+            or float(groups.values) + len(table) > MAX_TABLE_VALUES):
         return None
     gtable = np.zeros(int(groups.table[-1]))
     with launch() as kernels:
