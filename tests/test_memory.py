@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -10,38 +11,39 @@ import pytest
 from fakedetect import memory
 
 
-def _advice() -> bool:
-    setter = memory._setter()
-    if setter is None:
+@pytest.fixture
+def setter() -> Iterator[Callable[[bool], bool]]:
+    """numpy's switch, with the advice on at the start and the old setting put back."""
+    switch = memory._setter()
+    if switch is None:
         pytest.skip("this numpy has no switch for its huge-page advice")
-    current = bool(setter(True))  # read by setting, then put back
-    setter(current)
+    old = bool(switch(True))  # type: ignore[operator]
+    yield switch  # type: ignore[misc]
+    switch(old)  # type: ignore[operator]
+
+
+def _advice() -> bool:
+    switch = memory._setter()
+    assert switch is not None
+    current = bool(switch(True))  # type: ignore[operator]  # read by setting, then put back
+    switch(current)  # type: ignore[operator]
     return current
 
 
 @pytest.mark.parametrize("before", [True, False])
-def test_advice_is_off_inside_and_restored_after(before: bool) -> None:
-    setter = memory._setter()
-    if setter is None:
-        pytest.skip("this numpy has no switch for its huge-page advice")
-    old = bool(setter(before))
-    try:
-        with memory.ordinary_pages():
+def test_advice_is_off_inside_and_restored_after(setter: Callable[[bool], bool],
+                                                 before: bool) -> None:
+    setter(before)
+    with memory.ordinary_pages():
+        assert _advice() is False
+        with memory.ordinary_pages():  # re-entrant
             assert _advice() is False
-            with memory.ordinary_pages():  # re-entrant
-                assert _advice() is False
-            assert _advice() is False, "an inner block must not restore early"
-            np.ones(1 << 20)  # allocation works as ever
-        assert _advice() is before
-    finally:
-        setter(old)
+        assert _advice() is False, "an inner block must not restore early"
+        np.ones(1 << 20)  # allocation works as ever
+    assert _advice() is before
 
 
-def test_the_last_thread_out_restores_the_advice() -> None:
-    setter = memory._setter()
-    if setter is None:
-        pytest.skip("this numpy has no switch for its huge-page advice")
-    old = bool(setter(True))
+def test_the_last_thread_out_restores_the_advice(setter: Callable[[bool], bool]) -> None:
     inside, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -62,33 +64,19 @@ def test_the_last_thread_out_restores_the_advice() -> None:
     finally:
         release.set()
         worker.join(10)
-        setter(old)
 
 
-def test_loading_leaves_the_setting_as_it_found_it(sim_dir) -> None:
+def test_loading_leaves_the_setting_as_it_found_it(setter: Callable[[bool], bool],
+                                                   sim_dir) -> None:
     from fakedetect.validate import load_dataset
 
-    setter = memory._setter()
-    if setter is None:
-        pytest.skip("this numpy has no switch for its huge-page advice")
-    old = bool(setter(True))
-    try:
-        load_dataset(sim_dir)
-        assert _advice() is True
-    finally:
-        setter(old)
+    load_dataset(sim_dir)
+    assert _advice() is True
 
 
-def test_an_error_inside_restores_the_advice() -> None:
-    setter = memory._setter()
-    if setter is None:
-        pytest.skip("this numpy has no switch for its huge-page advice")
-    old = bool(setter(True))
-    try:
-        with pytest.raises(RuntimeError), memory.ordinary_pages():
-            assert _advice() is False
-            raise RuntimeError("boom")
-        assert _advice() is True
-        assert memory._DEPTH == 0
-    finally:
-        setter(old)
+def test_an_error_inside_restores_the_advice(setter: Callable[[bool], bool]) -> None:
+    with pytest.raises(RuntimeError), memory.ordinary_pages():
+        assert _advice() is False
+        raise RuntimeError("boom")
+    assert _advice() is True
+    assert memory._DEPTH == 0
