@@ -23,12 +23,17 @@ them, and prints:
 - cold start: wall time of ``fakedetect predict - --model FOLDER`` for one account read as
   JSON on stdin, in a fresh process (median of 5).
 
+It also prints the median time of each stage of the end-to-end runs (models, load and
+validate, features, scores, explanations, write).
+
 Goals on 2 cores: at least 10,000 accounts/s end to end, cold start under 3 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import statistics
 import subprocess
@@ -84,24 +89,38 @@ def main() -> None:
         acc_folder = with_account.save(root / "influencer-account")
         account_folder = account.save(root / "account")
 
+        stages: dict[str, list[dict[str, float]]] = {}
+
         def end_to_end(influencer_folder: Path, audience_folder: Path | None) -> list[float]:
             """Each run loads the models afresh, as one `fakedetect predict` call does
             (no state carried over from the run before)."""
             times = []
             for k in range(args.repeat):
-                t0 = time.perf_counter()
+                marks: list[tuple[str, float]] = [("models", time.perf_counter())]
                 influencer = FakeModel.load(influencer_folder)
                 audience_scorer = (account_scorer_from(FakeModel.load(audience_folder))
                                    if audience_folder is not None else None)
+                marks.append(("load", time.perf_counter()))
                 ds = load_dataset(root / "score")
                 scored = score_dataset(ds, influencer, top_reasons=3,
-                                       account_scorer=audience_scorer)
+                                       account_scorer=audience_scorer,
+                                       on_stage=functools.partial(_mark, marks))
+                marks.append(("write", time.perf_counter()))
                 write_scores(scored.scores, root / "out" / f"scores{k}.parquet")
-                times.append(time.perf_counter() - t0)
+                marks.append(("", time.perf_counter()))
+                times.append(marks[-1][1] - marks[0][1])
+                stages.setdefault(str(influencer_folder), []).append(
+                    {a: b - t for (a, t), (_, b) in itertools.pairwise(marks)})
             return times
+
+        def stage_line(folder: Path) -> str:
+            runs = stages[str(folder)]
+            return ", ".join(f"{name} {statistics.median(r[name] for r in runs):.2f}"
+                             for name in runs[0])
 
         e2e = end_to_end(rule_folder, None)
         e2e_acc = end_to_end(acc_folder, account_folder)
+        rule_stages, acc_stages = stage_line(rule_folder), stage_line(acc_folder)
         X = build_features(load_dataset(root / "score"), "influencer")[model.features]
         only: list[float] = []
         for _ in range(args.repeat):
@@ -153,9 +172,16 @@ def main() -> None:
     print(f"model only (median)         {med_only:.3f} s = {n / med_only:,.0f} accounts/s")
     print(f"cold start, one account     {med_cold:.2f} s median of 5  (goal < 3 s; ratio "
           f"{med_cold / 3:.2f} of the budget)")
+    print(f"stage medians (s), rule audience: {rule_stages}")
+    print(f"stage medians (s), model audience: {acc_stages}")
     print(f"runs: end to end {[round(x, 2) for x in e2e]}, with the account model "
           f"{[round(x, 2) for x in e2e_acc]}, command line {[round(x, 2) for x in cli]}, "
           f"cold {[round(x, 2) for x in cold]}")
+
+
+def _mark(marks: list[tuple[str, float]], name: str) -> None:
+    """Note when a stage of ``score_dataset`` starts."""
+    marks.append((name, time.perf_counter()))
 
 
 if __name__ == "__main__":
