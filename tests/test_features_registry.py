@@ -110,7 +110,7 @@ def test_render_reasons_matches_render_reason_for_every_feature() -> None:
     from fakedetect.features import render_reasons
 
     values = np.array([np.nan, -np.inf, np.inf, -1e6, -3.2, -0.5, 0.0, 1e-9, 0.49999, 0.5,
-                       0.73, 1.0, 2.5, 7.0, 400.0, 1e6])
+                       0.73, 1.0, 2.5, 7.0, 400.0, 1e6, -0.0, 0.5, np.nan, 0.0, -0.0, 7.0])
     for f in FEATURES:
         assert render_reasons(f.name, values) == [render_reason(f.name, float(v))
                                                   for v in values], f.name

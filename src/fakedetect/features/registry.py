@@ -411,8 +411,12 @@ def render_reasons(name: str, values: np.ndarray) -> list[str]:
     missing = f"No data for: {spec.description.rstrip('.')} (needs {need})"
     fill = spec.template.format
     used = _used_fields(spec.template)
-    return [missing if v != v else fill(**_fields(v, used))
-            for v in np.asarray(values, dtype=np.float64).tolist()]
+    values = np.asarray(values, dtype=np.float64)
+    # each distinct value is rendered once (by its bits, so that -0.0 keeps its sign)
+    bits, where = np.unique(values.view(np.int64), return_inverse=True)
+    once = [missing if v != v else fill(**_fields(v, used)) for v in bits.view(np.float64)
+            .tolist()]
+    return np.asarray(once, dtype=object)[where.reshape(-1)].tolist()
 
 
 def _is_nan(value: object) -> bool:
