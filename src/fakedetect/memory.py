@@ -33,7 +33,8 @@ def _setter() -> object | None:
 
 @contextmanager
 def ordinary_pages() -> Iterator[None]:
-    """Allocate numpy arrays without huge-page advice inside the block.
+    """Allocate numpy arrays without huge-page advice inside the block (or, as
+    ``@ordinary_pages()``, inside every call of the decorated function).
 
     Re-entrant and safe to use from several threads: the setting found on the first
     entry is restored when the last block exits. Only the advice changes; no array

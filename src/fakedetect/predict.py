@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fakedetect.errors import UserError
+from fakedetect.memory import ordinary_pages
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -93,6 +94,7 @@ class Scored:
     notes: list[str] = field(default_factory=list)
 
 
+@ordinary_pages()
 def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
                   all_reasons: bool = False,
@@ -123,18 +125,6 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     -------
     Scored
     """
-    from fakedetect.memory import ordinary_pages
-
-    with ordinary_pages():
-        return _score_dataset(dataset, model, top_reasons=top_reasons,
-                              account_scorer=account_scorer, all_reasons=all_reasons,
-                              on_stage=on_stage, n_jobs=n_jobs)
-
-
-def _score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int,
-                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None,
-                   all_reasons: bool, on_stage: Callable[[str], None] | None,
-                   n_jobs: int | None) -> Scored:
     import pandas as pd
 
     from fakedetect.explain import explain_frame

@@ -31,6 +31,7 @@ import numpy as np
 from fakedetect.contract import EARLIEST, REFERENCING, RULES, TABLES, Column, Table
 from fakedetect.errors import UserError
 from fakedetect.io import FileError, RawTable, arrow_frame, find_tables, read_raw
+from fakedetect.memory import ordinary_pages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1313,6 +1314,7 @@ def _empty_rejects() -> pd.DataFrame:
                          for c in REJECT_COLUMNS})
 
 
+@ordinary_pages()
 def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
                  now: pd.Timestamp | None = None) -> Dataset:
     """Load a dataset folder as typed frames, checking it against the contract.
@@ -1343,25 +1345,20 @@ def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
     UserError
         If ``path`` is not a readable folder.
     """
-    from fakedetect.memory import ordinary_pages
-
     root = Path(path)
-    with ordinary_pages():
-        checked = _check(root, now)
+    checked = _check(root, now)
     groups = checked.groups
     if not groups:
         assert checked.categories is not None
-        with ordinary_pages():
-            frames = _frames(checked.typed, checked.categories)
-        return Dataset(root, frames, _empty_rejects(), checked.files)
+        return Dataset(root, _frames(checked.typed, checked.categories), _empty_rejects(),
+                       checked.files)
     if not lenient:
         raise ContractError(root, groups)
     fatal = [g for g in groups if g.scope == "dataset"
              or (g.scope == "table" and g.table == "accounts")]
     if fatal or "accounts" not in checked.typed:
         raise ContractError(root, fatal or groups, lenient=True)
-    with ordinary_pages():
-        return _lenient(root, checked)
+    return _lenient(root, checked)
 
 
 def _lenient(root: Path, checked: _Checked) -> Dataset:

@@ -33,6 +33,7 @@ from fakedetect.features.registry import (
     MIN_POSTS,
     feature_names,
 )
+from fakedetect.memory import ordinary_pages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,7 @@ AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 BLOCK_TABLES = ("snapshots", "posts", "comments")
 
 
+@ordinary_pages()
 def build_features(dataset: Dataset, task: str = "influencer", *,
                    account_scorer: AccountScorer | None = None,
                    block_rows: int = BLOCK_ROWS, n_jobs: int = 1) -> pd.DataFrame:
@@ -75,14 +77,6 @@ def build_features(dataset: Dataset, task: str = "influencer", *,
         ``feature_names(task)`` as float64 (NaN where a table or signal is missing),
         then the boolean coverage flags :data:`COVERAGE_COLUMNS`.
     """
-    from fakedetect.memory import ordinary_pages
-
-    with ordinary_pages():
-        return _build(dataset, task, account_scorer, block_rows, n_jobs)
-
-
-def _build(dataset: Dataset, task: str, account_scorer: AccountScorer | None,
-           block_rows: int, n_jobs: int) -> pd.DataFrame:
     import pandas as pd
 
     names = feature_names(task)
