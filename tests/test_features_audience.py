@@ -154,7 +154,7 @@ def test_model_scorer_columns_path_equals_the_frame_path(sim_dir: Path) -> None:
     from fakedetect.validate import load_dataset
 
     dataset = load_dataset(sim_dir)
-    assert len(dataset.get("audience")) >= PATTERN_ROWS  # the pattern path is taken
+    assert len(dataset.get("audience")) >= PATTERN_ROWS  # the columns skip the frame
     names = feature_names("account")
     rng = np.random.default_rng(3)
     X = rng.normal(size=(2_000, len(names)))
@@ -167,3 +167,4 @@ def test_model_scorer_columns_path_equals_the_frame_path(sim_dir: Path) -> None:
     plain = audience_fake_share(dataset, account_scorer=lambda f: model.predict_proba(f))
     pd.testing.assert_frame_equal(fast, plain, check_exact=True)
     assert fast["fake_share"].notna().any()
+    assert model._leaf_masks() is not None  # scored by the leaf masks

@@ -116,15 +116,19 @@ def test_categorical_models_predict_every_row() -> None:
                                   booster.predict(X[:50], raw_score=True))
 
 
-def test_fake_model_margin_uses_patterns_on_large_inputs() -> None:
+def test_fake_model_margin_uses_leaf_masks_on_large_inputs() -> None:
     booster = _booster({"num_leaves": 15, "max_depth": 4})
     names = [f"f{i}" for i in range(6)]
     model = FakeModel(booster=booster, task="account", features=names,
                       calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
     X = pd.DataFrame(_repetitive(PATTERN_ROWS + 100, seed=6), columns=names)
     margin = model.margin(X)
-    assert len(model._patterns) > 0  # the pattern path was taken
+    assert model._leaf_masks() is not None and model._patterns is None
     np.testing.assert_array_equal(margin, booster.predict(X.to_numpy(), raw_score=True))
+    columns = {name: X[name].to_numpy() for name in names[1:]}  # f0 missing everywhere
+    want = booster.predict(X.assign(f0=np.nan).to_numpy(), raw_score=True)
+    np.testing.assert_array_equal(model.predict_proba_columns(columns, len(X)),
+                                  model.calibration(want))
 
 
 def test_pattern_margins_remember_patterns_across_chunks(
@@ -227,3 +231,81 @@ def test_infinite_thresholds_send_infinity_where_lightgbm_does() -> None:
     assert tables is not None
     np.testing.assert_allclose(treeshap.contributions(tables, A),
                                booster.predict(A, pred_contrib=True), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("params", [
+    {"num_leaves": 15, "max_depth": 4},  # 16-bit masks
+    {"num_leaves": 31, "zero_as_missing": True},  # 32-bit masks, zero as missing
+    {"num_leaves": 63, "max_bin": 1023},  # 64-bit masks, many thresholds per feature
+    {"num_leaves": 31, "use_missing": False},
+    {"num_leaves": 8, "max_depth": 3, "min_data_in_leaf": 2000},  # single-leaf trees only
+])
+def test_leaf_masks_equal_predict_bit_for_bit(params: dict[str, object]) -> None:
+    booster = _booster(params, rounds=50)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    masks = forest.leaf_masks(splits)
+    assert masks is not None
+    X = _repetitive(3_000, seed=21)
+    X[8:4000:7, 2] = np.nan
+    X[9:4000:11, 3] = 0.0
+    want = booster.predict(X, raw_score=True)
+    np.testing.assert_array_equal(forest.masked_margin(masks, forest.split_columns(splits, X)),
+                                  want)
+    np.testing.assert_array_equal(forest.tree_margin(splits, X), want)
+    # every threshold itself, and the values just around it, land on LightGBM's side
+    parts = [X[:1]]
+    for j, f in enumerate(splits.features):
+        th = splits.thresholds[j]
+        rows = np.tile(X[10], (3 * len(th), 1))
+        rows[:, f] = np.concatenate([th, np.nextafter(th, -np.inf), np.nextafter(th, np.inf)])
+        parts.append(rows)
+    probe = np.vstack(parts)
+    np.testing.assert_array_equal(
+        forest.masked_margin(masks, forest.split_columns(splits, probe)),
+        booster.predict(probe, raw_score=True))
+    assert forest.masked_margin(masks, np.zeros((len(splits.features), 0))).shape == (0,)
+    with pytest.raises(ValueError, match="rows of split features"):
+        forest.masked_margin(masks, np.zeros((len(splits.features) + 1, 4)))
+
+
+def test_leaf_masks_mix_single_leaf_trees_and_splits() -> None:
+    from dataclasses import replace
+
+    booster = _booster({"num_leaves": 7}, rounds=10)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    # a single-leaf tree in front, one in the middle: leaves shift, roots go negative
+    shift = lambda c: np.where(c < 0, c - 2, c).astype(np.int32)  # noqa: E731
+    middle = int(splits.roots[5])
+    mixed = replace(splits, node_left=shift(splits.node_left),
+                    node_right=shift(splits.node_right),
+                    leaf_value=np.concatenate([[0.25, -0.5], splits.leaf_value]),
+                    leaf_count=np.concatenate([[1.0, 1.0], splits.leaf_count]),
+                    roots=np.concatenate([[-1], splits.roots[:5], [-2],
+                                          splits.roots[5:]]).astype(np.int32))
+    assert middle in mixed.roots
+    masks = forest.leaf_masks(mixed)
+    assert masks is not None
+    X = _repetitive(2_000, seed=4)
+    want = forest.tree_margin(mixed, X)
+    np.testing.assert_allclose(want, booster.predict(X, raw_score=True) - 0.25, atol=1e-12)
+    np.testing.assert_array_equal(forest.masked_margin(masks, forest.split_columns(mixed, X)),
+                                  want)
+
+
+def test_leaf_masks_refuse_wide_trees_and_big_tables() -> None:
+    booster = _booster({"num_leaves": 100, "min_data_in_leaf": 2}, rounds=5)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    assert forest.leaf_masks(splits) is None  # more than 64 leaves: no mask width fits
+    small = forest.model_splits(_booster({"num_leaves": 15}, rounds=20))
+    assert small is not None
+    assert forest.leaf_masks(small, max_bytes=100) is None
+    names = [f"f{i}" for i in range(splits.n_features)]
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
+    X = pd.DataFrame(_repetitive(PATTERN_ROWS + 10, seed=3), columns=names)
+    np.testing.assert_array_equal(model.margin(X), booster.predict(X.to_numpy(),
+                                                                   raw_score=True))
+    assert model._leaf_masks() is None and model._patterns  # the pattern walk took over

@@ -198,6 +198,85 @@ def tree_margin(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndar
         out[i] = total
 
 
+#: Rows binned together by one thread in :func:`masked_margin` (each feature's searches
+#: run over the block, so they overlap instead of waiting on each other).
+_BLOCK = 256
+
+
+@njit(cache=True, inline="always")
+def _trailing_zeros(a: int) -> int:  # pragma: no cover - compiled
+    """Zero bits below the lowest set bit of a non-zero int64 (LLVM recognises the loop
+    as a popcount of the bits below it)."""
+    x = (a & -a) - 1
+    n = 0
+    while x:
+        x &= x - 1
+        n += 1
+    return n
+
+
+@njit(parallel=True, cache=True)
+def masked_margin(narrow: np.ndarray, padded: np.ndarray, sizes: np.ndarray,
+                  zero_missing: np.ndarray, offsets: np.ndarray, masks: np.ndarray,
+                  full: np.ndarray, first_leaf: np.ndarray, leaf_value: np.ndarray,
+                  out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Raw margins by leaf bit masks (see :class:`fakedetect.forest.LeafMasks`).
+
+    ``narrow[j]`` holds split feature ``j`` of every row. Each value's interval is found
+    by a branch-free binary search over the feature's thresholds, padded with +inf to
+    ``padded.shape[1]`` (a power of two), with NaN and, where a split treats zero as
+    missing, zero as intervals of their own (as :func:`pattern_keys`). The masks of the
+    row's intervals are ANDed tree by tree; the lowest set bit is the leaf it reaches.
+    Leaf values are summed in tree order, as LightGBM does.
+    """
+    J, n = narrow.shape
+    T = full.shape[0]
+    width = padded.shape[1]
+    for c in prange((n + _BLOCK - 1) // _BLOCK):
+        lo = c * _BLOCK
+        m = min(n, lo + _BLOCK) - lo
+        rows = np.empty((_BLOCK, max(J, 1)), dtype=np.int64)
+        xs = np.empty(_BLOCK)
+        base = np.empty(_BLOCK, dtype=np.int64)
+        acc = np.empty(T, dtype=masks.dtype)
+        leaf = np.empty(T, dtype=np.int64)
+        for j in range(J):
+            th = padded[j]
+            for r in range(m):
+                x = narrow[j, lo + r]
+                if x >= -_ZERO and x <= _ZERO:
+                    x = 0.0
+                xs[r] = x
+                base[r] = 0
+            step = width >> 1
+            while step > 0:
+                for r in range(m):
+                    base[r] += step * (th[base[r] + step - 1] < xs[r])
+                step >>= 1
+            o, nan_bin, zero_bin, zero = offsets[j], sizes[j] + 1, sizes[j] + 2, zero_missing[j]
+            for r in range(m):
+                x = xs[r]
+                b = base[r]
+                if x != x:
+                    b = nan_bin
+                elif zero and x == 0.0:
+                    b = zero_bin
+                rows[r, j] = o + b
+        for r in range(m):
+            for t in range(T):
+                acc[t] = full[t]
+            for j in range(J):
+                row = rows[r, j]
+                for t in range(T):
+                    acc[t] &= masks[row, t]
+            for t in range(T):
+                leaf[t] = first_leaf[t] + _trailing_zeros(np.int64(acc[t]))
+            total = 0.0
+            for t in range(T):
+                total += leaf_value[leaf[t]]
+            out[lo + r] = total
+
+
 @njit(cache=True)
 def _same_bytes(offsets: np.ndarray, data: np.ndarray, a: int, b: int
                 ) -> bool:  # pragma: no cover - compiled

@@ -11,6 +11,13 @@ booster (:func:`model_splits`) or, without LightGBM, from the model's text
 (:func:`text_splits`), in compiled code (:func:`tree_margin`), summing the leaf values in
 LightGBM's order: the margins equal ``booster.predict(X, raw_score=True)`` bit for bit
 (tested), for a fraction of the work.
+
+Faster still, for trees of at most 64 leaves: :class:`LeafMasks` turns each (feature,
+interval) into a bit mask of the leaves each tree still allows, so every row is scored
+with a binary search per feature and a few ANDs, without a branch on the data
+(:func:`masked_margin`; 3M follower profiles in 0.38 s on 2 cores, against 1.4 s for the
+patterns and 3.3 s for the walk of every row). :class:`fakedetect.model.FakeModel` uses
+it for every large input, and the patterns only for models it does not fit.
 """
 
 from __future__ import annotations
@@ -245,6 +252,180 @@ def tree_margin(splits: Splits, X: np.ndarray) -> np.ndarray:
                             splits.node_missing, splits.node_default_left, splits.node_left,
                             splits.node_right, splits.roots, splits.leaf_value, out)
     return out
+
+
+#: Bytes the leaf masks of one model may take (:func:`leaf_masks`); a larger model walks
+#: its trees instead.
+MAX_MASK_BYTES = 64 << 20
+_MASK_TYPES = ((16, np.uint16), (32, np.uint32), (64, np.uint64))
+
+
+@dataclass(frozen=True)
+class LeafMasks:
+    """A model's trees as bit masks of their leaves, one per tree and feature interval.
+
+    The QuickScorer idea (Lucchese et al., SIGIR 2015): number each tree's leaves from
+    left to right, one bit each. A split that sends a row right rules out every leaf of
+    its left subtree, and which splits on a feature send a row right depends only on the
+    interval between consecutive thresholds the row's value lies in (as for
+    :func:`pattern_keys`). So each (feature, interval) gets, per tree, the mask of the
+    leaves still possible; ANDing a row's masks over its features leaves the leaf it
+    reaches as the lowest set bit. No branch depends on the data, which makes it several
+    times faster than walking the trees.
+
+    Attributes
+    ----------
+    splits : Splits
+    padded : numpy.ndarray
+        Shape (split features, 2**k): each split feature's thresholds, padded with +inf.
+    sizes : numpy.ndarray
+        Thresholds of each split feature (int64).
+    zero_missing : numpy.ndarray
+        Whether a split on the feature treats zero as missing (bool).
+    offsets : numpy.ndarray
+        First mask row of each split feature's intervals (int64, one more than features):
+        intervals ``0..size`` between thresholds, then NaN, then zero.
+    masks : numpy.ndarray
+        Shape (mask rows, trees), unsigned: the leaves each tree still allows.
+    full : numpy.ndarray
+        Every leaf of each tree (the starting mask).
+    first_leaf : numpy.ndarray
+        Index in ``splits.leaf_value`` of each tree's leftmost leaf.
+    """
+
+    splits: Splits
+    padded: np.ndarray
+    sizes: np.ndarray
+    zero_missing: np.ndarray
+    offsets: np.ndarray
+    masks: np.ndarray
+    full: np.ndarray
+    first_leaf: np.ndarray
+
+
+def leaf_masks(splits: Splits, max_bytes: int = MAX_MASK_BYTES) -> LeafMasks | None:
+    """Build the :class:`LeafMasks` of a model.
+
+    Parameters
+    ----------
+    splits : Splits
+    max_bytes : int
+        Largest mask table allowed.
+
+    Returns
+    -------
+    LeafMasks or None
+        ``None`` when a tree has more than 64 leaves or the masks would take more than
+        ``max_bytes``.
+    """
+    from fakedetect._kernels import _goes_left
+
+    n_nodes, n_trees = len(splits.node_feature), len(splits.roots)
+    # Nodes are numbered in pre-order, left child first, and leaves as reached, so the
+    # leaves below a node are one run ``low[node]..high[node]``; children come later.
+    low = np.zeros(n_nodes, dtype=np.int64)
+    high = np.zeros(n_nodes, dtype=np.int64)
+
+    def span(child: int) -> tuple[int, int]:
+        return (-child - 1, -child - 1) if child < 0 else (low[child], high[child])
+
+    for node in range(n_nodes - 1, -1, -1):
+        low[node] = span(int(splits.node_left[node]))[0]
+        high[node] = span(int(splits.node_right[node]))[1]
+    spans = [span(int(root)) for root in splits.roots]
+    first = np.array([a for a, _ in spans], dtype=np.int64)
+    leaves = np.array([b - a + 1 for a, b in spans], dtype=np.int64)
+    most = int(leaves.max(initial=1))
+    bits, dtype = next(((b, t) for b, t in _MASK_TYPES if most <= b), (0, None))
+    sizes = np.array([len(th) for th in splits.thresholds], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes + 3)]).astype(np.int64)
+    if dtype is None or int(offsets[-1]) * n_trees * np.dtype(dtype).itemsize > max_bytes:
+        return None
+    full = np.array([(1 << int(k)) - 1 for k in leaves], dtype=np.uint64).astype(dtype)
+    masks = np.tile(full, (int(offsets[-1]), 1))
+    tree_of = np.zeros(n_nodes, dtype=np.int64)
+    for t, root in enumerate(splits.roots):  # a tree's nodes are numbered together
+        if root >= 0:
+            tree_of[root:root + leaves[t] - 1] = t
+    column = {f: j for j, f in enumerate(splits.features)}
+    for node in range(n_nodes):
+        j = column[int(splits.node_feature[node])]
+        t = int(tree_of[node])
+        threshold = float(splits.node_threshold[node])
+        k = int(np.searchsorted(splits.thresholds[j], threshold))
+        a, b = span(int(splits.node_left[node]))  # the leaves a right turn rules out
+        clear = dtype(~(((1 << int(b - a + 1)) - 1) << int(a - first[t])) & ((1 << bits) - 1))
+        o, size = int(offsets[j]), int(sizes[j])
+        masks[o + k + 1:o + size + 1, t] &= clear  # values above the threshold go right
+        args = (int(splits.node_missing[node]), bool(splits.node_default_left[node]),
+                threshold)
+        if not _goes_left.py_func(math.nan, *args):
+            masks[o + size + 1, t] &= clear
+        if not _goes_left.py_func(0.0, *args):
+            masks[o + size + 2, t] &= clear
+    width = 1 << int(sizes.max(initial=0)).bit_length()
+    padded = np.full((len(sizes), width), np.inf)
+    for j, th in enumerate(splits.thresholds):
+        padded[j, :len(th)] = th
+    return LeafMasks(splits=splits, padded=padded, sizes=sizes,
+                     zero_missing=np.array(splits.zero_missing, dtype=np.bool_),
+                     offsets=offsets, masks=masks, full=full, first_leaf=first)
+
+
+def masked_margin(masks: LeafMasks, narrow: np.ndarray) -> np.ndarray:
+    """The raw margin of every row from its split features, by :class:`LeafMasks`.
+
+    Equal, bit for bit, to :func:`tree_margin` and ``booster.predict(X,
+    raw_score=True)`` (tested).
+
+    Parameters
+    ----------
+    masks : LeafMasks
+    narrow : numpy.ndarray
+        Shape (split features, rows): row ``j`` holds feature ``masks.splits.features[j]``
+        of every row, float64 with NaN for missing.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    from fakedetect.treeshap import launch
+
+    narrow = np.ascontiguousarray(narrow, dtype=np.float64)
+    if narrow.ndim != 2 or narrow.shape[0] != len(masks.sizes):
+        raise ValueError(f"expected {len(masks.sizes)} rows of split features, got shape "
+                         f"{narrow.shape}")
+    out = np.empty(narrow.shape[1])
+    if not narrow.shape[1]:
+        return out
+    if not narrow.flags.writeable:
+        narrow = narrow.copy()
+    with launch() as kernels:
+        kernels.masked_margin(narrow, masks.padded, masks.sizes, masks.zero_missing,
+                              masks.offsets, masks.masks, masks.full, masks.first_leaf,
+                              masks.splits.leaf_value, out)
+    return out
+
+
+def split_columns(splits: Splits, X: np.ndarray) -> np.ndarray:
+    """The split features of a matrix as rows, as :func:`masked_margin` takes them.
+
+    Parameters
+    ----------
+    splits : Splits
+    X : numpy.ndarray
+        Shape (rows, features).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (split features, rows), C order.
+    """
+    X = _checked(splits, X)
+    narrow = np.empty((len(splits.features), X.shape[0]))
+    for j, f in enumerate(splits.features):
+        narrow[j] = X[:, f]
+    return narrow
 
 
 def _checked(splits: Splits, X: np.ndarray) -> np.ndarray:

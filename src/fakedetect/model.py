@@ -43,12 +43,14 @@ VERDICTS = ("authentic", "review", "likely fake")
 #: From this many rows on, contributions come from the tabulated TreeSHAP of
 #: :mod:`fakedetect.treeshap` (same values, several times faster; its one-off set-up
 #: costs about half a second, so smaller inputs use LightGBM's ``pred_contrib``), and
-#: margins from the compiled walk of :func:`fakedetect.forest.tree_margin` (bit for bit
-#: LightGBM's), so a model loaded from a folder scores such inputs without LightGBM.
+#: margins from the leaf bit masks of :class:`fakedetect.forest.LeafMasks` (or, for
+#: trees of more than 64 leaves, the compiled walk of :func:`fakedetect.forest.tree_margin`;
+#: both bit for bit LightGBM's), so a model loaded from a folder scores such inputs
+#: without LightGBM.
 TABULATED_SHAP_ROWS = 2_000
-#: From this many rows on, margins are predicted once per distinct decision pattern,
-#: remembered across calls (:class:`fakedetect.forest.PatternMargins`; same values, much
-#: less work on repetitive rows such as sampled follower profiles).
+#: From this many rows on, a model without leaf masks predicts margins once per distinct
+#: decision pattern, remembered across calls (:class:`fakedetect.forest.PatternMargins`;
+#: same values, less work on repetitive rows such as sampled follower profiles).
 PATTERN_ROWS = 50_000
 #: Calibrated probabilities stay within [P_MIN, 1 - P_MIN].
 P_MIN = 0.001
@@ -170,6 +172,7 @@ class FakeModel:
     _shap_tables: Any = field(default=None, repr=False, compare=False)
     _patterns: Any = field(default=None, repr=False, compare=False)
     _flat: Any = field(default=None, repr=False, compare=False)
+    _masks: Any = field(default=None, repr=False, compare=False)
 
     def __init__(self, booster: lgb.Booster | None, task: str, features: list[str],
                  calibration: Calibration, threshold_fake: float, threshold_review: float,
@@ -187,7 +190,7 @@ class FakeModel:
         self.threshold_fake = threshold_fake
         self.threshold_review = threshold_review
         self.metadata = {} if metadata is None else metadata
-        self._shap_tables = self._patterns = self._flat = None
+        self._shap_tables = self._patterns = self._flat = self._masks = None
 
     @property
     def booster(self) -> lgb.Booster:
@@ -201,7 +204,7 @@ class FakeModel:
         """Replace the trees: everything derived from the old ones is dropped."""
         self._booster = booster
         self._text = None
-        self._shap_tables = self._patterns = self._flat = None
+        self._shap_tables = self._patterns = self._flat = self._masks = None
 
     # ------------------------------------------------------------------ scoring
 
@@ -222,10 +225,15 @@ class FakeModel:
         """Raw log-odds of fake for each row of a feature frame.
 
         Equal, bit for bit, to ``booster.predict(X, raw_score=True)``: large inputs
-        walk the flat trees of :mod:`fakedetect.forest` (once per decision pattern from
-        ``PATTERN_ROWS`` rows on), small ones ask the booster.
+        use the leaf bit masks of :mod:`fakedetect.forest` (or walk its flat trees, once
+        per decision pattern from ``PATTERN_ROWS`` rows on), small ones ask the booster.
         """
         matrix = self._matrix(X)
+        masks = self._leaf_masks() if len(matrix) >= TABULATED_SHAP_ROWS else None
+        if masks:
+            from fakedetect.forest import masked_margin, split_columns
+
+            return masked_margin(masks, split_columns(masks.splits, matrix))
         if len(matrix) >= PATTERN_ROWS and self._pattern_margins() is not False:
             return self._patterns(matrix)
         splits = self._splits() if len(matrix) >= TABULATED_SHAP_ROWS else None
@@ -254,11 +262,19 @@ class FakeModel:
         -------
         numpy.ndarray
             The same probabilities as :meth:`predict_proba` on a frame of these columns
-            (large inputs skip the frame: only the split features are read for every
-            row).
+            (large inputs skip the frame: only the split features are read).
         """
         import pandas as pd
 
+        masks = self._leaf_masks() if rows >= PATTERN_ROWS else None
+        if masks:
+            from fakedetect.forest import masked_margin
+
+            narrow = np.empty((len(masks.splits.features), rows))
+            for j, f in enumerate(masks.splits.features):
+                col = columns.get(self.features[f])
+                narrow[j] = np.nan if col is None else col
+            return self.calibration(masked_margin(masks, narrow))
         if rows >= PATTERN_ROWS and self._pattern_margins() is not False:
             margin = self._patterns.from_columns([columns.get(f) for f in self.features],
                                                  rows)
@@ -299,6 +315,17 @@ class FakeModel:
 
             self._flat = model_splits(self.booster) or False
         return self._flat
+
+    def _leaf_masks(self) -> Any:
+        """The trees as leaf bit masks (:func:`fakedetect.forest.leaf_masks`); ``None``
+        when the model has none (splits the flat trees do not handle, trees of more than
+        64 leaves, masks over the size budget)."""
+        if self._masks is None:
+            from fakedetect.forest import leaf_masks
+
+            splits = self._splits()
+            self._masks = (leaf_masks(splits) if splits else None) or False
+        return self._masks or None
 
     def _pattern_margins(self) -> Any:
         """The pattern memory of :mod:`fakedetect.forest` (``False`` when unavailable)."""

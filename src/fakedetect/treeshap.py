@@ -33,7 +33,7 @@ import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -394,6 +394,12 @@ def compile_kernels() -> None:
             contributions(tables, A)
             forest.PatternMargins(splits)(A)
             forest.tree_margin(splits, A)
+    masks = forest.leaf_masks(splits)
+    assert masks is not None
+    for _, kind in forest._MASK_TYPES:  # one machine code per mask width
+        forest.masked_margin(replace(masks, masks=masks.masks.astype(kind),
+                                     full=masks.full.astype(kind)),
+                             forest.split_columns(splits, X))
     import pyarrow as pa
 
     for kind in (pa.string(), pa.large_string()):
