@@ -223,15 +223,14 @@ def masked_margin(narrow: np.ndarray, padded: np.ndarray, sizes: np.ndarray,
     """Raw margins by leaf bit masks (see :class:`fakedetect.forest.LeafMasks`).
 
     ``narrow[j]`` holds split feature ``j`` of every row. Each value's interval is found
-    by a branch-free binary search over the feature's thresholds, padded with +inf to
-    ``padded.shape[1]`` (a power of two), with NaN and, where a split treats zero as
+    by a branch-free binary search over the feature's thresholds (padded with +inf to
+    the next power of two above their number), with NaN and, where a split treats zero as
     missing, zero as intervals of their own (as :func:`pattern_keys`). The masks of the
     row's intervals are ANDed tree by tree; the lowest set bit is the leaf it reaches.
     Leaf values are summed in tree order, as LightGBM does.
     """
     J, n = narrow.shape
     T = full.shape[0]
-    width = padded.shape[1]
     for c in prange((n + _BLOCK - 1) // _BLOCK):
         lo = c * _BLOCK
         m = min(n, lo + _BLOCK) - lo
@@ -248,7 +247,10 @@ def masked_margin(narrow: np.ndarray, padded: np.ndarray, sizes: np.ndarray,
                     x = 0.0
                 xs[r] = x
                 base[r] = 0
-            step = width >> 1
+            step = 1  # half the smallest power of two above the feature's thresholds
+            while step <= sizes[j]:
+                step <<= 1
+            step >>= 1
             while step > 0:
                 for r in range(m):
                     base[r] += step * (th[base[r] + step - 1] < xs[r])

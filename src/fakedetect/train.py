@@ -153,6 +153,14 @@ class ModelScorer:
         :meth:`FakeModel.predict_proba_columns`)."""
         return self.model.predict_proba_columns(columns, rows)
 
+    @property
+    def inputs(self) -> list[str] | None:
+        """The features :meth:`score_columns` needs: those the trees split on (a tree
+        never reads the others, so leaving them out changes nothing); ``None`` when the
+        trees cannot be read (all features)."""
+        splits = self.model._splits()
+        return [self.model.features[f] for f in splits.features] if splits else None
+
 
 def prepare(dataset: Dataset, experiment: Experiment, *,
             account_scorer: AccountScorer | None = None) -> Prepared:

@@ -227,7 +227,14 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         return None
     n = len(dataset.account_ids)
     all_codes = account_codes(audience, dataset.account_ids)
-    names = feature_names("account") if scorer is not None else RULE_INPUTS
+    if scorer is None:
+        names: Collection[str] = RULE_INPUTS
+    elif hasattr(scorer, "score_columns"):  # a model scorer reads only its split features
+        needed = getattr(scorer, "inputs", None)
+        names = (feature_names("account") if needed is None
+                 else list(dict.fromkeys([*needed, "accounts__has_profile_pic"])))
+    else:
+        names = feature_names("account")
     sums = {k: np.zeros(n) for k in ("n", "p", "mass", "mass_n", "nopic", "nopic_n")}
     for lo in range(0, len(audience), SCORE_ROWS):
         hi = min(len(audience), lo + SCORE_ROWS)
