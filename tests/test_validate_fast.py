@@ -360,6 +360,16 @@ CASES: dict[str, Callable[[Tables], None]] = {
     "unknown accounts and posts": lambda t: t.update(
         snapshots=with_cells(t["snapshots"], "account_id", {30: "ghost", 31: "ghost"}),
         comments=with_cells(t["comments"], "post_id", {2: "no-such-post"})),
+    # the accounts or the posts take the general path, the others the fast one: ids are
+    # numbered (and comments matched to posts) on either side of that line
+    "unknown ids, accounts on the general path": lambda t: t.update(
+        accounts=with_cells(t["accounts"], "followers", {5: -3}),
+        snapshots=with_cells(t["snapshots"], "account_id", {30: "ghost"}),
+        comments=with_cells(t["comments"], "post_id", {2: "no-such-post"})),
+    "unknown ids, posts on the general path": lambda t: t.update(
+        posts=with_cells(t["posts"], "likes", {6: -1}),
+        audience=with_cells(t["audience"], "account_id", {12: "ghost"}),
+        comments=with_cells(t["comments"], "post_id", {2: "no-such-post"})),
     "wrong Arrow types": lambda t: t.update(
         snapshots=with_column(t["snapshots"], "followers",
                               t["snapshots"].column("followers").cast(pa.string())),
@@ -385,7 +395,9 @@ def test_invalid_data_gives_the_same_problems(
     t = dict(base)
     CASES[case](t)
     path = write(tmp_path / "d", t)
-    out, _ = compare(path, monkeypatch)
+    out, general = compare(path, monkeypatch)
+    if case.startswith("unknown ids, "):  # only the table named took the general path
+        assert general == [case.split(", ")[1].split()[0]]
     if case in {"wrong Arrow types", "a time zone other than UTC"}:
         return  # valid values in another storage type: the general path reads them
     assert isinstance(out, ContractError) and out.groups
@@ -393,7 +405,9 @@ def test_invalid_data_gives_the_same_problems(
 
 @pytest.mark.parametrize("case", ["nulls, ranges, too large, times, infinite",
                                   "duplicate keys", "unknown accounts and posts",
-                                  "blank and missing ids", "missing account id in plain text"])
+                                  "blank and missing ids", "missing account id in plain text",
+                                  "unknown ids, accounts on the general path",
+                                  "unknown ids, posts on the general path"])
 def test_lenient_mode_drops_the_same_accounts(
         case: str, base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     t = dict(base)

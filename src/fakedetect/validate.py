@@ -21,7 +21,7 @@ problem; both paths give the same frames and the same problems.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -738,40 +738,65 @@ def _check_sorted(t: _Typed, sink: _Collector) -> None:
                "days ascending within each account; sort the file by account_id, date")
 
 
+def _account_lookup(categories: pd.Index, uniques: np.ndarray) -> np.ndarray:
+    """Position in ``categories`` of each of a table's distinct ids (-1: unknown)."""
+    if not len(uniques):
+        return np.empty(0, dtype=np.int64)
+    return categories.get_indexer(uniques.astype(str))
+
+
+def _map_accounts(name: str, t: _Typed, lookup: np.ndarray) -> np.ndarray | None:
+    """Set ``t.account`` from the table's id ``lookup``; the rows naming an unknown
+    account (``None`` when the table cannot have any)."""
+    shifted = np.append(lookup, -1)  # a missing id (code -1) maps to -1
+    t.account = shifted[t.codes] if _FAST else np.where(t.codes >= 0, shifted[t.codes], -1)
+    if name in REFERENCING and not (_FAST and (lookup >= 0).all()):
+        return (t.codes >= 0) & (t.account < 0)
+    return None
+
+
 def _check_references(typed: dict[str, _Typed], categories: pd.Index,
-                      sink: _Collector) -> None:
-    """Every table's account_id must be an account; every comment's post a post."""
+                      sink: _Collector, mapped: dict[str, np.ndarray | None] | None = None,
+                      unknown_posts: np.ndarray | None = None) -> None:
+    """Every table's account_id must be an account; every comment's post a post.
+
+    ``mapped`` holds the tables whose ``account`` is already set (with their rows of
+    unknown accounts), ``unknown_posts`` the comments on unknown posts when already
+    found; the problems are reported here, in table order, either way.
+    """
+    mapped = mapped or {}
     known: tuple[np.ndarray, np.ndarray] | None = None  # the accounts' (uniques, lookup)
     for name, t in typed.items():
-        if known is not None and _same_ids(known[0], t.uniques):
-            lookup = known[1]  # tables of one export usually list the ids in one order
+        if name in mapped:
+            unknown = mapped[name]
         else:
-            lookup = categories.get_indexer(t.uniques.astype(str)) if len(t.uniques) else (
-                np.empty(0, dtype=np.int64))
-        if known is None:
-            known = (t.uniques, lookup)
-        shifted = np.append(lookup, -1)  # a missing id (code -1) maps to -1
-        t.account = shifted[t.codes] if _FAST else np.where(t.codes >= 0, shifted[t.codes], -1)
-        if name in REFERENCING and not (_FAST and (lookup >= 0).all()):
-            unknown = (t.codes >= 0) & (t.account < 0)
+            if known is not None and _same_ids(known[0], t.uniques):
+                lookup = known[1]  # tables of one export usually list the ids in one order
+            else:
+                lookup = _account_lookup(categories, t.uniques)
+            if known is None:
+                known = (t.uniques, lookup)
+            unknown = _map_accounts(name, t, lookup)
+        if unknown is not None:
             sink.cells(t, "account_id", unknown, t.frame["account_id"], "unknown account",
                        "an account_id listed in the accounts table")
     posts, comments = typed.get("posts"), typed.get("comments")
     if posts is not None and comments is not None:
-        _check_comment_posts(posts, comments, sink)
+        if unknown_posts is None:
+            unknown_posts = _comments_on_unknown_posts(posts, comments)
+        sink.cells(comments, "post_id", unknown_posts, comments.frame["post_id"],
+                   "unknown post", "a post_id that the posts table lists for this account")
 
 
 def _same_ids(a: np.ndarray, b: np.ndarray) -> bool:
     return _FAST and len(a) == len(b) and bool((a == b).all())
 
 
-def _check_comment_posts(posts: _Typed, comments: _Typed, sink: _Collector) -> None:
+def _comments_on_unknown_posts(posts: _Typed, comments: _Typed) -> np.ndarray:
+    """Comments whose (account, post_id) the posts table lacks."""
     assert posts.account is not None and comments.account is not None
     unknown = _unknown_posts_arrow(posts, comments) if _FAST else None
-    if unknown is None:
-        unknown = _unknown_posts(posts, comments)
-    sink.cells(comments, "post_id", unknown, comments.frame["post_id"], "unknown post",
-               "a post_id that the posts table lists for this account")
+    return _unknown_posts(posts, comments) if unknown is None else unknown
 
 
 def _unknown_posts(posts: _Typed, comments: _Typed) -> np.ndarray:
@@ -1221,13 +1246,59 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
     # Tables are read and fast-checked side by side (Arrow and numpy release the GIL);
     # their problems are then merged, and the general path run, in table order.
     names = [name for name in TABLES if name in files]
+    ids: list[tuple[pd.Index, np.ndarray, np.ndarray]] = []  # accounts: categories, ...
+
+    def read_accounts() -> tuple[RawTable | FileError, _Typed | None, _Collector,
+                                 np.ndarray | None]:
+        """The accounts table first: its ids let the other threads number theirs."""
+        raw, t, own = read("accounts")
+        if t is not None and _FAST:
+            categories = pd.Index(sorted(str(u) for u in t.uniques), dtype="string")
+            lookup = _account_lookup(categories, t.uniques)
+            _map_accounts("accounts", t, lookup)
+            ids.append((categories, t.uniques, lookup))
+        return raw, t, own, None
+
+    def read_and_map(name: str) -> tuple[RawTable | FileError, _Typed | None, _Collector,
+                                         np.ndarray | None]:
+        """A table read and fast-checked, its accounts numbered when the accounts table
+        took the fast path too (the rows of unknown accounts are returned)."""
+        raw, t, own = read(name)
+        unknown = None
+        if t is not None and "accounts" in started:
+            started["accounts"].result()  # submitted first: running or done, no deadlock
+            if ids:
+                categories, acc_uniques, acc_lookup = ids[0]
+                lookup = (acc_lookup if _same_ids(acc_uniques, t.uniques)
+                          else _account_lookup(categories, t.uniques))
+                unknown = _map_accounts(name, t, lookup)
+        return raw, t, own, unknown
+
+    def comment_posts() -> np.ndarray | None:
+        """Comments on unknown posts, once posts and comments are numbered (submitted
+        last, so both tables are running or done)."""
+        posts, comments = started["posts"].result()[1], started["comments"].result()[1]
+        if posts is None or comments is None or posts.account is None or (
+                comments.account is None):
+            return None
+        return _comments_on_unknown_posts(posts, comments)
+
+    mapped: dict[str, np.ndarray | None] = {}
     with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(names) or 1)) as pool:
-        # The biggest files start first, so the longest table is not left to the end
-        # while the other thread idles (20k simulated accounts: 0.85 -> 0.6 s).
-        started = {name: pool.submit(read, name)
-                   for name in sorted(names, key=lambda n: -_file_bytes(files[n]))}
+        # Accounts (small) first; then the biggest files, so the longest table is not
+        # left to the end while the other thread idles (20k simulated accounts: 0.85 ->
+        # 0.6 s); the check of comments against posts last.
+        started: dict[str, Future[tuple[RawTable | FileError, _Typed | None, _Collector,
+                                        np.ndarray | None]]] = {}
+        if "accounts" in names:
+            started["accounts"] = pool.submit(read_accounts)
+        for name in sorted(names, key=lambda n: -_file_bytes(files[n])):
+            if name != "accounts":
+                started[name] = pool.submit(read_and_map, name)
+        posts_check = (pool.submit(comment_posts) if _FAST and "posts" in started
+                       and "comments" in started else None)
         for name in names:
-            raw, t, own = started[name].result()
+            raw, t, own, unknown = started[name].result()
             for group in own.result():
                 sink.add(group)
             if isinstance(raw, FileError):
@@ -1235,13 +1306,21 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
                 continue
             if t is None:
                 t = _check_table(raw, TABLES[name], sink, now)
+            elif t.account is not None:
+                mapped[name] = unknown
             if t is not None:
                 typed[name] = t
+        unknown_posts = posts_check.result() if posts_check is not None else None
     categories = None
     if "accounts" in typed:
         acc = typed["accounts"]
-        categories = pd.Index(sorted(str(u) for u in acc.uniques), dtype="string")
-        _check_references(typed, categories, sink)
+        categories = (ids[0][0] if ids and "accounts" in mapped else
+                      pd.Index(sorted(str(u) for u in acc.uniques), dtype="string"))
+        if "accounts" not in mapped:  # its general path ran: number everything here
+            mapped, unknown_posts = {}, None
+        elif not ("posts" in mapped and "comments" in mapped):
+            unknown_posts = None
+        _check_references(typed, categories, sink, mapped, unknown_posts)
     return _Checked(typed, sink.result(), files, categories)
 
 
