@@ -1172,41 +1172,12 @@ def _text_keys_distinct(codes: np.ndarray, starts: np.ndarray,
 
 
 def _text_keys_distinct_compiled(starts: np.ndarray, text: pa.ChunkedArray) -> bool:
-    """:func:`_text_keys_distinct` in compiled passes over the text bytes, chunk by chunk
-    (no copy of the column): the segments inside one chunk are checked there, the few
-    that straddle two chunks together afterwards."""
+    """:func:`_text_keys_distinct` in one compiled pass over the text bytes."""
     import pyarrow as pa
 
     from fakedetect.treeshap import launch
 
-    n = len(text)
-    bounds = np.concatenate([[0], starts, [n]]).astype(np.int64)
-    edges = np.cumsum([0, *(len(c) for c in text.chunks)])
-    straddling = []
-    with launch() as kernels:
-        for k, chunk in enumerate(text.chunks):
-            lo, hi = int(edges[k]), int(edges[k + 1])
-            first = int(np.searchsorted(bounds, lo, side="left"))  # segments from lo on
-            last = int(np.searchsorted(bounds, hi, side="right")) - 1  # ending by hi
-            if last > first and not kernels.texts_distinct_in_segments(
-                    *_text_buffers(chunk), bounds[first:last + 1] - lo):
-                return False
-            if last < len(bounds) - 1 and bounds[last] < hi:  # the one running on
-                straddling.append(last)
-        segments = sorted(set(straddling))
-        if not segments:
-            return True
-        pieces = [text.slice(int(bounds[s]), int(bounds[s + 1] - bounds[s])) for s in segments]
-        joined = pa.chunked_array([c for p in pieces for c in p.chunks],
-                                  type=text.type).combine_chunks()
-        own = np.cumsum([0, *(len(p) for p in pieces)]).astype(np.int64)
-        return bool(kernels.texts_distinct_in_segments(*_text_buffers(joined), own))
-
-
-def _text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Arrow offsets and bytes of a text array (views, no copy; cast when not text)."""
-    import pyarrow as pa
-
+    arr = text.combine_chunks()
     if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type):
         width: type = np.int64
     elif pa.types.is_string(arr.type) or pa.types.is_binary(arr.type):
@@ -1218,7 +1189,9 @@ def _text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(offsets_buf, dtype=width)[arr.offset:arr.offset + len(arr) + 1]
     data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
             else np.zeros(0, dtype=np.uint8))
-    return offsets, data
+    bounds = np.concatenate([[0], starts, [len(arr)]]).astype(np.int64)
+    with launch() as kernels:
+        return bool(kernels.texts_distinct_in_segments(offsets, data, bounds))
 
 
 # ---------------------------------------------------------------------------- public
