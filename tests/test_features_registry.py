@@ -114,3 +114,17 @@ def test_render_reasons_matches_render_reason_for_every_feature() -> None:
     for f in FEATURES:
         assert render_reasons(f.name, values) == [render_reason(f.name, float(v))
                                                   for v in values], f.name
+
+
+def test_templates_are_filled_by_position_as_by_name() -> None:
+    from fakedetect.features.registry import _fields, _numbered
+
+    template = "a {{b}} {value:.1f} / {count:,.0f} ({value:.2%}) {yesno}"
+    numbered = _numbered(template)
+    assert numbered == ("a {{b}} {0:.1f} / {1:,.0f} ({0:.2%}) {2}", ("value", "count", "yesno"))
+    for v in (0.0, -0.0, 0.49, 2.5, 400.0, 1e6, -np.inf):
+        fields = _fields(v)
+        assert numbered[0].format(*[fields[f] for f in numbered[1]]) == template.format(**fields)
+    assert _numbered("{value!r}") is None  # conversions and unknown fields: by name
+    assert _numbered("{other:.1f}") is None
+    assert _numbered("{value:{width}}") is None

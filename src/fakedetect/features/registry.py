@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
 Group = Literal["engagement", "growth", "profile", "comments", "audience"]
@@ -409,14 +411,55 @@ def render_reasons(name: str, values: np.ndarray) -> list[str]:
     spec = get_feature(name)
     need = " and ".join(spec.tables)
     missing = f"No data for: {spec.description.rstrip('.')} (needs {need})"
-    fill = spec.template.format
-    used = _used_fields(spec.template)
     values = np.asarray(values, dtype=np.float64)
     # each distinct value is rendered once (by its bits, so that -0.0 keeps its sign)
     bits, where = np.unique(values.view(np.int64), return_inverse=True)
-    once = [missing if v != v else fill(**_fields(v, used)) for v in bits.view(np.float64)
-            .tolist()]
+    distinct = bits.view(np.float64).tolist()
+    numbered = _numbered(spec.template)
+    if numbered is None:
+        fill, used = spec.template.format, _used_fields(spec.template)
+        once = [missing if v != v else fill(**_fields(v, used)) for v in distinct]
+    else:  # the template's fields by position: no dictionary per value
+        fill, getters = numbered[0].format, [_GETTERS[f] for f in numbered[1]]
+        if len(getters) == 1:
+            get = getters[0]
+            once = [missing if v != v else fill(get(v)) for v in distinct]
+        else:
+            once = [missing if v != v else fill(*[g(v) for g in getters]) for v in distinct]
     return np.asarray(once, dtype=object)[where.reshape(-1)].tolist()
+
+
+def _overflow_inf(fn: Callable[[float], float]) -> Callable[[float], float]:
+    """``fn``, giving inf where it overflows (as :func:`_fields`)."""
+    def get(v: float) -> float:
+        try:
+            return fn(v)
+        except OverflowError:
+            return math.inf
+    return get
+
+
+#: How :func:`render_reasons` fills each field: :func:`_fields`, one field at a time.
+_GETTERS: dict[str, Callable[[float], object]] = {
+    "value": lambda v: v, "yesno": lambda v: "yes" if v >= 0.5 else "no",
+    **{key: _overflow_inf(fn) for key, fn in _DERIVED}}
+
+
+@functools.cache
+def _numbered(template: str) -> tuple[str, tuple[str, ...]] | None:
+    """The template with its fields numbered (``{0:.1f}``), and the field of each
+    number; ``None`` when it uses more than the plain fields of :data:`_GETTERS`."""
+    parts, names = [], []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if field is None:
+            continue
+        if field not in _GETTERS or conversion or "{" in (spec or ""):
+            return None
+        if field not in names:
+            names.append(field)
+        parts.append("{" + str(names.index(field)) + (f":{spec}" if spec else "") + "}")
+    return "".join(parts), tuple(names)
 
 
 def _is_nan(value: object) -> bool:
