@@ -94,8 +94,10 @@ def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np
     for k, name in enumerate(names):
         rows = np.flatnonzero(codes == k)
         out[rows] = render_reasons(str(name), values[rows])
-    up = contrib > 0
-    return np.where(up, out + f" ({_direction_word(1.0)})", out + f" ({_direction_word(-1.0)})")
+    up, down = f" ({_direction_word(1.0)})", f" ({_direction_word(-1.0)})"
+    return np.array([text + (up if c > 0 else down)
+                     for text, c in zip(out.tolist(), contrib.tolist(), strict=True)],
+                    dtype=object)
 
 
 def check_additivity(model: FakeModel, X: pd.DataFrame, atol: float = 1e-6) -> float:
