@@ -145,14 +145,18 @@ def test_rule_separates_real_instafake_profiles(shared_data) -> None:
     assert p[y == 1].mean() > 0.5 > p[y == 0].mean()
 
 
-def test_model_scorer_columns_path_equals_the_frame_path(sim_dir: Path) -> None:
+@pytest.mark.parametrize("chunk", [None, 7_919])  # one chunk; accounts across chunks
+def test_model_scorer_columns_path_equals_the_frame_path(
+        sim_dir: Path, chunk: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
     import lightgbm as lgb
 
-    from fakedetect.features import audience_fake_share, feature_names
+    from fakedetect.features import audience, audience_fake_share, feature_names
     from fakedetect.model import PATTERN_ROWS, Calibration, FakeModel
     from fakedetect.train import ModelScorer
     from fakedetect.validate import load_dataset
 
+    if chunk is not None:
+        monkeypatch.setattr(audience, "SCORE_ROWS", chunk)
     dataset = load_dataset(sim_dir)
     assert len(dataset.get("audience")) >= PATTERN_ROWS  # the columns skip the frame
     names = feature_names("account")
@@ -163,9 +167,21 @@ def test_model_scorer_columns_path_equals_the_frame_path(sim_dir: Path) -> None:
                         lgb.Dataset(X, (X[:, 0] + X[:, 3] > 0) * 1, feature_name=names), 30)
     model = FakeModel(booster=booster, task="account", features=names,
                       calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
-    fast = audience_fake_share(dataset, account_scorer=ModelScorer(model))
+    calls: list[int] = []
+
+    class Spy(ModelScorer):
+        def score_keys(self, keys: np.ndarray) -> np.ndarray:
+            calls.append(len(keys))
+            return super().score_keys(keys)
+
+    fast = audience_fake_share(dataset, account_scorer=Spy(model))
+    assert calls == [len(dataset.get("audience"))]  # every follower keyed, scored at once
     plain = audience_fake_share(dataset, account_scorer=lambda f: model.predict_proba(f))
     pd.testing.assert_frame_equal(fast, plain, check_exact=True)
+    unkeyed = Spy(model)
+    unkeyed.keys = lambda columns, rows: None  # type: ignore[method-assign]
+    pd.testing.assert_frame_equal(audience_fake_share(dataset, account_scorer=unkeyed), plain,
+                                  check_exact=True)  # without keys: chunk by chunk
     assert fast["fake_share"].notna().any()
     assert model._leaf_masks() is not None  # scored by the leaf masks
     needed = ModelScorer(model).inputs  # only these were built for the followers

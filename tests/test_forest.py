@@ -309,3 +309,62 @@ def test_leaf_masks_refuse_wide_trees_and_big_tables() -> None:
     np.testing.assert_array_equal(model.margin(X), booster.predict(X.to_numpy(),
                                                                    raw_score=True))
     assert model._leaf_masks() is None and model._patterns  # the pattern walk took over
+
+
+@pytest.mark.parametrize("params", [
+    {"num_leaves": 15, "max_depth": 4},
+    {"num_leaves": 31, "zero_as_missing": True},
+    {"num_leaves": 63, "max_bin": 1023},
+])
+def test_pattern_keys_give_the_margins_of_their_rows(params: dict[str, object]) -> None:
+    booster = _booster(params, rounds=40)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    masks = forest.leaf_masks(splits)
+    assert masks is not None
+    X = _repetitive(4_000, seed=8)
+    X[8:4000:9, 1] = np.nan
+    X[9:4000:13, 4] = 0.0
+    narrow = forest.split_columns(splits, X)
+    keys = forest.interval_keys(masks, narrow)
+    assert keys is not None and keys.dtype == np.int64
+    np.testing.assert_array_equal(forest.keyed_margin(masks, keys),
+                                  booster.predict(X, raw_score=True))
+    assert len(np.unique(keys)) < len(keys)  # repeated rows share a key
+    # equal keys exactly when the pattern keys of the tree walk are equal
+    walk = forest.pattern_keys(splits, X)
+    assert walk is not None
+    assert len(np.unique(np.stack([keys, walk]), axis=1).T) == len(np.unique(keys))
+    assert forest.keyed_margin(masks, np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
+def test_pattern_keys_refuse_models_whose_patterns_do_not_fit() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5_000, 12))
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 63,
+                         "min_data_in_leaf": 2, "max_bin": 1023},
+                        lgb.Dataset(X, (X.sum(axis=1) > 0) * 1), 40)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    masks = forest.leaf_masks(splits)
+    assert masks is not None
+    assert forest.interval_keys(masks, forest.split_columns(splits, X)) is None
+    names = [f"f{i}" for i in range(12)]
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
+    assert model.pattern_keys_columns({}, 0) is None
+
+
+def test_fake_model_scores_pattern_keys_like_columns() -> None:
+    booster = _booster({"num_leaves": 15}, rounds=30)
+    names = [f"f{i}" for i in range(6)]
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration.fit(booster.predict(_data()[0], raw_score=True),
+                                                  _data()[1], "isotonic"),
+                      threshold_fake=0.5, threshold_review=0.3)
+    X = _repetitive(PATTERN_ROWS + 50, seed=2)
+    columns = {name: X[:, i] for i, name in enumerate(names) if i != 3}  # f3 missing
+    keys = model.pattern_keys_columns(columns, len(X))
+    assert keys is not None
+    np.testing.assert_array_equal(model.predict_proba_keys(keys),
+                                  model.predict_proba_columns(columns, len(X)))

@@ -216,8 +216,10 @@ def test_compile_kernels_warms_every_kernel() -> None:
     for name in ("explain", "fill_tables", "fill_groups", "pattern_keys", "tree_margin",
                  "texts_distinct_in_segments"):
         assert getattr(_kernels, name).signatures, name  # compiled (or loaded from cache)
-    widths = {sig[5].dtype.name for sig in _kernels.masked_margin.signatures}
-    assert widths >= {"uint16", "uint32", "uint64"}
+    for kernel, at in ((_kernels.masked_margin, 5), (_kernels.keyed_margin, 3)):
+        widths = {sig[at].dtype.name for sig in kernel.signatures}
+        assert widths >= {"uint16", "uint32", "uint64"}, kernel
+    assert _kernels.interval_keys.signatures
 
 
 def test_branch_free_decision_equals_the_tree_walks() -> None:

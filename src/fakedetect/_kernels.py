@@ -215,68 +215,134 @@ def _trailing_zeros(a: int) -> int:  # pragma: no cover - compiled
     return n
 
 
+@njit(cache=True, inline="always")
+def _bin_block(narrow: np.ndarray, lo: int, m: int, padded: np.ndarray, sizes: np.ndarray,
+               zero_missing: np.ndarray, shift: np.ndarray, bins: np.ndarray,
+               xs: np.ndarray, base: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Interval of rows ``lo:lo + m`` on every split feature ``j``, plus ``shift[j]``,
+    into ``bins[r, j]``.
+
+    ``narrow[j]`` holds split feature ``j`` of every row. Each value's interval is found
+    by a branch-free binary search over the feature's thresholds (padded with +inf to
+    the next power of two above their number), with NaN (``size + 1``) and, where a
+    split treats zero as missing, zero (``size + 2``) as intervals of their own, as in
+    :func:`pattern_keys`. Each feature's searches run over the whole block, so they
+    overlap instead of waiting on each other.
+    """
+    for j in range(narrow.shape[0]):
+        th = padded[j]
+        for r in range(m):
+            x = narrow[j, lo + r]
+            if x >= -_ZERO and x <= _ZERO:
+                x = 0.0
+            xs[r] = x
+            base[r] = 0
+        step = 1  # half the smallest power of two above the feature's thresholds
+        while step <= sizes[j]:
+            step <<= 1
+        step >>= 1
+        while step > 0:
+            for r in range(m):
+                base[r] += step * (th[base[r] + step - 1] < xs[r])
+            step >>= 1
+        o, nan_bin, zero_bin, zero = shift[j], sizes[j] + 1, sizes[j] + 2, zero_missing[j]
+        for r in range(m):
+            x = xs[r]
+            b = base[r]
+            if x != x:
+                b = nan_bin
+            elif zero and x == 0.0:
+                b = zero_bin
+            bins[r, j] = o + b
+
+
+@njit(cache=True, inline="always")
+def _masked_sum(bins: np.ndarray, r: int, masks: np.ndarray,
+                full: np.ndarray, first_leaf: np.ndarray, leaf_value: np.ndarray,
+                acc: np.ndarray, leaf: np.ndarray) -> float:  # pragma: no cover - compiled
+    """The margin of one row from its mask rows ``bins[r]`` (intervals plus
+    ``offsets``): the masks of its intervals
+    ANDed tree by tree leave the leaf it reaches as the lowest set bit; leaf values are
+    summed in tree order, as LightGBM does."""
+    T = full.shape[0]
+    for t in range(T):
+        acc[t] = full[t]
+    for j in range(bins.shape[1]):
+        row = bins[r, j]
+        for t in range(T):
+            acc[t] &= masks[row, t]
+    for t in range(T):
+        leaf[t] = first_leaf[t] + _trailing_zeros(np.int64(acc[t]))
+    total = 0.0
+    for t in range(T):
+        total += leaf_value[leaf[t]]
+    return total
+
+
 @njit(parallel=True, cache=True)
 def masked_margin(narrow: np.ndarray, padded: np.ndarray, sizes: np.ndarray,
                   zero_missing: np.ndarray, offsets: np.ndarray, masks: np.ndarray,
                   full: np.ndarray, first_leaf: np.ndarray, leaf_value: np.ndarray,
                   out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Raw margins by leaf bit masks (see :class:`fakedetect.forest.LeafMasks`).
-
-    ``narrow[j]`` holds split feature ``j`` of every row. Each value's interval is found
-    by a branch-free binary search over the feature's thresholds (padded with +inf to
-    the next power of two above their number), with NaN and, where a split treats zero as
-    missing, zero as intervals of their own (as :func:`pattern_keys`). The masks of the
-    row's intervals are ANDed tree by tree; the lowest set bit is the leaf it reaches.
-    Leaf values are summed in tree order, as LightGBM does.
-    """
+    """Raw margins by leaf bit masks (see :class:`fakedetect.forest.LeafMasks`):
+    :func:`_bin_block`, then :func:`_masked_sum` row by row."""
     J, n = narrow.shape
     T = full.shape[0]
     for c in prange((n + _BLOCK - 1) // _BLOCK):
         lo = c * _BLOCK
         m = min(n, lo + _BLOCK) - lo
-        rows = np.empty((_BLOCK, max(J, 1)), dtype=np.int64)
+        bins = np.empty((_BLOCK, J), dtype=np.int64)
         xs = np.empty(_BLOCK)
         base = np.empty(_BLOCK, dtype=np.int64)
         acc = np.empty(T, dtype=masks.dtype)
         leaf = np.empty(T, dtype=np.int64)
-        for j in range(J):
-            th = padded[j]
-            for r in range(m):
-                x = narrow[j, lo + r]
-                if x >= -_ZERO and x <= _ZERO:
-                    x = 0.0
-                xs[r] = x
-                base[r] = 0
-            step = 1  # half the smallest power of two above the feature's thresholds
-            while step <= sizes[j]:
-                step <<= 1
-            step >>= 1
-            while step > 0:
-                for r in range(m):
-                    base[r] += step * (th[base[r] + step - 1] < xs[r])
-                step >>= 1
-            o, nan_bin, zero_bin, zero = offsets[j], sizes[j] + 1, sizes[j] + 2, zero_missing[j]
-            for r in range(m):
-                x = xs[r]
-                b = base[r]
-                if x != x:
-                    b = nan_bin
-                elif zero and x == 0.0:
-                    b = zero_bin
-                rows[r, j] = o + b
+        _bin_block(narrow, lo, m, padded, sizes, zero_missing, offsets, bins, xs, base)
         for r in range(m):
-            for t in range(T):
-                acc[t] = full[t]
+            out[lo + r] = _masked_sum(bins, r, masks, full, first_leaf, leaf_value, acc,
+                                      leaf)
+
+
+@njit(parallel=True, cache=True)
+def interval_keys(narrow: np.ndarray, padded: np.ndarray, sizes: np.ndarray,
+                  zero_missing: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """One integer per row naming its intervals on every split feature (mixed radix,
+    ``sizes + 3`` per feature; the caller checks that it fits in 63 bits): equal keys,
+    equal margins."""
+    J, n = narrow.shape
+    none = np.zeros(J, dtype=np.int64)
+    for c in prange((n + _BLOCK - 1) // _BLOCK):
+        lo = c * _BLOCK
+        m = min(n, lo + _BLOCK) - lo
+        bins = np.empty((_BLOCK, J), dtype=np.int64)
+        xs = np.empty(_BLOCK)
+        base = np.empty(_BLOCK, dtype=np.int64)
+        _bin_block(narrow, lo, m, padded, sizes, zero_missing, none, bins, xs, base)
+        for r in range(m):
+            key = 0
             for j in range(J):
-                row = rows[r, j]
-                for t in range(T):
-                    acc[t] &= masks[row, t]
-            for t in range(T):
-                leaf[t] = first_leaf[t] + _trailing_zeros(np.int64(acc[t]))
-            total = 0.0
-            for t in range(T):
-                total += leaf_value[leaf[t]]
-            out[lo + r] = total
+                key = key * (sizes[j] + 3) + bins[r, j]
+            out[lo + r] = key
+
+
+@njit(parallel=True, cache=True)
+def keyed_margin(keys: np.ndarray, sizes: np.ndarray, offsets: np.ndarray,
+                 masks: np.ndarray, full: np.ndarray, first_leaf: np.ndarray,
+                 leaf_value: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """:func:`masked_margin` of rows given by their :func:`interval_keys`."""
+    J = sizes.shape[0]
+    T = full.shape[0]
+    n = keys.shape[0]
+    for c in prange((n + _BLOCK - 1) // _BLOCK):
+        bins = np.empty((1, J), dtype=np.int64)
+        acc = np.empty(T, dtype=masks.dtype)
+        leaf = np.empty(T, dtype=np.int64)
+        for i in range(c * _BLOCK, min(n, (c + 1) * _BLOCK)):
+            key = keys[i]
+            for j in range(J - 1, -1, -1):
+                radix = sizes[j] + 3
+                bins[0, j] = offsets[j] + key % radix
+                key //= radix
+            out[i] = _masked_sum(bins, 0, masks, full, first_leaf, leaf_value, acc, leaf)
 
 
 @njit(cache=True)

@@ -391,20 +391,76 @@ def masked_margin(masks: LeafMasks, narrow: np.ndarray) -> np.ndarray:
     """
     from fakedetect.treeshap import launch
 
-    narrow = np.ascontiguousarray(narrow, dtype=np.float64)
-    if narrow.ndim != 2 or narrow.shape[0] != len(masks.sizes):
-        raise ValueError(f"expected {len(masks.sizes)} rows of split features, got shape "
-                         f"{narrow.shape}")
+    narrow = _narrow(masks, narrow)
     out = np.empty(narrow.shape[1])
     if not narrow.shape[1]:
         return out
-    if not narrow.flags.writeable:
-        narrow = narrow.copy()
     with launch() as kernels:
         kernels.masked_margin(narrow, masks.padded, masks.sizes, masks.zero_missing,
                               masks.offsets, masks.masks, masks.full, masks.first_leaf,
                               masks.splits.leaf_value, out)
     return out
+
+
+def interval_keys(masks: LeafMasks, narrow: np.ndarray) -> np.ndarray | None:
+    """One integer per row naming its intervals on every split feature: rows with equal
+    keys get equal margins (:func:`keyed_margin` gives them).
+
+    Parameters
+    ----------
+    masks : LeafMasks
+    narrow : numpy.ndarray
+        As :func:`masked_margin` takes it.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        int64 keys; ``None`` when the intervals of the model's features do not fit in
+        62 bits.
+    """
+    from fakedetect.treeshap import launch
+
+    if np.prod((masks.sizes + 3).astype(np.float64)) >= 2.0**62:
+        return None
+    narrow = _narrow(masks, narrow)
+    out = np.empty(narrow.shape[1], dtype=np.int64)
+    if narrow.shape[1]:
+        with launch() as kernels:
+            kernels.interval_keys(narrow, masks.padded, masks.sizes, masks.zero_missing, out)
+    return out
+
+
+def keyed_margin(masks: LeafMasks, keys: np.ndarray) -> np.ndarray:
+    """:func:`masked_margin` of the rows whose :func:`interval_keys` are ``keys``.
+
+    Parameters
+    ----------
+    masks : LeafMasks
+    keys : numpy.ndarray
+
+    Returns
+    -------
+    numpy.ndarray
+        Equal, bit for bit, to the margins of the rows the keys came from (tested).
+    """
+    from fakedetect.treeshap import launch
+
+    keys = np.ascontiguousarray(keys, dtype=np.int64)
+    out = np.empty(len(keys))
+    if len(keys):
+        with launch() as kernels:
+            kernels.keyed_margin(keys, masks.sizes, masks.offsets, masks.masks, masks.full,
+                                 masks.first_leaf, masks.splits.leaf_value, out)
+    return out
+
+
+def _narrow(masks: LeafMasks, narrow: np.ndarray) -> np.ndarray:
+    """``narrow`` as the kernels take it: C order, float64, writable."""
+    narrow = np.ascontiguousarray(narrow, dtype=np.float64)
+    if narrow.ndim != 2 or narrow.shape[0] != len(masks.sizes):
+        raise ValueError(f"expected {len(masks.sizes)} rows of split features, got shape "
+                         f"{narrow.shape}")
+    return narrow if narrow.flags.writeable else narrow.copy()
 
 
 def split_columns(splits: Splits, X: np.ndarray) -> np.ndarray:

@@ -270,11 +270,8 @@ class FakeModel:
         if masks:
             from fakedetect.forest import masked_margin
 
-            narrow = np.empty((len(masks.splits.features), rows))
-            for j, f in enumerate(masks.splits.features):
-                col = columns.get(self.features[f])
-                narrow[j] = np.nan if col is None else col
-            return self.calibration(masked_margin(masks, narrow))
+            return self.calibration(masked_margin(masks, _narrow(self, masks, columns,
+                                                                 rows)))
         if rows >= PATTERN_ROWS and self._pattern_margins() is not False:
             margin = self._patterns.from_columns([columns.get(f) for f in self.features],
                                                  rows)
@@ -282,6 +279,45 @@ class FakeModel:
         nan = np.full(rows, np.nan)
         frame = pd.DataFrame({f: columns.get(f, nan) for f in self.features})
         return self.predict_proba(frame)
+
+    def pattern_keys_columns(self, columns: Mapping[str, np.ndarray], rows: int
+                             ) -> np.ndarray | None:
+        """Name the decision pattern of every row of feature columns.
+
+        Rows with equal keys take the same path in every tree, so they get the same
+        probability; :meth:`predict_proba_keys` scores each distinct key once.
+
+        Parameters
+        ----------
+        columns : mapping
+            As :meth:`predict_proba_columns` takes them.
+        rows : int
+
+        Returns
+        -------
+        numpy.ndarray or None
+            int64 keys, comparable across calls; ``None`` when the model has no leaf
+            masks or its patterns do not fit in 62 bits.
+        """
+        masks = self._leaf_masks()
+        if not masks:
+            return None
+        from fakedetect.forest import interval_keys
+
+        return interval_keys(masks, _narrow(self, masks, columns, rows))
+
+    def predict_proba_keys(self, keys: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` of the rows whose :meth:`pattern_keys_columns` are
+        ``keys``, scoring each distinct key once (the same values)."""
+        import pandas as pd
+
+        from fakedetect.forest import keyed_margin
+
+        masks = self._leaf_masks()
+        if not masks:
+            raise ValueError("this model has no leaf masks, hence no pattern keys")
+        codes, uniques = pd.factorize(np.asarray(keys, dtype=np.int64))
+        return self.calibration(keyed_margin(masks, np.asarray(uniques)))[codes]
 
     def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """TreeSHAP contributions to the raw margin.
@@ -485,6 +521,16 @@ class FakeModel:
         if read is not None:
             model._flat = read[0]
         return model
+
+
+def _narrow(model: FakeModel, masks: Any, columns: Mapping[str, np.ndarray], rows: int
+            ) -> np.ndarray:
+    """The model's split features of feature columns, one row each (NaN when absent)."""
+    narrow = np.empty((len(masks.splits.features), rows))
+    for j, f in enumerate(masks.splits.features):
+        col = columns.get(model.features[f])
+        narrow[j] = np.nan if col is None else col
+    return narrow
 
 
 def _booster_from(text: str, where: str | os.PathLike[str]) -> lgb.Booster:

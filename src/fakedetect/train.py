@@ -153,6 +153,15 @@ class ModelScorer:
         :meth:`FakeModel.predict_proba_columns`)."""
         return self.model.predict_proba_columns(columns, rows)
 
+    def keys(self, columns: Mapping[str, np.ndarray], rows: int) -> np.ndarray | None:
+        """Decision-pattern keys of feature columns (see
+        :meth:`FakeModel.pattern_keys_columns`); ``None`` when the model has none."""
+        return self.model.pattern_keys_columns(columns, rows)
+
+    def score_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Fake probabilities of rows given by :meth:`keys`, each pattern scored once."""
+        return self.model.predict_proba_keys(keys)
+
     @property
     def inputs(self) -> list[str] | None:
         """The features :meth:`score_columns` needs: those the trees split on (a tree

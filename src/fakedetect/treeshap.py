@@ -396,10 +396,13 @@ def compile_kernels() -> None:
             forest.tree_margin(splits, A)
     masks = forest.leaf_masks(splits)
     assert masks is not None
+    narrow = forest.split_columns(splits, X)
+    keys = forest.interval_keys(masks, narrow)
+    assert keys is not None
     for _, kind in forest._MASK_TYPES:  # one machine code per mask width
-        forest.masked_margin(replace(masks, masks=masks.masks.astype(kind),
-                                     full=masks.full.astype(kind)),
-                             forest.split_columns(splits, X))
+        typed = replace(masks, masks=masks.masks.astype(kind), full=masks.full.astype(kind))
+        forest.masked_margin(typed, narrow)
+        forest.keyed_margin(typed, keys)
     import pyarrow as pa
 
     for kind in (pa.string(), pa.large_string()):

@@ -236,6 +236,12 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
     else:
         names = feature_names("account")
     sums = {k: np.zeros(n) for k in ("n", "p", "mass", "mass_n", "nopic", "nopic_n")}
+    # A model scorer with pattern keys scores each distinct follower pattern of the whole
+    # sample once (3M simulated followers hold about 0.5M): the chunks only key their
+    # rows, and their probabilities are added up, chunk by chunk, at the end.
+    keyed = (scorer is not None and hasattr(scorer, "keys") and hasattr(scorer, "score_keys")
+             and scorer.keys({}, 0) is not None)
+    pending: list[tuple[np.ndarray, np.ndarray]] = []  # (account codes, keys) per chunk
     for lo in range(0, len(audience), SCORE_ROWS):
         hi = min(len(audience), lo + SCORE_ROWS)
         codes = all_codes[lo:hi]
@@ -245,8 +251,12 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         codes = codes.astype(np.intp)
         feats = _sample_features(audience, lo, hi, keep, names)
         size = len(codes)
+        p: np.ndarray | None
         if scorer is None:
             p = _rule_probability(feats, size)
+        elif keyed:
+            pending.append((codes, _checked_keys(scorer.keys(feats, size), size)))
+            p = None
         elif hasattr(scorer, "score_columns"):  # a model scorer: no frame needed
             p = _checked_probability(scorer.score_columns(feats, size), size)
         else:
@@ -266,8 +276,28 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         for key, w in (("n", None), ("p", p), ("mass", following > MASS_FOLLOWING),
                        ("mass_n", None if known_following.all() else known_following),
                        ("nopic", pic == 0), ("nopic_n", None if known_pic.all() else known_pic)):
+            if key == "p" and p is None:
+                continue
             sums[key] += rows if w is None else np.bincount(codes, weights=w, minlength=n)
+    if pending:
+        assert scorer is not None
+        total = sum(len(k) for _, k in pending)
+        p_all = _checked_probability(
+            scorer.score_keys(np.concatenate([k for _, k in pending])), total)  # type: ignore[attr-defined]
+        at = 0
+        for codes, k in pending:
+            sums["p"] += np.bincount(codes, weights=p_all[at:at + len(k)], minlength=n)
+            at += len(k)
     return sums
+
+
+def _checked_keys(keys: np.ndarray | None, rows: int) -> np.ndarray:
+    """A scorer's pattern keys: one int64 per audience row."""
+    shape = None if keys is None else np.shape(keys)
+    if shape != (rows,):
+        raise ValueError(f"the account scorer returned pattern keys of shape {shape}; "
+                         f"expected one per audience row ({rows})")
+    return np.asarray(keys, dtype=np.int64)
 
 
 def audience_fake_share(dataset: Dataset, account_scorer: AccountScorer | None = None
