@@ -326,8 +326,21 @@ def test_pattern_keys_give_the_margins_of_their_rows(params: dict[str, object]) 
     X[8:4000:9, 1] = np.nan
     X[9:4000:13, 4] = 0.0
     narrow = forest.split_columns(splits, X)
-    keys = forest.interval_keys(masks, narrow)
+    keys = forest.interval_keys(masks, narrow, len(X))
     assert keys is not None and keys.dtype == np.int64
+    # column by column, in place: views, read-only arrays, a constant (absent) column
+    cols: list[np.ndarray | None] = [X[:, f] for f in splits.features]
+    cols[0] = np.broadcast_to(np.nan, (len(X),))
+    cols[1] = cols[1].copy()
+    cols[1].flags.writeable = False
+    same = narrow.copy()
+    same[0] = np.nan
+    np.testing.assert_array_equal(forest.interval_keys(masks, cols, len(X)),
+                                  forest.interval_keys(masks, same, len(X)))
+    np.testing.assert_array_equal(forest.interval_keys(masks, [None, *cols[1:]], len(X)),
+                                  forest.interval_keys(masks, same, len(X)))
+    with pytest.raises(ValueError, match="split feature column"):
+        forest.interval_keys(masks, [c[:5] if c is not None else None for c in cols], len(X))
     np.testing.assert_array_equal(forest.keyed_margin(masks, keys),
                                   booster.predict(X, raw_score=True))
     assert len(np.unique(keys)) < len(keys)  # repeated rows share a key
@@ -348,7 +361,7 @@ def test_pattern_keys_refuse_models_whose_patterns_do_not_fit() -> None:
     assert splits is not None
     masks = forest.leaf_masks(splits)
     assert masks is not None
-    assert forest.interval_keys(masks, forest.split_columns(splits, X)) is None
+    assert forest.interval_keys(masks, forest.split_columns(splits, X), len(X)) is None
     names = [f"f{i}" for i in range(12)]
     model = FakeModel(booster=booster, task="account", features=names,
                       calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)

@@ -216,44 +216,49 @@ def _trailing_zeros(a: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
+def _bin_column(values: np.ndarray, lo: int, m: int, th: np.ndarray, size: int, zero: bool,
+                xs: np.ndarray, base: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Interval of ``values[lo:lo + m]`` between the sorted thresholds ``th`` (padded
+    with +inf to the next power of two above their number ``size``), into ``base``.
+
+    A branch-free binary search, run over the whole block at once so that the searches
+    overlap instead of waiting on each other; NaN (``size + 1``) and, where a split
+    treats zero as missing (``zero``), zero (``size + 2``) are intervals of their own, as
+    in :func:`pattern_keys`.
+    """
+    for r in range(m):
+        x = values[lo + r]
+        if x >= -_ZERO and x <= _ZERO:
+            x = 0.0
+        xs[r] = x
+        base[r] = 0
+    step = 1  # half the smallest power of two above the number of thresholds
+    while step <= size:
+        step <<= 1
+    step >>= 1
+    while step > 0:
+        for r in range(m):
+            base[r] += step * (th[base[r] + step - 1] < xs[r])
+        step >>= 1
+    for r in range(m):
+        x = xs[r]
+        if x != x:
+            base[r] = size + 1
+        elif zero and x == 0.0:
+            base[r] = size + 2
+
+
+@njit(cache=True, inline="always")
 def _bin_block(narrow: np.ndarray, lo: int, m: int, padded: np.ndarray, sizes: np.ndarray,
                zero_missing: np.ndarray, shift: np.ndarray, bins: np.ndarray,
                xs: np.ndarray, base: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Interval of rows ``lo:lo + m`` on every split feature ``j``, plus ``shift[j]``,
-    into ``bins[r, j]``.
-
-    ``narrow[j]`` holds split feature ``j`` of every row. Each value's interval is found
-    by a branch-free binary search over the feature's thresholds (padded with +inf to
-    the next power of two above their number), with NaN (``size + 1``) and, where a
-    split treats zero as missing, zero (``size + 2``) as intervals of their own, as in
-    :func:`pattern_keys`. Each feature's searches run over the whole block, so they
-    overlap instead of waiting on each other.
-    """
+    """:func:`_bin_column` of every split feature ``narrow[j]``, plus ``shift[j]``, into
+    ``bins[r, j]``."""
     for j in range(narrow.shape[0]):
-        th = padded[j]
+        _bin_column(narrow[j], lo, m, padded[j], sizes[j], zero_missing[j], xs, base)
+        o = shift[j]
         for r in range(m):
-            x = narrow[j, lo + r]
-            if x >= -_ZERO and x <= _ZERO:
-                x = 0.0
-            xs[r] = x
-            base[r] = 0
-        step = 1  # half the smallest power of two above the feature's thresholds
-        while step <= sizes[j]:
-            step <<= 1
-        step >>= 1
-        while step > 0:
-            for r in range(m):
-                base[r] += step * (th[base[r] + step - 1] < xs[r])
-            step >>= 1
-        o, nan_bin, zero_bin, zero = shift[j], sizes[j] + 1, sizes[j] + 2, zero_missing[j]
-        for r in range(m):
-            x = xs[r]
-            b = base[r]
-            if x != x:
-                b = nan_bin
-            elif zero and x == 0.0:
-                b = zero_bin
-            bins[r, j] = o + b
+            bins[r, j] = o + base[r]
 
 
 @njit(cache=True, inline="always")
@@ -303,25 +308,19 @@ def masked_margin(narrow: np.ndarray, padded: np.ndarray, sizes: np.ndarray,
 
 
 @njit(parallel=True, cache=True)
-def interval_keys(narrow: np.ndarray, padded: np.ndarray, sizes: np.ndarray,
-                  zero_missing: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
-    """One integer per row naming its intervals on every split feature (mixed radix,
-    ``sizes + 3`` per feature; the caller checks that it fits in 63 bits): equal keys,
-    equal margins."""
-    J, n = narrow.shape
-    none = np.zeros(J, dtype=np.int64)
+def add_interval_keys(values: np.ndarray, th: np.ndarray, size: int, zero: bool,
+                      keys: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Append one split feature to rows' interval keys (mixed radix, ``size + 3`` per
+    feature): ``keys = keys * (size + 3) + interval``. Equal keys, equal margins."""
+    n = values.shape[0]
     for c in prange((n + _BLOCK - 1) // _BLOCK):
         lo = c * _BLOCK
         m = min(n, lo + _BLOCK) - lo
-        bins = np.empty((_BLOCK, J), dtype=np.int64)
         xs = np.empty(_BLOCK)
         base = np.empty(_BLOCK, dtype=np.int64)
-        _bin_block(narrow, lo, m, padded, sizes, zero_missing, none, bins, xs, base)
+        _bin_column(values, lo, m, th, size, zero, xs, base)
         for r in range(m):
-            key = 0
-            for j in range(J):
-                key = key * (sizes[j] + 3) + bins[r, j]
-            out[lo + r] = key
+            keys[lo + r] = keys[lo + r] * (size + 3) + base[r]
 
 
 @njit(parallel=True, cache=True)

@@ -402,15 +402,19 @@ def masked_margin(masks: LeafMasks, narrow: np.ndarray) -> np.ndarray:
     return out
 
 
-def interval_keys(masks: LeafMasks, narrow: np.ndarray) -> np.ndarray | None:
+def interval_keys(masks: LeafMasks, columns: Sequence[np.ndarray | None], rows: int
+                  ) -> np.ndarray | None:
     """One integer per row naming its intervals on every split feature: rows with equal
     keys get equal margins (:func:`keyed_margin` gives them).
 
     Parameters
     ----------
     masks : LeafMasks
-    narrow : numpy.ndarray
-        As :func:`masked_margin` takes it.
+    columns : sequence
+        One float64 array of ``rows`` values per split feature (``masks.splits.features``
+        order; a ``narrow`` matrix as :func:`masked_margin` takes it will do), ``None``
+        for a feature missing on every row. Read in place, column by column.
+    rows : int
 
     Returns
     -------
@@ -422,12 +426,31 @@ def interval_keys(masks: LeafMasks, narrow: np.ndarray) -> np.ndarray | None:
 
     if np.prod((masks.sizes + 3).astype(np.float64)) >= 2.0**62:
         return None
-    narrow = _narrow(masks, narrow)
-    out = np.empty(narrow.shape[1], dtype=np.int64)
-    if narrow.shape[1]:
-        with launch() as kernels:
-            kernels.interval_keys(narrow, masks.padded, masks.sizes, masks.zero_missing, out)
-    return out
+    if len(columns) != len(masks.sizes):
+        raise ValueError(f"expected {len(masks.sizes)} split feature columns, got "
+                         f"{len(columns)}")
+    keys = np.zeros(rows, dtype=np.int64)
+    if not rows:
+        return keys
+    with launch() as kernels:
+        for j, col in enumerate(columns):
+            size, zero = int(masks.sizes[j]), bool(masks.zero_missing[j])
+            values = np.full(1, np.nan) if col is None else np.asarray(col, dtype=np.float64)
+            if values.ndim == 1 and len(values) == rows and values.strides[0] == 0:
+                values = values[:1]  # one value repeated (an absent input): bin it once
+            if len(values) == 1 and rows > 1:
+                one = np.zeros(1, dtype=np.int64)
+                kernels.add_interval_keys(values.copy(), masks.padded[j], size, zero, one)
+                keys *= size + 3
+                keys += one[0]
+                continue
+            if values.shape != (rows,):
+                raise ValueError(f"split feature column {j} has shape {values.shape}; "
+                                 f"expected ({rows},)")
+            if not (values.flags.c_contiguous and values.flags.writeable):
+                values = values.copy()
+            kernels.add_interval_keys(values, masks.padded[j], size, zero, keys)
+    return keys
 
 
 def keyed_margin(masks: LeafMasks, keys: np.ndarray) -> np.ndarray:

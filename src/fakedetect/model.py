@@ -304,7 +304,8 @@ class FakeModel:
             return None
         from fakedetect.forest import interval_keys
 
-        return interval_keys(masks, _narrow(self, masks, columns, rows))
+        return interval_keys(masks, [columns.get(self.features[f])
+                                     for f in masks.splits.features], rows)
 
     def predict_proba_keys(self, keys: np.ndarray) -> np.ndarray:
         """:meth:`predict_proba` of the rows whose :meth:`pattern_keys_columns` are

@@ -397,7 +397,7 @@ def compile_kernels() -> None:
     masks = forest.leaf_masks(splits)
     assert masks is not None
     narrow = forest.split_columns(splits, X)
-    keys = forest.interval_keys(masks, narrow)
+    keys = forest.interval_keys(masks, narrow, len(X))
     assert keys is not None
     for _, kind in forest._MASK_TYPES:  # one machine code per mask width
         typed = replace(masks, masks=masks.masks.astype(kind), full=masks.full.astype(kind))
