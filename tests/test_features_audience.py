@@ -145,9 +145,14 @@ def test_rule_separates_real_instafake_profiles(shared_data) -> None:
     assert p[y == 1].mean() > 0.5 > p[y == 0].mean()
 
 
-@pytest.mark.parametrize("chunk", [None, 7_919])  # one chunk; accounts across chunks
+@pytest.mark.parametrize(("chunk", "keyed"), [
+    (None, None),  # one chunk
+    (7_919, None),  # accounts across chunks, all keys scored at once
+    (7_919, 20_000),  # ... and keys scored about every third chunk
+])
 def test_model_scorer_columns_path_equals_the_frame_path(
-        sim_dir: Path, chunk: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+        sim_dir: Path, chunk: int | None, keyed: int | None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import lightgbm as lgb
 
     from fakedetect.features import audience, audience_fake_share, feature_names
@@ -157,6 +162,8 @@ def test_model_scorer_columns_path_equals_the_frame_path(
 
     if chunk is not None:
         monkeypatch.setattr(audience, "SCORE_ROWS", chunk)
+    if keyed is not None:
+        monkeypatch.setattr(audience, "KEYED_ROWS", keyed)
     dataset = load_dataset(sim_dir)
     assert len(dataset.get("audience")) >= PATTERN_ROWS  # the columns skip the frame
     names = feature_names("account")
@@ -175,7 +182,13 @@ def test_model_scorer_columns_path_equals_the_frame_path(
             return super().score_keys(keys)
 
     fast = audience_fake_share(dataset, account_scorer=Spy(model))
-    assert calls == [len(dataset.get("audience"))]  # every follower keyed, scored at once
+    rows = len(dataset.get("audience"))
+    assert sum(calls) == rows  # every follower keyed and scored
+    if keyed is None:
+        assert len(calls) == 1  # all at once
+    else:  # whenever the waiting chunks reach KEYED_ROWS
+        assert chunk is not None
+        assert len(calls) == math.ceil(rows / (math.ceil(keyed / chunk) * chunk)) > 1
     plain = audience_fake_share(dataset, account_scorer=lambda f: model.predict_proba(f))
     pd.testing.assert_frame_equal(fast, plain, check_exact=True)
     unkeyed = Spy(model)

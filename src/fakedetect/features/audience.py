@@ -38,6 +38,9 @@ MASS_FOLLOWING = 1500
 Z95 = 1.959964
 #: Audience rows scored per call of the scorer.
 SCORE_ROWS = 1_000_000
+#: Audience rows whose pattern keys wait to be scored together at most (24 bytes each
+#: while they wait); each distinct pattern among them is scored once.
+KEYED_ROWS = 16_000_000
 
 #: The rule's points: (what, points). The fake probability is
 #: ``1 / (1 + exp(-(points + RULE_INTERCEPT)))``; a missing input scores no points.
@@ -256,6 +259,8 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
             p = _rule_probability(feats, size)
         elif keyed:
             pending.append((codes, _checked_keys(scorer.keys(feats, size), size)))
+            if sum(len(k) for _, k in pending) >= KEYED_ROWS:
+                _add_keyed(sums["p"], pending, scorer)
             p = None
         elif hasattr(scorer, "score_columns"):  # a model scorer: no frame needed
             p = _checked_probability(scorer.score_columns(feats, size), size)
@@ -281,14 +286,23 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
             sums[key] += rows if w is None else np.bincount(codes, weights=w, minlength=n)
     if pending:
         assert scorer is not None
-        total = sum(len(k) for _, k in pending)
-        p_all = _checked_probability(
-            scorer.score_keys(np.concatenate([k for _, k in pending])), total)  # type: ignore[attr-defined]
-        at = 0
-        for codes, k in pending:
-            sums["p"] += np.bincount(codes, weights=p_all[at:at + len(k)], minlength=n)
-            at += len(k)
+        _add_keyed(sums["p"], pending, scorer)
     return sums
+
+
+def _add_keyed(total: np.ndarray, pending: list[tuple[np.ndarray, np.ndarray]],
+               scorer: AccountScorer) -> None:
+    """Score the waiting chunks' keys together and add each chunk's probabilities per
+    account to ``total``, chunk by chunk in order (the sums of scoring every chunk on its
+    own, bit for bit); empties ``pending``."""
+    rows = sum(len(k) for _, k in pending)
+    p = _checked_probability(
+        scorer.score_keys(np.concatenate([k for _, k in pending])), rows)  # type: ignore[attr-defined]
+    at = 0
+    for codes, keys in pending:
+        total += np.bincount(codes, weights=p[at:at + len(keys)], minlength=len(total))
+        at += len(keys)
+    pending.clear()
 
 
 def _checked_keys(keys: np.ndarray | None, rows: int) -> np.ndarray:
