@@ -15,9 +15,12 @@ LightGBM's order: the margins equal ``booster.predict(X, raw_score=True)`` bit f
 Faster still, for trees of at most 64 leaves: :class:`LeafMasks` turns each (feature,
 interval) into a bit mask of the leaves each tree still allows, so every row is scored
 with a binary search per feature and a few ANDs, without a branch on the data
-(:func:`masked_margin`; 3M follower profiles in 0.38 s on 2 cores, against 1.4 s for the
+(:func:`masked_margin`; 3M follower profiles in 0.35 s on 2 cores, against 1.4 s for the
 patterns and 3.3 s for the walk of every row). :class:`fakedetect.model.FakeModel` uses
-it for every large input, and the patterns only for models it does not fit.
+it for every large input, and the patterns only for models it does not fit. Repetitive
+rows are numbered by their intervals (:func:`interval_keys`) and each distinct key is
+scored once (:func:`keyed_margin`): the audience of 20k simulated influencers, 3M
+followers, costs 0.6 CPU-s this way.
 """
 
 from __future__ import annotations
