@@ -341,6 +341,8 @@ def test_pattern_keys_give_the_margins_of_their_rows(params: dict[str, object]) 
                                   forest.interval_keys(masks, same, len(X)))
     with pytest.raises(ValueError, match="split feature column"):
         forest.interval_keys(masks, [c[:5] if c is not None else None for c in cols], len(X))
+    with pytest.raises(ValueError, match="split feature column"):  # not spread silently
+        forest.interval_keys(masks, [np.zeros(1), *cols[1:]], len(X))
     np.testing.assert_array_equal(forest.keyed_margin(masks, keys),
                                   booster.predict(X, raw_score=True))
     assert len(np.unique(keys)) < len(keys)  # repeated rows share a key

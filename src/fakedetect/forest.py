@@ -439,9 +439,9 @@ def interval_keys(masks: LeafMasks, columns: Sequence[np.ndarray | None], rows: 
         for j, col in enumerate(columns):
             size, zero = int(masks.sizes[j]), bool(masks.zero_missing[j])
             values = np.full(1, np.nan) if col is None else np.asarray(col, dtype=np.float64)
-            if values.ndim == 1 and len(values) == rows and values.strides[0] == 0:
-                values = values[:1]  # one value repeated (an absent input): bin it once
-            if len(values) == 1 and rows > 1:
+            constant = col is None or (values.shape == (rows,) and values.strides[0] == 0)
+            if constant and rows > 1:  # one value repeated (an absent input): bin it once
+                values = values[:1]
                 one = np.zeros(1, dtype=np.int64)
                 kernels.add_interval_keys(values.copy(), masks.padded[j], size, zero, one)
                 keys *= size + 3

@@ -38,8 +38,9 @@ MASS_FOLLOWING = 1500
 Z95 = 1.959964
 #: Audience rows scored per call of the scorer.
 SCORE_ROWS = 1_000_000
-#: Audience rows whose pattern keys wait to be scored together at most (24 bytes each
-#: while they wait); each distinct pattern among them is scored once.
+#: Audience rows whose pattern keys wait to be scored together at most (16 bytes each
+#: while they wait, about 50 while they are scored); each distinct pattern among them is
+#: scored once.
 KEYED_ROWS = 16_000_000
 
 #: The rule's points: (what, points). The fake probability is
