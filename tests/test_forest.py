@@ -233,6 +233,21 @@ def test_infinite_thresholds_send_infinity_where_lightgbm_does() -> None:
                                booster.predict(A, pred_contrib=True), rtol=0, atol=1e-12)
 
 
+def _masked_case(params: dict[str, object], *, rounds: int, rows: int, seed: int,
+                 nan_column: int, zero_column: int
+                 ) -> tuple[lgb.Booster, forest.Splits, forest.LeafMasks, np.ndarray]:
+    """A model with its splits and leaf masks, and repetitive rows with NaN and zeros."""
+    booster = _booster(params, rounds=rounds)
+    splits = forest.model_splits(booster)
+    assert splits is not None
+    masks = forest.leaf_masks(splits)
+    assert masks is not None
+    X = _repetitive(rows, seed=seed)
+    X[8::7, nan_column] = np.nan
+    X[9::11, zero_column] = 0.0
+    return booster, splits, masks, X
+
+
 @pytest.mark.parametrize("params", [
     {"num_leaves": 15, "max_depth": 4},  # 16-bit masks
     {"num_leaves": 31, "zero_as_missing": True},  # 32-bit masks, zero as missing
@@ -241,14 +256,8 @@ def test_infinite_thresholds_send_infinity_where_lightgbm_does() -> None:
     {"num_leaves": 8, "max_depth": 3, "min_data_in_leaf": 2000},  # single-leaf trees only
 ])
 def test_leaf_masks_equal_predict_bit_for_bit(params: dict[str, object]) -> None:
-    booster = _booster(params, rounds=50)
-    splits = forest.model_splits(booster)
-    assert splits is not None
-    masks = forest.leaf_masks(splits)
-    assert masks is not None
-    X = _repetitive(3_000, seed=21)
-    X[8:4000:7, 2] = np.nan
-    X[9:4000:11, 3] = 0.0
+    booster, splits, masks, X = _masked_case(params, rounds=50, rows=3_000, seed=21,
+                                             nan_column=2, zero_column=3)
     want = booster.predict(X, raw_score=True)
     np.testing.assert_array_equal(forest.masked_margin(masks, forest.split_columns(splits, X)),
                                   want)
@@ -317,14 +326,8 @@ def test_leaf_masks_refuse_wide_trees_and_big_tables() -> None:
     {"num_leaves": 63, "max_bin": 1023},
 ])
 def test_pattern_keys_give_the_margins_of_their_rows(params: dict[str, object]) -> None:
-    booster = _booster(params, rounds=40)
-    splits = forest.model_splits(booster)
-    assert splits is not None
-    masks = forest.leaf_masks(splits)
-    assert masks is not None
-    X = _repetitive(4_000, seed=8)
-    X[8:4000:9, 1] = np.nan
-    X[9:4000:13, 4] = 0.0
+    booster, splits, masks, X = _masked_case(params, rounds=40, rows=4_000, seed=8,
+                                             nan_column=1, zero_column=4)
     narrow = forest.split_columns(splits, X)
     keys = forest.interval_keys(masks, narrow, len(X))
     assert keys is not None and keys.dtype == np.int64
