@@ -145,40 +145,6 @@ def explain(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
 
 
 @njit(parallel=True, cache=True)
-def pattern_keys(X: np.ndarray, features: np.ndarray, thresholds: np.ndarray,
-                 offsets: np.ndarray, zero_missing: np.ndarray) -> np.ndarray:  # pragma: no cover
-    """One integer per row naming its interval between split thresholds on every split
-    feature (mixed radix; the caller checks that it fits in 63 bits)."""
-    n = X.shape[0]
-    keys = np.empty(n, dtype=np.int64)
-    for i in prange(n):
-        key = 0
-        for j in range(features.shape[0]):
-            lo, hi = offsets[j], offsets[j + 1]
-            size = hi - lo
-            x = X[i, features[j]]
-            if math.isnan(x):
-                b = size + 1
-            else:
-                if -_ZERO <= x <= _ZERO:
-                    x = 0.0
-                if zero_missing[j] and x == 0.0:
-                    b = size + 2
-                else:
-                    a, z = lo, hi
-                    while a < z:
-                        mid = (a + z) // 2
-                        if thresholds[mid] < x:
-                            a = mid + 1
-                        else:
-                            z = mid
-                    b = a - lo
-            key = key * (size + 3) + b
-        keys[i] = key
-    return keys
-
-
-@njit(parallel=True, cache=True)
 def tree_margin(X: np.ndarray, node_feature: np.ndarray, node_threshold: np.ndarray,
                 node_missing: np.ndarray, node_default_left: np.ndarray,
                 node_left: np.ndarray, node_right: np.ndarray, roots: np.ndarray,
@@ -223,8 +189,8 @@ def _bin_column(values: np.ndarray, lo: int, m: int, th: np.ndarray, size: int, 
 
     A branch-free binary search, run over the whole block at once so that the searches
     overlap instead of waiting on each other; NaN (``size + 1``) and, where a split
-    treats zero as missing (``zero``), zero (``size + 2``) are intervals of their own, as
-    in :func:`pattern_keys`.
+    treats zero as missing (``zero``), zero (``size + 2``) are intervals of their own
+    (:func:`fakedetect.forest.pattern_keys` numbers rows by them).
     """
     for r in range(m):
         x = values[lo + r]

@@ -366,11 +366,7 @@ def leaf_masks(splits: Splits, max_bytes: int = MAX_MASK_BYTES) -> LeafMasks | N
             masks[o + size + 1, t] &= clear
         if not _goes_left.py_func(0.0, *args):
             masks[o + size + 2, t] &= clear
-    width = 1 << int(sizes.max(initial=0)).bit_length()
-    padded = np.full((len(sizes), width), np.inf)
-    for j, th in enumerate(splits.thresholds):
-        padded[j, :len(th)] = th
-    return LeafMasks(splits=splits, padded=padded, sizes=sizes,
+    return LeafMasks(splits=splits, padded=_padded(splits.thresholds), sizes=sizes,
                      zero_missing=np.array(splits.zero_missing, dtype=np.bool_),
                      offsets=offsets, masks=masks, full=full, first_leaf=first)
 
@@ -425,25 +421,41 @@ def interval_keys(masks: LeafMasks, columns: Sequence[np.ndarray | None], rows: 
         int64 keys; ``None`` when the intervals of the model's features do not fit in
         62 bits.
     """
+    return _interval_keys(masks.padded, masks.sizes, masks.zero_missing, columns, rows)
+
+
+def _padded(thresholds: Sequence[np.ndarray]) -> np.ndarray:
+    """Each split feature's sorted thresholds in a row, padded with +inf to a power of
+    two above the most thresholds (the binary search of the kernels)."""
+    width = 1 << max((len(th) for th in thresholds), default=0).bit_length()
+    padded = np.full((len(thresholds), width), np.inf)
+    for j, th in enumerate(thresholds):
+        padded[j, :len(th)] = th
+    return padded
+
+
+def _interval_keys(padded: np.ndarray, sizes: np.ndarray, zero_missing: np.ndarray,
+                   columns: Sequence[np.ndarray | None], rows: int) -> np.ndarray | None:
+    """:func:`interval_keys` from the thresholds as the kernels take them."""
     from fakedetect.treeshap import launch
 
-    if np.prod((masks.sizes + 3).astype(np.float64)) >= 2.0**62:
+    if np.prod((sizes + 3).astype(np.float64)) >= 2.0**62:
         return None
-    if len(columns) != len(masks.sizes):
-        raise ValueError(f"expected {len(masks.sizes)} split feature columns, got "
+    if len(columns) != len(sizes):
+        raise ValueError(f"expected {len(sizes)} split feature columns, got "
                          f"{len(columns)}")
     keys = np.zeros(rows, dtype=np.int64)
     if not rows:
         return keys
     with launch() as kernels:
         for j, col in enumerate(columns):
-            size, zero = int(masks.sizes[j]), bool(masks.zero_missing[j])
+            size, zero = int(sizes[j]), bool(zero_missing[j])
             values = np.full(1, np.nan) if col is None else np.asarray(col, dtype=np.float64)
             constant = col is None or (values.shape == (rows,) and values.strides[0] == 0)
             if constant and rows > 1:  # one value repeated (an absent input): bin it once
                 values = values[:1]
                 one = np.zeros(1, dtype=np.int64)
-                kernels.add_interval_keys(values.copy(), masks.padded[j], size, zero, one)
+                kernels.add_interval_keys(values.copy(), padded[j], size, zero, one)
                 keys *= size + 3
                 keys += one[0]
                 continue
@@ -452,7 +464,7 @@ def interval_keys(masks: LeafMasks, columns: Sequence[np.ndarray | None], rows: 
                                  f"expected ({rows},)")
             if not (values.flags.c_contiguous and values.flags.writeable):
                 values = values.copy()
-            kernels.add_interval_keys(values, masks.padded[j], size, zero, keys)
+            kernels.add_interval_keys(values, padded[j], size, zero, keys)
     return keys
 
 
@@ -542,17 +554,12 @@ def pattern_keys(splits: Splits, X: np.ndarray) -> np.ndarray | None:
 
 
 def _keys(splits: Splits, X: np.ndarray, columns: np.ndarray) -> np.ndarray | None:
-    """Pattern keys of ``X`` whose column ``columns[j]`` holds split feature ``j``."""
-    room = np.prod([float(len(t) + 3) for t in splits.thresholds])
-    if room >= 2.0**62:
-        return None
-    from fakedetect.treeshap import launch
-
-    with launch() as kernels:
-        return np.asarray(kernels.pattern_keys(
-            X, columns, np.concatenate([*splits.thresholds, np.zeros(0)]),
-            np.cumsum([0, *map(len, splits.thresholds)]).astype(np.int64),
-            np.array(splits.zero_missing, dtype=np.bool_)))
+    """Pattern keys of ``X`` whose column ``columns[j]`` holds split feature ``j`` (the
+    :func:`interval_keys` of the leaf masks: the same numbering)."""
+    return _interval_keys(_padded(splits.thresholds),
+                          np.array([len(th) for th in splits.thresholds], dtype=np.int64),
+                          np.array(splits.zero_missing, dtype=np.bool_),
+                          [X[:, c] for c in columns], X.shape[0])
 
 
 def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

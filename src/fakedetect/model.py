@@ -270,8 +270,8 @@ class FakeModel:
         if masks:
             from fakedetect.forest import masked_margin
 
-            return self.calibration(masked_margin(masks, _narrow(self, masks, columns,
-                                                                 rows)))
+            narrow = _split_rows(self, masks, columns, rows)
+            return self.calibration(masked_margin(masks, narrow))
         if rows >= PATTERN_ROWS and self._pattern_margins() is not False:
             margin = self._patterns.from_columns([columns.get(f) for f in self.features],
                                                  rows)
@@ -524,7 +524,7 @@ class FakeModel:
         return model
 
 
-def _narrow(model: FakeModel, masks: Any, columns: Mapping[str, np.ndarray], rows: int
+def _split_rows(model: FakeModel, masks: Any, columns: Mapping[str, np.ndarray], rows: int
             ) -> np.ndarray:
     """The model's split features of feature columns, one row each (NaN when absent)."""
     narrow = np.empty((len(masks.splits.features), rows))
