@@ -386,3 +386,20 @@ def test_fake_model_scores_pattern_keys_like_columns() -> None:
     assert keys is not None
     np.testing.assert_array_equal(model.predict_proba_keys(keys),
                                   model.predict_proba_columns(columns, len(X)))
+
+
+@pytest.mark.parametrize("values", [
+    np.zeros(0, dtype=np.int64),
+    np.array([7]),
+    np.array([-1, 5, -1, 2**62, -(2**63), 5, 0], dtype=np.int64),
+    np.arange(5000, dtype=np.int32)[::-1],  # the table grows many times
+    np.random.default_rng(3).integers(-50, 50, 20_000),  # few values, many repeats
+    np.random.default_rng(4).integers(0, 2**63 - 1, 30_000, dtype=np.int64),
+    np.arange(0, 1 << 40, 1 << 28, dtype=np.int64),  # low bits all zero
+])
+def test_factorize_ints_equals_pandas(values: np.ndarray) -> None:
+    codes, uniques = forest.factorize_ints(values)
+    want_codes, want_uniques = pd.factorize(values.astype(np.int64))
+    assert codes.dtype == np.int64 and uniques.dtype == np.int64
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(uniques, want_uniques)

@@ -358,3 +358,54 @@ def texts_distinct_in_segments(offsets: np.ndarray, data: np.ndarray,
                     break
             q = end
     return not repeat.any()
+
+
+#: Fibonacci hashing: multiply by 2**64 / golden ratio, keep the top bits.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, inline="always")
+def _slot(key: int, bits: int) -> int:  # pragma: no cover - compiled
+    return np.int64((np.uint64(key) * _GOLDEN) >> np.uint64(64 - bits))
+
+
+@njit(cache=True, nogil=True)
+def factorize_ints(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """``pandas.factorize`` of int64 values: the code of every value, in order of first
+    appearance, and the distinct values. An open-addressing table of codes, grown to
+    keep it at most half full; it holds the GIL for none of its work."""
+    n = keys.shape[0]
+    bits = 10
+    slots = np.full(1 << bits, -1, dtype=np.int64)
+    uniques = np.empty(1 << bits, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        key = keys[i]
+        mask = (1 << bits) - 1
+        j = _slot(key, bits)
+        while True:
+            s = slots[j]
+            if s < 0:
+                if k == uniques.shape[0]:
+                    more = np.empty(2 * k, dtype=np.int64)
+                    more[:k] = uniques
+                    uniques = more
+                slots[j] = k
+                uniques[k] = key
+                codes[i] = k
+                k += 1
+                break
+            if uniques[s] == key:
+                codes[i] = s
+                break
+            j = (j + 1) & mask
+        if 2 * k > slots.shape[0]:
+            bits += 1
+            slots = np.full(1 << bits, -1, dtype=np.int64)
+            for u in range(k):
+                j = _slot(uniques[u], bits)
+                while slots[j] >= 0:
+                    j = (j + 1) & ((1 << bits) - 1)
+                slots[j] = u
+    return codes, uniques[:k].copy()

@@ -578,8 +578,6 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
     group : numpy.ndarray
         The group of every row, indexing ``first``.
     """
-    import pandas as pd
-
     X = _checked(splits, X)
     n = X.shape[0]
     key = pattern_keys(splits, X) if n else np.zeros(0, dtype=np.int64)
@@ -597,7 +595,7 @@ def pattern_groups(splits: Splits, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
             b[x == 0.0] = len(th) + 2
         radix = len(th) + 3
         if span > (1 << 62) // radix:
-            key = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+            key = factorize_ints(key)[0]
             span = int(key.max(initial=0)) + 1
         key = key * radix + b
         span *= radix
@@ -611,13 +609,34 @@ def _first_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The first row of each distinct key, every row's key number, the distinct keys."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(key)
-    codes = np.asarray(codes, dtype=np.int64)
+    codes, uniques = factorize_ints(key)
     first = np.empty(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(key) - 1, -1, -1)
-    return first, codes, np.asarray(uniques, dtype=np.int64)
+    return first, codes, uniques
+
+
+def factorize_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize`` of integers, compiled (the same codes and distinct values).
+
+    A third faster than pandas on millions of values, and it leaves the GIL free for
+    other threads while it runs.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Integers that fit int64.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        int64, the number of every value's distinct value, in order of first appearance.
+    uniques : numpy.ndarray
+        int64, the distinct values in that order.
+    """
+    from fakedetect.treeshap import serial_kernels
+
+    keys = np.ascontiguousarray(values, dtype=np.int64)
+    return serial_kernels().factorize_ints(keys)  # type: ignore[no-any-return]
 
 
 def raw_margin(booster: lgb.Booster | None, splits: Splits | None, X: np.ndarray

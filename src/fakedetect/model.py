@@ -310,15 +310,13 @@ class FakeModel:
     def predict_proba_keys(self, keys: np.ndarray) -> np.ndarray:
         """:meth:`predict_proba` of the rows whose :meth:`pattern_keys_columns` are
         ``keys``, scoring each distinct key once (the same values)."""
-        import pandas as pd
-
-        from fakedetect.forest import keyed_margin
+        from fakedetect.forest import factorize_ints, keyed_margin
 
         masks = self._leaf_masks()
         if not masks:
             raise ValueError("this model has no leaf masks, hence no pattern keys")
-        codes, uniques = pd.factorize(np.asarray(keys, dtype=np.int64))
-        return self.calibration(keyed_margin(masks, np.asarray(uniques)))[codes]
+        codes, uniques = factorize_ints(keys)
+        return self.calibration(keyed_margin(masks, uniques))[codes]
 
     def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """TreeSHAP contributions to the raw margin.

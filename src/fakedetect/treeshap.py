@@ -333,6 +333,8 @@ KERNEL_LOCK = threading.Lock()
 def _kernels() -> Any:
     """The compiled kernels (numba is imported on first use only)."""
     global _KERNELS, _THREADS
+    if _KERNELS is not None:
+        return _KERNELS
     with KERNEL_LOCK:
         if _KERNELS is None:
             import os
@@ -348,6 +350,12 @@ def _kernels() -> Any:
                 _THREADS = min(int(wanted), numba.config.NUMBA_NUM_THREADS)
             _KERNELS = _kernels
     return _KERNELS
+
+
+def serial_kernels() -> Any:
+    """The compiled kernels, for the ones that run on the calling thread alone (no
+    ``prange``): these need no turn (:func:`launch`) and release the GIL."""
+    return _kernels()
 
 
 @contextmanager
@@ -403,6 +411,7 @@ def compile_kernels() -> None:
         typed = replace(masks, masks=masks.masks.astype(kind), full=masks.full.astype(kind))
         forest.masked_margin(typed, narrow)
         forest.keyed_margin(typed, keys)
+    forest.factorize_ints(np.array([3, 1, 3]))
     import pyarrow as pa
 
     for kind in (pa.string(), pa.large_string()):

@@ -204,9 +204,9 @@ def _unique(keys: np.ndarray) -> np.ndarray:
 
 
 def _factorize(keys: np.ndarray) -> np.ndarray:
-    import pandas as pd
+    from fakedetect.forest import factorize_ints
 
-    return pd.factorize(keys)[0].astype(np.int64)
+    return factorize_ints(keys)[0]
 
 
 def _pair_posts(commenter: np.ndarray, pair: np.ndarray, post: np.ndarray,
