@@ -119,6 +119,22 @@ def test_reasons_match_shap_signs(fresh: Path, folder: Path) -> None:
     np.testing.assert_allclose(first.loc[top.index].abs(), top)
 
 
+@pytest.mark.parametrize("keep", [1, 3, 6, 7])
+def test_strongest_contributions_are_a_stable_sort(keep: int) -> None:
+    from fakedetect.explain import _strongest
+
+    rng = np.random.default_rng(5)
+    contrib = rng.choice([-2.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.0], size=(400, 7))
+    contrib[:50] = rng.normal(size=(50, 7))
+    contrib[7, 3] = -np.inf
+    want = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
+    np.testing.assert_array_equal(_strongest(contrib, keep), want)
+    contrib[9, 2] = np.nan  # NaN sorts last: the sort itself is used
+    np.testing.assert_array_equal(
+        _strongest(contrib, keep),
+        np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep])
+
+
 def _broken(tmp_path: Path) -> Path:
     d = tmp_path / "broken"
     d.mkdir()

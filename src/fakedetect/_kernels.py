@@ -409,3 +409,30 @@ def factorize_ints(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma
                     j = (j + 1) & ((1 << bits) - 1)
                 slots[j] = u
     return codes, uniques[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def top_abs(values: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Columns of the ``k`` largest absolute values of every row, largest first, ties in
+    column order: the first ``k`` columns of a stable ``argsort(-abs(values))``, found
+    by insertion into a list of ``k``."""
+    n, m = values.shape
+    out = np.empty((n, k), dtype=np.int64)
+    best = np.empty(k)
+    for i in range(n):
+        have = 0
+        for j in range(m):
+            a = abs(values[i, j])
+            if have == k and not a > best[k - 1]:
+                continue
+            q = have if have < k else k - 1
+            while q > 0 and a > best[q - 1]:  # strictly larger: earlier columns stay ahead
+                if q < k:
+                    best[q] = best[q - 1]
+                    out[i, q] = out[i, q - 1]
+                q -= 1
+            best[q] = a
+            out[i, q] = j
+            if have < k:
+                have += 1
+    return out

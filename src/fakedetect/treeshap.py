@@ -412,6 +412,9 @@ def compile_kernels() -> None:
         forest.masked_margin(typed, narrow)
         forest.keyed_margin(typed, keys)
     forest.factorize_ints(np.array([3, 1, 3]))
+    from fakedetect.explain import _strongest
+
+    _strongest(np.array([[0.5, -1.0, 0.25]]), 2)
     import pyarrow as pa
 
     for kind in (pa.string(), pa.large_string()):
