@@ -80,3 +80,44 @@ def test_an_error_inside_restores_the_advice(setter: Callable[[bool], bool]) -> 
         raise RuntimeError("boom")
     assert _advice() is True
     assert memory._DEPTH == 0
+
+
+def _python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter (mimalloc reads its options once per process)."""
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("MALLOC_", "MIMALLOC_"))}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**clean, **env}, check=True, timeout=120)
+    return proc.stdout + proc.stderr
+
+
+_KEEP = """
+import os, sys
+from fakedetect import memory
+done = memory.keep_freed_memory()
+print("done", done, "env", sorted(k for k in os.environ if k.startswith("MIMALLOC_PURGE")))
+import pyarrow  # loaded by now, or here: either way mimalloc has printed its options
+"""
+
+
+def test_keep_freed_memory_sets_mimalloc_for_this_process_only() -> None:
+    import platform
+
+    out = _python(_KEEP, MIMALLOC_VERBOSE="1")  # mimalloc prints its options as it loads
+    assert "option 'purge_delay': -1" in out
+    assert "'mimalloc': True" in out
+    assert "env []" in out  # put back: child processes keep the defaults
+    assert out.count("option 'purge_delay'") == 1
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert f"'glibc': {glibc}" in out
+
+
+def test_keep_freed_memory_leaves_the_users_setting_and_a_loaded_pyarrow_alone() -> None:
+    out = _python(_KEEP, MIMALLOC_VERBOSE="1", MIMALLOC_PURGE_DELAY="25")
+    assert "option 'purge_delay': 25" in out and "'mimalloc': False" in out
+    out = _python("import pyarrow\n" + _KEEP, MIMALLOC_VERBOSE="1")
+    assert "option 'purge_delay': -1" not in out and "'mimalloc': False" in out

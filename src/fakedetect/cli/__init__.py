@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit code (also passed to ``sys.exit`` when run as a script).
     """
-    from fakedetect.memory import ordinary_pages
+    from fakedetect.memory import keep_freed_memory, ordinary_pages
 
+    keep_freed_memory()  # one command, then exit: see fakedetect.memory
     _register()
     with ordinary_pages():  # the whole command: see fakedetect.memory
         code = _common.run(typer.main.get_command(app), argv)
