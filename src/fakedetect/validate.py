@@ -299,6 +299,9 @@ class _Typed:
     codes: np.ndarray  # position of each row's account_id in ``uniques``; -1 if missing
     uniques: np.ndarray  # distinct account_id values of this table (object array)
     account: np.ndarray | None = None  # position in the dataset's categories; -1 if none
+    # ``account`` as a categorical of the dataset's ids, and whether the rows are in the
+    # final order: computed on the table's reading thread when it can be (see _frames)
+    final: tuple[pd.Categorical, bool] | None = None
 
 
 class _Collector:
@@ -1257,7 +1260,15 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
             lookup = _account_lookup(categories, t.uniques)
             _map_accounts("accounts", t, lookup)
             ids.append((categories, t.uniques, lookup))
+            _finish("accounts", t, categories)
         return raw, t, own, None
+
+    def _finish(name: str, t: _Typed, categories: pd.Index) -> None:
+        """The final account_id column and order of a numbered table, here on its own
+        thread rather than in :func:`_frames` after all tables are read."""
+        assert t.account is not None
+        dtype = pd.CategoricalDtype(categories=categories, ordered=False)
+        t.final = _final(name, t.frame, t.account, dtype)
 
     def read_and_map(name: str) -> tuple[RawTable | FileError, _Typed | None, _Collector,
                                          np.ndarray | None]:
@@ -1272,6 +1283,7 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
                 lookup = (acc_lookup if _same_ids(acc_uniques, t.uniques)
                           else _account_lookup(categories, t.uniques))
                 unknown = _map_accounts(name, t, lookup)
+                _finish(name, t, categories)
         return raw, t, own, unknown
 
     def comment_posts() -> np.ndarray | None:
@@ -1292,11 +1304,14 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
                                         np.ndarray | None]]] = {}
         if "accounts" in names:
             started["accounts"] = pool.submit(read_accounts)
+        posts_check = None
         for name in sorted(names, key=lambda n: -_file_bytes(files[n])):
             if name != "accounts":
                 started[name] = pool.submit(read_and_map, name)
-        posts_check = (pool.submit(comment_posts) if _FAST and "posts" in started
-                       and "comments" in started else None)
+            if _FAST and posts_check is None and {"posts", "comments"} <= started.keys():
+                # next in the queue: it starts as soon as both are done, not after the
+                # smaller tables
+                posts_check = pool.submit(comment_posts)
         for name in names:
             raw, t, own, unknown = started[name].result()
             for group in own.result():
@@ -1374,15 +1389,16 @@ def _frames(typed: dict[str, _Typed], categories: pd.Index,
         else:  # copy-on-write: a shallow copy shares the data until a column changes
             frame = t.frame.copy(deep=not _FAST)
         codes = t.account[rows]
-        frame["account_id"] = pd.Categorical.from_codes(codes, dtype=dtype)
-        order_by = {"snapshots": "date", "posts": "posted_at"}.get(name)
-        if name == "accounts":
-            if not (_FAST and _in_order(codes)):
-                frame = frame.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
-        elif order_by is not None:
-            when = frame[order_by].to_numpy(dtype="datetime64[ns]").view(np.int64)
-            if not (_FAST and _in_order(codes, when)):
-                frame = frame.take(np.lexsort((when, codes))).reset_index(drop=True)
+        final = t.final if keep is None and t.final is not None and (
+            t.final[0].categories is categories) else None
+        if final is None:
+            final = _final(name, frame, codes, dtype)
+        frame["account_id"] = final[0]
+        if not final[1]:
+            when = _order_time(name, frame)
+            order = (np.argsort(codes, kind="stable") if when is None
+                     else np.lexsort((when, codes)))
+            frame = frame.take(order).reset_index(drop=True)
         out[name] = frame
     acc = out["accounts"]
     names = acc["username"]
@@ -1391,6 +1407,27 @@ def _frames(typed: dict[str, _Typed], categories: pd.Index,
     acc["username_length"] = acc["username_length"].fillna(length)
     acc["username_digits"] = acc["username_digits"].fillna(digits)
     return out
+
+
+def _order_time(name: str, frame: pd.DataFrame) -> np.ndarray | None:
+    """The times that order a table's rows within an account (None: stored order)."""
+    order_by = {"snapshots": "date", "posts": "posted_at"}.get(name)
+    if order_by is None:
+        return None
+    return frame[order_by].to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _final(name: str, frame: pd.DataFrame, codes: np.ndarray, dtype: pd.CategoricalDtype
+           ) -> tuple[pd.Categorical, bool]:
+    """The account_id column of a table's final frame, and whether its rows already are
+    in the final order (accounts by id; snapshots and posts by id then time; the other
+    tables need no order)."""
+    import pandas as pd
+
+    column = pd.Categorical.from_codes(codes, dtype=dtype)
+    if name != "accounts" and name not in {"snapshots", "posts"}:
+        return column, True
+    return column, _FAST and _in_order(codes, _order_time(name, frame))
 
 
 def _in_order(codes: np.ndarray, when: np.ndarray | None = None) -> bool:
