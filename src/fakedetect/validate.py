@@ -32,6 +32,7 @@ from fakedetect.contract import EARLIEST, REFERENCING, RULES, TABLES, Column, Ta
 from fakedetect.errors import UserError
 from fakedetect.io import FileError, RawTable, arrow_frame, find_tables, read_raw
 from fakedetect.memory import ordinary_pages
+from fakedetect.treeshap import kernel_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1239,7 +1240,9 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
         own = _Collector()
         try:
             raw = read_raw(name, files[name], keep_arrow=_FAST)
-            t = None if raw.arrow is None else _check_arrow(raw, TABLES[name], own, now)
+            # the other reading threads keep their cores busy
+            with kernel_threads(max(1, (os.cpu_count() or 1) // READ_THREADS)):
+                t = None if raw.arrow is None else _check_arrow(raw, TABLES[name], own, now)
             if t is None:
                 raw.frame  # noqa: B018 - a kept Parquet table is converted here (may fail)
         except FileError as exc:

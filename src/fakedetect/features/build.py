@@ -8,6 +8,7 @@ inside a block every feature is computed for all its accounts at once.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from fakedetect.features.registry import (
     feature_names,
 )
 from fakedetect.memory import ordinary_pages
+from fakedetect.treeshap import kernel_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,11 +126,16 @@ def build_features(dataset: Dataset, task: str = "influencer", *,
         return (audience.compute(dataset, account_scorer) if influencer
                 else _audience_coverage(dataset))
 
+    def audience_beside_blocks() -> dict[str, np.ndarray]:
+        # the blocks' threads keep their cores busy: its kernels take the rest
+        with kernel_threads(max(1, (os.cpu_count() or 1) - (n_jobs - 1))):
+            return audience_part()
+
     pairs = list(itertools.pairwise(bounds.tolist()))
     if n_jobs > 1:
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
             # the audience sample is one long task: start it first, beside the blocks
-            aud_future = pool.submit(audience_part)
+            aud_future = pool.submit(audience_beside_blocks)
             for fut in [pool.submit(run, a0, a1) for a0, a1 in pairs]:
                 fut.result()
             aud = aud_future.result()
