@@ -396,6 +396,9 @@ def test_fake_model_scores_pattern_keys_like_columns() -> None:
     np.random.default_rng(3).integers(-50, 50, 20_000),  # few values, many repeats
     np.random.default_rng(4).integers(0, 2**63 - 1, 30_000, dtype=np.int64),
     np.arange(0, 1 << 40, 1 << 28, dtype=np.int64),  # low bits all zero
+    # a progression in the multiplier's inverse: one slot for plain Fibonacci hashing
+    (np.arange(20_000, dtype=np.uint64) * np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
+     ).view(np.int64),
 ])
 def test_factorize_ints_equals_pandas(values: np.ndarray) -> None:
     codes, uniques = forest.factorize_ints(values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,3 +122,18 @@ def test_keep_freed_memory_leaves_the_users_setting_and_a_loaded_pyarrow_alone()
     assert "option 'purge_delay': 25" in out and "'mimalloc': False" in out
     out = _python("import pyarrow\n" + _KEEP, MIMALLOC_VERBOSE="1")
     assert "option 'purge_delay': -1" not in out and "'mimalloc': False" in out
+
+
+def test_keep_freed_memory_leaves_glibc_tunables_and_a_broken_pyarrow_alone(
+        tmp_path: Path) -> None:
+    out = _python(_KEEP.replace("import pyarrow  #", "#"),
+                  GLIBC_TUNABLES="glibc.malloc.trim_threshold=1000")
+    assert "'glibc': False" in out
+    broken = tmp_path / "broken"
+    (broken / "pyarrow").mkdir(parents=True)
+    (broken / "pyarrow" / "__init__.py").write_text("raise ImportError('no pyarrow here')\n")
+    import os
+
+    path = os.pathsep.join([str(broken), os.environ.get("PYTHONPATH", "")])
+    out = _python(_KEEP.replace("import pyarrow  #", "#"), PYTHONPATH=path)
+    assert "'mimalloc': False" in out and "env []" in out

@@ -258,5 +258,7 @@ def test_kernel_threads_lower_this_threads_kernels_only_inside_the_block() -> No
         worker.join()
         assert other == [full]
     assert threads_of_a_launch() == full
+    with treeshap.kernel_threads(1), treeshap.kernel_threads(full + 1):
+        assert threads_of_a_launch() == 1  # an inner block keeps the outer cap
     with pytest.raises(ValueError, match="at least one thread"), treeshap.kernel_threads(0):
         pass

@@ -360,13 +360,22 @@ def texts_distinct_in_segments(offsets: np.ndarray, data: np.ndarray,
     return not repeat.any()
 
 
-#: Fibonacci hashing: multiply by 2**64 / golden ratio, keep the top bits.
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+#: The multipliers of MurmurHash3's 64-bit finaliser (public domain constants).
+_MIX1, _MIX2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 
 
 @njit(cache=True, inline="always")
 def _slot(key: int, bits: int) -> int:  # pragma: no cover - compiled
-    return np.int64((np.uint64(key) * _GOLDEN) >> np.uint64(64 - bits))
+    """Table slot of ``key``: the top ``bits`` of MurmurHash3's finaliser, which mixes
+    every input bit into every output bit, so that structured keys (arithmetic
+    progressions, multiples of powers of two) spread over the table."""
+    x = np.uint64(key)
+    x ^= x >> np.uint64(33)
+    x *= _MIX1
+    x ^= x >> np.uint64(33)
+    x *= _MIX2
+    x ^= x >> np.uint64(33)
+    return np.int64(x >> np.uint64(64 - bits))
 
 
 @njit(cache=True, nogil=True)

@@ -81,7 +81,8 @@ def keep_freed_memory() -> dict[str, bool]:
 
     A scoring run allocates and drops gigabytes of short-lived arrays. By default glibc's
     malloc (numpy, pandas) maps every array above a few MiB afresh and trims its heap,
-    and Arrow's allocator (mimalloc) decommits freed pages after 10 ms; each time, the
+    and Arrow's allocator (mimalloc) decommits freed pages after a delay (a second in the
+    mimalloc pyarrow ships); each time, the
     kernel zeroes the pages again on their next use. On 20,000 simulated accounts that
     was about 0.2 CPU-s of page faults per run; with this, loading took 0.61 instead of
     0.70 s and the whole run 1.72 instead of 1.83 s (medians of ten runs,
@@ -98,7 +99,9 @@ def keep_freed_memory() -> dict[str, bool]:
     that runs one job (the ``fakedetect`` command calls it first), not for a library
     call inside a long-lived process. A setting made through the allocators' own
     environment variables (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
-    ``MALLOC_ARENA_MAX``, ``MIMALLOC_PURGE_DELAY``) is left as the user made it.
+    ``MALLOC_ARENA_MAX``, any ``glibc.malloc`` tunable in ``GLIBC_TUNABLES``,
+    ``MIMALLOC_PURGE_DELAY``) is left as the user made it. A pyarrow that cannot be
+    imported is left for the command that needs it to report.
 
     Returns
     -------
@@ -110,6 +113,8 @@ def keep_freed_memory() -> dict[str, bool]:
         os.environ["MIMALLOC_PURGE_DELAY"] = "-1"
         try:
             import pyarrow  # noqa: F401 - mimalloc reads its options as pyarrow loads
+        except ImportError:
+            return done
         finally:
             del os.environ["MIMALLOC_PURGE_DELAY"]
         done["mimalloc"] = True
@@ -122,15 +127,16 @@ def _tune_glibc() -> bool:
 
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
+    if "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
+        return False  # the user tuned malloc: leave all of it
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
         return False
-    wanted = ((_M_MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_", _HEAP_ARRAYS),
-              (_M_TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_", 2**31 - 1),
-              (_M_ARENA_MAX, "MALLOC_ARENA_MAX", max(os.cpu_count() or 1, 1)))
-    ok = True
-    for param, env, value in wanted:
-        if env not in os.environ:
-            ok = bool(mallopt(param, value)) and ok
-    return ok
+    wanted = [(param, value) for param, env, value in (
+        (_M_MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_", _HEAP_ARRAYS),
+        (_M_TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_", 2**31 - 1),
+        (_M_ARENA_MAX, "MALLOC_ARENA_MAX", max(os.cpu_count() or 1, 1)))
+        if env not in os.environ]
+    results = [bool(mallopt(param, value)) for param, value in wanted]
+    return bool(results) and all(results)

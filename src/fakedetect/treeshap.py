@@ -400,7 +400,7 @@ def kernel_threads(n: int) -> Iterator[None]:
     if n < 1:
         raise ValueError(f"kernel_threads needs at least one thread, got {n}")
     old = getattr(_LOCAL, "threads", None)
-    _LOCAL.threads = n
+    _LOCAL.threads = n if old is None else min(n, old)  # a block inside keeps the cap
     _LOCAL.lowered = True
     try:
         yield
