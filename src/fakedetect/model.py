@@ -304,8 +304,7 @@ class FakeModel:
             return None
         from fakedetect.forest import interval_keys
 
-        return interval_keys(masks, [columns.get(self.features[f])
-                                     for f in masks.splits.features], rows)
+        return interval_keys(masks, _split_inputs(self, masks, columns), rows)
 
     def predict_proba_keys(self, keys: np.ndarray) -> np.ndarray:
         """:meth:`predict_proba` of the rows whose :meth:`pattern_keys_columns` are
@@ -526,10 +525,15 @@ def _split_rows(model: FakeModel, masks: Any, columns: Mapping[str, np.ndarray],
             ) -> np.ndarray:
     """The model's split features of feature columns, one row each (NaN when absent)."""
     narrow = np.empty((len(masks.splits.features), rows))
-    for j, f in enumerate(masks.splits.features):
-        col = columns.get(model.features[f])
+    for j, col in enumerate(_split_inputs(model, masks, columns)):
         narrow[j] = np.nan if col is None else col
     return narrow
+
+
+def _split_inputs(model: FakeModel, masks: Any, columns: Mapping[str, np.ndarray]
+                  ) -> list[np.ndarray | None]:
+    """The columns of the model's split features, in the masks' order (None: absent)."""
+    return [columns.get(model.features[f]) for f in masks.splits.features]
 
 
 def _booster_from(text: str, where: str | os.PathLike[str]) -> lgb.Booster:

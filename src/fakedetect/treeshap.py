@@ -363,19 +363,13 @@ def launch() -> Iterator[Any]:
     """The compiled kernels, held for one call: calls take turns, and each runs on the
     allowed number of threads (numba's setting belongs to the calling thread), fewer
     inside :func:`kernel_threads`."""
+    import numba
+
     kernels = _kernels()
     with KERNEL_LOCK:
-        here = getattr(_LOCAL, "threads", None)
-        if here or _THREADS:
-            import numba
-
-            most = numba.config.NUMBA_NUM_THREADS
-            numba.set_num_threads(min(here or most, _THREADS or most))
-        elif getattr(_LOCAL, "lowered", False):  # back to every core after a block
-            import numba
-
-            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-            _LOCAL.lowered = False
+        most = numba.config.NUMBA_NUM_THREADS
+        here = getattr(_LOCAL, "threads", None)  # set every time: it outlives a block
+        numba.set_num_threads(min(here or most, _THREADS or most))
         yield kernels
 
 
@@ -401,7 +395,6 @@ def kernel_threads(n: int) -> Iterator[None]:
         raise ValueError(f"kernel_threads needs at least one thread, got {n}")
     old = getattr(_LOCAL, "threads", None)
     _LOCAL.threads = n if old is None else min(n, old)  # a block inside keeps the cap
-    _LOCAL.lowered = True
     try:
         yield
     finally:

@@ -1291,7 +1291,7 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
 
     def comment_posts() -> np.ndarray | None:
         """Comments on unknown posts, once posts and comments are numbered (submitted
-        last, so both tables are running or done)."""
+        after both, so both tables are running or done: no deadlock)."""
         posts, comments = started["posts"].result()[1], started["comments"].result()[1]
         if posts is None or comments is None or posts.account is None or (
                 comments.account is None):
@@ -1302,7 +1302,7 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
     with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(names) or 1)) as pool:
         # Accounts (small) first; then the biggest files, so the longest table is not
         # left to the end while the other thread idles (20k simulated accounts: 0.85 ->
-        # 0.6 s); the check of comments against posts last.
+        # 0.6 s); the check of comments against posts as soon as both are queued.
         started: dict[str, Future[tuple[RawTable | FileError, _Typed | None, _Collector,
                                         np.ndarray | None]]] = {}
         if "accounts" in names:
@@ -1412,12 +1412,16 @@ def _frames(typed: dict[str, _Typed], categories: pd.Index,
     return out
 
 
+#: The column that orders a table's rows within an account (other tables keep the
+#: stored order; accounts are ordered by id alone).
+_ORDER_BY = {"snapshots": "date", "posts": "posted_at"}
+
+
 def _order_time(name: str, frame: pd.DataFrame) -> np.ndarray | None:
     """The times that order a table's rows within an account (None: stored order)."""
-    order_by = {"snapshots": "date", "posts": "posted_at"}.get(name)
-    if order_by is None:
+    if name not in _ORDER_BY:
         return None
-    return frame[order_by].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return frame[_ORDER_BY[name]].to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
 def _final(name: str, frame: pd.DataFrame, codes: np.ndarray, dtype: pd.CategoricalDtype
@@ -1428,7 +1432,7 @@ def _final(name: str, frame: pd.DataFrame, codes: np.ndarray, dtype: pd.Categori
     import pandas as pd
 
     column = pd.Categorical.from_codes(codes, dtype=dtype)
-    if name != "accounts" and name not in {"snapshots", "posts"}:
+    if name != "accounts" and name not in _ORDER_BY:
         return column, True
     return column, _FAST and _in_order(codes, _order_time(name, frame))
 
