@@ -294,6 +294,11 @@ _LABELS = Table(
                required=True, nullable=False, unit="0/1", minimum=0, maximum=1),
         Column("fraud_type", "string", "`none`, or the fraud patterns joined with `+` "
                "(e.g. `bought_followers+bought_likes`)."),
+        Column("source", "string", "The population the account was drawn from (e.g. "
+               "`instafake`, `purba`, `sim`): training can leave each source out in "
+               "turn to measure how the model does on a population it never saw."),
+        Column("world", "string", "The simulated world the account belongs to "
+               "(`fakedetect simulate --worlds`): training can hold whole worlds out."),
     ),
 )
 
