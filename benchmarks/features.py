@@ -488,7 +488,7 @@ def ref_audience(a: pd.DataFrame) -> dict:
     """Audience features of one influencer, with profile_rules_v1 follower by follower
     (the follower/following ratio compared in log10, as the registry defines it)."""
     n = len(a)
-    out = {"audience__fake_share__scorer_model": math.nan,
+    out = {"audience__fake_share__scorer_model": math.nan, "audience__fake_share__se": math.nan,
            "audience__mass_follower_share__following_1500": math.nan,
            "audience__no_picture_share": math.nan, "audience__sample_size": float(n)}
     if n < 10:
@@ -515,6 +515,11 @@ def ref_audience(a: pd.DataFrame) -> dict:
             points += 0.7
         p.append(1 / (1 + math.exp(-points)))
     out["audience__fake_share__scorer_model"] = float(np.mean(p))
+    # the rule is not corrected: the standard error of the mean, with one Bernoulli
+    # pseudo-observation (fakedetect.quantify.sample_moments)
+    m = float(np.mean(p))
+    spread = float(np.var(p, ddof=1)) * (n - 1) + m * (1 - m)
+    out["audience__fake_share__se"] = math.sqrt(spread / n / n)
     out["audience__mass_follower_share__following_1500"] = float((fg > 1500).mean())
     out["audience__no_picture_share"] = float((~a["has_profile_pic"]).mean())
     return out

@@ -75,23 +75,27 @@ def test_audience_features_with_the_rule(dataset) -> None:
 def test_fake_share_interval_and_method(dataset) -> None:
     share = audience_fake_share(dataset)
     assert list(share.columns) == ["fake_share", "fake_share_low", "fake_share_high",
-                                   "sample_size", "method"]
+                                   "fake_share_se", "fake_share_at_bound", "sample_size",
+                                   "method"]
     assert share.index.name == "account_id"
     assert list(share.index) == ["a", "none", "small"]
     assert (share["method"] == RULE_NAME).all()
-    p, n = (6 * P_CLEAN + 4 * P_FAKE) / 10, 10
-    z = 1.959964
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    # the rule has no measured error rates: the plain mean, with its sampling interval
+    values = np.array([P_CLEAN] * 6 + [P_FAKE] * 4)
+    p, n = values.mean(), 10
+    se = math.sqrt((9 * values.var(ddof=1) + p * (1 - p)) / n / n)
+    half = 1.959964 * se
     row = share.loc["a"]
     assert row["fake_share"] == pytest.approx(p)
-    assert row["fake_share_low"] == pytest.approx(centre - half)
-    assert row["fake_share_high"] == pytest.approx(centre + half)
+    assert row["fake_share_se"] == pytest.approx(se)
+    assert row["fake_share_low"] == pytest.approx(p - half)
+    assert row["fake_share_high"] == pytest.approx(p + half)
+    assert not share["fake_share_at_bound"].any()
     # the small sample still gets an estimate, with a wider interval
     small = share.loc["small"]
     assert small["sample_size"] == 3
-    assert small["fake_share_high"] - small["fake_share_low"] > row["fake_share_high"] - row[
-        "fake_share_low"]
+    # followers who all look alike still leave the share uncertain in a small sample
+    assert small["fake_share_low"] <= small["fake_share"] < small["fake_share_high"] - 0.1
     assert share.loc["none", "sample_size"] == 0 and np.isnan(share.loc["none", "fake_share"])
 
 

@@ -51,6 +51,25 @@ class Criterion:
         return f"{self.metric} {'>=' if self.higher_is_better else '<='} {self.threshold:g}"
 
 
+@dataclass(frozen=True)
+class Holdout:
+    """Groups of accounts kept out of training and measured apart.
+
+    Attributes
+    ----------
+    column : str
+        ``source`` or ``world`` (columns of the labels table).
+    match : str
+        A shell pattern (``fnmatch``) of the group names held out, e.g. ``h*``.
+    """
+
+    column: str
+    match: str
+
+    def __str__(self) -> str:
+        return f"{self.column} matching {self.match!r}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Experiment:
     """One training experiment.
@@ -61,8 +80,13 @@ class Experiment:
         Experiment name (also the run name prefix).
     task : str
         ``account`` or ``influencer``.
-    data : Path or None
-        Default dataset folder (``--data`` overrides).
+    data : tuple of Path
+        Default dataset folders (``--data`` overrides); several folders are trained on
+        together, each account keeping its ``source``.
+    shared_features : bool
+        ``features: shared``: keep only the features every source provides.
+    holdout : Holdout or None
+        Accounts kept out of training entirely and measured apart (``heldout_*``).
     features : tuple of str or None
         Feature names to use; ``None`` for every registered feature of the task.
     params : dict
@@ -96,8 +120,10 @@ class Experiment:
 
     name: str
     task: str
-    data: Path | None = None
+    data: tuple[Path, ...] = ()
     features: tuple[str, ...] | None = None
+    shared_features: bool = False
+    holdout: Holdout | None = None
     params: dict[str, Any] = field(default_factory=lambda: dict(BASE_PARAMS))
     max_rounds: int = 2000
     early_stopping_rounds: int = 50
@@ -123,6 +149,9 @@ class Experiment:
             "calibration": self.calibration, "max_fpr": self.max_fpr,
             "review_fpr": self.review_fpr, "primary_metric": self.primary_metric,
             "criteria": "; ".join(map(str, self.criteria)) or "none",
+            "features": "shared" if self.shared_features else "listed" if self.features
+            else "all",
+            "holdout": str(self.holdout) if self.holdout else "none",
         }
         out.update({f"lgb_{k}": v for k, v in self.params.items()})
         return out
@@ -130,7 +159,8 @@ class Experiment:
 
 _KNOWN = {"name", "task", "data", "features", "lightgbm", "max_rounds",
           "early_stopping_rounds", "monotone", "split", "seed", "calibration",
-          "operating_point", "validation_criteria", "primary_metric", "description"}
+          "operating_point", "validation_criteria", "primary_metric", "description",
+          "holdout"}
 
 
 def default_experiment(task: str) -> Experiment:
@@ -191,8 +221,20 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
     op = get(raw, "operating_point", dict, "", {}) or {}
     lgb_params = get(raw, "lightgbm", dict, "", {}) or {}
     features = get(raw, "features", (list, str), "", None)
-    if features == "all":
+    shared = features == "shared"
+    if features in ("all", "shared"):
         features = None
+    elif isinstance(features, str):
+        raise UserError(f"{src}: features should be all, shared or a list of feature "
+                        f"names, found {features!r}")
+    hold = get(raw, "holdout", dict, "", None)
+    holdout = None
+    if hold is not None:
+        column, match = hold.get("column"), hold.get("match")
+        if column not in ("source", "world") or not isinstance(match, str) or not match:
+            raise UserError(f"{src}: holdout needs column (source or world) and match "
+                            f"(a pattern such as h*), found {hold!r}")
+        holdout = Holdout(column, match)
     criteria_raw = get(raw, "validation_criteria", list, "", []) or []
     criteria = []
     for i, c in enumerate(criteria_raw):
@@ -200,13 +242,16 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
             raise UserError(f"{src}: validation_criteria[{i}] needs metric and threshold")
         criteria.append(Criterion(str(c["metric"]), float(c["threshold"]),
                                   bool(c.get("higher_is_better", True))))
-    data = get(raw, "data", str, "")
+    data = get(raw, "data", (str, list), "")
+    folders = [data] if isinstance(data, str) else list(data or [])
     num = (int, float)
     return Experiment(
         name=str(get(raw, "name", str, "", src.stem)),
         task=task,
-        data=Path(data) if data else None,
+        data=tuple(Path(str(d)) for d in folders if d),
         features=tuple(map(str, features)) if isinstance(features, list) else None,
+        shared_features=shared,
+        holdout=holdout,
         params={**BASE_PARAMS, **lgb_params},
         max_rounds=int(get(raw, "max_rounds", int, "", base.max_rounds)),
         early_stopping_rounds=int(get(raw, "early_stopping_rounds", int, "",

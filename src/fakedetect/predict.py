@@ -226,21 +226,25 @@ def _audience_share(dataset: Dataset, feats: pd.DataFrame,
     import pandas as pd
 
     from fakedetect.features import audience_fake_share
-    from fakedetect.features.audience import MODEL_METHOD, RULE_NAME, wilson_interval
+    from fakedetect.features.audience import share_method
+    from fakedetect.quantify import Z95
 
-    share_col, n_col = "audience__fake_share__scorer_model", "audience__sample_size"
-    if share_col not in feats or n_col not in feats:
+    share_col, se_col, n_col = ("audience__fake_share__scorer_model",
+                                "audience__fake_share__se", "audience__sample_size")
+    if share_col not in feats or n_col not in feats or se_col not in feats:
         out = audience_fake_share(dataset, account_scorer=account_scorer)
         out.index = out.index.astype(str)
         return out
     share = feats[share_col].to_numpy(dtype=np.float64)
+    se = feats[se_col].to_numpy(dtype=np.float64)
     n = feats[n_col].fillna(0).to_numpy(dtype=np.float64)
     n = np.where(np.isnan(share), 0.0, n)  # below the minimum sample the share is NaN
-    low, high = wilson_interval(share, n)
     return pd.DataFrame({
-        "fake_share": share, "fake_share_low": low, "fake_share_high": high,
+        "fake_share": share,
+        "fake_share_low": np.clip(share - Z95 * se, 0.0, 1.0),
+        "fake_share_high": np.clip(share + Z95 * se, 0.0, 1.0),
         "sample_size": n.astype(np.int64),
-        "method": MODEL_METHOD if account_scorer is not None else RULE_NAME,
+        "method": share_method(account_scorer),
     }, index=feats.index)
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ import numpy as np
 from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     import lightgbm as lgb
     import pandas as pd
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from fakedetect.config import Config
     from fakedetect.experiment import Experiment
     from fakedetect.model import FakeModel
+    from fakedetect.quantify import ErrorRates
     from fakedetect.validate import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
@@ -54,6 +55,22 @@ class Prepared:
     dropped_duplicates: int
     unlabelled: int
     audience_method: str
+    source: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    world: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+
+    def rows(self, rows: np.ndarray) -> Prepared:
+        """The prepared accounts at positions (or a boolean mask) ``rows``."""
+        return replace(self, X=self.X.iloc[rows], full=self.full.iloc[rows],
+                       y=self.y[rows], fraud_type=self.fraud_type[rows],
+                       followers=self.followers[rows], niche=self.niche[rows],
+                       source=self.source[rows], world=self.world[rows])
+
+    def group(self, column: str) -> np.ndarray:
+        """The ``source`` or ``world`` of every account (labels columns)."""
+        if column not in ("source", "world"):
+            raise UserError(f"accounts can be grouped by source or world, not {column!r}",
+                            hint="use source or world")
+        return self.source if column == "source" else self.world
 
 
 @dataclass
@@ -76,6 +93,9 @@ class TrainResult:
         Why it was (not) promoted, in plain words.
     folder : Path
         Local copy of the model folder.
+    transfer : list of str
+        The figures on populations the model did not train on (left-out sources,
+        held-out worlds), one line each.
     """
 
     model: FakeModel
@@ -85,6 +105,7 @@ class TrainResult:
     promoted: bool = False
     gate: list[str] = field(default_factory=list)
     folder: Path | None = None
+    transfer: list[str] = field(default_factory=list)
 
 
 def audience_gaps(model: FakeModel) -> list[str]:
@@ -143,6 +164,22 @@ class ModelScorer:
 
     def __init__(self, model: FakeModel) -> None:
         self.model = model
+
+    @property
+    def error_rates(self) -> ErrorRates | None:
+        """The model's error rates on accounts it did not train on (stored at training),
+        which correct the audience share; ``None`` for a model trained without them."""
+        from fakedetect.quantify import ErrorRates
+
+        raw = self.model.metadata.get("error_rates")
+        if not raw:
+            return None
+        try:
+            return ErrorRates.from_dict(raw)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"{self.model.name} v{self.model.version}: the stored error "
+                            f"rates are unreadable ({exc})",
+                            hint="retrain the account model") from exc
 
     def __call__(self, frame: pd.DataFrame) -> np.ndarray:
         """Fake probability of every row of an account-feature frame."""
@@ -217,12 +254,53 @@ def prepare(dataset: Dataset, experiment: Experiment, *,
     niche = (acc["niche"].astype("string").fillna("").to_numpy(dtype=object)
              if "niche" in acc else np.full(len(acc), "", dtype=object))
     method = "model" if account_scorer is not None else "rules"
+    groups = {}
+    for column, default in (("source", Path(str(dataset.path)).name), ("world", "")):
+        groups[column] = (lab[column].astype("string").fillna(default).to_numpy(dtype=object)
+                          if column in lab else np.full(len(lab), default, dtype=object))
     return Prepared(
         X=X[keep], full=full[keep], y=y[keep], fraud_type=fraud[keep],
         followers=acc["followers"].astype("float64").to_numpy()[keep],
         niche=niche[keep], dropped_duplicates=int((~keep).sum()),
         unlabelled=int((~has).sum()), audience_method=method,
+        source=groups["source"][keep], world=groups["world"][keep],
     )
+
+
+def combine(parts: Sequence[Prepared], experiment: Experiment) -> Prepared:
+    """One prepared set from the datasets of several sources.
+
+    With ``features: shared`` in the experiment, only the features that every source
+    provides are kept (present for at least half of each source's accounts): a column
+    one source lacks would otherwise let the model tell the sources apart by what is
+    missing, not tell fakes from genuine accounts. Exact duplicates (features used and
+    label) are dropped again across sources.
+    """
+    import pandas as pd
+
+    if len(parts) == 1 and not experiment.shared_features:
+        return parts[0]
+    X = pd.concat([p.X for p in parts])
+    full = pd.concat([p.full for p in parts])
+    names = list(X.columns)
+    if experiment.shared_features:
+        sources = np.concatenate([p.source for p in parts])
+        present = X.notna().groupby(sources).mean()
+        names = [n for n in names if bool((present[n] >= 0.5).all())]
+        if not names:
+            raise UserError("the datasets share no feature (features: shared)",
+                            hint="list the features to use in the experiment file")
+        X = X[names]
+    cat = {k: np.concatenate([getattr(p, k) for p in parts])
+           for k in ("y", "fraud_type", "followers", "niche", "source", "world")}
+    key = pd.concat([X.reset_index(drop=True), pd.Series(cat["y"], name="__y")], axis=1)
+    keep = ~key.duplicated().to_numpy()
+    merged = Prepared(X=X, full=full, dropped_duplicates=0, unlabelled=0,
+                      audience_method=parts[0].audience_method, **cat).rows(keep)
+    return replace(merged,
+                   dropped_duplicates=sum(p.dropped_duplicates for p in parts)
+                   + int((~keep).sum()),
+                   unlabelled=sum(p.unlabelled for p in parts))
 
 
 def _constraints(names: list[str], use: bool) -> list[int]:
@@ -354,7 +432,7 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     never_missing = [n for j, n in enumerate(names) if not np.isnan(Xtr[:, j]).any()]
     model.metadata["never_missing"] = never_missing
     return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx,
-                            "test_margin": test_margin}
+                            "test_margin": test_margin, "oof_p": oof_p, "oof_y": ytr}
 
 
 def _versions() -> dict[str, str]:
@@ -370,7 +448,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def train(data: str | Path, experiment: Experiment, cfg: Config, *,
+def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: Config, *,
           promote: bool = False, lenient: bool = False,
           log: Callable[[str], None] = lambda s: None,
           fit: Callable[[Prepared, Experiment], tuple[FakeModel, dict[str, float],
@@ -380,8 +458,9 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
 
     Parameters
     ----------
-    data : path-like
-        A labelled dataset folder.
+    data : path-like or sequence of path-like
+        A labelled dataset folder, or several (each account keeps its ``source``; with
+        two sources or more, each is also left out in turn and measured).
     experiment : Experiment
         What to train and how.
     cfg : Config
@@ -408,7 +487,10 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
 
     client = tracking.connect(cfg)  # fail before any work if the store is down
     started = time.time()
-    dataset = load_dataset(data, lenient=lenient)
+    folders = ([Path(data)] if isinstance(data, (str, Path))
+               else [Path(d) for d in data])
+    datasets = [load_dataset(d, lenient=lenient) for d in folders]
+    dataset = datasets[0]
     scorer = None
     audience_model = None
     if experiment.task == "influencer":
@@ -419,11 +501,30 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
             log(f"audience share from {acc_name} v{audience_model.version}")
         else:
             log("no account model registered: audience share from the rule-based fallback")
-    prep = prepare(dataset, experiment, account_scorer=scorer)
+    prep = combine([prepare(d, experiment, account_scorer=scorer) for d in datasets],
+                   experiment)
     log(f"{len(prep.y):,} labelled accounts ({int(prep.y.sum()):,} fake), "
         f"{prep.X.shape[1]} features, {prep.dropped_duplicates:,} duplicates dropped")
-    model, metrics, held = (fit or fit_model)(prep, experiment)
+    prep, held_out = split_holdout(prep, experiment)
+    fitter = fit or fit_model
+    model, metrics, held = fitter(prep, experiment)
     test_idx, test_p = held["test_idx"], held["test_p"]
+    transfer_lines: list[str] = []
+    sources = sorted(set(prep.source))
+    populations: dict[str, dict[str, float]] = {}
+    if len(sources) > 1:
+        loso, populations, lines = leave_one_source_out(prep, experiment, fitter, log=log)
+        metrics.update(loso)
+        transfer_lines += lines
+    if held_out is not None:
+        hm, lines = heldout_metrics(model, held_out, experiment)
+        metrics.update(hm)
+        transfer_lines += lines
+    if experiment.task == "account":
+        from fakedetect.quantify import combine_rates, rates_from_scores
+
+        pooled = rates_from_scores(held["oof_p"], held["oof_y"], model.threshold_fake)
+        model.metadata["error_rates"] = combine_rates(pooled, populations).to_dict()
     from fakedetect.metrics import fraud_type_recall, group_metrics, tier_of
 
     yt = prep.y[test_idx]
@@ -444,7 +545,9 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
                            if audience_model is not None else None),
         "metrics": {k: v for k, v in metrics.items()
                     if k.startswith(("test_roc", "test_pr", "test_acc", "test_recall_op",
-                                     "test_fpr_op", "test_brier", "test_ece", "cv_"))},
+                                     "test_fpr_op", "test_brier", "test_ece", "cv_",
+                                     "loso_", "heldout_"))},
+        "sources": sources,
     })
     name = cfg.model_name(experiment.task)
     exp_id = tracking.experiment_id(client, cfg, experiment.task)
@@ -456,12 +559,13 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
                               run_name=f"{experiment.name}-seed{experiment.seed}") as run:
             result.run_id = run.info.run_id
             mlflow.log_params(experiment.to_params())
-            mlflow.log_params({"data": str(Path(data).resolve()),
+            mlflow.log_params({"data": ", ".join(str(f.resolve()) for f in folders),
+                               "sources": ", ".join(sources),
                                "n_features": prep.X.shape[1],
                                "n_labelled": len(prep.y),
                                "duplicates_dropped": prep.dropped_duplicates,
                                "audience_method": prep.audience_method})
-            _log_dataset(prep, Path(data), dataset)
+            _log_dataset(prep, folders[0], dataset)
             mlflow.log_metrics({k: float(v) for k, v in metrics.items()
                                 if v == v and np.isfinite(v)})
             _log_artifacts(model, prep, held, tmp, experiment)
@@ -489,8 +593,126 @@ def train(data: str | Path, experiment: Experiment, cfg: Config, *,
         client.set_model_version_tag(name, result.version, "gate", " | ".join(reasons))
         model.metadata.update({"model_name": name, "model_version": result.version})
         result.folder = model.save(cfg.output_dir / "models" / f"{name}-v{result.version}")
+    result.transfer = transfer_lines
     log(f"trained in {time.time() - started:.1f} s")
     return result
+
+
+def split_holdout(prep: Prepared, experiment: Experiment
+                  ) -> tuple[Prepared, Prepared | None]:
+    """Set the experiment's held-out groups apart: they take no part in training,
+    early stopping, calibration or thresholds.
+
+    Raises
+    ------
+    UserError
+        The pattern matches no account, or every account.
+    """
+    import fnmatch
+
+    hold = experiment.holdout
+    if hold is None:
+        return prep, None
+    groups = prep.group(hold.column).astype(str)
+    names = sorted(set(groups))
+    out = {g for g in names if fnmatch.fnmatchcase(g, hold.match)}
+    if not out or len(out) == len(names):
+        raise UserError(f"holdout: {hold} matches {len(out)} of the {len(names)} "
+                        f"{hold.column} values ({', '.join(names[:8])})",
+                        hint="the pattern must match some groups and leave others to "
+                             "train on")
+    mask = np.isin(groups, sorted(out))
+    return prep.rows(~mask), prep.rows(mask)
+
+
+def _transfer_metrics(model: FakeModel, part: Prepared) -> dict[str, float]:
+    from fakedetect.metrics import binary_metrics
+
+    X = part.full[model.features] if set(model.features) <= set(part.full) else part.X
+    margin = model.margin(X)
+    p = model.calibration(margin)
+    m = binary_metrics(part.y, p, model.threshold_fake, score=margin)
+    genuine = part.y == 0
+    m["fpr_review"] = (float((p[genuine] >= model.threshold_review).mean())
+                       if genuine.any() else float("nan"))
+    return {k: m[k] for k in ("roc_auc", "pr_auc", "ece", "brier", "fpr_op", "fpr_review",
+                              "recall_op", "precision_op", "n", "positives")}
+
+
+def _line(label: str, m: dict[str, float], experiment: Experiment) -> str:
+    return (f"{label}: ROC-AUC {m['roc_auc']:.3f}, ECE {m['ece']:.3f}, false positives "
+            f"{100 * m['fpr_op']:.1f}% at likely fake (goal <= "
+            f"{200 * experiment.max_fpr:.0f}%), {100 * m['fpr_review']:.1f}% at review, "
+            f"recall {100 * m['recall_op']:.1f}% ({int(m['n']):,} accounts, "
+            f"{int(m['positives']):,} fake)")
+
+
+def heldout_metrics(model: FakeModel, part: Prepared, experiment: Experiment
+                    ) -> tuple[dict[str, float], list[str]]:
+    """Figures of the final model on the held-out groups: all together
+    (``heldout_*``) and each group (``heldout_<group>_*``)."""
+    assert experiment.holdout is not None
+    column = experiment.holdout.column
+    metrics = {f"heldout_{k}": v for k, v in _transfer_metrics(model, part).items()}
+    lines = [_line(f"held-out {column}s ({experiment.holdout.match})",
+                   {k.removeprefix("heldout_"): v for k, v in metrics.items()}, experiment)]
+    groups = part.group(column).astype(str)
+    for g in sorted(set(groups)):
+        m = _transfer_metrics(model, part.rows(groups == g))
+        metrics.update({f"heldout_{g}_{k}": v for k, v in m.items()})
+    return metrics, lines
+
+
+def leave_one_source_out(prep: Prepared, experiment: Experiment,
+                         fitter: Callable[..., tuple[FakeModel, dict[str, float],
+                                                     dict[str, np.ndarray]]],
+                         log: Callable[[str], None] = lambda s: None,
+                         ) -> tuple[dict[str, float], dict[str, dict[str, float]], list[str]]:
+    """Train on all sources but one and measure on the one left out, for each source.
+
+    Each run is a full training (cross-validation, calibration and thresholds on the
+    other sources only), so the figures say how the model does on a population it
+    never saw.
+
+    Returns
+    -------
+    metrics : dict
+        ``loso_<source>_<metric>`` (ROC-AUC, PR-AUC, ECE, Brier, false-positive rate at
+        both thresholds, recall and precision at ``likely fake``), and the worst ROC-AUC
+        and false-positive rate over sources (``loso_worst_*``).
+    populations : dict
+        Source -> the left-out model's error rates on it
+        (:func:`~fakedetect.quantify.rates_from_scores`), for the quantifier.
+    lines : list of str
+        One line per source, in plain words.
+    """
+    from fakedetect.quantify import rates_from_scores
+
+    metrics: dict[str, float] = {}
+    populations: dict[str, dict[str, float]] = {}
+    lines: list[str] = []
+    for source in sorted(set(prep.source)):
+        out = prep.source == source
+        rest = prep.rows(~out)
+        if len(np.unique(rest.y)) < 2:
+            lines.append(f"left-out {source}: the other sources hold a single class; skipped")
+            continue
+        log(f"leave-one-source-out: training without {source}")
+        model, _, _ = fitter(rest, experiment)
+        part = prep.rows(out)
+        m = _transfer_metrics(model, part)
+        metrics.update({f"loso_{source}_{k}": v for k, v in m.items()})
+        lines.append(_line(f"left-out source {source}", m, experiment))
+        X = part.full[model.features] if set(model.features) <= set(part.full) else part.X
+        populations[source] = rates_from_scores(model.predict_proba(X), part.y,
+                                                model.threshold_fake)
+    aucs = [v for k, v in metrics.items() if k.endswith("_roc_auc") and v == v]
+    fprs = [v for k, v in metrics.items() if k.endswith("_fpr_op") and v == v]
+    if aucs:
+        metrics["loso_worst_roc_auc"] = float(min(aucs))
+    if fprs:
+        metrics["loso_worst_fpr_op"] = float(max(fprs))
+    return metrics, populations, lines
 
 
 def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,

@@ -16,8 +16,9 @@ TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
 @app.command()
 def train(
     task: TaskOpt = "influencer",
-    data: Annotated[Path | None, typer.Option(
-        help="Labelled dataset folder (default: the experiment's data).")] = None,
+    data: Annotated[list[Path] | None, typer.Option(
+        help="Labelled dataset folder (default: the experiment's data); repeat it to "
+             "train on several sources together.")] = None,
     experiment: Annotated[Path | None, typer.Option(
         help="Experiment YAML (default: training/TASK.yaml if present, else built-in).",
         dir_okay=False)] = None,
@@ -43,10 +44,14 @@ def train(
         exp = load_experiment(experiment)
     if exp.task != task and experiment is not None:
         task = exp.task
-    source = data or exp.data
-    if source is None:
+    sources = list(data or exp.data)
+    if not sources:
         raise UserError("no data: pass --data DIR or set data: in the experiment file")
+    source = sources[0] if len(sources) == 1 else sources
     if use_dask(engine, scheduler):
+        if len(sources) > 1:
+            raise UserError("the Dask engine trains on one dataset folder",
+                            hint="train several sources with --engine local")
         from fakedetect.scale.dask_train import train_on_dask
 
         result = train_on_dask(source, exp, cfg, scheduler=scheduler, promote=promote,
@@ -62,6 +67,8 @@ def train(
     echo(f"  {exp.folds}-fold CV: ROC-AUC {m['cv_roc_auc_mean']:.4f} ± "
          f"{m['cv_roc_auc_std']:.4f}, accuracy {m['cv_accuracy_mean']:.4f} ± "
          f"{m['cv_accuracy_std']:.4f}")
+    for line in result.transfer:
+        echo(f"  {line}")
     for line in result.gate:
         echo(f"  gate {line}")
     echo(f"  alias: {'champion' if result.promoted else 'challenger'}; model folder "

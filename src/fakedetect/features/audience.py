@@ -4,8 +4,11 @@ Each sampled follower (a row of the audience table) becomes a profile row with t
 account-task features as any account (:func:`audience_profile_features`). The registered
 account model scores them; without one, the documented rule :data:`RULE_NAME`
 (:func:`rule_based_fake_probability`) does. The estimated fake-follower share of an
-influencer is the mean fake probability over its sample, with a 95% Wilson interval from
-the sample size (:func:`audience_fake_share`).
+influencer is the sample's mean fake probability corrected for the account model's known
+error rates (probabilistic adjusted classify-and-count, :mod:`fakedetect.quantify`), with
+a 95% interval that carries both the sampling error and the correction's uncertainty
+(:func:`audience_fake_share`). The rule has no measured error rates: its share is the
+plain mean, with the sampling interval only.
 """
 
 from __future__ import annotations
@@ -24,14 +27,18 @@ from fakedetect.features.strings import arrow_string_parts, utf8_shape
 if TYPE_CHECKING:
     import pandas as pd
 
+    from fakedetect.quantify import ErrorRates, ShareEstimate
     from fakedetect.validate import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 
 #: Name of the rule-based fallback, reported as the ``method`` when no model is given.
 RULE_NAME = "profile_rules_v1"
-#: Method reported when an account scorer (the registered account model) is used.
+#: Method reported when an account scorer (the registered account model) is used without
+#: known error rates (the plain mean of its probabilities).
 MODEL_METHOD = "account_model"
+#: Method reported when the account model's share is corrected for its error rates.
+ADJUSTED_METHOD = "account_model_pacc"
 #: A follower following more than this many accounts is a mass follower.
 MASS_FOLLOWING = 1500
 #: Normal quantile of the 95% interval.
@@ -239,7 +246,7 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
                  else list(dict.fromkeys([*needed, "accounts__has_profile_pic"])))
     else:
         names = feature_names("account")
-    sums = {k: np.zeros(n) for k in ("n", "p", "mass", "mass_n", "nopic", "nopic_n")}
+    sums = {k: np.zeros(n) for k in ("n", "p", "p2", "mass", "mass_n", "nopic", "nopic_n")}
     # A model scorer with pattern keys scores each distinct follower pattern of the whole
     # sample once (3M simulated followers hold about 0.5M): the chunks only key their
     # rows, and their probabilities are added up, chunk by chunk, at the end.
@@ -261,7 +268,7 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         elif keyed:
             pending.append((codes, _checked_keys(scorer.keys(feats, size), size)))
             if sum(len(k) for _, k in pending) >= KEYED_ROWS:
-                _add_keyed(sums["p"], pending, scorer)
+                _add_keyed(sums["p"], sums["p2"], pending, scorer)
             p = None
         elif hasattr(scorer, "score_columns"):  # a model scorer: no frame needed
             p = _checked_probability(scorer.score_columns(feats, size), size)
@@ -279,29 +286,32 @@ def _sums(dataset: Dataset, scorer: AccountScorer | None) -> dict[str, np.ndarra
         pic = feats["accounts__has_profile_pic"]
         rows = np.bincount(codes, minlength=n)
         known_following, known_pic = np.isfinite(following), np.isfinite(pic)
-        for key, w in (("n", None), ("p", p), ("mass", following > MASS_FOLLOWING),
+        for key, w in (("n", None), ("p", p), ("p2", None if p is None else p * p),
+                       ("mass", following > MASS_FOLLOWING),
                        ("mass_n", None if known_following.all() else known_following),
                        ("nopic", pic == 0), ("nopic_n", None if known_pic.all() else known_pic)):
-            if key == "p" and p is None:
+            if key in ("p", "p2") and p is None:
                 continue
             sums[key] += rows if w is None else np.bincount(codes, weights=w, minlength=n)
     if pending:
         assert scorer is not None
-        _add_keyed(sums["p"], pending, scorer)
+        _add_keyed(sums["p"], sums["p2"], pending, scorer)
     return sums
 
 
-def _add_keyed(total: np.ndarray, pending: list[tuple[np.ndarray, np.ndarray]],
-               scorer: AccountScorer) -> None:
-    """Score the waiting chunks' keys together and add each chunk's probabilities per
-    account to ``total``, chunk by chunk in order (the sums of scoring every chunk on its
-    own, bit for bit); empties ``pending``."""
+def _add_keyed(total: np.ndarray, total_sq: np.ndarray,
+               pending: list[tuple[np.ndarray, np.ndarray]], scorer: AccountScorer) -> None:
+    """Score the waiting chunks' keys together and add each chunk's probabilities (and
+    their squares) per account to ``total`` (``total_sq``), chunk by chunk in order (the
+    sums of scoring every chunk on its own, bit for bit); empties ``pending``."""
     rows = sum(len(k) for _, k in pending)
     p = _checked_probability(
         scorer.score_keys(np.concatenate([k for _, k in pending])), rows)  # type: ignore[attr-defined]
     at = 0
     for codes, keys in pending:
-        total += np.bincount(codes, weights=p[at:at + len(keys)], minlength=len(total))
+        part = p[at:at + len(keys)]
+        total += np.bincount(codes, weights=part, minlength=len(total))
+        total_sq += np.bincount(codes, weights=part * part, minlength=len(total))
         at += len(keys)
     pending.clear()
 
@@ -338,29 +348,49 @@ def audience_fake_share(dataset: Dataset, account_scorer: AccountScorer | None =
 
     ids = pd.Index(dataset.account_ids.astype(str), name="account_id")
     sums = _sums(dataset, account_scorer)
-    method = MODEL_METHOD if account_scorer is not None else RULE_NAME
+    method = share_method(account_scorer)
     if sums is None:
         nan = np.full(len(ids), np.nan)
         return pd.DataFrame({"fake_share": nan, "fake_share_low": nan,
-                             "fake_share_high": nan, "sample_size": np.zeros(len(ids), int),
+                             "fake_share_high": nan, "fake_share_se": nan,
+                             "fake_share_at_bound": np.zeros(len(ids), bool),
+                             "sample_size": np.zeros(len(ids), int),
                              "method": method}, index=ids)
-    return _share_frame(ids, sums, method)
-
-
-def _share_frame(ids: pd.Index, sums: dict[str, np.ndarray], method: str) -> pd.DataFrame:
-    import pandas as pd
-
-    n = sums["n"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(n > 0, sums["p"] / n, np.nan)
-    low, high = wilson_interval(share, n)
-    return pd.DataFrame({"fake_share": share, "fake_share_low": low,
-                         "fake_share_high": high, "sample_size": n.astype(np.int64),
+    est = _estimate(sums, account_scorer)
+    return pd.DataFrame({"fake_share": est.share, "fake_share_low": est.low,
+                         "fake_share_high": est.high, "fake_share_se": est.se,
+                         "fake_share_at_bound": est.at_bound,
+                         "sample_size": sums["n"].astype(np.int64),
                          "method": method}, index=ids)
+
+
+def scorer_error_rates(scorer: AccountScorer | None) -> ErrorRates | None:
+    """The error rates an account scorer carries (``None`` for the rule, or a model
+    trained before error rates were stored)."""
+    from fakedetect.quantify import ErrorRates
+
+    rates = getattr(scorer, "error_rates", None)
+    return rates if isinstance(rates, ErrorRates) else None
+
+
+def share_method(scorer: AccountScorer | None) -> str:
+    """How the share of this scorer is estimated: :data:`ADJUSTED_METHOD`,
+    :data:`MODEL_METHOD` or :data:`RULE_NAME`."""
+    if scorer is None:
+        return RULE_NAME
+    return ADJUSTED_METHOD if scorer_error_rates(scorer) is not None else MODEL_METHOD
+
+
+def _estimate(sums: dict[str, np.ndarray], scorer: AccountScorer | None) -> ShareEstimate:
+    from fakedetect.quantify import adjusted_share, sample_moments
+
+    mean, var_mean = sample_moments(sums["p"], sums["p2"], sums["n"])
+    return adjusted_share(mean, var_mean, scorer_error_rates(scorer))
 
 
 NAMES = (
     "audience__fake_share__scorer_model",
+    "audience__fake_share__se",
     "audience__mass_follower_share__following_1500",
     "audience__no_picture_share",
     "audience__sample_size",
@@ -388,14 +418,16 @@ def compute(dataset: Dataset, account_scorer: AccountScorer | None = None
         return out
     n = sums["n"]
     ok = n >= MIN_AUDIENCE
+    est = _estimate(sums, account_scorer)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
-            NAMES[0]: np.where(ok, sums["p"] / n, np.nan),
-            NAMES[1]: np.where(ok & (sums["mass_n"] > 0), sums["mass"] / sums["mass_n"],
+            NAMES[0]: np.where(ok, est.share, np.nan),
+            NAMES[1]: np.where(ok, est.se, np.nan),
+            NAMES[2]: np.where(ok & (sums["mass_n"] > 0), sums["mass"] / sums["mass_n"],
                                np.nan),
-            NAMES[2]: np.where(ok & (sums["nopic_n"] > 0), sums["nopic"] / sums["nopic_n"],
+            NAMES[3]: np.where(ok & (sums["nopic_n"] > 0), sums["nopic"] / sums["nopic_n"],
                                np.nan),
-            NAMES[3]: n.copy(),
+            NAMES[4]: n.copy(),
         }
     out["coverage__audience"] = ok
     return out

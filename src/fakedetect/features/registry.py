@@ -297,9 +297,14 @@ FEATURES: tuple[FeatureSpec, ...] = (
        tables=("comments", "posts")),
     # ----------------------------------------------------------------- audience
     _a("audience__fake_share__scorer_model",
-       "Estimated share of fake followers in the audience sample (the registered account "
-       "model, else the profile_rules_v1 fallback).",
+       "Estimated share of fake followers in the audience sample: the registered account "
+       "model's mean fake probability corrected for its known error rates, else the "
+       "profile_rules_v1 fallback's mean.",
        "An estimated {value:.0%} of sampled followers look fake", +1, monotone=True),
+    _a("audience__fake_share__se",
+       "Standard error of the estimated fake-follower share: the sampling error plus the "
+       "uncertainty of the account model's error rates used to correct it.",
+       "The estimated fake-follower share is uncertain by about {value:.0%}"),
     _a("audience__mass_follower_share__following_1500",
        "Share of sampled followers who follow more than 1,500 accounts.",
        "{value:.0%} of sampled followers follow more than 1,500 accounts", +1),

@@ -373,6 +373,7 @@ def _labels(
             "account_id": accounts["account_id"].to_numpy()[keep],
             "is_fake": [m[0] for m in mapped],
             "fraud_type": [m[1] for m in mapped],
+            "source": path.stem,
         }
     )
     notes = []

@@ -120,7 +120,8 @@ def _labels(
         )
     is_fake = value.astype("int64").to_numpy()
     fraud = np.where(is_fake == 1, _FRAUD_TYPE[kind], "none")
-    return pd.DataFrame({"account_id": ids, "is_fake": is_fake, "fraud_type": fraud})
+    return pd.DataFrame({"account_id": ids, "is_fake": is_fake, "fraud_type": fraud,
+                         "source": "instafake"})
 
 
 def _profile_accounts(frame: pd.DataFrame, ids: np.ndarray, path: Path) -> pd.DataFrame:

@@ -176,6 +176,7 @@ def import_purba(src: str | Path) -> Imported:
             "is_fake": fake,
             "fraud_type": kind,
             "purba_class": kept["class"].to_numpy(dtype=object),
+            "source": "purba",
         }
     )
     before = cls.value_counts()

@@ -70,9 +70,7 @@ def sample_rows(y: np.ndarray, size: int, seed: int) -> np.ndarray:
 
 def subset(prep: Prepared, rows: np.ndarray) -> Prepared:
     """The prepared rows at ``rows``."""
-    return replace(prep, X=prep.X.iloc[rows], full=prep.full.iloc[rows], y=prep.y[rows],
-                   fraud_type=prep.fraud_type[rows], followers=prep.followers[rows],
-                   niche=prep.niche[rows])
+    return prep.rows(rows)
 
 
 def local_cv_rounds(prep: Prepared, experiment: Experiment, *, sample: int = SAMPLE
