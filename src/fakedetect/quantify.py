@@ -52,7 +52,9 @@ class ErrorRates:
         Their uncertainty: standard error, plus the spread between populations when the
         rates come from several left-out sources.
     hard_tpr, hard_fpr : float
-        Share of fake and genuine accounts above the ``likely fake`` threshold.
+        Share of fake and genuine accounts at or above the ``likely fake`` threshold.
+    hard_tpr_sd, hard_fpr_sd : float
+        Their uncertainty, as for the soft rates.
     origin : str
         Where the rates were measured (``out-of-fold``, or ``leave-one-source-out``
         with the sources).
@@ -66,6 +68,8 @@ class ErrorRates:
     fpr_sd: float
     hard_tpr: float = float("nan")
     hard_fpr: float = float("nan")
+    hard_tpr_sd: float = float("nan")
+    hard_fpr_sd: float = float("nan")
     origin: str = "out-of-fold"
     populations: Mapping[str, Mapping[str, float]] | None = None
 
@@ -90,15 +94,22 @@ class ErrorRates:
             if not (np.isfinite(v) and 0.0 <= v <= 1.0):
                 raise ValueError(f"error rate {key} = {raw[key]!r} is not in [0, 1]")
             vals[key] = v
-        return cls(**vals, hard_tpr=float(raw.get("hard_tpr", np.nan)),
-                   hard_fpr=float(raw.get("hard_fpr", np.nan)),
-                   origin=str(raw.get("origin", "out-of-fold")),
+        hard = {k: float(raw.get(k, np.nan))
+                for k in ("hard_tpr", "hard_fpr", "hard_tpr_sd", "hard_fpr_sd")}
+        return cls(**vals, **hard, origin=str(raw.get("origin", "out-of-fold")),
                    populations=raw.get("populations") or None)
 
     @property
     def separation(self) -> float:
         """``tpr - fpr``: how far apart the model holds the two classes on average."""
         return self.tpr - self.fpr
+
+    def hard(self) -> ErrorRates:
+        """The threshold's rates in the soft rates' place, for adjusted classify and
+        count (:func:`adjusted_share` of the share of accounts above the threshold)."""
+        return ErrorRates(tpr=self.hard_tpr, fpr=self.hard_fpr, tpr_sd=self.hard_tpr_sd,
+                          fpr_sd=self.hard_fpr_sd, origin=self.origin,
+                          populations=self.populations)
 
 
 def rates_from_scores(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
@@ -117,8 +128,9 @@ def rates_from_scores(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[st
     Returns
     -------
     dict
-        ``tpr``, ``fpr``, ``tpr_se``, ``fpr_se``, ``hard_tpr``, ``hard_fpr``, ``n_fake``,
-        ``n_genuine`` (NaN for a class with no accounts).
+        ``tpr``, ``fpr``, their standard errors ``tpr_se`` and ``fpr_se``, ``hard_tpr``,
+        ``hard_fpr``, ``hard_tpr_se``, ``hard_fpr_se``, ``n_fake``, ``n_genuine`` (NaN for
+        a class with no accounts).
     """
     p = np.asarray(p, dtype=np.float64)
     y = np.asarray(y).astype(bool)
@@ -128,7 +140,11 @@ def rates_from_scores(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[st
         vals = p[mask]
         out[name] = float(vals.mean()) if k else float("nan")
         out[f"{name}_se"] = float(vals.std(ddof=1) / np.sqrt(k)) if k > 1 else float("nan")
-        out[f"hard_{name}"] = float((vals >= threshold).mean()) if k else float("nan")
+        hit = float((vals >= threshold).mean()) if k else float("nan")
+        out[f"hard_{name}"] = hit
+        # with one pseudo-observation, so a rate of 0 seen on few accounts is not certain
+        out[f"hard_{name}_se"] = (float(np.sqrt((hit * (1 - hit) * k + 0.25) / (k + 1) / k))
+                                  if k else float("nan"))
     out["n_fake"] = float(y.sum())
     out["n_genuine"] = float((~y).sum())
     return out
@@ -153,7 +169,7 @@ def combine_rates(pooled: Mapping[str, float],
     """
     pops = {k: dict(v) for k, v in (populations or {}).items()}
     rates: dict[str, float] = {}
-    for name in ("tpr", "fpr"):
+    for name in ("tpr", "fpr", "hard_tpr", "hard_fpr"):
         vals = np.array([v[name] for v in pops.values() if np.isfinite(v.get(name, np.nan))])
         ses = np.array([v[f"{name}_se"] for v in pops.values()
                         if np.isfinite(v.get(name, np.nan))])
@@ -164,13 +180,9 @@ def combine_rates(pooled: Mapping[str, float],
         else:
             rates[name] = float(pooled[name])
             rates[f"{name}_sd"] = float(np.nan_to_num(pooled[f"{name}_se"], nan=0.0))
-    hard = {k: float(np.nanmean([v[k] for v in pops.values()])) if len(pops) >= 2
-            else float(pooled[k]) for k in ("hard_tpr", "hard_fpr")}
     origin = ("leave-one-source-out (" + ", ".join(sorted(pops)) + ")"
               if len(pops) >= 2 else "out-of-fold")
-    return ErrorRates(tpr=rates["tpr"], fpr=rates["fpr"], tpr_sd=rates["tpr_sd"],
-                      fpr_sd=rates["fpr_sd"], origin=origin, populations=pops or None,
-                      **hard)
+    return ErrorRates(**rates, origin=origin, populations=pops or None)
 
 
 @dataclass(frozen=True)
