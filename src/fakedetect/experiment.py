@@ -51,6 +51,10 @@ class Criterion:
         return f"{self.metric} {'>=' if self.higher_is_better else '<='} {self.threshold:g}"
 
 
+#: Ways to weight accounts in training (``balance:`` in an experiment file).
+BALANCE = ("none", "sources", "sources_and_classes")
+
+
 @dataclass(frozen=True)
 class Holdout:
     """Groups of accounts kept out of training and measured apart.
@@ -87,6 +91,10 @@ class Experiment:
         ``features: shared``: keep only the features every source provides.
     holdout : Holdout or None
         Accounts kept out of training entirely and measured apart (``heldout_*``).
+    balance : {"none", "sources", "sources_and_classes"}
+        Weights that give every source (and, with ``sources_and_classes``, each class
+        within it) the same total weight in training and calibration: no source's size
+        or share of fakes becomes the model's prior.
     features : tuple of str or None
         Feature names to use; ``None`` for every registered feature of the task.
     params : dict
@@ -124,6 +132,7 @@ class Experiment:
     features: tuple[str, ...] | None = None
     shared_features: bool = False
     holdout: Holdout | None = None
+    balance: str = "none"
     params: dict[str, Any] = field(default_factory=lambda: dict(BASE_PARAMS))
     max_rounds: int = 2000
     early_stopping_rounds: int = 50
@@ -152,6 +161,7 @@ class Experiment:
             "features": "shared" if self.shared_features else "listed" if self.features
             else "all",
             "holdout": str(self.holdout) if self.holdout else "none",
+            "balance": self.balance,
         }
         out.update({f"lgb_{k}": v for k, v in self.params.items()})
         return out
@@ -160,7 +170,7 @@ class Experiment:
 _KNOWN = {"name", "task", "data", "features", "lightgbm", "max_rounds",
           "early_stopping_rounds", "monotone", "split", "seed", "calibration",
           "operating_point", "validation_criteria", "primary_metric", "description",
-          "holdout"}
+          "holdout", "balance"}
 
 
 def default_experiment(task: str) -> Experiment:
@@ -242,6 +252,10 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
             raise UserError(f"{src}: validation_criteria[{i}] needs metric and threshold")
         criteria.append(Criterion(str(c["metric"]), float(c["threshold"]),
                                   bool(c.get("higher_is_better", True))))
+    balance = str(get(raw, "balance", str, "", "none"))
+    if balance not in BALANCE:
+        raise UserError(f"{src}: balance should be one of {', '.join(BALANCE)}, "
+                        f"found {balance!r}")
     data = get(raw, "data", (str, list), "")
     folders = [data] if isinstance(data, str) else list(data or [])
     num = (int, float)
@@ -252,6 +266,7 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
         features=tuple(map(str, features)) if isinstance(features, list) else None,
         shared_features=shared,
         holdout=holdout,
+        balance=balance,
         params={**BASE_PARAMS, **lgb_params},
         max_rounds=int(get(raw, "max_rounds", int, "", base.max_rounds)),
         early_stopping_rounds=int(get(raw, "early_stopping_rounds", int, "",

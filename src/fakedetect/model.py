@@ -91,7 +91,8 @@ class Calibration:
         return np.clip(p, P_MIN, 1.0 - P_MIN)
 
     @classmethod
-    def fit(cls, margin: np.ndarray, y: np.ndarray, method: str = "sigmoid") -> Calibration:
+    def fit(cls, margin: np.ndarray, y: np.ndarray, method: str = "sigmoid",
+            weight: np.ndarray | None = None) -> Calibration:
         """Fit a calibration on held-out margins and labels.
 
         Parameters
@@ -101,6 +102,8 @@ class Calibration:
         y : numpy.ndarray
             Labels (1 = fake).
         method : {"sigmoid", "isotonic"}
+        weight : numpy.ndarray, optional
+            Sample weights (e.g. to fit under balanced classes).
 
         Returns
         -------
@@ -112,7 +115,7 @@ class Calibration:
             from sklearn.isotonic import IsotonicRegression
 
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-            iso.fit(margin, y)
+            iso.fit(margin, y, sample_weight=weight)
             return cls(method="isotonic", x=tuple(map(float, iso.X_thresholds_)),
                        y=tuple(map(float, iso.y_thresholds_)))
         if method != "sigmoid":
@@ -121,7 +124,7 @@ class Calibration:
         from sklearn.linear_model import LogisticRegression
 
         lr = LogisticRegression(C=1e6, max_iter=1000)
-        lr.fit(margin.reshape(-1, 1), y)
+        lr.fit(margin.reshape(-1, 1), y, sample_weight=weight)
         return cls(method="sigmoid", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
 
     def to_dict(self) -> dict[str, Any]:

@@ -315,16 +315,31 @@ def _constraints(names: list[str], use: bool) -> list[int]:
     return out
 
 
+def balance_weights(prep: Prepared, how: str) -> np.ndarray | None:
+    """Training weights that give each source (and each class within it) the same total
+    weight, averaging 1; ``None`` for ``how="none"``."""
+    if how == "none":
+        return None
+    cell = prep.source.astype(str)
+    if how == "sources_and_classes":
+        cell = np.char.add(np.char.add(cell, "\x00"), prep.y.astype(str))
+    _, code, counts = np.unique(cell, return_inverse=True, return_counts=True)
+    w = 1.0 / counts[code]
+    return w * (len(w) / w.sum())
+
+
 def _fit(params: dict[str, Any], X: np.ndarray, y: np.ndarray, names: list[str],
-         rounds: int, valid: tuple[np.ndarray, np.ndarray] | None = None,
-         patience: int = 0) -> lgb.Booster:
+         rounds: int, valid: tuple[np.ndarray, ...] | None = None,
+         patience: int = 0, weight: np.ndarray | None = None) -> lgb.Booster:
     import lightgbm as lgb
 
-    train = lgb.Dataset(X, label=y, feature_name=names, free_raw_data=True)
+    train = lgb.Dataset(X, label=y, weight=weight, feature_name=names, free_raw_data=True)
     callbacks = []
     valid_sets = None
     if valid is not None:
-        valid_sets = [lgb.Dataset(valid[0], label=valid[1], reference=train)]
+        valid_sets = [lgb.Dataset(valid[0], label=valid[1],
+                                  weight=valid[2] if len(valid) > 2 else None,
+                                  reference=train)]
         callbacks.append(lgb.early_stopping(patience, verbose=False))
     return lgb.train(params, train, num_boost_round=rounds, valid_sets=valid_sets,
                      callbacks=callbacks)
@@ -372,6 +387,11 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
         # "advanced" was seen to break a constraint slightly (LightGBM 4.7); "intermediate"
         # kept every direction in our behaviour test.
         params.setdefault("monotone_constraints_method", "intermediate")
+    weight = balance_weights(prep, experiment.balance)
+    if weight is not None and fitter is not None:
+        raise UserError(f"balance: {experiment.balance} needs the local engine",
+                        hint="train with --engine local, or set balance: none")
+    wtr = None if weight is None else weight[train_idx]
     Xtr, ytr = X[train_idx], y[train_idx]
     oof = np.zeros(len(train_idx), dtype=np.float64)
     best: list[int] = []
@@ -381,29 +401,34 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     fit = fitter or _fit
     for k, (a, b) in enumerate(splits):
         if fixed_rounds is not None:
-            booster = fit(params, Xtr[a], ytr[a], names, fixed_rounds)
+            booster = (fit(params, Xtr[a], ytr[a], names, fixed_rounds) if wtr is None
+                       else _fit(params, Xtr[a], ytr[a], names, fixed_rounds, weight=wtr[a]))
             best.append(fixed_rounds)
             oof[b] = booster.predict(Xtr[b], raw_score=True)
             continue
         fit_i, stop_i = train_test_split(a, test_size=experiment.valid_fraction,
                                          random_state=seed + k, stratify=ytr[a])
         booster = _fit(params, Xtr[fit_i], ytr[fit_i], names, experiment.max_rounds,
-                       valid=(Xtr[stop_i], ytr[stop_i]),
-                       patience=experiment.early_stopping_rounds)
+                       valid=(Xtr[stop_i], ytr[stop_i]) if wtr is None
+                       else (Xtr[stop_i], ytr[stop_i], wtr[stop_i]),
+                       patience=experiment.early_stopping_rounds,
+                       weight=None if wtr is None else wtr[fit_i])
         best.append(int(booster.best_iteration or experiment.max_rounds))
         oof[b] = booster.predict(Xtr[b], raw_score=True,
                                  num_iteration=booster.best_iteration)
     # Cross-validation metrics on calibrated probabilities: each fold is calibrated on the
     # other folds' out-of-fold margins, so no fold is scored by a map fitted on itself.
     for a, b in splits:
-        cal_k = Calibration.fit(oof[a], ytr[a], experiment.calibration)
+        cal_k = Calibration.fit(oof[a], ytr[a], experiment.calibration,
+                                weight=None if wtr is None else wtr[a])
         fold_metrics.append(binary_metrics(ytr[b], cal_k(oof[b]), 0.5, score=oof[b]))
-    calibration = Calibration.fit(oof, ytr, experiment.calibration)
+    calibration = Calibration.fit(oof, ytr, experiment.calibration, weight=wtr)
     oof_p = calibration(oof)
     t_fake = threshold_for_fpr(oof_p, ytr, experiment.max_fpr)
     t_review = min(threshold_for_fpr(oof_p, ytr, experiment.review_fpr), t_fake)
     rounds = max(1, int(np.median(best)))
-    final = fit(params, Xtr, ytr, names, rounds)
+    final = (fit(params, Xtr, ytr, names, rounds) if wtr is None
+             else _fit(params, Xtr, ytr, names, rounds, weight=wtr))
     model = FakeModel(booster=final, task=experiment.task, features=names,
                       calibration=calibration, threshold_fake=t_fake,
                       threshold_review=t_review)
@@ -626,7 +651,7 @@ def split_holdout(prep: Prepared, experiment: Experiment
 
 
 def _transfer_metrics(model: FakeModel, part: Prepared) -> dict[str, float]:
-    from fakedetect.metrics import binary_metrics
+    from fakedetect.metrics import binary_metrics, fraud_type_recall
 
     X = part.full[model.features] if set(model.features) <= set(part.full) else part.X
     margin = model.margin(X)
@@ -635,8 +660,10 @@ def _transfer_metrics(model: FakeModel, part: Prepared) -> dict[str, float]:
     genuine = part.y == 0
     m["fpr_review"] = (float((p[genuine] >= model.threshold_review).mean())
                        if genuine.any() else float("nan"))
-    return {k: m[k] for k in ("roc_auc", "pr_auc", "ece", "brier", "fpr_op", "fpr_review",
-                              "recall_op", "precision_op", "n", "positives")}
+    out = {k: m[k] for k in ("roc_auc", "pr_auc", "ece", "brier", "fpr_op", "fpr_review",
+                             "recall_op", "precision_op", "n", "positives")}
+    out.update(fraud_type_recall(part.y, p, model.threshold_fake, part.fraud_type))
+    return out
 
 
 def _line(label: str, m: dict[str, float], experiment: Experiment) -> str:
