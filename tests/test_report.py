@@ -155,7 +155,7 @@ def make_scores(dataset: Dataset) -> pd.DataFrame:
         scored = acc in PROBS
         verdict = ("" if not scored else "likely fake" if p >= 0.7 else "review" if p >= 0.4
                    else "authentic")
-        share = {"alice": (0.05, 0.02, 0.09, 200), "bob_bought": (0.42, 0.35, 0.49, 200),
+        share = {"alice": (0.0, 0.0, 0.04, 200), "bob_bought": (0.42, 0.35, 0.49, 200),
                  EVIL: (0.2, 0.1, 0.34, 50), "dave": (0.18, 0.11, 0.28, 80)}.get(
                      acc, (math.nan, math.nan, math.nan, 0))
         followers = int(dataset.accounts.loc[dataset.accounts["account_id"] == acc,
@@ -166,7 +166,7 @@ def make_scores(dataset: Dataset) -> pd.DataFrame:
             "authenticity_score": 100 * (1 - p), "fake_probability": p, "verdict": verdict,
             "fake_follower_share": share[0], "fake_follower_share_low": share[1],
             "fake_follower_share_high": share[2], "audience_sample_size": share[3],
-            "audience_method": "model" if share[3] else "",
+            "audience_method": "account_model_pacc" if share[3] else "",
             "coverage": "accounts,snapshots,posts,audience" if scored else "accounts",
             "model_name": "fakedetect-influencer", "model_version": "7",
             "followers": followers, "niche": "travel" if acc == "alice" else "",
@@ -372,7 +372,11 @@ def test_audience_breakdown(report: Path, inputs) -> None:
     _, _, dataset = inputs
     text = _page_of(report, "bob_bought")
     assert "Estimated fake followers: <b>42%</b> (95% interval 35%–49%)" in text
-    assert "of 200 followers, scored by the account model" in text
+    assert ("of 200 followers, scored by the account model and corrected for its known "
+            "error rates") in text
+    assert "correction reached its lower bound" not in text
+    # a corrected share at 0% says what that means
+    assert "correction reached its lower bound" in _page_of(report, "alice")
     aud = dataset.tables["audience"]
     bob = aud[aud["account_id"] == "bob_bought"]
     mass = (bob["following"].astype(float) > 1000).mean()

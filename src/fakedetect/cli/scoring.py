@@ -150,10 +150,16 @@ def explain(
                   f"fake probability {row['fake_probability']:.3f}  "
                   f"verdict [{colour} bold]{row['verdict']}[/]")
     if row["audience_sample_size"]:
+        from fakedetect.features.audience import METHOD_TEXT, bound_note
+
+        method = str(row["audience_method"])
         console.print(f"estimated fake followers {100 * row['fake_follower_share']:.0f}% "
                       f"(95% interval {100 * row['fake_follower_share_low']:.0f}–"
                       f"{100 * row['fake_follower_share_high']:.0f}%, sample "
-                      f"{row['audience_sample_size']}, {row['audience_method']})")
+                      f"{row['audience_sample_size']}; {METHOD_TEXT.get(method, method)})")
+        note = bound_note(float(row["fake_follower_share"]), method)
+        if note:
+            console.print(note)
     table = Table(title=f"Top reasons ({fm.name} v{fm.version}; log-odds toward fake)")
     table.add_column("#", justify="right")
     table.add_column("reason")

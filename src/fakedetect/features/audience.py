@@ -39,6 +39,25 @@ RULE_NAME = "profile_rules_v1"
 MODEL_METHOD = "account_model"
 #: Method reported when the account model's share is corrected for its error rates.
 ADJUSTED_METHOD = "account_model_pacc"
+#: Each method in plain words, for the report and the terminal.
+METHOD_TEXT = {
+    ADJUSTED_METHOD: "scored by the account model and corrected for its known error rates "
+                     "on populations it did not train on",
+    MODEL_METHOD: "the account model's mean fake probability (the model stores no error "
+                  "rates, so the share is not corrected for them)",
+    RULE_NAME: "scored by the rule-based fallback (no account model was available)",
+}
+
+
+def bound_note(share: float, method: str) -> str:
+    """What a corrected share at 0% or 100% means, in words ("" otherwise)."""
+    if method != ADJUSTED_METHOD or share not in (0.0, 1.0):
+        return ""
+    if share == 0.0:
+        return ("The correction reached its lower bound: these followers look no more fake "
+                "to the account model than genuine accounts usually do.")
+    return ("The correction reached its upper bound: these followers look at least as "
+            "fake to the account model as fake accounts usually do.")
 #: A follower following more than this many accounts is a mass follower.
 MASS_FOLLOWING = 1500
 #: Normal quantile of the 95% interval.

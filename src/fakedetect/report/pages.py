@@ -532,6 +532,8 @@ def _engagement_section(acc: _Account) -> str:
 
 
 def _audience_section(acc: _Account) -> str:
+    from fakedetect.features.audience import METHOD_TEXT, bound_note
+
     head = '<section id="audience"><h2>Audience</h2>'
     r = acc.row
     aud = acc.tables.get("audience")
@@ -541,8 +543,7 @@ def _audience_section(acc: _Account) -> str:
         where = "the dataset has no audience table" if aud is None else "none for this account"
         return (f'{head}<p class="missing">No audience sample supplied ({where}), so the '
                 "fake-follower share could not be estimated.</p></section>")
-    method = {"model": "scored by the account model", "rules": "scored by the rule-based "
-              "fallback (no account model was available)"}.get(str(r["audience_method"]), "")
+    method = METHOD_TEXT.get(str(r["audience_method"]), "")
     size = r["audience_sample_size"] if _finite(r["audience_sample_size"]) else n
     parts = []
     bars = []
@@ -551,6 +552,9 @@ def _audience_section(acc: _Account) -> str:
         interval = f" (95% interval {_pct(lo)}–{_pct(hi)})" if _finite(lo) and _finite(hi) else ""
         parts.append(f"Estimated fake followers: <b>{_pct(share)}</b>{interval}, from a sample "
                      f"of {_int(size)} followers{', ' + method if method else ''}.")
+        note = bound_note(share, str(r["audience_method"]))
+        if note:
+            parts.append(note)
         bars.append(charts.ShareBar("Estimated fake followers", share, lo, hi,
                                     f"of {_int(size)}", highlight=True))
     if n:
