@@ -42,7 +42,7 @@ ADJUSTED_METHOD = "account_model_pacc"
 #: Each method in plain words, for the report and the terminal.
 METHOD_TEXT = {
     ADJUSTED_METHOD: "scored by the account model and corrected for its known error rates "
-                     "on populations it did not train on",
+                     "on accounts it did not train on",
     MODEL_METHOD: "the account model's mean fake probability (the model stores no error "
                   "rates, so the share is not corrected for them)",
     RULE_NAME: "scored by the rule-based fallback (no account model was available)",
