@@ -170,6 +170,8 @@ def test_held_out_worlds_never_train_and_are_measured(tmp_path: Path, store: Con
     assert "heldout_h00_roc_auc" in result.metrics
     assert result.metrics["heldout_roc_auc"] > 0.85
     assert any(line.startswith("held-out worlds") for line in result.transfer)
+    assert "shortcut_count" in result.metrics  # the audit runs over the worlds
+    assert any(line.startswith("shortcut audit over 3 worlds") for line in result.transfer)
     with pytest.raises(UserError, match="matches 0 of the 3"):
         split_holdout(prep, replace(exp, holdout=load_experiment_holdout("world", "zz*")))
 

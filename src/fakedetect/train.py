@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import lightgbm as lgb
     import pandas as pd
 
+    from fakedetect.audit import AuditResult
     from fakedetect.config import Config
     from fakedetect.experiment import Experiment
     from fakedetect.model import FakeModel
@@ -545,6 +546,16 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
         hm, lines = heldout_metrics(model, held_out, experiment)
         metrics.update(hm)
         transfer_lines += lines
+    audit = world_audit(model, prep, test_idx, held_out)
+    if audit is not None:
+        metrics["shortcut_count"] = float(len(audit.shortcuts))
+        metrics["shortcut_max_spread"] = float(audit.table["spread"].max())
+        transfer_lines.append(
+            f"shortcut audit over {len(audit.worlds)} worlds: "
+            + (", ".join(f"{f} ({s:.2f} log-odds)" for f, s in audit.table.loc[
+                audit.table["shortcut"], ["feature", "spread"]].itertuples(index=False))
+               or f"no feature's push on genuine creators varies by more than "
+                  f"{audit.threshold} log-odds between worlds"))
     if experiment.task == "account":
         from fakedetect.quantify import combine_rates, rates_from_scores
 
@@ -594,6 +605,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
             mlflow.log_metrics({k: float(v) for k, v in metrics.items()
                                 if v == v and np.isfinite(v)})
             _log_artifacts(model, prep, held, tmp, experiment)
+            if audit is not None:
+                mlflow.log_text(audit.table.to_csv(index=False), "shortcut_audit.csv")
             model_uri = _log_pyfunc(model, prep, folder)
             mlflow.set_tags({"fakedetect.task": experiment.task,
                              "fakedetect.engine": str(model.metadata.get("engine", "local")),
@@ -621,6 +634,25 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
     result.transfer = transfer_lines
     log(f"trained in {time.time() - started:.1f} s")
     return result
+
+
+def world_audit(model: FakeModel, prep: Prepared, test_idx: np.ndarray,
+                held_out: Prepared | None) -> AuditResult | None:
+    """The shortcut audit (:func:`fakedetect.audit.shortcut_audit`) on the accounts the
+    final model did not train on: the test split and the held-out worlds. ``None`` when
+    the accounts come from fewer than two worlds."""
+    from fakedetect.audit import shortcut_audit
+
+    parts = [prep.rows(test_idx)] + ([held_out] if held_out is not None else [])
+    world = np.concatenate([p.world for p in parts]).astype(str)
+    if len(set(world) - {""}) < 2:
+        return None
+    import pandas as pd
+
+    X = pd.concat([p.full[model.features] if set(model.features) <= set(p.full) else p.X
+                   for p in parts])
+    y = np.concatenate([p.y for p in parts])
+    return shortcut_audit(model, X, y, world)
 
 
 def split_holdout(prep: Prepared, experiment: Experiment
