@@ -172,8 +172,10 @@ def test_held_out_worlds_never_train_and_are_measured(tmp_path: Path, store: Con
     assert any(line.startswith("held-out worlds") for line in result.transfer)
     assert "shortcut_count" in result.metrics  # the audit runs over the worlds
     assert any(line.startswith("shortcut audit over 3 worlds") for line in result.transfer)
-    with pytest.raises(UserError, match="matches 0 of the 3"):
-        split_holdout(prep, replace(exp, holdout=load_experiment_holdout("world", "zz*")))
+    assert split_holdout(prep, replace(exp, holdout=load_experiment_holdout("world", "zz*"))
+                         )[1] is None
+    with pytest.raises(UserError, match="matches all 3"):
+        split_holdout(prep, replace(exp, holdout=load_experiment_holdout("world", "*0*")))
 
 
 def load_experiment_holdout(column: str, match: str):

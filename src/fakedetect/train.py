@@ -532,6 +532,9 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
     log(f"{len(prep.y):,} labelled accounts ({int(prep.y.sum()):,} fake), "
         f"{prep.X.shape[1]} features, {prep.dropped_duplicates:,} duplicates dropped")
     prep, held_out = split_holdout(prep, experiment)
+    if experiment.holdout is not None and held_out is None:
+        log(f"holdout: no {experiment.holdout.column} matches "
+            f"{experiment.holdout.match!r} in this data; nothing is held out")
     fitter = fit or fit_model
     model, metrics, held = fitter(prep, experiment)
     test_idx, test_p = held["test_idx"], held["test_p"]
@@ -660,10 +663,12 @@ def split_holdout(prep: Prepared, experiment: Experiment
     """Set the experiment's held-out groups apart: they take no part in training,
     early stopping, calibration or thresholds.
 
+    Returns ``(prep, None)`` when the pattern matches no group (data without worlds).
+
     Raises
     ------
     UserError
-        The pattern matches no account, or every account.
+        The pattern matches every group.
     """
     import fnmatch
 
@@ -673,11 +678,12 @@ def split_holdout(prep: Prepared, experiment: Experiment
     groups = prep.group(hold.column).astype(str)
     names = sorted(set(groups))
     out = {g for g in names if fnmatch.fnmatchcase(g, hold.match)}
-    if not out or len(out) == len(names):
-        raise UserError(f"holdout: {hold} matches {len(out)} of the {len(names)} "
-                        f"{hold.column} values ({', '.join(names[:8])})",
-                        hint="the pattern must match some groups and leave others to "
-                             "train on")
+    if not out:
+        return prep, None
+    if len(out) == len(names):
+        raise UserError(f"holdout: {hold} matches all {len(names)} {hold.column} values "
+                        f"({', '.join(names[:8])})",
+                        hint="the pattern must leave some groups to train on")
     mask = np.isin(groups, sorted(out))
     return prep.rows(~mask), prep.rows(mask)
 
