@@ -420,7 +420,7 @@ class FakeModel:
         text = self._text if self._booster is None else self._booster.model_to_string()
         write_text(dest / MODEL_FILE, text or "")
         meta = {
-            **self.metadata,
+            **{k: v for k, v in self.metadata.items() if k != "model_folder"},
             "format_version": FORMAT_VERSION,
             "task": self.task,
             "features": list(self.features),

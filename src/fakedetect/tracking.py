@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 
 #: Folder name of the fakedetect model inside a logged MLflow model.
 ARTIFACT_KEY = "fakedetect_model"
+#: Model version tag holding the SHA-256 of the logged folder's ``MANIFEST.sha256``: the
+#: registry's own record of which files the version is, checked on every download.
+MANIFEST_TAG = "fakedetect.manifest_sha256"
+
+
+def manifest_digest(folder: Path) -> str:
+    """SHA-256 of a model folder's ``MANIFEST.sha256`` (which lists every file's own)."""
+    import hashlib
+
+    from fakedetect.model import MANIFEST_FILE
+
+    return hashlib.sha256((folder / MANIFEST_FILE).read_bytes()).hexdigest()
 
 
 def connect(cfg: Config) -> MlflowClient:
@@ -132,11 +144,36 @@ def alias_version(client: MlflowClient, name: str, alias: str) -> VersionInfo | 
 
 
 def _download(client: MlflowClient, name: str, version: str, cache: Path | None) -> Path:
+    """The version's model folder, from the local cache when it holds this very version.
+
+    Cache entries are named by the version and its run id (unique to the tracking store
+    that made it), so a swapped or rebuilt store never serves another store's version 1;
+    an entry is used only when its manifest matches the checksum the registry recorded at
+    registration (:data:`MANIFEST_TAG`), else it is downloaded again.
+
+    Raises
+    ------
+    UserError
+        The registry holds no model folder for the version, or the downloaded folder does
+        not match the registry's checksum.
+    """
     import mlflow
 
-    target = cache / f"{name}-v{version}" if cache is not None else None
-    if target is not None and (target / "MANIFEST.sha256").is_file():
-        return target
+    from fakedetect.model import MANIFEST_FILE
+
+    mv = client.get_model_version(name, version)
+    expected = (mv.tags or {}).get(MANIFEST_TAG)
+    run = (mv.run_id or "norun")[:12]
+    target = cache / f"{name}-v{version}-{run}" if cache is not None else None
+
+    def matches(folder: Path) -> bool:
+        return (folder / MANIFEST_FILE).is_file() and (
+            expected is None or manifest_digest(folder) == expected)
+
+    if target is not None and target.exists():
+        if matches(target):
+            return target
+        shutil.rmtree(target, ignore_errors=True)  # stale or edited: fetch it again
     tmp = Path(tempfile.mkdtemp(prefix="fakedetect-model-"))
     try:
         folder = Path(mlflow.artifacts.download_artifacts(
@@ -145,6 +182,11 @@ def _download(client: MlflowClient, name: str, version: str, cache: Path | None)
         if not folder.is_dir():
             raise UserError(f"models:/{name}/{version} holds no fakedetect model folder",
                             hint="register models with `fakedetect train`")
+        if not matches(folder):
+            raise UserError(f"models:/{name}/{version}: the stored model files do not match "
+                            "the checksum recorded in the registry at registration",
+                            hint="the artifact store was changed after registration; "
+                                 "retrain, or restore the artifacts")
         if target is None:
             return folder
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -199,6 +241,7 @@ def resolve_model(uri: str, cfg: Config) -> FakeModel:
     model.metadata["model_name"] = name
     model.metadata["model_version"] = version
     model.metadata["model_uri"] = uri
+    model.metadata["model_folder"] = str(folder)
     return model
 
 

@@ -622,6 +622,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
                 client.set_model_version_tag(name, result.version, f"metric.{key}",
                                              f"{metrics[key]:.4f}")
         client.set_model_version_tag(name, result.version, "experiment", experiment.name)
+        client.set_model_version_tag(name, result.version, tracking.MANIFEST_TAG,
+                                     tracking.manifest_digest(folder))
         tracking.set_alias(client, name, cfg.challenger_alias, result.version)
         promoted, reasons = gate(model, metrics, experiment, prep, test_idx, cfg, client)
         if promote and not promoted:
@@ -633,7 +635,9 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
         result.gate = reasons
         client.set_model_version_tag(name, result.version, "gate", " | ".join(reasons))
         model.metadata.update({"model_name": name, "model_version": result.version})
-        result.folder = model.save(cfg.output_dir / "models" / f"{name}-v{result.version}")
+        # named by the run too: a rebuilt store's version 1 never overwrites another's
+        result.folder = model.save(cfg.output_dir / "models"
+                                   / f"{name}-v{result.version}-{result.run_id[:8]}")
     result.transfer = transfer_lines
     log(f"trained in {time.time() - started:.1f} s")
     return result

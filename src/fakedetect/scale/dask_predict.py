@@ -157,8 +157,7 @@ def _folder_of(uri: str, model: FakeModel, cfg: Config) -> Path:
 
     if not uri.startswith("models:/"):
         return Path(uri)
-    name, version = model.metadata.get("model_name"), model.metadata.get("model_version")
-    folder = cfg.output_dir / ".model-cache" / f"{name}-v{version}"
+    folder = Path(str(model.metadata.get("model_folder", "")))
     if not (folder / MANIFEST_FILE).is_file():
         raise UserError(f"{uri}: the model was not found in the local cache {folder}",
                         hint="export it with `fakedetect export --model URI --out DIR` "
