@@ -204,6 +204,9 @@ def report(
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
+    from fakedetect.report.pages import check_report_folder
+
+    check_report_folder(Path(out or cfg.report_dir))  # before any work
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_report
 

@@ -937,8 +937,11 @@ def write_report(out_dir: Path, *, scores: pd.DataFrame, reasons: pd.DataFrame,
     Parameters
     ----------
     out_dir : Path
-        Report folder (created). Each file is written atomically; account pages first,
-        the index last, so the index never links a page that is not there yet.
+        Report folder. The report is written whole into a staging folder beside it and
+        swapped in at the end, so the folder holds either the previous report or the new
+        one, never a mix; a run killed midway leaves the previous report untouched (its
+        staging folder is removed by the next run). The folder must be new, empty or a
+        report: other files in it are refused, never replaced.
     scores : pandas.DataFrame
         One row per input account as ``fakedetect predict`` returns it.
     reasons : pandas.DataFrame
@@ -956,16 +959,92 @@ def write_report(out_dir: Path, *, scores: pd.DataFrame, reasons: pd.DataFrame,
     -------
     Path
         The index page.
+
+    Raises
+    ------
+    UserError
+        The folder holds files that are not a report's.
     """
+    import os
+    import shutil
+    import uuid
+
     out = Path(out_dir)
+    check_report_folder(out)
     ctx = _context(scores, reasons, dataset, model)
     order = _rank_order(ctx.scores)
     ids = ctx.scores["account_id"].to_numpy(dtype=object)
     limit = len(order) if max_pages is None else max(int(max_pages), 0)
-    files: dict[str, str] = {}
-    for i in order[:limit].tolist():
-        account_id = str(ids[i])
-        name = safe_filename(account_id)
-        write_text(out / "accounts" / name, _account_html(ctx, account_id, "../index.html"))
-        files[account_id] = f"accounts/{name}"
-    return write_text(out / "index.html", _index_html(ctx, order, files))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_stale(out)
+    stage = out.parent / f".{out.name}.staging-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        files: dict[str, str] = {}
+        for i in order[:limit].tolist():
+            account_id = str(ids[i])
+            name = safe_filename(account_id)
+            write_text(stage / "accounts" / name,
+                       _account_html(ctx, account_id, "../index.html"))
+            files[account_id] = f"accounts/{name}"
+        write_text(stage / "index.html", _index_html(ctx, order, files))
+        write_text(stage / REPORT_MARKER, "a fakedetect review report\n")
+        old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        if out.exists():
+            out.rename(old)
+        stage.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out / "index.html"
+
+
+#: File that marks a folder as a fakedetect report (so a re-run may replace it).
+REPORT_MARKER = ".fakedetect-report"
+#: What a report folder holds.
+_REPORT_ENTRIES = frozenset({"index.html", "accounts", REPORT_MARKER})
+
+
+def check_report_folder(out: Path) -> None:
+    """Refuse a report destination that is a file or holds anything but a report.
+
+    Raises
+    ------
+    UserError
+        Naming the path and what to do.
+    """
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: not a folder", hint="pass --out a folder for the report")
+    if out.is_dir():
+        other = sorted(p.name for p in out.iterdir() if p.name not in _REPORT_ENTRIES)
+        if other:
+            raise UserError(f"{out}: holds other files ({', '.join(other[:4])}); the report "
+                            "replaces its whole folder",
+                            hint="choose a new or empty folder, or the folder of an "
+                                 "earlier report")
+
+
+def _sweep_stale(out: Path) -> None:
+    """Remove staging and swapped-out folders of this report left by runs that were
+    killed (their process no longer exists)."""
+    import os
+    import shutil
+
+    for leftover in out.parent.glob(f".{out.name}.*-*-*"):
+        kind, _, rest = leftover.name[len(out.name) + 2:].partition("-")
+        pid = rest.partition("-")[0]
+        if kind not in ("staging", "old") or not pid.isdigit() or not leftover.is_dir():
+            continue
+        if int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True
