@@ -377,17 +377,28 @@ def load_models(cfg: Config, model_uri: str | None, task: str
         ``fakedetect export`` writes for the demo) is used, with a warning when it is
         not the recorded version.
     """
+    from fakedetect import tracking
+    from fakedetect.train import account_scorer_from
+
+    uri = model_uri or cfg.champion_uri(task)
+    model = tracking.resolve_model(uri, cfg)
+    return model, account_scorer_from(resolve_account_model(cfg, model, uri))
+
+
+def resolve_account_model(cfg: Config, model: FakeModel, uri: str) -> FakeModel | None:
+    """The account model that scores an influencer model's audience samples: the one
+    place that decides it, for the local and the Dask engine alike (see
+    :func:`load_models`). ``None`` means the rule-based fallback. The returned model's
+    metadata ``model_folder`` names the verified folder it was loaded from.
+    """
     import logging
     from pathlib import Path
 
     from fakedetect import tracking
     from fakedetect.model import FakeModel
-    from fakedetect.train import account_scorer_from
 
-    uri = model_uri or cfg.champion_uri(task)
-    model = tracking.resolve_model(uri, cfg)
     if model.task != "influencer" or model.metadata.get("audience_method") == "rules":
-        return model, None
+        return None
     log = logging.getLogger("fakedetect")
     recorded = model.metadata.get("audience_model")  # "NAME vVERSION" or None
     account: FakeModel | None = None
@@ -409,6 +420,7 @@ def load_models(cfg: Config, model_uri: str | None, task: str
         sibling = Path(uri).parent / "account"
         if (sibling / "MANIFEST.sha256").is_file():
             account = FakeModel.load(sibling)
+            account.metadata["model_folder"] = str(sibling)
             found = f"{account.name} v{account.version}"
             if recorded and found != recorded:
                 log.warning("%s v%s was trained with audience shares from %s, but the "
@@ -418,4 +430,4 @@ def load_models(cfg: Config, model_uri: str | None, task: str
         log.warning("%s v%s was trained with audience shares from an account model, but "
                     "none is available; the rule-based fallback is used instead",
                     model.name, model.version)
-    return model, account_scorer_from(account)
+    return account

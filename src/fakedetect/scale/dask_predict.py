@@ -91,9 +91,9 @@ def resolve_refs(cfg: Config, model_uri: str | None, task: str
                  ) -> tuple[FakeModel, ModelRef, ModelRef | None]:
     """Resolve the scoring model and the audience scorer to folders the workers load.
 
-    Follows :func:`fakedetect.predict.load_models`: ``--model`` or the task's champion;
-    for an influencer model, the registered account champion (or, for a model folder,
-    an ``account`` folder beside it) scores audience samples.
+    ``--model`` or the task's champion; for an influencer model, the account model
+    :func:`fakedetect.predict.resolve_account_model` chooses (the same as the local
+    engine's) scores audience samples.
 
     Returns
     -------
@@ -104,26 +104,16 @@ def resolve_refs(cfg: Config, model_uri: str | None, task: str
         None: the rule-based fallback scores audience samples.
     """
     from fakedetect import tracking
-    from fakedetect.model import MANIFEST_FILE, FakeModel
+    from fakedetect.predict import resolve_account_model
+    from fakedetect.train import account_scorer_from
 
     uri = model_uri or cfg.champion_uri(task)
     model = tracking.resolve_model(uri, cfg)
     ref = ModelRef.of(model, _folder_of(uri, model, cfg))
-    account_ref = None
-    if model.task == "influencer":
-        if uri.startswith("models:/"):
-            client = tracking.connect(cfg)
-            name = cfg.model_name("account")
-            if tracking.alias_version(client, name, cfg.champion_alias) is not None:
-                account_uri = cfg.champion_uri("account")
-                account = tracking.resolve_model(account_uri, cfg)
-                account_ref = ModelRef.of(account, _folder_of(account_uri, account, cfg))
-        else:
-            sibling = Path(uri).parent / "account"
-            if (sibling / MANIFEST_FILE).is_file():
-                account = FakeModel.load(sibling)
-                account_ref = ModelRef.of(account, sibling)
-    return model, ref, account_ref
+    account = resolve_account_model(cfg, model, uri)
+    if account is None or account_scorer_from(account) is None:
+        return model, ref, None
+    return model, ref, ModelRef.of(account, Path(str(account.metadata["model_folder"])))
 
 
 def account_ref_for(cfg: Config, account_model: str, *,

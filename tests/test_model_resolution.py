@@ -1,0 +1,38 @@
+"""One decision of which account model scores the audience, for both engines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from fakedetect.config import Config
+from fakedetect.predict import load_models, resolve_account_model
+from fakedetect.train import train
+from tests.conftest import small_experiment
+from tests.test_registry_cache import _store
+from tests.test_transfer import _experiment, _write_source
+
+
+@pytest.mark.slow
+def test_a_later_account_champion_does_not_change_the_audience_scorer(
+        tmp_path: Path, sim_dir: Path) -> None:
+    from fakedetect.scale.dask_predict import resolve_refs
+
+    cfg: Config = _store(tmp_path, "s", tmp_path / "out")
+    exp = replace(_experiment(), shared_features=False, balance="none")
+    first = train(_write_source(tmp_path / "d1", "a", 600, 0.3, seed=1), exp, cfg)
+    influencer = train(sim_dir, small_experiment(), cfg)
+    assert influencer.model.metadata["audience_model"] == "fakedetect-account v1"
+    second = train(_write_source(tmp_path / "d2", "a", 600, 0.5, seed=2), exp, cfg,
+                   promote=True)
+    assert second.promoted and first.version == "1" and second.version == "2"
+    uri = "models:/fakedetect-influencer@champion"
+    model, scorer = load_models(cfg, uri, "influencer")
+    local = resolve_account_model(cfg, model, uri)
+    _, _, dask_ref = resolve_refs(cfg, uri, "influencer")
+    assert local is not None and local.version == "1"  # the one it was trained with
+    assert scorer is not None and scorer.model.version == "1"
+    assert dask_ref is not None and dask_ref.metadata["model_version"] == "1"
+    assert Path(dask_ref.folder) == Path(local.metadata["model_folder"]).resolve()
