@@ -36,13 +36,45 @@ def manifest_digest(folder: Path) -> str:
     return hashlib.sha256((folder / MANIFEST_FILE).read_bytes()).hexdigest()
 
 
-def connect(cfg: Config) -> MlflowClient:
+#: Seconds the probe of a tracking server waits for an answer.
+PROBE_TIMEOUT = 5.0
+
+
+def _probe_server(uri: str) -> None:
+    """Ask an HTTP tracking server for its health once, without retries, so a dead
+    address fails in seconds instead of after MLflow's retries."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT):
+            pass
+    except urllib.error.HTTPError:
+        return  # it answered: a server is there (older ones have no /health)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise UserError(f"tracking server {uri} does not answer ({reason})",
+                        hint="start the server (mlflow server ...), check the address, or "
+                             "set MLFLOW_TRACKING_URI to a local store such as "
+                             "sqlite:///mlflow.db; nothing was done") from exc
+
+
+def connect(cfg: Config, *, create: bool = True) -> MlflowClient:
     """Point MLflow at the configured store and prove it answers, before any work.
+
+    Parameters
+    ----------
+    cfg : Config
+    create : bool, default True
+        Create a local SQLite store that does not exist yet. Commands that only read
+        (``models``, ``predict``, ``export``) pass False, so a mistyped path creates no
+        folders and no empty store.
 
     Raises
     ------
     UserError
-        The store cannot be reached, is locked, or its folder is not writable.
+        The store cannot be reached, is locked, does not exist (``create=False``), or its
+        folder is not writable.
     """
     import logging
     import os
@@ -54,9 +86,15 @@ def connect(cfg: Config) -> MlflowClient:
     for noisy in ("mlflow", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     uri = cfg.tracking_uri
+    if uri.startswith(("http://", "https://")):
+        _probe_server(uri)
     if uri.startswith("sqlite:///"):
         db = Path(uri[len("sqlite:///"):])
         parent = db.parent
+        if not create and not db.is_file():
+            raise UserError(f"tracking store {uri}: no such store ({db} does not exist)",
+                            hint="train a model first (`make demo` or `fakedetect train`), "
+                                 "or point MLFLOW_TRACKING_URI at the store that has them")
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -78,7 +116,7 @@ def connect(cfg: Config) -> MlflowClient:
             f"{str(exc).splitlines()[0][:300]}",
             hint="start the tracking server, wait for the other writer to finish, or set "
                  "MLFLOW_TRACKING_URI to a local store such as sqlite:///mlflow.db; "
-                 "nothing was trained",
+                 "nothing was done",
         ) from exc
     return client
 
@@ -221,7 +259,7 @@ def resolve_model(uri: str, cfg: Config) -> FakeModel:
     if not uri.startswith("models:/"):
         return FakeModel.load(Path(uri))
     ref = uri[len("models:/"):]
-    client = connect(cfg)
+    client = connect(cfg, create=False)
     if "@" in ref:
         name, alias = ref.split("@", 1)
         info = alias_version(client, name, alias)

@@ -102,7 +102,7 @@ def models(config: ConfigOpt = None) -> int:
     from fakedetect import tracking
 
     cfg = load(config)
-    client = tracking.connect(cfg)
+    client = tracking.connect(cfg, create=False)
     any_found = False
     for task in ("account", "influencer"):
         name = cfg.model_name(task)
