@@ -491,6 +491,72 @@ def _text_schema(name: str) -> pa.Schema:
     return pa.schema([(c, pa.string()) for c in cols])
 
 
+#: Deepest nesting of arrays and objects a JSON line may hold; deeper lines are refused
+#: before any parser sees them (a parser's recursion is not a safe place to find out).
+MAX_JSON_DEPTH = 64
+#: Bytes checked for nesting at a time (whole lines).
+_DEPTH_BLOCK = 1 << 26
+
+
+def too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> int | None:
+    """The first line (1-based) whose arrays and objects nest deeper than ``limit``.
+
+    Brackets are counted per line with numpy; only a line whose count goes past the limit
+    is read again character by character, skipping strings, to be sure.
+
+    Returns
+    -------
+    int or None
+        The line number, or None when every line is within the limit.
+    """
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return None
+    start, line0 = 0, 1
+    while start < len(data):
+        end = data.rfind(b"\n", start, start + _DEPTH_BLOCK) + 1 if (
+            start + _DEPTH_BLOCK < len(data)) else len(data)
+        if end <= start:  # one line longer than a block
+            end = data.find(b"\n", start + _DEPTH_BLOCK) + 1 or len(data)
+        block = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+        step = (np.isin(block, (91, 123)).astype(np.int32)
+                - np.isin(block, (93, 125)).astype(np.int32))
+        depth = np.cumsum(step, dtype=np.int64)
+        newline = np.flatnonzero(block == 10)
+        line_of = np.searchsorted(newline, np.arange(block.size), side="left")
+        base = np.concatenate([[0], depth[newline]])[line_of]
+        over = np.flatnonzero(depth - base > limit)
+        for k in np.unique(line_of[over]).tolist():
+            lo = 0 if k == 0 else int(newline[k - 1]) + 1
+            hi = int(newline[k]) if k < newline.size else block.size
+            if _line_depth(bytes(block[lo:hi])) > limit:
+                return line0 + k
+        line0 += newline.size
+        start = end
+    return None
+
+
+def _line_depth(line: bytes) -> int:
+    """Deepest nesting of one JSON line, ignoring brackets inside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == 92:  # backslash
+                escaped = True
+            elif ch == 34:
+                in_string = False
+        elif ch == 34:
+            in_string = True
+        elif ch in (91, 123):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in (93, 125):
+            depth -= 1
+    return deepest
+
+
 def _read_jsonl(path: Path, name: str = "") -> tuple[pd.DataFrame, np.ndarray, frozenset[str]]:
     """Arrow's fast reader when every line is one object; the line parser otherwise."""
     import pyarrow as pa
@@ -500,6 +566,10 @@ def _read_jsonl(path: Path, name: str = "") -> tuple[pd.DataFrame, np.ndarray, f
     if not data.strip():
         raise FileError(path, "the file is empty", rule="empty file",
                           hint="remove the file if the table has no data, or re-export it")
+    if (deep := too_deep(data)) is not None:
+        raise FileError(path, f"malformed JSON (arrays or objects nested more than "
+                              f"{MAX_JSON_DEPTH} deep)", line=deep,
+                        hint="each line must be one flat JSON object of column: value")
     lines = _count_lines(data)
     if not data.startswith(b"\xef\xbb\xbf"):
         try:

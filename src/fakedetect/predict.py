@@ -316,20 +316,23 @@ def dataset_from_json(text: str) -> Dataset:
 
     import pandas as pd
 
-    from fakedetect.io import write_table
+    from fakedetect.io import MAX_JSON_DEPTH, too_deep, write_table
     from fakedetect.validate import load_dataset
 
+    if too_deep(text.encode("utf-8", "surrogatepass"), MAX_JSON_DEPTH) is not None:
+        raise UserError(f"<stdin>: arrays or objects nested more than {MAX_JSON_DEPTH} deep",
+                        hint="send one JSON object of account columns (and lists of rows)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"stdin: not valid JSON ({exc.msg} at line {exc.lineno}, column "
+        raise UserError(f"<stdin>: not valid JSON ({exc.msg} at line {exc.lineno}, column "
                         f"{exc.colno})", hint="send one JSON object") from exc
     if not isinstance(doc, dict):
-        raise UserError("stdin: expected a JSON object describing one account")
+        raise UserError("<stdin>: expected a JSON object describing one account")
     nested = "account" in doc
     account = doc["account"] if nested else doc
     if not isinstance(account, dict):
-        raise UserError("stdin: 'account' must be an object of account columns")
+        raise UserError("<stdin>: 'account' must be an object of account columns")
     # In a flat document `posts` is the profile's post count; lists are always tables.
     tables = {t: doc.get(t) for t in ("snapshots", "posts", "comments", "audience")
               if nested or isinstance(doc.get(t), list)}
@@ -343,12 +346,16 @@ def dataset_from_json(text: str) -> Dataset:
             if rows is None:
                 continue
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise UserError(f"stdin: {table!r} must be a list of objects")
+                raise UserError(f"<stdin>: {table!r} must be a list of objects")
             if rows:
                 frame = pd.DataFrame([{"account_id": acc_id, **r} for r in rows])
                 write_table(frame, root / f"{table}.jsonl")
-        ds = load_dataset(root)
-        ds.path = Path("stdin")
+        try:
+            ds = load_dataset(root)
+        except UserError as exc:  # name what the user sent, not a folder that is gone
+            raise UserError(exc.message.replace(str(root), "<stdin>"),
+                            hint=exc.hint) from None
+        ds.path = Path("<stdin>")
         return ds
 
 

@@ -61,7 +61,16 @@ def predict(
         return 0
     stage = _stages(quiet=data == "-")
     if data == "-":
-        dataset = dataset_from_json(sys.stdin.read())
+        binary = getattr(sys.stdin, "buffer", None)
+        if binary is None:  # a text stream given in place of the terminal's
+            text = sys.stdin.read()
+        else:
+            try:
+                text = binary.read().decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise UserError(f"<stdin>: not UTF-8 text (byte {exc.start + 1})",
+                                hint="send the account as UTF-8 JSON") from None
+        dataset = dataset_from_json(text)
     else:
         if out is None:
             raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)")
