@@ -635,6 +635,67 @@ def _json_kind(obj: object) -> str:
 # ------------------------------------------------------------------------------ write
 
 
+
+def _writable_ancestor(path: Path) -> None:
+    """Refuse a path under a file, or under a folder this process cannot write to."""
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UserError(f"{path}: {ancestor} is a file, not a folder",
+                        hint="fix the path so every part before the name is a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UserError(f"{path}: cannot write in {ancestor} (permission denied)",
+                        hint="choose a folder you can write to, or fix its permissions")
+
+
+def check_output_file(path: str | os.PathLike[str], suffixes: tuple[str, ...] = ()) -> Path:
+    """Check, before any work, that a file can be written at ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+    suffixes : tuple of str
+        Accepted suffixes (e.g. ``(".csv", ".parquet", ".jsonl")``); any when empty.
+
+    Raises
+    ------
+    UserError
+        The path is a folder, its suffix is not accepted, a part of it is a file, or the
+        folder it goes in is not writable.
+    """
+    out = Path(path)
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder", hint="give a file name, e.g. "
+                        f"{out / ('scores' + (suffixes[0] if suffixes else '.csv'))}")
+    if suffixes and out.suffix.lower() not in suffixes:
+        raise UserError(f"{out}: unknown file type {out.suffix or '(none)'!r}",
+                        hint=f"use one of {', '.join(suffixes)}")
+    _writable_ancestor(out)
+    if out.exists() and not os.access(out, os.W_OK):
+        raise UserError(f"{out}: the file is read-only", hint="choose another name")
+    return out
+
+
+def check_output_folder(path: str | os.PathLike[str]) -> Path:
+    """Check, before any work, that a folder can be written at ``path``.
+
+    Raises
+    ------
+    UserError
+        The path is a file, a part of it is a file, or it cannot be written.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: is a file, not a folder", hint="give a folder name")
+    if out.is_dir():
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise UserError(f"{out}: cannot write in this folder (permission denied)",
+                            hint="choose a folder you can write to, or fix its permissions")
+    else:
+        _writable_ancestor(out)
+    return out
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only on success.

@@ -52,6 +52,24 @@ def echo(message: str = "", *, err: bool = False) -> None:
     typer.echo(message, err=err)
 
 
+def _os_message(exc: OSError) -> str:
+    """An operating-system error on a path, with what to do."""
+    import errno
+
+    path = exc.filename
+    what = exc.strerror or type(exc).__name__
+    todo = {
+        errno.EACCES: "check the folder's permissions, or choose a writable place",
+        errno.EPERM: "check the folder's permissions, or choose a writable place",
+        errno.EROFS: "the disk is read-only: choose another place",
+        errno.ENOSPC: "free some disk space, or choose another disk",
+        errno.EISDIR: "give a file name, not a folder",
+        errno.ENOTDIR: "a part of the path is a file, not a folder: fix the path",
+        errno.ENOENT: "check the path",
+    }.get(exc.errno or 0, "check the path and try again")
+    return f"{path}: {what}\n  what to do: {todo}"
+
+
 def run(command: Any, argv: list[str] | None) -> int:
     """Invoke ``command``; turn user errors into a message and an exit code.
 
@@ -65,9 +83,10 @@ def run(command: Any, argv: list[str] | None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for a user error or a usage error (a message on stderr, no
-        traceback), 130 when interrupted, or the code the command returned. Anything
-        else is a bug and keeps its traceback.
+        0 on success, 2 for a user error, a usage error or an operating-system error on
+        a path (a message on stderr naming the path, no traceback), 130 when
+        interrupted, or the code the command returned. Anything else is a bug and keeps
+        its traceback.
     """
     try:
         result = command.main(args=argv, prog_name="fakedetect", standalone_mode=False)
@@ -87,6 +106,11 @@ def run(command: Any, argv: list[str] | None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.filename is None:  # not about a path of the user's: a bug
+            raise
+        typer.secho(f"error: {_os_message(exc)}", err=True, fg="red")
+        return 2
     sys.stdout.flush()
     if isinstance(result, int) and not isinstance(result, bool):
         return result

@@ -68,6 +68,10 @@ def features(
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
+    if out is not None:
+        from fakedetect.io import check_output_file
+
+        check_output_file(out, (".csv", ".parquet", ".jsonl"))  # before any work
     started = time.perf_counter()
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_features import run_features

@@ -68,7 +68,9 @@ def import_cmd(
     --label Fake --label-values yes=1,no=0`.
     """
     from fakedetect.importers import run_import
+    from fakedetect.io import check_output_folder
 
+    check_output_folder(out)  # before any work
     summary = run_import(
         fmt,
         src,

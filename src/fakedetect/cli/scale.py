@@ -35,8 +35,10 @@ def repartition(
     account_id, so all rows of an account share a part number across tables."""
     import time
 
+    from fakedetect.io import check_output_folder
     from fakedetect.scale.partition import repartition as run
 
+    check_output_folder(out)  # before any work
     started = time.perf_counter()
     layout = run(directory, out, partitions, log=lambda s: echo(f"  {s}"))
     echo(f"{layout.root}: {len(layout.tables)} table(s) x {layout.partitions} part(s) in "

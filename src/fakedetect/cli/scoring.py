@@ -43,6 +43,10 @@ def predict(
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
+    if out is not None:
+        from fakedetect.io import check_output_file
+
+        check_output_file(out, (".csv", ".parquet", ".jsonl"))  # before any work
     started = time.perf_counter()
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_predict
@@ -140,6 +144,10 @@ def explain(
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
+    if html is not None:
+        from fakedetect.io import check_output_file
+
+        check_output_file(html, (".html", ".htm"))  # before any work
     dataset = load_dataset(data, lenient=lenient)
     ids = set(dataset.accounts["account_id"].astype(str))
     if account_id not in ids:

@@ -128,13 +128,30 @@ def models(config: ConfigOpt = None) -> int:
 def export(
     model: Annotated[str, typer.Option(help="models:/NAME@ALIAS or models:/NAME/VERSION.")],
     out: Annotated[Path, typer.Option(help="Folder to write (e.g. models/influencer).")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a different model already in --out.")] = False,
     config: ConfigOpt = None,
 ) -> int:
     """Write a model folder: LightGBM text model, metadata JSON and SHA-256 manifest."""
+    import tempfile
+
     from fakedetect import tracking
+    from fakedetect.errors import UserError
+    from fakedetect.io import check_output_folder
+    from fakedetect.model import MODEL_FILE
 
     cfg = load(config)
+    check_output_folder(out)
     fm = tracking.resolve_model(model, cfg)
+    if out.is_dir() and any(out.iterdir()) and not force:
+        with tempfile.TemporaryDirectory() as tmp:
+            same = (out / MODEL_FILE).is_file() and (
+                (fm.save(Path(tmp)) / MODEL_FILE).read_bytes()
+                == (out / MODEL_FILE).read_bytes())
+        if not same:
+            raise UserError(f"{out}: already holds something else (another model, or "
+                            "other files)",
+                            hint="choose a new folder, or pass --force to replace it")
     fm.save(out)
     echo(f"exported {fm.name} v{fm.version} to {out}")
     return 0

@@ -1012,8 +1012,18 @@ def check_report_folder(out: Path) -> None:
     UserError
         Naming the path and what to do.
     """
+    import os
+
+    from fakedetect.io import check_output_folder
+
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: not a folder", hint="pass --out a folder for the report")
+    check_output_folder(out)
+    parent = out.parent
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"{out}: cannot write in {parent}, where the report is staged "
+                        "(permission denied)",
+                        hint="choose a folder whose parent you can write to")
     if out.is_dir():
         other = sorted(p.name for p in out.iterdir() if p.name not in _REPORT_ENTRIES)
         if other:
