@@ -84,14 +84,34 @@ def test_a_read_only_folder_is_a_message(command, dataset: Path, readonly: Path,
     assert code == 2 and str(readonly) in err, err
 
 
-def test_export_refuses_a_folder_holding_something_else(tmp_path: Path, capsys) -> None:
-    out = tmp_path / "m"
-    out.mkdir()
-    (out / "notes.txt").write_text("mine")
-    code, err = _run(capsys, "export", "--model", "models:/x/1", "--out", str(out))
-    # the store does not exist: refused before the folder is even considered
-    assert code == 2
-    assert (out / "notes.txt").read_text() == "mine"
+def _model_folder(folder: Path, seed: int) -> Path:
+    import lightgbm as lgb
+    import numpy as np
+
+    from fakedetect.model import Calibration, FakeModel
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    names = ["accounts__log_followers", "accounts__bio_length"]
+    booster = lgb.train({"objective": "binary", "verbose": -1, "seed": seed},
+                        lgb.Dataset(X, label=y, feature_name=names), num_boost_round=5)
+    return FakeModel(booster=booster, task="account", features=names,
+                     calibration=Calibration(method="sigmoid"), threshold_fake=0.9,
+                     threshold_review=0.5).save(folder)
+
+
+def test_export_never_replaces_another_model_unasked(tmp_path: Path, capsys) -> None:
+    one, other = _model_folder(tmp_path / "one", 1), _model_folder(tmp_path / "two", 2)
+    out = tmp_path / "exported"
+    assert _run(capsys, "export", "--model", str(one), "--out", str(out))[0] == 0
+    assert _run(capsys, "export", "--model", str(one), "--out", str(out))[0] == 0  # same
+    before = (out / "model.txt").read_bytes()
+    code, err = _run(capsys, "export", "--model", str(other), "--out", str(out))
+    assert code == 2 and "already holds something else" in err
+    assert (out / "model.txt").read_bytes() == before
+    assert _run(capsys, "export", "--model", str(other), "--out", str(out), "--force")[0] == 0
+    assert (out / "model.txt").read_bytes() == (other / "model.txt").read_bytes()
 
 
 def test_an_os_error_on_a_path_is_a_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
