@@ -44,7 +44,7 @@ def test_tampered_file_is_refused(tmp_path: Path, victim: str) -> None:
     folder = model.save(tmp_path / "m")
     path = folder / victim
     path.write_text(path.read_text().replace("0.9", "0.1", 1) + "\n")
-    with pytest.raises(UserError, match="checksum mismatch"):
+    with pytest.raises(UserError, match="does not match its checksum"):
         FakeModel.load(folder, check_registry=False)
 
 

@@ -185,7 +185,7 @@ def test_tampered_model_is_refused(tmp_path: Path, folder: Path, fresh: Path, vi
     code, _, err = run(["predict", str(fresh), "--out", str(tmp_path / "s.csv"),
                         "--model", str(copy)], capsys)
     assert code == 2
-    assert "checksum mismatch" in err and "Traceback" not in err
+    assert "does not match its checksum" in err and "Traceback" not in err
 
 
 def test_predict_one_account_from_stdin(folder: Path, fresh: Path,

@@ -309,7 +309,7 @@ def test_workers_refuse_a_tampered_model(client, parts: Path, models: dict[str, 
     shutil.copytree(models["influencer"], tampered)
     with (tampered / "model.txt").open("a") as fh:
         fh.write("\n")
-    with pytest.raises(UserError, match="checksum mismatch"):
+    with pytest.raises(UserError, match="does not match its checksum"):
         predict_on_dask(client, parts, ModelRef(str(tampered)))
 
 

@@ -588,7 +588,8 @@ def verify_manifest(folder: Path) -> None:
             raise UserError(f"{folder}: {name} is listed in the manifest but missing")
         if _sha256(path) != digest:
             raise UserError(
-                f"{path}: checksum mismatch; the file was modified after export",
+                f"{path}: does not match its checksum in {manifest.name}; the file or the "
+                "manifest was modified after export",
                 hint="refusing a tampered or corrupted model: export it again from the "
                      "registry")
 

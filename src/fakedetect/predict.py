@@ -255,15 +255,23 @@ def _append_rejects(scores: pd.DataFrame, dataset: Dataset, model: FakeModel
     rej = dataset.rejects
     if rej is None or not len(rej):
         return scores
-    named = rej[rej["account_id"].notna()]
+    # accounts out = accounts in: every dropped accounts row, with an id or without one
+    # (rows of other tables naming unknown accounts were never accounts)
+    dropped = rej[(rej["dropped"] == "account") & (rej["table"] == "accounts")]
+    named = dropped[dropped["account_id"].notna()]
     named = named[~named["account_id"].isin(scores["account_id"])]
-    if not len(named):
-        return scores
     first = named.groupby("account_id", sort=True)["reason"].first()
+    unnamed = dropped[dropped["account_id"].isna()]
+    ids = np.concatenate([first.index.astype(str).to_numpy(dtype=object),
+                          np.full(len(unnamed), "", dtype=object)])
+    reasons = np.concatenate([first.astype(str).to_numpy(dtype=object),
+                              unnamed["reason"].astype(str).to_numpy(dtype=object)])
+    if not len(ids):
+        return scores
     extra = pd.DataFrame({
-        "account_id": first.index.astype(str),
+        "account_id": ids,
         "status": "not_scored",
-        "status_reason": "invalid input: " + first.astype(str).to_numpy(),
+        "status_reason": "invalid input: " + reasons.astype(str),
         "verdict": "",
         "coverage": "",
         "model_name": model.name,

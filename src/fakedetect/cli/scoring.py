@@ -22,7 +22,8 @@ def predict(
     data: Annotated[str, typer.Argument(
         help="Dataset folder, or - to read one account as JSON on stdin.")],
     out: Annotated[Path | None, typer.Option(
-        help="Scores file: .csv, .parquet or .jsonl (required unless DATA is -).")] = None,
+        help="Scores file: .csv, .parquet or .jsonl (required unless DATA is -, whose "
+             "score is printed as JSON without it).")] = None,
     model: ModelOpt = None,
     task: TaskOpt = "influencer",
     top_reasons: Annotated[int, typer.Option(help="Plain-word reasons per account.")] = 3,
@@ -91,7 +92,7 @@ def predict(
     for note in scored.notes:
         echo(f"note: {note}", err=True)
     scores = scored.scores
-    if data == "-":
+    if data == "-" and out is None:
         row = scores.iloc[0].to_dict()
         clean = {k: (None if (isinstance(v, float) and v != v) else
                      (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
@@ -100,6 +101,12 @@ def predict(
     assert out is not None
     stage("writing")
     write_scores(scores, out)
+    if lenient:
+        from fakedetect.io import write_table
+
+        rejects = out.with_name(f"{out.stem}.rejects.csv")
+        write_table(dataset.rejects, rejects)
+        echo(f"rejects: {rejects} ({len(dataset.rejects):,} problem(s))")
     counts = scores["verdict"].replace("", "not scored").value_counts().to_dict()
     shown = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
     echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} in "
