@@ -32,4 +32,4 @@ bench: $(STAMP) ## Run every benchmark (long: tens of minutes)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove the virtual environment, outputs and the local MLflow store
-	rm -rf $(VENV) out mlflow.db mlruns data/demo
+	rm -rf $(VENV) out mlflow.db mlflow.db.lock mlruns data/demo

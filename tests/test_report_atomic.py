@@ -70,3 +70,21 @@ def test_a_folder_with_other_files_is_refused(tmp_path: Path) -> None:
     afile.write_text("x")
     with pytest.raises(UserError, match="not a folder"):
         _write(afile)
+
+
+def test_temporary_files_of_killed_runs_are_swept(tmp_path: Path) -> None:
+    import subprocess as sp
+
+    from fakedetect.io import write_text
+
+    dead = sp.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                  capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".scores.csv.{dead}.abc123.tmp"
+    stale.write_text("half")
+    live = tmp_path / f".scores.csv.{os.getppid()}.abc123.tmp"
+    live.write_text("someone else's, still running")
+    other = tmp_path / ".scores.csv.notapid.tmp"
+    other.write_text("not ours")
+    write_text(tmp_path / "scores.csv", "done")
+    assert not stale.exists() and live.exists() and other.exists()
+    assert (tmp_path / "scores.csv").read_text() == "done"

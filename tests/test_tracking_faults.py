@@ -40,3 +40,18 @@ def test_a_mistyped_store_is_not_created_by_a_read_only_command(tmp_path: Path) 
     assert done.returncode == 2, done.stdout + done.stderr
     assert "no such store" in done.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_two_first_contacts_with_a_new_store_both_succeed(tmp_path: Path) -> None:
+    """Two processes creating the same new SQLite store race in MLflow's migration."""
+    code = ("import sys; from pathlib import Path; from fakedetect.config import Config; "
+            "from fakedetect.tracking import connect; r = Path(sys.argv[1]); "
+            "connect(Config(root=r, tracking_uri=f'sqlite:///{r / \"mlflow.db\"}', "
+            "artifact_location=r / 'mlruns', output_dir=r / 'out', "
+            "report_dir=r / 'out' / 'review', data_dir=r / 'data', models_dir=r / 'm')); "
+            "print('ok')")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]

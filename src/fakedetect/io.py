@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import os
 import tempfile
@@ -636,6 +637,46 @@ def _json_kind(obj: object) -> str:
 
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but belongs to another user
+        return True
+    return True
+
+
+def sweep_stale(folder: Path, prefix: str) -> None:
+    """Remove temporary files and folders named ``<prefix><pid>.*`` or
+    ``<prefix><pid>-*`` in ``folder`` whose process no longer exists (left by a run that
+    was killed); others' live work is left alone."""
+    import shutil
+
+    if not folder.is_dir():
+        return
+    for leftover in folder.glob(f"{glob_escape(prefix)}*"):
+        rest = leftover.name[len(prefix):]
+        pid = "".join(itertools.takewhile(str.isdigit, rest))
+        if not pid or rest[len(pid):len(pid) + 1] not in (".", "-"):
+            continue
+        if int(pid) == os.getpid() or process_alive(int(pid)):
+            continue
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob's special characters taken literally."""
+    import glob
+
+    return glob.escape(text)
+
+
 def _writable_ancestor(path: Path) -> None:
     """Refuse a path under a file, or under a folder this process cannot write to."""
     ancestor = path.parent
@@ -710,7 +751,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    prefix = f".{final.name}."
+    sweep_stale(final.parent, prefix)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp",
+                               dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

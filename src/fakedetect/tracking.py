@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,38 @@ def _probe_server(uri: str) -> None:
                              "sqlite:///mlflow.db; nothing was done") from exc
 
 
+def _first_contact(uri: str, client_type: type[MlflowClient]) -> MlflowClient:
+    """The client, after one query. For a local SQLite store the first query, which may
+    create the store and run MLflow's schema migration, holds an exclusive lock on a file
+    beside it: two processes creating the same new store at once would otherwise both
+    migrate it and break it."""
+    import contextlib
+
+    lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if uri.startswith("sqlite:///"):
+        lock = _file_lock(Path(uri[len("sqlite:///"):] + ".lock"))
+    with lock:
+        client = client_type(tracking_uri=uri, registry_uri=uri)
+        client.search_experiments(max_results=1)
+    return client
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (POSIX; nothing elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def connect(cfg: Config, *, create: bool = True) -> MlflowClient:
     """Point MLflow at the configured store and prove it answers, before any work.
 
@@ -108,8 +142,7 @@ def connect(cfg: Config, *, create: bool = True) -> MlflowClient:
                                  "elsewhere")
     mlflow.set_tracking_uri(uri)
     try:
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-        client.search_experiments(max_results=1)
+        client = _first_contact(uri, MlflowClient)
     except Exception as exc:  # MLflow raises many kinds for a dead or locked store
         raise UserError(
             f"tracking store {uri} is unreachable or locked: {type(exc).__name__}: "

@@ -208,7 +208,7 @@ def write_dataset(
         If ``out`` holds tables and ``force`` is false, the format is unknown, or the
         imported tables break the contract.
     """
-    from fakedetect.io import write_table, write_text
+    from fakedetect.io import sweep_stale, write_table, write_text
     from fakedetect.validate import ContractError, load_dataset
 
     if out_format not in OUT_FORMATS:
@@ -228,7 +228,8 @@ def write_dataset(
             hint="choose another --out folder, or pass --force to replace every table file in it",
         )
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=out))
+    sweep_stale(out, f".{out.name}.import-")  # left by a killed import
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-{os.getpid()}-", dir=out))
     try:
         suffix = OUT_FORMATS[out_format]
         for name, frame in imported.tables.items():

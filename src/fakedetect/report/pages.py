@@ -1036,25 +1036,7 @@ def check_report_folder(out: Path) -> None:
 def _sweep_stale(out: Path) -> None:
     """Remove staging and swapped-out folders of this report left by runs that were
     killed (their process no longer exists)."""
-    import os
-    import shutil
+    from fakedetect.io import sweep_stale
 
-    for leftover in out.parent.glob(f".{out.name}.*-*-*"):
-        kind, _, rest = leftover.name[len(out.name) + 2:].partition("-")
-        pid = rest.partition("-")[0]
-        if kind not in ("staging", "old") or not pid.isdigit() or not leftover.is_dir():
-            continue
-        if int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, but another user's
-        return True
-    return True
+    for kind in ("staging", "old"):
+        sweep_stale(out.parent, f".{out.name}.{kind}-")

@@ -310,7 +310,7 @@ def repartition(source: str | os.PathLike[str], out: str | os.PathLike[str],
         A bad part count, an unusable source or destination, or an unreadable file.
     """
     from fakedetect.contract import TABLES
-    from fakedetect.io import find_tables, write_text
+    from fakedetect.io import find_tables, sweep_stale, write_text
 
     src, dest = Path(source), Path(out)
     if not 1 <= partitions <= MAX_PARTITIONS:
@@ -330,7 +330,9 @@ def repartition(source: str | os.PathLike[str], out: str | os.PathLike[str],
         raise UserError(f"{src}: no accounts table (accounts.csv, .parquet or .jsonl)",
                         hint="a dataset needs at least its accounts table")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    sweep_stale(dest.parent, f".{dest.name}.")  # left by a killed run
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".tmp",
+                                    dir=dest.parent))
     try:
         rows: dict[str, int] = {}
         for name in TABLES:
