@@ -79,7 +79,7 @@ def test_every_template_renders() -> None:
             text = render_reason(f.name, value)
             assert "{" not in text and text, f.name
         missing = render_reason(f.name, float("nan"))
-        assert missing.startswith("No data for:")
+        assert missing.startswith("Not assessed:")
         assert render_reason(f.name, np.float64(np.nan)) == missing
     assert render_reason("snapshots__max_jump_share__window_1", 0.38) == (
         "Followers jumped 38% in a single day")

@@ -110,10 +110,20 @@ def test_reasons_match_shap_signs(fresh: Path, folder: Path) -> None:
     model = FakeModel.load(folder)
     scored = score_dataset(load_dataset(fresh), model, top_reasons=3, all_reasons=True)
     r = scored.reasons
+    computed = r["value"].notna()
     raises = r["sentence"].str.endswith("(raises the fake risk)")
-    assert (raises == (r["contribution"] > 0)).all()
-    top = r[r["rank"] == 1].set_index("account_id")["contribution"].abs()
-    second = r[r["rank"] == 2].set_index("account_id")["contribution"].abs()
+    assert (raises[computed] == (r.loc[computed, "contribution"] > 0)).all()
+    # a signal that could not be computed is not assessed: no direction, ranked last
+    gone = r[~computed]
+    assert gone["sentence"].str.startswith("Not assessed:").all()
+    assert not gone["sentence"].str.contains("fake risk").any()
+    last_computed = r[computed].groupby("account_id")["rank"].max()
+    first_gone = gone.groupby("account_id")["rank"].min()
+    both = first_gone.index.intersection(last_computed.index)
+    assert (first_gone.loc[both] > last_computed.loc[both]).all()
+    rc = r[computed]
+    top = rc[rc["rank"] == 1].set_index("account_id")["contribution"].abs()
+    second = rc[rc["rank"] == 2].set_index("account_id")["contribution"].abs()
     assert (top >= second.loc[top.index]).all()
     first = scored.scores.set_index("account_id")["contribution_1"]
     np.testing.assert_allclose(first.loc[top.index].abs(), top)

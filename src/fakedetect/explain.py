@@ -5,6 +5,11 @@ the same values from :mod:`fakedetect.treeshap` on large inputs): for every acco
 ``base_value + sum(contribution)`` equals the model's raw margin (log-odds of fake), before
 calibration. A positive contribution pushes toward *fake*. The plain-word sentence of each
 row comes from the feature registry's template, filled with the account's value.
+
+Missing evidence is not evidence: a feature that could not be computed for an account
+(its value is missing) still has a contribution, so the rows add up, but it ranks after
+every computed feature and its sentence says it was not assessed, with no direction; the
+plain-word reasons of ``predict`` and the report come from computed features only.
 """
 
 from __future__ import annotations
@@ -27,9 +32,12 @@ def _direction_word(contribution: float) -> str:
 
 
 def sentence(feature: str, value: float, contribution: float) -> str:
-    """The registry sentence for ``feature`` at ``value``, with its direction."""
+    """The registry sentence for ``feature`` at ``value``, with its direction (none for a
+    missing value: the signal was not assessed)."""
     from fakedetect.features import render_reason
 
+    if value != value:
+        return render_reason(feature, value)
     return f"{render_reason(feature, value)} ({_direction_word(contribution)})"
 
 
@@ -62,7 +70,8 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     n, k = contrib.shape
     values = X[model.features].to_numpy(dtype=np.float64, na_value=np.nan)
     keep = k if top is None else min(top, k)
-    order = _strongest(contrib, keep)
+    # computed features first (by the size of their push), then the not assessed ones
+    order = _strongest(np.where(np.isnan(values), 0.0, np.abs(contrib) + 1.0), keep)
     rows = np.repeat(np.arange(n), keep)
     cols = order.ravel()
     feats = np.asarray(model.features, dtype=object)[cols]
@@ -106,8 +115,10 @@ def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np
         rows = np.flatnonzero(codes == k)
         out[rows] = render_reasons(str(name), values[rows])
     up, down = f" ({_direction_word(1.0)})", f" ({_direction_word(-1.0)})"
-    return np.array([text + (up if c > 0 else down)
-                     for text, c in zip(out.tolist(), contrib.tolist(), strict=True)],
+    missing = np.isnan(values).tolist()
+    return np.array([text if gone else text + (up if c > 0 else down)
+                     for text, c, gone in zip(out.tolist(), contrib.tolist(), missing,
+                                              strict=True)],
                     dtype=object)
 
 

@@ -194,7 +194,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                              contrib=np.zeros((0, len(model.features))),
                              base=np.zeros(0))
     k = min(top_reasons, len(model.features))
-    top = tidy[tidy["rank"] <= k]
+    top = tidy[(tidy["rank"] <= k) & tidy["value"].notna()]  # reasons: computed evidence
     for i in range(1, k + 1):
         part = top[top["rank"] == i].set_index("account_id")
         base[f"reason_{i}"] = part["sentence"].reindex(feats.index).fillna("")
@@ -257,7 +257,7 @@ def _append_rejects(scores: pd.DataFrame, dataset: Dataset, model: FakeModel
         return scores
     # accounts out = accounts in: every dropped accounts row, with an id or without one
     # (rows of other tables naming unknown accounts were never accounts)
-    dropped = rej[(rej["dropped"] == "account") & (rej["table"] == "accounts")]
+    dropped = rej[rej["dropped"] == "account"]
     named = dropped[dropped["account_id"].notna()]
     named = named[~named["account_id"].isin(scores["account_id"])]
     first = named.groupby("account_id", sort=True)["reason"].first()

@@ -394,7 +394,7 @@ def render_reason(name: str, value: float, **fields: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or (
             not isinstance(value, float) and _is_nan(value)):
         need = " and ".join(spec.tables)
-        return f"No data for: {spec.description.rstrip('.')} (needs {need})"
+        return f"Not assessed: {spec.description.rstrip('.')} (needs {need})"
     return spec.template.format(**{**_fields(float(value)), **fields})
 
 
@@ -415,7 +415,7 @@ def render_reasons(name: str, values: np.ndarray) -> list[str]:
     """
     spec = get_feature(name)
     need = " and ".join(spec.tables)
-    missing = f"No data for: {spec.description.rstrip('.')} (needs {need})"
+    missing = f"Not assessed: {spec.description.rstrip('.')} (needs {need})"
     values = np.asarray(values, dtype=np.float64)
     # each distinct value is rendered once (by its bits, so that -0.0 keeps its sign)
     bits, where = np.unique(values.view(np.int64), return_inverse=True)
