@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import ConfigOpt, FailOnDriftOpt, LenientOpt, app, echo, load
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 ModelOpt = Annotated[str | None, typer.Option(
@@ -29,6 +29,7 @@ def predict(
     lenient: LenientOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
+    fail_on_drift: FailOnDriftOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Score every account: authenticity 0-100, verdict, audience share, top reasons."""
@@ -36,6 +37,7 @@ def predict(
     import sys
     import time
 
+    from fakedetect.drift import DRIFT_EXIT
     from fakedetect.errors import UserError
     from fakedetect.model import TABULATED_SHAP_ROWS
     from fakedetect.predict import dataset_from_json, load_models, score_dataset, write_scores
@@ -83,7 +85,7 @@ def predict(
         clean = {k: (None if (isinstance(v, float) and v != v) else
                      (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
         echo(json.dumps(clean, default=str, indent=2))
-        return 0
+        return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
     assert out is not None
     stage("writing")
     write_scores(scores, out)
@@ -92,7 +94,7 @@ def predict(
     echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} in "
          f"{time.perf_counter() - started:.1f} s: {shown}")
     echo(f"written: {out}")
-    return 0
+    return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
 
 
 def _stages(*, quiet: bool) -> Callable[[str], None]:
@@ -164,6 +166,8 @@ def explain(
         table.add_row(str(r.rank), r.sentence, f"[{sign}]{r.contribution:+.3f}[/]")
     console.print(table)
     console.print(f"coverage: {row['coverage']}")
+    if row.get("outside_training"):
+        console.print(f"[yellow]outside what the model has seen:[/] {row['outside_training']}")
     if html is not None:
         from fakedetect.io import write_text
         from fakedetect.report import render_account_page
@@ -189,9 +193,11 @@ def report(
     lenient: LenientOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
+    fail_on_drift: FailOnDriftOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Write the review report: a ranked index page and one page per account."""
+    from fakedetect.drift import DRIFT_EXIT
     from fakedetect.predict import load_models, score_dataset
     from fakedetect.report import write_report
     from fakedetect.scale.engine import use_dask
@@ -211,11 +217,14 @@ def report(
     fm, scorer = load_models(cfg, model, task)
     scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,
                            all_reasons=True)
+    for note in scored.notes:
+        echo(f"note: {note}", err=True)
     dest = out or cfg.report_dir
     index = write_report(dest, scores=scored.scores, reasons=scored.reasons,
-                         dataset=dataset, model=_model_info(fm), max_pages=max_pages)
+                         dataset=dataset, model={**_model_info(fm), "warnings": scored.notes},
+                         max_pages=max_pages)
     echo(f"review report: {index}")
-    return 0
+    return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
 
 
 def _model_info(fm: object) -> dict[str, object]:
