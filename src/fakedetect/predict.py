@@ -47,19 +47,26 @@ def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3
     Returns
     -------
     pandas.DataFrame
-        ``fake_probability``, ``authenticity_score`` (0-100, 100 = authentic),
-        ``verdict``, and ``reason_i``, ``feature_i``, ``contribution_i`` for i = 1..top.
+        ``fake_probability`` with its Venn-ABERS interval ``fake_probability_low`` and
+        ``fake_probability_high`` (:mod:`fakedetect.intervals`), ``authenticity_score``
+        (0-100, 100 = authentic; 0 or 100 only when the interval reaches it),
+        ``verdict`` (``likely fake`` only when the interval's low end clears the
+        threshold), and ``reason_i``, ``feature_i``, ``contribution_i`` for i = 1..top.
     """
     import pandas as pd
 
     from fakedetect.explain import explain_frame
+    from fakedetect.intervals import authenticity_score, probability_interval
 
     margin = model.margin(X)
     p = model.calibration(margin)
+    low, high = probability_interval(model, margin, p)
     out = pd.DataFrame({
         "fake_probability": p,
-        "authenticity_score": np.round(100.0 * (1.0 - p), 1),
-        "verdict": model.verdict(p),
+        "fake_probability_low": low,
+        "fake_probability_high": high,
+        "authenticity_score": authenticity_score(p, low, high),
+        "verdict": model.verdict(p, low),
     }, index=X.index)
     if top_reasons > 0 and len(X):
         tidy = explain_frame(model, X, top=top_reasons)
@@ -175,7 +182,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base["status_reason"] = why
     stage("scores")
     wide = score_frame(model, X, top_reasons=0)
-    for col in ("authenticity_score", "fake_probability"):
+    for col in ("authenticity_score", "fake_probability", "fake_probability_low",
+                "fake_probability_high"):
         base[col] = wide[col].reindex(feats.index)
     base["verdict"] = wide["verdict"].reindex(feats.index).fillna("")
     share = _audience_share(dataset, feats, account_scorer) if present["audience"] else None

@@ -354,7 +354,7 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     })
     never_missing = [n for j, n in enumerate(names) if not np.isnan(Xtr[:, j]).any()]
     model.metadata["never_missing"] = never_missing
-    model.metadata.update(training_metadata(prep.X.iloc[train_idx], oof_p, ytr))
+    model.metadata.update(training_metadata(prep.X.iloc[train_idx], oof, ytr))
     return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx,
                             "test_margin": test_margin}
 

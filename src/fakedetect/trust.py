@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def training_metadata(X: pd.DataFrame, oof_p: np.ndarray, y: np.ndarray
+def training_metadata(X: pd.DataFrame, oof_margin: np.ndarray, y: np.ndarray
                       ) -> dict[str, Any]:
     """Metadata entries describing the training data, to merge into the model's.
 
@@ -23,9 +23,8 @@ def training_metadata(X: pd.DataFrame, oof_p: np.ndarray, y: np.ndarray
     ----------
     X : pandas.DataFrame
         The training feature rows.
-    oof_p : numpy.ndarray
-        Calibrated out-of-fold probabilities of those rows (from boosters that did not
-        train on them).
+    oof_margin : numpy.ndarray
+        Out-of-fold raw margins of those rows (from boosters that did not train on them).
     y : numpy.ndarray
         Their labels (1 = fake).
 
@@ -35,5 +34,6 @@ def training_metadata(X: pd.DataFrame, oof_p: np.ndarray, y: np.ndarray
         JSON-ready entries.
     """
     from fakedetect.drift import training_reference
+    from fakedetect.intervals import venn_abers_tables
 
-    return {**training_reference(X)}
+    return {**training_reference(X), **venn_abers_tables(oof_margin, y)}
