@@ -149,7 +149,8 @@ def explain(
     colour = {"authentic": "green", "review": "yellow", "likely fake": "red"}[row["verdict"]]
     console.print(f"[bold]{account_id}[/bold]  authenticity [bold]"
                   f"{row['authenticity_score']:.0f}[/bold]/100  "
-                  f"fake probability {row['fake_probability']:.3f}  "
+                  f"fake probability {row['fake_probability']:.3f} "
+                  f"({row['fake_probability_low']:.3f}–{row['fake_probability_high']:.3f})  "
                   f"verdict [{colour} bold]{row['verdict']}[/]")
     if row["audience_sample_size"]:
         console.print(f"estimated fake followers {100 * row['fake_follower_share']:.0f}% "

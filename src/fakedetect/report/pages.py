@@ -50,7 +50,8 @@ _VERDICT_CLASS = {"likely fake": "v-fake", "review": "v-review", "authentic": "v
 _SCORE_TEXT = ("account_id", "status", "status_reason", "verdict", "audience_method",
                "coverage", "model_name", "model_version", "niche", "reason_1", "reason_2",
                "reason_3", "outside_training")
-_SCORE_NUMBERS = ("authenticity_score", "fake_probability", "fake_follower_share",
+_SCORE_NUMBERS = ("authenticity_score", "fake_probability", "fake_probability_low",
+                  "fake_probability_high", "fake_follower_share",
                   "fake_follower_share_low", "fake_follower_share_high",
                   "audience_sample_size", "followers")
 _REQUIRED_SCORES = ("account_id", "status", "fake_probability")
@@ -387,7 +388,12 @@ def _header(acc: _Account, index_href: str | None) -> str:
                      f'<span class="muted" style="font-size:.9rem">/100</span></b>'
                      f"<span>authenticity score</span></div>"
                      if _finite(r["authenticity_score"]) else "")
-        stats.append(f'<div class="stat"><b>{_pct(r["fake_probability"])}</b>'
+        band = (f' <span class="muted" style="font-size:.9rem">'
+                f'({_pct(r["fake_probability_low"])}–{_pct(r["fake_probability_high"])})'
+                "</span>" if _finite(r["fake_probability_low"])
+                and _finite(r["fake_probability_high"]) else "")
+        stats.append(f'<div class="stat" id="fake-probability"><b>'
+                     f'{_pct(r["fake_probability"])}{band}</b>'
                      f"<span>fake probability</span></div>")
     stats.append(f'<div class="stat"><b>{_int(r["followers"])}</b><span>followers</span></div>')
     if r["niche"]:
@@ -700,6 +706,12 @@ def _how_to_read(model: Mapping[str, object]) -> str:
         "<li>The authenticity score is 100 minus the fake probability in percent. The "
         "probability is calibrated: among accounts given 30%, about 3 in 10 were fake in the "
         f"evaluation data.{cutoffs}</li>"
+        "<li>The range beside the fake probability is its Venn-ABERS interval: with what "
+        "the model was calibrated on, the true probability lies in it. It is wide where the "
+        "model saw few accounts like this one. <i>Likely fake</i> needs the whole interval "
+        "above the cutoff; an account whose interval straddles it goes to <i>review</i>. "
+        "The authenticity score is shown as 0 or 100 only when the interval reaches it."
+        "</li>"
         "<li>A follower spike alone is not proof. Giveaways, shout-outs, a viral post or press "
         "coverage bring sudden genuine followers too. Bought followers typically arrive as a "
         "step of thousands within a day or two, with no matching rise in likes, and are often "
