@@ -23,6 +23,7 @@ or when features never missing in training are missing for most of the batch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -156,7 +157,7 @@ def feature_label(name: str) -> str:
         text = get_feature(name).description.strip().rstrip(".")
     except KeyError:
         return name
-    text = text.split(" (")[0]
+    text = re.sub(r" \([^()]*\)$", "", text)  # a closing aside, not a formula's brackets
     return text[:1].lower() + text[1:] if text else name
 
 
