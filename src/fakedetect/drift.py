@@ -130,8 +130,10 @@ class DriftReport:
     ----------
     features : pandas.DataFrame
         One row per model feature: ``feature``, ``description``, ``psi``,
-        ``missing_train``, ``missing_batch``, ``median_train``, ``median_batch``,
-        ``above_max`` and ``below_min`` (shares of the batch), ``used`` (the trees split
+        ``missing_train``, ``missing_batch``, ``top_cut`` / ``bottom_cut`` (the highest and
+        lowest cut point) with the training and batch shares beyond them (``top_train``,
+        ``top_batch``, ``bottom_train``, ``bottom_batch``), ``above_max`` and
+        ``below_min`` (shares of the batch), ``used`` (the trees split
         on it), ``relying`` (accounts whose score it carries), ``outside`` (accounts
         beyond the training range on it while it carries their score), ``shifted``.
     outside : pandas.Series
@@ -141,12 +143,15 @@ class DriftReport:
         Plain-word findings, most important first.
     fired : bool
         Whether the batch counts as unlike the training data (``--fail-on-drift``).
+    counts : BatchCounts or None
+        The counts it was judged from (to add up with other parts of a batch).
     """
 
     features: pd.DataFrame
     outside: pd.Series
     warnings: list[str] = field(default_factory=list)
     fired: bool = False
+    counts: BatchCounts | None = None
 
 
 def feature_label(name: str) -> str:
@@ -167,6 +172,95 @@ def _fmt(x: float | None) -> str:
     return f"{x:,.3g}"
 
 
+@dataclass
+class BatchCounts:
+    """What :func:`drift_report` needs of a batch, as counts that add up across parts.
+
+    Attributes
+    ----------
+    n : int
+        Accounts.
+    bins : list of numpy.ndarray
+        Per model feature, accounts per reference bin (the last bin: missing).
+    above, below, relying, outside : numpy.ndarray
+        Per model feature, accounts above the training maximum, below the minimum,
+        whose score the feature carries, and both beyond the range and carried.
+    flagged : int
+        Accounts with at least one ``outside`` feature.
+    """
+
+    n: int
+    bins: list[np.ndarray]
+    above: np.ndarray
+    below: np.ndarray
+    relying: np.ndarray
+    outside: np.ndarray
+    flagged: int
+
+    def __add__(self, other: BatchCounts) -> BatchCounts:
+        """The counts of two disjoint batches together."""
+        return BatchCounts(self.n + other.n,
+                           [a + b for a, b in zip(self.bins, other.bins, strict=True)],
+                           self.above + other.above, self.below + other.below,
+                           self.relying + other.relying, self.outside + other.outside,
+                           self.flagged + other.flagged)
+
+
+def batch_counts(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None = None
+                 ) -> tuple[BatchCounts, pd.Series] | None:
+    """Count a batch against the model's training reference.
+
+    Parameters
+    ----------
+    model : FakeModel
+    X : pandas.DataFrame
+        The batch's feature rows (at least the model's features).
+    contrib : numpy.ndarray, optional
+        Their SHAP contributions, shape (rows, model features); computed when absent.
+
+    Returns
+    -------
+    counts : BatchCounts
+    outside : pandas.Series
+        Per account (index of ``X``), the features beyond the training range that carry
+        its score, ``; ``-joined.
+
+    ``None`` when the model carries no training reference.
+    """
+    import pandas as pd
+
+    ref = model.metadata.get(REFERENCE_KEY)
+    if not ref:
+        return None
+    feats = model.features
+    n = len(X)
+    matrix = (X[feats].to_numpy(dtype=np.float64, na_value=np.nan) if n
+              else np.zeros((0, len(feats))))
+    if contrib is None:
+        contrib = model.contributions(X)[0] if n else np.zeros((0, len(feats)))
+    carries = np.abs(contrib) >= CARRIES
+    outside = np.zeros((n, len(feats)), dtype=bool)
+    above = np.zeros(len(feats), dtype=np.int64)
+    below = np.zeros(len(feats), dtype=np.int64)
+    bins = []
+    for j, name in enumerate(feats):
+        r = ref["features"].get(name, {"cuts": [], "min": None, "max": None})
+        col = matrix[:, j]
+        cuts = np.asarray(r["cuts"], dtype=np.float64)
+        bins.append(np.bincount(_bin_index(col, cuts), minlength=len(cuts) + 2))
+        with np.errstate(invalid="ignore"):
+            hi = col > r["max"] if r["max"] is not None else ~np.isnan(col)
+            lo = col < r["min"] if r["min"] is not None else np.zeros(n, dtype=bool)
+        outside[:, j] = (hi | lo) & carries[:, j]
+        above[j], below[j] = hi.sum(), lo.sum()
+    names = np.asarray(feats, dtype=object)
+    flags = pd.Series(["; ".join(names[row]) for row in outside], index=X.index,
+                      dtype=object)
+    counts = BatchCounts(n, bins, above, below, carries.sum(axis=0).astype(np.int64),
+                         outside.sum(axis=0).astype(np.int64), int(outside.any(axis=1).sum()))
+    return counts, flags
+
+
 def check_batch(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None = None
                 ) -> DriftReport | None:
     """Compare scored feature rows with the model's training reference.
@@ -185,18 +279,31 @@ def check_batch(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None = 
         ``None`` when the model carries no training reference (trained before it was
         stored).
     """
+    found = batch_counts(model, X, contrib)
+    if found is None:
+        return None
+    return drift_report(model, *found)
+
+
+def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> DriftReport:
+    """Judge a batch's counts (:func:`batch_counts`, summed over parts) in words.
+
+    Parameters
+    ----------
+    model : FakeModel
+    counts : BatchCounts
+    outside : pandas.Series
+        The per-account flags.
+
+    Returns
+    -------
+    DriftReport
+    """
     import pandas as pd
 
-    ref = model.metadata.get(REFERENCE_KEY)
-    if not ref:
-        return None
+    ref = model.metadata[REFERENCE_KEY]
     feats = model.features
-    n = len(X)
-    matrix = (X[feats].to_numpy(dtype=np.float64, na_value=np.nan) if n
-              else np.zeros((0, len(feats))))
-    if contrib is None:
-        contrib = model.contributions(X)[0] if n else np.zeros((0, len(feats)))
-    carries = np.abs(contrib) >= CARRIES
+    n = counts.n
     splits = model._splits()
     used = np.zeros(len(feats), dtype=bool)
     if splits:
@@ -205,39 +312,32 @@ def check_batch(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None = 
         used[:] = True
     n_ref = int(ref.get("n", 0))
     rows = []
-    outside = np.zeros((n, len(feats)), dtype=bool)
     for j, name in enumerate(feats):
         r = ref["features"].get(name)
-        col = matrix[:, j]
         if r is None:
             continue
-        cuts = np.asarray(r["cuts"], dtype=np.float64)
-        counts = np.bincount(_bin_index(col, cuts), minlength=len(cuts) + 2)
-        value = psi(np.asarray(r["shares"]), counts, n_ref) if n else float("nan")
-        with np.errstate(invalid="ignore"):
-            above = col > r["max"] if r["max"] is not None else ~np.isnan(col)
-            below = col < r["min"] if r["min"] is not None else np.zeros(n, dtype=bool)
-        outside[:, j] = (above | below) & carries[:, j]
-        present = col[~np.isnan(col)]
+        shares = np.asarray(r["shares"], dtype=np.float64)
+        b = counts.bins[j]
+        frac = b / max(n, 1)
         rows.append({
-            "feature": name, "description": feature_label(name), "psi": value,
+            "feature": name, "description": feature_label(name),
+            "psi": psi(shares, b, n_ref) if n else float("nan"),
             "missing_train": float(r["missing"]),
-            "missing_batch": float(np.isnan(col).mean()) if n else float("nan"),
-            "median_train": r["median"],
-            "median_batch": float(np.median(present)) if len(present) else float("nan"),
-            "above_max": float(above.mean()) if n else 0.0,
-            "below_min": float(below.mean()) if n else 0.0,
-            "used": bool(used[j]), "relying": int(carries[:, j].sum()),
-            "outside": int(outside[:, j].sum()),
+            "missing_batch": float(frac[-1]) if n else float("nan"),
+            "top_cut": r["cuts"][-1] if r["cuts"] else None,
+            "top_train": float(shares[-2]), "top_batch": float(frac[-2]),
+            "bottom_cut": r["cuts"][0] if r["cuts"] else None,
+            "bottom_train": float(shares[0]), "bottom_batch": float(frac[0]),
+            "above_max": float(counts.above[j] / max(n, 1)),
+            "below_min": float(counts.below[j] / max(n, 1)),
+            "used": bool(used[j]), "relying": int(counts.relying[j]),
+            "outside": int(counts.outside[j]),
         })
     table = pd.DataFrame(rows)
     if not len(table):
-        return DriftReport(table, pd.Series("", index=X.index, dtype=object))
+        return DriftReport(table, outside)
     table["shifted"] = table["used"] & (table["psi"] >= PSI_ALERT) & (n >= MIN_BATCH)
     table = table.sort_values(["shifted", "psi"], ascending=False, kind="stable")
-    names = np.asarray(feats, dtype=object)
-    flags = pd.Series(["; ".join(names[row]) for row in outside], index=X.index,
-                      dtype=object)
     warnings = []
     lacking = set(table.loc[table["missing_batch"] > MISSING_ALERT, "feature"])
     missing = [f for f in model.metadata.get("never_missing") or [] if f in lacking]
@@ -250,30 +350,38 @@ def check_batch(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None = 
             "data like this).")
     warnings += [_shift_sentence(r) for r in table[table["shifted"]].itertuples()]
     fired = bool(warnings)
-    flagged = int((outside.any(axis=1)).sum())
-    if flagged:
-        worst = table[table["outside"] > 0].sort_values("outside", ascending=False)
+    if counts.flagged:
+        worst = table[table["outside"] > 0].sort_values("outside", ascending=False,
+                                                        kind="stable")
         listed = ", ".join(f"{r.description} ({r.outside:,})"
                            for r in worst.head(3).itertuples())
         warnings.append(
-            f"{flagged:,} of {n:,} verdict(s) rest on a value beyond anything this model saw "
-            f"in training: {listed}. Those accounts are marked 'outside training range'.")
-    return DriftReport(table.reset_index(drop=True), flags, warnings, fired)
+            f"{counts.flagged:,} of {n:,} verdict(s) rest on a value beyond anything this "
+            f"model saw in training: {listed}. Those accounts are marked 'outside training "
+            "range'.")
+    return DriftReport(table.reset_index(drop=True), outside, warnings, fired, counts)
 
 
 def _shift_sentence(r: Any) -> str:
     """One shifted feature in words: what, how far, and how many verdicts rest on it."""
     if r.above_max >= 0.05:
         where = (f"is far above anything this model saw for {r.above_max:.0%} of accounts "
-                 f"(training maximum exceeded)")
+                 "(training maximum exceeded)")
     elif r.below_min >= 0.05:
         where = f"is below anything this model saw for {r.below_min:.0%} of accounts"
     elif r.missing_batch - r.missing_train >= 0.25:
         where = (f"is missing for {r.missing_batch:.0%} of accounts "
                  f"(training: {r.missing_train:.0%})")
     else:
-        direction = ("higher" if (r.median_batch or 0) > (r.median_train or 0) else "lower")
-        where = "is distributed unlike the training data, mostly " + direction
-    return (f"{r.description} {where}: median {_fmt(r.median_batch)} against "
-            f"{_fmt(r.median_train)} in training (PSI {r.psi:.2f}); "
-            f"{r.relying:,} verdict(s) rely on it.")
+        where = "is distributed unlike the training data"
+    high = r.top_batch - r.top_train
+    low = r.bottom_batch - r.bottom_train
+    if r.top_cut is not None and high >= low and high > 0:
+        how = (f"{r.top_batch:.0%} of accounts at or above {_fmt(r.top_cut)} against "
+               f"{r.top_train:.0%} in training")
+    elif r.bottom_cut is not None and low > 0:
+        how = (f"{r.bottom_batch:.0%} of accounts below {_fmt(r.bottom_cut)} against "
+               f"{r.bottom_train:.0%} in training")
+    else:
+        how = f"missing for {r.missing_batch:.0%} against {r.missing_train:.0%} in training"
+    return f"{r.description} {where}: {how} (PSI {r.psi:.2f}); {r.relying:,} verdict(s) rely on it."

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from fakedetect.config import Config
+    from fakedetect.drift import BatchCounts
     from fakedetect.model import FakeModel
     from fakedetect.predict import Scored
     from fakedetect.validate import Dataset
@@ -174,12 +175,14 @@ class PartScores:
     """Scores of one part: its accounts, then the accounts lenient mode dropped.
 
     ``profiles`` is the part's accounts table, when asked for (the report's index
-    shows every account's username).
+    shows every account's username); ``drift`` its counts against the model's training
+    reference (:func:`fakedetect.drift.batch_counts`), which add up across parts.
     """
 
     scores: pd.DataFrame
     rejected: pd.DataFrame
     profiles: pd.DataFrame | None = None
+    drift: BatchCounts | None = None
 
 
 def _score(dataset: Dataset, model: ModelRef, account_model: ModelRef | None,
@@ -209,7 +212,8 @@ def score_partition(k: int, *, root: str, model: ModelRef, account_model: ModelR
     acc = dataset.accounts
     return PartScores(scored.scores.iloc[:n], scored.scores.iloc[n:],
                       acc.assign(account_id=acc["account_id"].astype(str)) if profiles
-                      else None)
+                      else None,
+                      scored.drift.counts if scored.drift is not None else None)
 
 
 def combine_scores(parts: Sequence[PartScores | None]) -> pd.DataFrame:
@@ -228,6 +232,17 @@ def combine_scores(parts: Sequence[PartScores | None]) -> pd.DataFrame:
         return main.reset_index(drop=True)
     extra = in_account_order(pd.concat(rejected, ignore_index=True))
     return pd.concat([main, extra], ignore_index=True)
+
+
+def combine_drift(parts: Sequence[PartScores | None]) -> BatchCounts | None:
+    """The drift counts of all parts together (``None`` when the model has no reference)."""
+    counts = [p.drift for p in parts if p is not None and p.drift is not None]
+    if not counts:
+        return None
+    total = counts[0]
+    for c in counts[1:]:
+        total = total + c
+    return total
 
 
 def predict_on_dask(client: Client, root: str | os.PathLike[str], model: ModelRef, *,
@@ -364,6 +379,13 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
                          top_reasons=3, lenient=lenient, parts=None, retries=retries,
                          progress=progress, profiles=True)
     scores = combine_scores(results)
+    counts = combine_drift(results)
+    if counts is not None:
+        from fakedetect.drift import drift_report
+
+        flags = scores.get("outside_training", pd.Series("", index=scores.index))
+        found_drift = drift_report(model.load(), counts, flags.fillna(""))
+        model_info = {**model_info, "warnings": found_drift.warnings}
     limit = DASK_REPORT_PAGES if max_pages is None else max(int(max_pages), 0)
     order = _rank_order(_normalise_scores(scores))
     chosen = scores["account_id"].to_numpy(dtype=object)[order[:limit]].astype(str)
