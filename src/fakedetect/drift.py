@@ -46,6 +46,8 @@ MIN_BATCH = 50
 CARRIES = 0.1
 #: Share of a batch with a never-missing feature missing from which that is a warning.
 MISSING_ALERT = 0.5
+#: Shifted features described one by one in the warnings (the rest are listed).
+MAX_SENTENCES = 5
 #: Exit code of ``predict``, ``evaluate`` and ``report`` with ``--fail-on-drift`` when the
 #: warning fires (after writing their output).
 DRIFT_EXIT = 3
@@ -130,9 +132,8 @@ class DriftReport:
     ----------
     features : pandas.DataFrame
         One row per model feature: ``feature``, ``description``, ``psi``,
-        ``missing_train``, ``missing_batch``, ``top_cut`` / ``bottom_cut`` (the highest and
-        lowest cut point) with the training and batch shares beyond them (``top_train``,
-        ``top_batch``, ``bottom_train``, ``bottom_batch``), ``above_max`` and
+        ``missing_train``, ``missing_batch``, ``bin`` (the reference bin that gained the
+        most accounts, in words) with its ``bin_train`` and ``bin_batch`` shares, ``above_max`` and
         ``below_min`` (shares of the batch), ``used`` (the trees split
         on it), ``relying`` (accounts whose score it carries), ``outside`` (accounts
         beyond the training range on it while it carries their score), ``shifted``.
@@ -319,15 +320,14 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
         shares = np.asarray(r["shares"], dtype=np.float64)
         b = counts.bins[j]
         frac = b / max(n, 1)
+        k = int(np.argmax(frac - shares))  # the bin that gained the most accounts
         rows.append({
             "feature": name, "description": feature_label(name),
             "psi": psi(shares, b, n_ref) if n else float("nan"),
             "missing_train": float(r["missing"]),
             "missing_batch": float(frac[-1]) if n else float("nan"),
-            "top_cut": r["cuts"][-1] if r["cuts"] else None,
-            "top_train": float(shares[-2]), "top_batch": float(frac[-2]),
-            "bottom_cut": r["cuts"][0] if r["cuts"] else None,
-            "bottom_train": float(shares[0]), "bottom_batch": float(frac[0]),
+            "bin": _bin_words(r["cuts"], k), "bin_train": float(shares[k]),
+            "bin_batch": float(frac[k]),
             "above_max": float(counts.above[j] / max(n, 1)),
             "below_min": float(counts.below[j] / max(n, 1)),
             "used": bool(used[j]), "relying": int(counts.relying[j]),
@@ -348,7 +348,14 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
             f"{', '.join(missing[:6])}. The model never learned what their "
             "absence means, so treat these scores with caution (or use a model trained on "
             "data like this).")
-    warnings += [_shift_sentence(r) for r in table[table["shifted"]].itertuples()]
+    shifted = table[table["shifted"]]
+    warnings += [_shift_sentence(r) for r in shifted.head(MAX_SENTENCES).itertuples()]
+    if len(shifted) > MAX_SENTENCES:
+        rest = shifted.iloc[MAX_SENTENCES:]
+        warnings.append(
+            f"{len(rest)} more feature(s) shifted (PSI {rest['psi'].min():.2f}-"
+            f"{rest['psi'].max():.2f}): {', '.join(rest['description'].head(8))}"
+            + (", ..." if len(rest) > 8 else "") + ".")
     fired = bool(warnings)
     if counts.flagged:
         worst = table[table["outside"] > 0].sort_values("outside", ascending=False,
@@ -362,6 +369,19 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
     return DriftReport(table.reset_index(drop=True), outside, warnings, fired, counts)
 
 
+def _bin_words(cuts: list[float], k: int) -> str:
+    """Bin ``k`` of the reference's cut points in words."""
+    if k == len(cuts) + 1:
+        return "with no value"
+    if not cuts:
+        return "present"
+    if k == 0:
+        return f"below {_fmt(cuts[0])}"
+    if k == len(cuts):
+        return f"at or above {_fmt(cuts[-1])}"
+    return f"between {_fmt(cuts[k - 1])} and {_fmt(cuts[k])}"
+
+
 def _shift_sentence(r: Any) -> str:
     """One shifted feature in words: what, how far, and how many verdicts rest on it."""
     if r.above_max >= 0.05:
@@ -369,19 +389,8 @@ def _shift_sentence(r: Any) -> str:
                  "(training maximum exceeded)")
     elif r.below_min >= 0.05:
         where = f"is below anything this model saw for {r.below_min:.0%} of accounts"
-    elif r.missing_batch - r.missing_train >= 0.25:
-        where = (f"is missing for {r.missing_batch:.0%} of accounts "
-                 f"(training: {r.missing_train:.0%})")
     else:
         where = "is distributed unlike the training data"
-    high = r.top_batch - r.top_train
-    low = r.bottom_batch - r.bottom_train
-    if r.top_cut is not None and high >= low and high > 0:
-        how = (f"{r.top_batch:.0%} of accounts at or above {_fmt(r.top_cut)} against "
-               f"{r.top_train:.0%} in training")
-    elif r.bottom_cut is not None and low > 0:
-        how = (f"{r.bottom_batch:.0%} of accounts below {_fmt(r.bottom_cut)} against "
-               f"{r.bottom_train:.0%} in training")
-    else:
-        how = f"missing for {r.missing_batch:.0%} against {r.missing_train:.0%} in training"
-    return f"{r.description} {where}: {how} (PSI {r.psi:.2f}); {r.relying:,} verdict(s) rely on it."
+    return (f"{r.description} {where}: {r.bin_batch:.0%} of accounts {r.bin} against "
+            f"{r.bin_train:.0%} in training (PSI {r.psi:.2f}); {r.relying:,} verdict(s) "
+            "rely on it.")
