@@ -276,7 +276,6 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
 
     from fakedetect.metrics import binary_metrics, threshold_for_fpr
     from fakedetect.model import Calibration, FakeModel
-    from fakedetect.trust import training_metadata
 
     names = list(prep.X.columns)
     X = prep.X.to_numpy(dtype=np.float64)
@@ -354,6 +353,8 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     })
     never_missing = [n for j, n in enumerate(names) if not np.isnan(Xtr[:, j]).any()]
     model.metadata["never_missing"] = never_missing
+    from fakedetect.trust import training_metadata  # drift reference, interval tables
+
     model.metadata.update(training_metadata(prep.X.iloc[train_idx], oof, ytr))
     return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx,
                             "test_margin": test_margin}
