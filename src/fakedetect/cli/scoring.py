@@ -53,14 +53,16 @@ def predict(
             raise UserError("predict --engine dask needs a partitioned dataset folder and "
                             "--out FILE", hint="score one account from stdin without "
                                                "--engine dask")
-        fm, scores = run_predict(cfg, data, model, task, top_reasons=top_reasons,
-                                 lenient=lenient, scheduler=scheduler,
-                                 progress=progress_line("predict"))
+        fm, scores, drift = run_predict(cfg, data, model, task, top_reasons=top_reasons,
+                                        lenient=lenient, scheduler=scheduler,
+                                        progress=progress_line("predict"))
+        for note in drift.warnings if drift is not None else []:
+            echo(f"note: {note}", err=True)
         write_scores(scores, out)
         echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} on Dask in "
              f"{time.perf_counter() - started:.1f} s")
         echo(f"written: {out}")
-        return 0
+        return DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
     stage = _stages(quiet=data == "-")
     if data == "-":
         dataset = dataset_from_json(sys.stdin.read())

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from fakedetect.config import Config
-    from fakedetect.drift import BatchCounts
+    from fakedetect.drift import BatchCounts, DriftReport
     from fakedetect.model import FakeModel
     from fakedetect.predict import Scored
     from fakedetect.validate import Dataset
@@ -421,7 +421,7 @@ def run_predict(cfg: Config, directory: str | os.PathLike[str], model_uri: str |
                 task: str, *, top_reasons: int = 3, lenient: bool = False,
                 scheduler: str | None = None,
                 progress: Callable[[int, int], None] | None = None
-                ) -> tuple[FakeModel, pd.DataFrame]:
+                ) -> tuple[FakeModel, pd.DataFrame, DriftReport | None]:
     """``fakedetect predict --engine dask``: check the layout and the models on this
     machine, then start or reach the cluster and score every part.
 
@@ -431,17 +431,25 @@ def run_predict(cfg: Config, directory: str | os.PathLike[str], model_uri: str |
         The scoring model as loaded here (for its name and version).
     scores : pandas.DataFrame
         As :func:`predict_on_dask`.
+    drift : DriftReport or None
+        The whole batch against the model's training reference (the parts' counts added
+        up; the same as the local engine's); ``None`` for a model without one.
     """
+    from fakedetect.drift import drift_report
     from fakedetect.scale.engine import dask_client
     from fakedetect.scale.partition import require_layout
 
     layout = require_layout(directory)
     with dask_client(scheduler) as client:
         model, ref, account_ref = resolve_refs(cfg, model_uri, task)
-        scores = predict_on_dask(client, layout.root, ref, account_model=account_ref,
-                                 top_reasons=top_reasons, lenient=lenient,
-                                 progress=progress)
-    return model, scores
+        results = _score_all(client, layout.root, ref, account_model=account_ref,
+                             top_reasons=top_reasons, lenient=lenient, parts=None,
+                             retries=RETRIES, progress=progress)
+    scores = combine_scores(results)
+    counts = combine_drift(results)
+    drift = (drift_report(model, counts, scores["outside_training"].fillna(""))
+             if counts is not None else None)
+    return model, scores, drift
 
 
 def run_report(cfg: Config, directory: str | os.PathLike[str], out: str | os.PathLike[str],
