@@ -210,12 +210,14 @@ def report(
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_report
 
-        index, pages = run_report(cfg, data, out or cfg.report_dir, model, task,
-                                  model_info=_model_info, max_pages=max_pages,
-                                  lenient=lenient, scheduler=scheduler,
-                                  progress=progress_line("report"))
+        index, pages, drift = run_report(cfg, data, out or cfg.report_dir, model, task,
+                                         model_info=_model_info, max_pages=max_pages,
+                                         lenient=lenient, scheduler=scheduler,
+                                         progress=progress_line("report"))
+        for note in drift.warnings if drift is not None else []:
+            echo(f"note: {note}", err=True)
         echo(f"review report: {index} ({pages:,} account page(s))")
-        return 0
+        return DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
     dataset = load_dataset(data, lenient=lenient)
     fm, scorer = load_models(cfg, model, task)
     scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,

@@ -334,7 +334,8 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
                    model: ModelRef, *, model_info: dict[str, object],
                    account_model: ModelRef | None = None, max_pages: int | None = None,
                    lenient: bool = False, retries: int = RETRIES,
-                   progress: Callable[[int, int], None] | None = None) -> tuple[Path, int]:
+                   progress: Callable[[int, int], None] | None = None
+                   ) -> tuple[Path, int, DriftReport | None]:
     """Write the review report of a partitioned dataset scored on Dask.
 
     Two passes: every account is scored (the index ranks them all), then the parts
@@ -365,6 +366,9 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
         The index page.
     pages : int
         Account pages written.
+    drift : DriftReport or None
+        The whole batch against the model's training reference (its warnings are on the
+        index); ``None`` for a model without one.
     """
     import numpy as np
     import pandas as pd
@@ -380,6 +384,7 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
                          progress=progress, profiles=True)
     scores = combine_scores(results)
     counts = combine_drift(results)
+    found_drift = None
     if counts is not None:
         from fakedetect.drift import drift_report
 
@@ -404,7 +409,7 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
     dataset = dataset_from_frames(tables, path=str(layout.root))
     index = write_report(Path(out), scores=scores, reasons=reasons, dataset=dataset,
                          model=model_info, max_pages=limit)
-    return index, min(limit, len(scores))
+    return index, min(limit, len(scores)), found_drift
 
 
 def in_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -457,7 +462,8 @@ def run_report(cfg: Config, directory: str | os.PathLike[str], out: str | os.Pat
                model_info: Callable[[FakeModel], dict[str, object]],
                max_pages: int | None = None, lenient: bool = False,
                scheduler: str | None = None,
-               progress: Callable[[int, int], None] | None = None) -> tuple[Path, int]:
+               progress: Callable[[int, int], None] | None = None
+               ) -> tuple[Path, int, DriftReport | None]:
     """``fakedetect report --engine dask`` (see :func:`report_on_dask`).
 
     Returns
@@ -465,6 +471,7 @@ def run_report(cfg: Config, directory: str | os.PathLike[str], out: str | os.Pat
     index : Path
     pages : int
         Account pages written.
+    drift : DriftReport or None
     """
     from fakedetect.scale.engine import dask_client
     from fakedetect.scale.partition import require_layout
