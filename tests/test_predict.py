@@ -22,6 +22,7 @@ from fakedetect.cli import main
 from fakedetect.config import Config
 from fakedetect.errors import UserError
 from fakedetect.features import build_features
+from fakedetect.intervals import authenticity_score
 from fakedetect.model import FakeModel
 from fakedetect.predict import score_dataset
 from fakedetect.validate import load_dataset
@@ -59,8 +60,11 @@ def test_predict_scores_every_account(fresh: Path, folder: Path, tmp_path: Path,
     scored = scores[scores["status"] == "scored"]
     assert len(scored) == len(scores)
     assert set(scored["verdict"]) <= {"authentic", "review", "likely fake"}
-    np.testing.assert_allclose(scored["authenticity_score"],
-                               np.round(100 * (1 - scored["fake_probability"]), 1))
+    np.testing.assert_allclose(scored["authenticity_score"], authenticity_score(
+        scored["fake_probability"], scored["fake_probability_low"],
+        scored["fake_probability_high"]))
+    assert (scored["fake_probability_low"] <= scored["fake_probability"]).all()
+    assert (scored["fake_probability"] <= scored["fake_probability_high"]).all()
     for col in ("reason_1", "reason_2", "reason_3", "contribution_1", "coverage",
                 "model_name", "model_version", "fake_follower_share",
                 "fake_follower_share_low", "fake_follower_share_high"):
@@ -323,8 +327,9 @@ def test_scores_warn_when_trained_features_are_missing(fresh: Path, folder: Path
     lacking = [f for f in model.metadata["never_missing"] if f.startswith("audience__")]
     assert lacking, "the simulated training data always has an audience sample"
     assert scored.notes and lacking[0] in scored.notes[0]
+    assert scored.drifted
     full = score_dataset(load_dataset(fresh), model, top_reasons=1)
-    assert not full.notes
+    assert not any("never missing" in n for n in full.notes)
 
 
 def test_evaluate_logs_a_run_and_writes_a_summary(fresh: Path, store: Config, trained,

@@ -604,3 +604,23 @@ def test_index_of_ten_thousand_accounts_is_fast(tmp_path: Path) -> None:
     text = index.read_text(encoding="utf-8")
     assert text.count("<tr><td class=\"acc\">") == 100
     assert not (tmp_path / "out" / "accounts").exists()
+
+
+def test_drift_warnings_and_outside_flags_are_rendered(tmp_path: Path, inputs) -> None:
+    scores, reasons, dataset = inputs
+    scores = scores.copy()
+    scores["outside_training"] = ""
+    scores.loc[scores["account_id"] == "dave", "outside_training"] = "growth__gain_cv"
+    warning = "posting cadence is far above anything this model saw; 3 verdict(s) rely on it."
+    index = write_report(tmp_path, scores=scores, reasons=reasons, dataset=dataset,
+                         model={**MODEL, "warnings": [warning, "<b>escaped</b>"]})
+    html = index.read_text(encoding="utf-8")
+    assert '<section id="drift" class="warn">' in html and warning in html
+    assert "&lt;b&gt;escaped&lt;/b&gt;" in html
+    dave = (tmp_path / "accounts" / safe_filename("dave")).read_text(encoding="utf-8")
+    assert 'id="outside-training"' in dave and warning in dave
+    alice = (tmp_path / "accounts" / safe_filename("alice")).read_text(encoding="utf-8")
+    assert 'id="outside-training"' not in alice
+    plain = write_report(tmp_path / "plain", scores=scores.drop(columns="outside_training"),
+                         reasons=reasons, dataset=dataset, model=MODEL)
+    assert 'id="drift"' not in plain.read_text(encoding="utf-8")

@@ -144,3 +144,20 @@ def test_screenshots_show_the_charts(browser: str, report: Path, tmp_path: Path)
     assert distinct_colours(index) > 100
     assert pixels_near(index, "#fde8e7", tol=4) > 300  # "likely fake" badges
     assert pixels_near(index, "#dcf3e4", tol=4) > 300  # "authentic" badges
+
+
+def test_drift_warnings_render_in_the_browser(browser: str, tmp_path: Path) -> None:
+    from tests.test_report import MODEL, make_frames, make_reasons, make_scores, to_dataset
+
+    dataset = to_dataset(make_frames())
+    scores = make_scores(dataset)
+    scores["outside_training"] = np.where(scores["account_id"] == "dave",
+                                          "growth__gain_cv", "")
+    warning = "posting cadence is far above anything this model saw; 3 verdict(s) rely on it."
+    index = write_report(tmp_path / "report", scores=scores, reasons=make_reasons(scores),
+                         dataset=dataset, model={**MODEL, "warnings": [warning]})
+    dom = dump_dom(browser, index.as_uri(), tmp_path)
+    assert '<section id="drift" class="warn">' in dom and warning in dom
+    page = index.parent / "accounts" / safe_filename("dave")
+    dom = dump_dom(browser, page.as_uri(), tmp_path)
+    assert 'id="outside-training"' in dom and "Outside what the model has seen" in dom

@@ -243,13 +243,15 @@ def test_predict_and_features_cli_write_the_local_files(
         capsys: pytest.CaptureFixture[str]) -> None:
     address = ["--engine", "dask", "--scheduler", client.scheduler.address]
     model = ["--model", str(models["influencer"])]
-    code, _, err = run(["predict", str(parts), "--out", str(tmp_path / "local.csv"), *model],
-                       capsys)
-    assert code == 0, err
+    code, _, local_err = run(["predict", str(parts), "--out", str(tmp_path / "local.csv"),
+                              *model], capsys)
+    assert code == 0, local_err
     code, out, err = run(["predict", str(parts), "--out", str(tmp_path / "dask.csv"), *model,
                           *address], capsys)
     assert code == 0, err
     assert "on Dask" in out
+    notes = [line for line in err.splitlines() if line.startswith("note:")]
+    assert notes == [line for line in local_err.splitlines() if line.startswith("note:")]
     local, remote = (tmp_path / "local.csv").read_bytes(), (tmp_path / "dask.csv").read_bytes()
     assert remote == local
     scores = pd.read_csv(tmp_path / "dask.csv")

@@ -6,7 +6,7 @@ This is how a user checks a model on their own labelled accounts before trusting
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,8 @@ class EvaluationResult:
     run_id: str
     summary: Path
     n_accounts: int
+    notes: list[str] = field(default_factory=list)
+    drifted: bool = False
 
 
 def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None = None,
@@ -117,7 +119,8 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
     if scored.notes:
         summary += "\n" + "\n".join(f"> **Note.** {n}" for n in scored.notes) + "\n"
     path = write_text(dest / "summary.md", summary)
-    return EvaluationResult(metrics=metrics, run_id=run_id, summary=path, n_accounts=len(ids))
+    return EvaluationResult(metrics=metrics, run_id=run_id, summary=path, n_accounts=len(ids),
+                            notes=scored.notes, drifted=scored.drifted)
 
 
 def _summary(uri: str, name: str, version: str, data: str | Path, m: dict[str, float],

@@ -382,10 +382,17 @@ class FakeModel:
             self._shap_tables = (tabulate(splits) if splits else None) or False
         return self._shap_tables or None
 
-    def verdict(self, proba: np.ndarray) -> np.ndarray:
-        """``authentic`` / ``review`` / ``likely fake`` for each probability."""
+    def verdict(self, proba: np.ndarray, low: np.ndarray | None = None) -> np.ndarray:
+        """``authentic`` / ``review`` / ``likely fake`` for each probability.
+
+        With ``low``, the low end of each probability's interval, ``likely fake`` needs
+        the low end to clear :attr:`threshold_fake` (an account whose point estimate
+        clears it but whose interval does not is sent to ``review``), which is the
+        safer choice for a genuine creator; ``review`` still follows the point estimate.
+        """
         p = np.asarray(proba, dtype=np.float64)
-        idx = (p >= self.threshold_review).astype(np.int8) + (p >= self.threshold_fake)
+        fake = p if low is None else np.minimum(p, np.asarray(low, dtype=np.float64))
+        idx = (p >= self.threshold_review).astype(np.int8) + (fake >= self.threshold_fake)
         return np.asarray(VERDICTS, dtype=object)[idx]
 
     @property

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from fakedetect.config import Config
+    from fakedetect.drift import DriftReport
     from fakedetect.model import FakeModel
     from fakedetect.validate import Dataset
 
@@ -46,19 +47,26 @@ def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3
     Returns
     -------
     pandas.DataFrame
-        ``fake_probability``, ``authenticity_score`` (0-100, 100 = authentic),
-        ``verdict``, and ``reason_i``, ``feature_i``, ``contribution_i`` for i = 1..top.
+        ``fake_probability`` with its Venn-ABERS interval ``fake_probability_low`` and
+        ``fake_probability_high`` (:mod:`fakedetect.intervals`), ``authenticity_score``
+        (0-100, 100 = authentic; 0 or 100 only when the interval reaches it),
+        ``verdict`` (``likely fake`` only when the interval's low end clears the
+        threshold), and ``reason_i``, ``feature_i``, ``contribution_i`` for i = 1..top.
     """
     import pandas as pd
 
     from fakedetect.explain import explain_frame
+    from fakedetect.intervals import authenticity_score, probability_interval
 
     margin = model.margin(X)
     p = model.calibration(margin)
+    low, high = probability_interval(model, margin, p)
     out = pd.DataFrame({
         "fake_probability": p,
-        "authenticity_score": np.round(100.0 * (1.0 - p), 1),
-        "verdict": model.verdict(p),
+        "fake_probability_low": low,
+        "fake_probability_high": high,
+        "authenticity_score": authenticity_score(p, low, high),
+        "verdict": model.verdict(p, low),
     }, index=X.index)
     if top_reasons > 0 and len(X):
         tidy = explain_frame(model, X, top=top_reasons)
@@ -84,14 +92,24 @@ class Scored:
     features : pandas.DataFrame
         The feature rows of the scored accounts.
     notes : list of str
-        Warnings for a person: e.g. features the model always had in training but that
-        most of these accounts lack (their scores deserve less trust).
+        Warnings for a person: features that shifted away from the training data, features
+        the model always had in training but that most of these accounts lack, verdicts
+        that rest on values beyond the training range (their scores deserve less trust).
+    drift : DriftReport or None
+        The comparison with the model's training reference (:mod:`fakedetect.drift`);
+        ``None`` for a model trained without one.
     """
 
     scores: pd.DataFrame
     reasons: pd.DataFrame
     features: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    drift: DriftReport | None = None
+
+    @property
+    def drifted(self) -> bool:
+        """Whether the batch counts as unlike the training data (``--fail-on-drift``)."""
+        return bool(self.drift is not None and self.drift.fired)
 
 
 @ordinary_pages()
@@ -164,7 +182,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base["status_reason"] = why
     stage("scores")
     wide = score_frame(model, X, top_reasons=0)
-    for col in ("authenticity_score", "fake_probability"):
+    for col in ("authenticity_score", "fake_probability", "fake_probability_low",
+                "fake_probability_high"):
         base[col] = wide[col].reindex(feats.index)
     base["verdict"] = wide["verdict"].reindex(feats.index).fillna("")
     share = _audience_share(dataset, feats, account_scorer) if present["audience"] else None
@@ -190,18 +209,23 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
         tidy = explain_frame(model, X, top=None if all_reasons else max(top_reasons, 1),
                              contrib=contrib, base=b)
     else:
-        tidy = explain_frame(model, X.iloc[:0], top=1,
-                             contrib=np.zeros((0, len(model.features))),
-                             base=np.zeros(0))
+        contrib = np.zeros((0, len(model.features)))
+        tidy = explain_frame(model, X.iloc[:0], top=1, contrib=contrib, base=np.zeros(0))
     k = min(top_reasons, len(model.features))
     top = tidy[(tidy["rank"] <= k) & tidy["value"].notna()]  # reasons: computed evidence
     for i in range(1, k + 1):
         part = top[top["rank"] == i].set_index("account_id")
         base[f"reason_{i}"] = part["sentence"].reindex(feats.index).fillna("")
         base[f"contribution_{i}"] = part["contribution"].reindex(feats.index)
+    from fakedetect.drift import check_batch
+
+    drift = check_batch(model, X, contrib)
+    base["outside_training"] = (drift.outside.reindex(feats.index).fillna("")
+                                if drift is not None else "")
     scores = base.reset_index(names="account_id")
     scores = _append_rejects(scores, dataset, model)
-    return Scored(scores=scores, reasons=tidy, features=X, notes=_schema_notes(model, X))
+    notes = drift.warnings if drift is not None else _schema_notes(model, X)
+    return Scored(scores=scores, reasons=tidy, features=X, notes=notes, drift=drift)
 
 
 def _schema_notes(model: FakeModel, X: pd.DataFrame) -> list[str]:
@@ -278,6 +302,7 @@ def _append_rejects(scores: pd.DataFrame, dataset: Dataset, model: FakeModel
         "model_version": model.version,
         "audience_sample_size": 0,
         "audience_method": "",
+        "outside_training": "",
     })
     return pd.concat([scores, extra], ignore_index=True)
 

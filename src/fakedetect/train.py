@@ -457,6 +457,9 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     })
     never_missing = [n for j, n in enumerate(names) if not np.isnan(Xtr[:, j]).any()]
     model.metadata["never_missing"] = never_missing
+    from fakedetect.trust import training_metadata  # drift reference, interval tables
+
+    model.metadata.update(training_metadata(prep.X.iloc[train_idx], oof, ytr))
     return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx,
                             "test_margin": test_margin, "oof_p": oof_p, "oof_y": ytr}
 

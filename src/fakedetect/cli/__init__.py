@@ -20,7 +20,8 @@ __all__ = ["app", "main"]
 def _register() -> None:
     from fakedetect.cli import data as _data  # noqa: F401
 
-    for name in ("importers", "simulate", "features", "training", "scoring", "scale"):
+    for name in ("importers", "simulate", "features", "training", "scoring", "scale",
+                 "calibration"):
         try:
             __import__(f"fakedetect.cli.{name}")
         except ModuleNotFoundError as exc:  # a stage not built yet

@@ -39,6 +39,12 @@ LenientOpt = Annotated[
                                    "in a rejects file."),
 ]
 
+FailOnDriftOpt = Annotated[
+    bool,
+    typer.Option("--fail-on-drift", help="Exit with code 3 (after writing the output) when "
+                                         "the batch is unlike the model's training data."),
+]
+
 
 def load(config: Path | None) -> Config:
     """Load the configuration once for a command."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import ConfigOpt, FailOnDriftOpt, LenientOpt, app, echo, load
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 ModelOpt = Annotated[str | None, typer.Option(
@@ -30,6 +30,7 @@ def predict(
     lenient: LenientOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
+    fail_on_drift: FailOnDriftOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Score every account: authenticity 0-100, verdict, audience share, top reasons."""
@@ -37,6 +38,7 @@ def predict(
     import sys
     import time
 
+    from fakedetect.drift import DRIFT_EXIT
     from fakedetect.errors import UserError
     from fakedetect.model import TABULATED_SHAP_ROWS
     from fakedetect.predict import dataset_from_json, load_models, score_dataset, write_scores
@@ -56,14 +58,16 @@ def predict(
             raise UserError("predict --engine dask needs a partitioned dataset folder and "
                             "--out FILE", hint="score one account from stdin without "
                                                "--engine dask")
-        fm, scores = run_predict(cfg, data, model, task, top_reasons=top_reasons,
-                                 lenient=lenient, scheduler=scheduler,
-                                 progress=progress_line("predict"))
+        fm, scores, drift = run_predict(cfg, data, model, task, top_reasons=top_reasons,
+                                        lenient=lenient, scheduler=scheduler,
+                                        progress=progress_line("predict"))
+        for note in drift.warnings if drift is not None else []:
+            echo(f"note: {note}", err=True)
         write_scores(scores, out)
         echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} on Dask in "
              f"{time.perf_counter() - started:.1f} s")
         echo(f"written: {out}")
-        return 0
+        return DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
     stage = _stages(quiet=data == "-")
     if data == "-":
         binary = getattr(sys.stdin, "buffer", None)
@@ -97,7 +101,7 @@ def predict(
         clean = {k: (None if (isinstance(v, float) and v != v) else
                      (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
         echo(json.dumps(clean, default=str, indent=2))
-        return 0
+        return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
     assert out is not None
     stage("writing")
     write_scores(scores, out)
@@ -112,7 +116,7 @@ def predict(
     echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} in "
          f"{time.perf_counter() - started:.1f} s: {shown}")
     echo(f"written: {out}")
-    return 0
+    return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
 
 
 def _stages(*, quiet: bool) -> Callable[[str], None]:
@@ -171,7 +175,8 @@ def explain(
     colour = {"authentic": "green", "review": "yellow", "likely fake": "red"}[row["verdict"]]
     console.print(f"[bold]{account_id}[/bold]  authenticity [bold]"
                   f"{row['authenticity_score']:.0f}[/bold]/100  "
-                  f"fake probability {row['fake_probability']:.3f}  "
+                  f"fake probability {row['fake_probability']:.3f} "
+                  f"({row['fake_probability_low']:.3f}–{row['fake_probability_high']:.3f})  "
                   f"verdict [{colour} bold]{row['verdict']}[/]")
     if row["audience_sample_size"]:
         from fakedetect.features.audience import METHOD_TEXT, bound_note
@@ -194,6 +199,8 @@ def explain(
         table.add_row(str(r.rank), r.sentence, f"[{sign}]{r.contribution:+.3f}[/]")
     console.print(table)
     console.print(f"coverage: {row['coverage']}")
+    if row.get("outside_training"):
+        console.print(f"[yellow]outside what the model has seen:[/] {row['outside_training']}")
     if html is not None:
         from fakedetect.io import write_text
         from fakedetect.report import render_account_page
@@ -219,9 +226,11 @@ def report(
     lenient: LenientOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
+    fail_on_drift: FailOnDriftOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Write the review report: a ranked index page and one page per account."""
+    from fakedetect.drift import DRIFT_EXIT
     from fakedetect.predict import load_models, score_dataset
     from fakedetect.report import write_report
     from fakedetect.scale.engine import use_dask
@@ -234,21 +243,26 @@ def report(
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_report
 
-        index, pages = run_report(cfg, data, out or cfg.report_dir, model, task,
-                                  model_info=_model_info, max_pages=max_pages,
-                                  lenient=lenient, scheduler=scheduler,
-                                  progress=progress_line("report"))
+        index, pages, drift = run_report(cfg, data, out or cfg.report_dir, model, task,
+                                         model_info=_model_info, max_pages=max_pages,
+                                         lenient=lenient, scheduler=scheduler,
+                                         progress=progress_line("report"))
+        for note in drift.warnings if drift is not None else []:
+            echo(f"note: {note}", err=True)
         echo(f"review report: {index} ({pages:,} account page(s))")
-        return 0
+        return DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
     dataset = load_dataset(data, lenient=lenient)
     fm, scorer = load_models(cfg, model, task)
     scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,
                            all_reasons=True)
+    for note in scored.notes:
+        echo(f"note: {note}", err=True)
     dest = out or cfg.report_dir
     index = write_report(dest, scores=scored.scores, reasons=scored.reasons,
-                         dataset=dataset, model=_model_info(fm), max_pages=max_pages)
+                         dataset=dataset, model={**_model_info(fm), "warnings": scored.notes},
+                         max_pages=max_pages)
     echo(f"review report: {index}")
-    return 0
+    return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
 
 
 def _model_info(fm: object) -> dict[str, object]:

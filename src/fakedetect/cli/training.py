@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import ConfigOpt, FailOnDriftOpt, LenientOpt, app, echo, load
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt
 
 TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
@@ -84,16 +84,18 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(
         help="Folder for summary.md, metrics.json and plots.")] = None,
     lenient: LenientOpt = False,
+    fail_on_drift: FailOnDriftOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Measure a model on a labelled dataset; log an evaluation run and write a summary."""
+    from fakedetect.drift import DRIFT_EXIT
     from fakedetect.evaluate import evaluate as run_eval
 
     cfg = load(config)
     res = run_eval(model, data, cfg, out=out, lenient=lenient)
     echo(res.summary.read_text(encoding="utf-8"))
     echo(f"written: {res.summary}")
-    return 0
+    return DRIFT_EXIT if fail_on_drift and res.drifted else 0
 
 
 @app.command()

@@ -43,6 +43,8 @@ font-size:.85rem;white-space:nowrap;border:1px solid transparent}
 .stat span{font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
 .note{background:#f1f5f9;border-left:4px solid #94a3b8;padding:8px 12px;border-radius:4px;
 font-size:.92rem}
+.warn{background:#fff7ed;border-left:4px solid #ea580c;padding:8px 12px;border-radius:4px;
+font-size:.92rem}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:10px 16px;
 min-width:140px}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fakedetect.drift import feature_label
 from fakedetect.errors import UserError
 from fakedetect.io import write_text
 from fakedetect.report import assets, charts
@@ -48,8 +49,9 @@ VERDICTS = ("likely fake", "review", "authentic")
 _VERDICT_CLASS = {"likely fake": "v-fake", "review": "v-review", "authentic": "v-authentic"}
 _SCORE_TEXT = ("account_id", "status", "status_reason", "verdict", "audience_method",
                "coverage", "model_name", "model_version", "niche", "reason_1", "reason_2",
-               "reason_3")
-_SCORE_NUMBERS = ("authenticity_score", "fake_probability", "fake_follower_share",
+               "reason_3", "outside_training")
+_SCORE_NUMBERS = ("authenticity_score", "fake_probability", "fake_probability_low",
+                  "fake_probability_high", "fake_follower_share",
                   "fake_follower_share_low", "fake_follower_share_high",
                   "audience_sample_size", "followers")
 _REQUIRED_SCORES = ("account_id", "status", "fake_probability")
@@ -386,7 +388,12 @@ def _header(acc: _Account, index_href: str | None) -> str:
                      f'<span class="muted" style="font-size:.9rem">/100</span></b>'
                      f"<span>authenticity score</span></div>"
                      if _finite(r["authenticity_score"]) else "")
-        stats.append(f'<div class="stat"><b>{_pct(r["fake_probability"])}</b>'
+        band = (f' <span class="muted" style="font-size:.9rem">'
+                f'({_pct(r["fake_probability_low"])}–{_pct(r["fake_probability_high"])})'
+                "</span>" if _finite(r["fake_probability_low"])
+                and _finite(r["fake_probability_high"]) else "")
+        stats.append(f'<div class="stat" id="fake-probability"><b>'
+                     f'{_pct(r["fake_probability"])}{band}</b>'
                      f"<span>fake probability</span></div>")
     stats.append(f'<div class="stat"><b>{_int(r["followers"])}</b><span>followers</span></div>')
     if r["niche"]:
@@ -403,8 +410,26 @@ def _header(acc: _Account, index_href: str | None) -> str:
         reason = r["status_reason"] or "no reason given"
         lede = (f"This account could not be scored: {_e(reason)}. The data that was "
                 "supplied is shown below.")
+    outside = ""
+    if acc.scored and r["outside_training"]:
+        names = [n.strip() for n in str(r["outside_training"]).split(";") if n.strip()]
+        outside = ('<p class="warn" id="outside-training"><b>Outside what the model has '
+                   "seen.</b> This verdict rests on value(s) beyond the range of every "
+                   "account the model was trained on: "
+                   f"{', '.join(_e(feature_label(n)) for n in names)}. The model cannot "
+                   "know how such values behave; weigh this score with extra care.</p>")
     return (f"{nav}{title}<div class=\"headline\">{''.join(stats)}</div>"
-            f'<p class="note">{lede}</p>')
+            f'<p class="note">{lede}</p>{outside}')
+
+
+def _warnings_section(model: Mapping[str, object]) -> str:
+    """The batch's drift warnings (``model["warnings"]``) as a section, or nothing."""
+    found = model.get("warnings")
+    if not isinstance(found, list | tuple) or not found:
+        return ""
+    items = "".join(f"<li>{_e(w)}</li>" for w in found)
+    return ('<section id="drift" class="warn"><h2>Compared with the training data</h2>'
+            f"<ul>{items}</ul></section>")
 
 
 def _reasons_section(acc: _Account) -> str:
@@ -685,6 +710,12 @@ def _how_to_read(model: Mapping[str, object]) -> str:
         "<li>The authenticity score is 100 minus the fake probability in percent. The "
         "probability is calibrated: among accounts given 30%, about 3 in 10 were fake in the "
         f"evaluation data.{cutoffs}</li>"
+        "<li>The range beside the fake probability is its Venn-ABERS interval: with what "
+        "the model was calibrated on, the true probability lies in it. It is wide where the "
+        "model saw few accounts like this one. <i>Likely fake</i> needs the whole interval "
+        "above the cutoff; an account whose interval straddles it goes to <i>review</i>. "
+        "The authenticity score is shown as 0 or 100 only when the interval reaches it."
+        "</li>"
         "<li>A follower spike alone is not proof. Giveaways, shout-outs, a viral post or press "
         "coverage bring sudden genuine followers too. Bought followers typically arrive as a "
         "step of thousands within a day or two, with no matching rise in likes, and are often "
@@ -706,6 +737,7 @@ def _account_html(ctx: _Context, account_id: str, index_href: str | None) -> str
     model_rows = _model_rows(ctx.model, acc.row)
     body = "".join((
         _header(acc, index_href),
+        _warnings_section(ctx.model),
         _reasons_section(acc),
         _history_section(acc),
         _engagement_section(acc),
@@ -899,6 +931,7 @@ def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> s
         f'<p class="muted">Model {_e(model_name)} version {_e(model_version)}. Accounts ranked '
         f"by fake probability, highest risk first. {pages_note}</p>"
         f'<div class="cards">{"".join(cards)}</div>'
+        f"{_warnings_section(ctx.model)}"
         '<section id="ranking"><h2>Accounts by risk</h2><div class="tools">'
         '<input id="filter-text" type="search" placeholder="Filter: account, niche, reason…" '
         'aria-label="Filter accounts by text">'

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from fakedetect.config import Config
+    from fakedetect.drift import BatchCounts, DriftReport
     from fakedetect.model import FakeModel
     from fakedetect.predict import Scored
     from fakedetect.validate import Dataset
@@ -163,12 +164,14 @@ class PartScores:
     """Scores of one part: its accounts, then the accounts lenient mode dropped.
 
     ``profiles`` is the part's accounts table, when asked for (the report's index
-    shows every account's username).
+    shows every account's username); ``drift`` its counts against the model's training
+    reference (:func:`fakedetect.drift.batch_counts`), which add up across parts.
     """
 
     scores: pd.DataFrame
     rejected: pd.DataFrame
     profiles: pd.DataFrame | None = None
+    drift: BatchCounts | None = None
 
 
 def _score(dataset: Dataset, model: ModelRef, account_model: ModelRef | None,
@@ -198,7 +201,8 @@ def score_partition(k: int, *, root: str, model: ModelRef, account_model: ModelR
     acc = dataset.accounts
     return PartScores(scored.scores.iloc[:n], scored.scores.iloc[n:],
                       acc.assign(account_id=acc["account_id"].astype(str)) if profiles
-                      else None)
+                      else None,
+                      scored.drift.counts if scored.drift is not None else None)
 
 
 def combine_scores(parts: Sequence[PartScores | None]) -> pd.DataFrame:
@@ -217,6 +221,17 @@ def combine_scores(parts: Sequence[PartScores | None]) -> pd.DataFrame:
         return main.reset_index(drop=True)
     extra = in_account_order(pd.concat(rejected, ignore_index=True))
     return pd.concat([main, extra], ignore_index=True)
+
+
+def combine_drift(parts: Sequence[PartScores | None]) -> BatchCounts | None:
+    """The drift counts of all parts together (``None`` when the model has no reference)."""
+    counts = [p.drift for p in parts if p is not None and p.drift is not None]
+    if not counts:
+        return None
+    total = counts[0]
+    for c in counts[1:]:
+        total = total + c
+    return total
 
 
 def predict_on_dask(client: Client, root: str | os.PathLike[str], model: ModelRef, *,
@@ -308,7 +323,8 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
                    model: ModelRef, *, model_info: dict[str, object],
                    account_model: ModelRef | None = None, max_pages: int | None = None,
                    lenient: bool = False, retries: int = RETRIES,
-                   progress: Callable[[int, int], None] | None = None) -> tuple[Path, int]:
+                   progress: Callable[[int, int], None] | None = None
+                   ) -> tuple[Path, int, DriftReport | None]:
     """Write the review report of a partitioned dataset scored on Dask.
 
     Two passes: every account is scored (the index ranks them all), then the parts
@@ -339,6 +355,9 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
         The index page.
     pages : int
         Account pages written.
+    drift : DriftReport or None
+        The whole batch against the model's training reference (its warnings are on the
+        index); ``None`` for a model without one.
     """
     import numpy as np
     import pandas as pd
@@ -353,6 +372,14 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
                          top_reasons=3, lenient=lenient, parts=None, retries=retries,
                          progress=progress, profiles=True)
     scores = combine_scores(results)
+    counts = combine_drift(results)
+    found_drift = None
+    if counts is not None:
+        from fakedetect.drift import drift_report
+
+        flags = scores.get("outside_training", pd.Series("", index=scores.index))
+        found_drift = drift_report(model.load(), counts, flags.fillna(""))
+        model_info = {**model_info, "warnings": found_drift.warnings}
     limit = DASK_REPORT_PAGES if max_pages is None else max(int(max_pages), 0)
     order = _rank_order(_normalise_scores(scores))
     chosen = scores["account_id"].to_numpy(dtype=object)[order[:limit]].astype(str)
@@ -371,7 +398,7 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
     dataset = dataset_from_frames(tables, path=str(layout.root))
     index = write_report(Path(out), scores=scores, reasons=reasons, dataset=dataset,
                          model=model_info, max_pages=limit)
-    return index, min(limit, len(scores))
+    return index, min(limit, len(scores)), found_drift
 
 
 def in_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -388,7 +415,7 @@ def run_predict(cfg: Config, directory: str | os.PathLike[str], model_uri: str |
                 task: str, *, top_reasons: int = 3, lenient: bool = False,
                 scheduler: str | None = None,
                 progress: Callable[[int, int], None] | None = None
-                ) -> tuple[FakeModel, pd.DataFrame]:
+                ) -> tuple[FakeModel, pd.DataFrame, DriftReport | None]:
     """``fakedetect predict --engine dask``: check the layout and the models on this
     machine, then start or reach the cluster and score every part.
 
@@ -398,17 +425,25 @@ def run_predict(cfg: Config, directory: str | os.PathLike[str], model_uri: str |
         The scoring model as loaded here (for its name and version).
     scores : pandas.DataFrame
         As :func:`predict_on_dask`.
+    drift : DriftReport or None
+        The whole batch against the model's training reference (the parts' counts added
+        up; the same as the local engine's); ``None`` for a model without one.
     """
+    from fakedetect.drift import drift_report
     from fakedetect.scale.engine import dask_client
     from fakedetect.scale.partition import require_layout
 
     layout = require_layout(directory)
     with dask_client(scheduler) as client:
         model, ref, account_ref = resolve_refs(cfg, model_uri, task)
-        scores = predict_on_dask(client, layout.root, ref, account_model=account_ref,
-                                 top_reasons=top_reasons, lenient=lenient,
-                                 progress=progress)
-    return model, scores
+        results = _score_all(client, layout.root, ref, account_model=account_ref,
+                             top_reasons=top_reasons, lenient=lenient, parts=None,
+                             retries=RETRIES, progress=progress)
+    scores = combine_scores(results)
+    counts = combine_drift(results)
+    drift = (drift_report(model, counts, scores["outside_training"].fillna(""))
+             if counts is not None else None)
+    return model, scores, drift
 
 
 def run_report(cfg: Config, directory: str | os.PathLike[str], out: str | os.PathLike[str],
@@ -416,7 +451,8 @@ def run_report(cfg: Config, directory: str | os.PathLike[str], out: str | os.Pat
                model_info: Callable[[FakeModel], dict[str, object]],
                max_pages: int | None = None, lenient: bool = False,
                scheduler: str | None = None,
-               progress: Callable[[int, int], None] | None = None) -> tuple[Path, int]:
+               progress: Callable[[int, int], None] | None = None
+               ) -> tuple[Path, int, DriftReport | None]:
     """``fakedetect report --engine dask`` (see :func:`report_on_dask`).
 
     Returns
@@ -424,6 +460,7 @@ def run_report(cfg: Config, directory: str | os.PathLike[str], out: str | os.Pat
     index : Path
     pages : int
         Account pages written.
+    drift : DriftReport or None
     """
     from fakedetect.scale.engine import dask_client
     from fakedetect.scale.partition import require_layout

@@ -1,0 +1,146 @@
+"""The batch drift warning: hand-computed PSI, the stored reference, rare false alarms on
+batches of the training population, firing on shifted worlds, and ``--fail-on-drift``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fakedetect.cli import main
+from fakedetect.drift import (
+    DRIFT_EXIT,
+    REFERENCE_KEY,
+    check_batch,
+    psi,
+    training_reference,
+)
+from fakedetect.predict import score_dataset
+from fakedetect.validate import load_dataset
+
+
+def test_psi_hand_computed() -> None:
+    # shares 0.5/0.5 against counts 80/20 of 100, smoothing negligible with a huge reference
+    value = psi(np.array([0.5, 0.5]), np.array([80, 20]), n_ref=10**9)
+    a = np.array([80.5, 20.5]) / 101
+    assert value == pytest.approx(float(np.sum((a - 0.5) * np.log(a / 0.5))), rel=1e-6)
+    assert psi(np.array([0.25, 0.75]), np.array([25, 75]), n_ref=100) == pytest.approx(
+        0.0, abs=1e-4)
+    assert np.isfinite(psi(np.array([1.0, 0.0]), np.array([0, 10]), n_ref=50))
+
+
+def test_training_reference_bins_ranges_and_missing() -> None:
+    X = pd.DataFrame({"a": np.r_[np.arange(90.0), [np.nan] * 10],
+                      "flag": np.r_[np.zeros(70), np.ones(30)]})
+    ref = training_reference(X)[REFERENCE_KEY]
+    assert ref["n"] == 100
+    a = ref["features"]["a"]
+    assert a["missing"] == pytest.approx(0.1)
+    assert (a["min"], a["max"]) == (0.0, 89.0)
+    assert len(a["cuts"]) == 9 and sum(a["shares"]) == pytest.approx(1.0)
+    assert a["shares"][-1] == pytest.approx(0.1)  # the missing bin
+    flag = ref["features"]["flag"]
+    assert flag["cuts"] == [0.0, 1.0]  # a flag has two cut points, not nine
+    assert flag["shares"] == [0.0, 0.7, 0.3, 0.0]
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory, sim_dir: Path) -> list[Path]:
+    """Four batches of 300 accounts of the training world: the same simulation (seed 5,
+    90 days) extended beyond the training accounts, which it reproduces exactly."""
+    from fakedetect.simulate import simulate
+
+    root = tmp_path_factory.mktemp("population")
+    simulate(root / "pool", accounts=1200 + 4 * 300, days=90, seed=5)
+    seen = set(pd.read_parquet(sim_dir / "accounts.parquet")["account_id"].astype(str))
+    ids = pd.read_parquet(root / "pool" / "accounts.parquet")["account_id"].astype(str)
+    fresh = np.array(sorted(set(ids) - seen))
+    assert len(fresh) == 4 * 300
+    order = np.random.default_rng(1).permutation(fresh)
+    batches = []
+    for k in range(4):
+        keep = set(order[k * 300:(k + 1) * 300])
+        dest = root / f"batch{k}"
+        dest.mkdir()
+        for f in (root / "pool").glob("*.parquet"):
+            frame = pd.read_parquet(f)
+            frame[frame["account_id"].astype(str).isin(keep)].to_parquet(dest / f.name)
+        batches.append(dest)
+    return batches
+
+
+@pytest.fixture(scope="module")
+def shifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A world of 30-day histories (the model trained on 90-day ones)."""
+    from fakedetect.simulate import simulate
+
+    out = tmp_path_factory.mktemp("shifted") / "short"
+    simulate(out, accounts=300, days=30, seed=9)
+    return out
+
+
+@pytest.mark.slow
+def test_model_stores_its_training_reference(trained) -> None:
+    ref = trained.model.metadata[REFERENCE_KEY]
+    assert set(ref["features"]) == set(trained.model.features)
+    assert 0 < ref["n"] < 1200  # the training share, not the test accounts
+
+
+@pytest.mark.slow
+def test_batches_of_the_training_population_rarely_warn(trained, population) -> None:
+    fired = []
+    for batch in population:
+        scored = score_dataset(load_dataset(batch), trained.model, top_reasons=1, n_jobs=1)
+        assert scored.drift is not None
+        table = scored.drift.features
+        assert table.loc[table["used"], "psi"].max() < 0.25
+        fired.append(scored.drifted)
+    assert sum(fired) == 0
+
+
+@pytest.mark.slow
+def test_a_shifted_world_warns_in_words(trained, shifted: Path) -> None:
+    scored = score_dataset(load_dataset(shifted), trained.model, top_reasons=1, n_jobs=1)
+    assert scored.drifted
+    first = scored.notes[0]
+    assert "PSI" in first and "verdict(s) rely on it" in first and "training" in first
+    table = scored.drift.features
+    assert table["shifted"].any()
+    assert "outside_training" in scored.scores
+
+
+@pytest.mark.slow
+def test_outside_flags_name_carrying_features_beyond_the_range(trained, shifted: Path
+                                                               ) -> None:
+    scored = score_dataset(load_dataset(shifted), trained.model, top_reasons=1, n_jobs=1)
+    X = scored.features.copy()
+    name = trained.model.features[0]
+    top = trained.model.metadata[REFERENCE_KEY]["features"][name]["max"]
+    X[name] = top * 10 + 10
+    contrib = np.zeros((len(X), len(trained.model.features)))
+    contrib[:5, 0] = 1.0  # the feature carries the first five scores only
+    report = check_batch(trained.model, X, contrib)
+    assert report is not None
+    flagged = report.outside.to_numpy() != ""
+    assert flagged[:5].all() and not flagged[5:].any()
+    assert all(name in v for v in report.outside.iloc[:5])
+
+
+@pytest.mark.slow
+def test_fail_on_drift_is_an_exit_code(trained, shifted: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "scores.csv"
+    args = ["predict", str(shifted), "--out", str(out), "--model", str(trained.folder)]
+    assert main(args) == 0
+    assert main([*args, "--fail-on-drift"]) == DRIFT_EXIT
+    assert out.is_file()
+    err = capsys.readouterr().err
+    assert "note:" in err and "PSI" in err
+    report = tmp_path / "report"
+    code = main(["report", str(shifted), "--out", str(report), "--model",
+                 str(trained.folder), "--fail-on-drift", "--max-pages", "3"])
+    assert code == DRIFT_EXIT
+    index = (report / "index.html").read_text(encoding="utf-8")
+    assert '<section id="drift"' in index and "PSI" in index
