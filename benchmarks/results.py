@@ -42,7 +42,9 @@ COMMON_FEATURES = (
     "accounts__has_profile_pic",
 )
 
-INFLUENCER_MAX_FPR = 0.01
+INFLUENCER_MAX_FPR = 0.02
+#: Simulated worlds: training worlds and held-out worlds (wider ranges, never trained on).
+WORLDS, HELDOUT_WORLDS = 8, 2
 
 
 @dataclass
@@ -149,7 +151,10 @@ def run(shared: Path, work: Path, accounts: int, days: int, sim_seed: int) -> Re
     print("importing and simulating", flush=True)
     run_import("instafake", shared / "instafake", instafake, part="profiles", force=True)
     run_import("purba", shared / "purba" / "user_fake_authentic_4class.csv", purba, force=True)
-    simulate(sim, accounts=accounts, days=days, seed=sim_seed)
+    # Audiences drawn from Purba's real profiles, scored by an account model trained on
+    # InstaFake: the follower pools meet the account model as real audiences will.
+    simulate(sim, accounts=accounts, days=days, seed=sim_seed, worlds=WORLDS,
+             heldout_worlds=HELDOUT_WORLDS, profiles=purba)
 
     # 1. InstaFake profiles; the same store then trains the influencer model, whose
     #    audience features use this account model (it has the audience table's fields).
@@ -223,10 +228,10 @@ def run(shared: Path, work: Path, accounts: int, days: int, sim_seed: int) -> Re
         )
     )
 
-    # 3. Influencer model on realistic simulated histories, operating point at 1% FPR.
+    # 3. Influencer model on simulated worlds, held-out worlds measured apart.
     infl_yaml = _experiment_copy(
         ROOT / "training" / "influencer.yaml",
-        work / "instafake-influencer" / "influencer-fpr1.yaml",
+        work / "instafake-influencer" / "influencer.yaml",
         operating_point={"max_fpr": INFLUENCER_MAX_FPR},
     )
     res_in = _train(sim, infl_yaml, cfg_if)
@@ -245,6 +250,9 @@ def run(shared: Path, work: Path, accounts: int, days: int, sim_seed: int) -> Re
             "test_ece",
         )
     }
+    out.influencer.update({k: v for k, v in m.items() if k.startswith(("heldout_",
+                                                                         "shortcut_"))})
+    out.influencer["shortcuts"] = res_in.transfer
     for key, value in m.items():
         if key.startswith("test_recall_op_fraud_"):
             pattern = key.removeprefix("test_recall_op_fraud_")
@@ -252,17 +260,29 @@ def run(shared: Path, work: Path, accounts: int, days: int, sim_seed: int) -> Re
     out.rows.append(
         Row(
             "influencer",
-            f"simulated `realistic`, {accounts:,} accounts x {days} days, seed {sim_seed}",
-            "ROC-AUC, held-out test; recall at 1% FPR",
-            f"{m['test_roc_auc']:.3f} (CV {m['cv_roc_auc_mean']:.3f} ± "
-            f"{m['cv_roc_auc_std']:.3f}); recall {_pct(m, 'test_recall_op')} at test FPR "
-            f"{_pct(m, 'test_fpr_op')}",
+            f"simulated, {accounts:,} accounts x {days} days, seed {sim_seed}, "
+            f"{WORLDS} training worlds, partial coverage, audiences from Purba's real "
+            "profiles scored by the InstaFake account model",
+            "ROC-AUC, ECE and false positives at likely fake, held-out test (training "
+            "worlds)",
+            f"ROC-AUC {m['test_roc_auc']:.3f} (CV {m['cv_roc_auc_mean']:.3f} ± "
+            f"{m['cv_roc_auc_std']:.3f}), ECE {m['test_ece']:.3f}; recall "
+            f"{_pct(m, 'test_recall_op')} at false positives {_pct(m, 'test_fpr_op')}",
             "none (no public labelled influencer data)",
-            f"`fakedetect simulate --accounts {accounts} --days {days} --seed {sim_seed} --out "
+            f"`fakedetect simulate --accounts {accounts} --days {days} --seed {sim_seed} "
+            f"--worlds {WORLDS} --heldout-worlds {HELDOUT_WORLDS} --profiles data/purba --out "
             "data/sim && fakedetect train --task account --data data/instafake --experiment "
             "training/account-instafake.yaml && fakedetect train --task influencer --data "
-            "data/sim --experiment influencer-fpr1.yaml` (training/influencer.yaml with "
-            "`operating_point.max_fpr: 0.01`)",
+            "data/sim --experiment training/influencer.yaml`",
+            unseen=(
+                f"{HELDOUT_WORLDS} held-out worlds ({int(m['heldout_n']):,} accounts): ROC-AUC "
+                f"{m['heldout_roc_auc']:.3f} (goal >= 0.90), ECE {m['heldout_ece']:.3f} "
+                f"(goal <= 0.05), false positives {_pct(m, 'heldout_fpr_op')} at likely "
+                f"fake (goal <= {200 * INFLUENCER_MAX_FPR:.0f}%) and "
+                f"{_pct(m, 'heldout_fpr_review')} at review; recall "
+                f"{_pct(m, 'heldout_recall_op')}"
+                if "heldout_roc_auc" in m else "none"
+            ),
         )
     )
 
@@ -348,13 +368,16 @@ def markdown(res: Results) -> str:
         f"positives; test false-positive rate {100 * inf['test_fpr_op']:.2f}%, "
         f"overall recall {100 * inf['test_recall_op']:.1f}%.",
         "",
-        "| fraud pattern | fraudulent test accounts | recall at the 1% FPR threshold |",
+        "| fraud pattern | fraudulent test accounts | recall at the "
+        f"{INFLUENCER_MAX_FPR:.0%} FPR threshold |",
         "|---|---|---|",
     ]
     lines += [
         f"| `{p}` | {n} | {100 * r:.1f}% |"
         for p, (r, n) in sorted(res.fraud.items(), key=lambda kv: -kv[1][0])
     ]
+    lines += ["", "Influencer model on the held-out worlds and the shortcut audit:"]
+    lines += [f"- {line}" for line in inf.get("shortcuts", [])]
     lines += [
         "",
         "| trained on | evaluated on | features | missing in the evaluation "
