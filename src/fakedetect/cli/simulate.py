@@ -29,6 +29,18 @@ def simulate(
     end_date: Annotated[str, typer.Option(
         "--end-date", help="Last simulated day, YYYY-MM-DD (fixed by default so output "
                            "is reproducible).")] = "2026-10-31",
+    worlds: Annotated[int, typer.Option(
+        "--worlds", help="Training worlds w00.. (population parameters drawn from "
+                         "documented ranges; w00 has the defaults).")] = 1,
+    heldout_worlds: Annotated[int, typer.Option(
+        "--heldout-worlds", help="Held-out worlds h00.., drawn from wider ranges.")] = 0,
+    coverage: Annotated[str, typer.Option(
+        "--coverage", help="partial (some accounts lack snapshots days, comments, "
+                           "audience or like counts) or full.")] = "partial",
+    profiles: Annotated[Path | None, typer.Option(
+        "--profiles", help="Labelled profile dataset (accounts + labels, e.g. from "
+                           "fakedetect import) feeding the follower pools instead of "
+                           "the fitted ones.", file_okay=False, exists=True)] = None,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress",
         help="Progress bar (default: on for 20,000+ accounts on a terminal).")] = None,
@@ -41,7 +53,8 @@ def simulate(
     show = progress if progress is not None else (accounts >= 20_000 and sys.stderr.isatty())
     summary = run(out, accounts=accounts, days=days, seed=seed, fraud_rate=fraud_rate,
                   difficulty=difficulty, fmt=fmt, label_noise=label_noise,
-                  end_date=end_date, progress=show)
+                  end_date=end_date, progress=show, worlds=worlds,
+                  heldout_worlds=heldout_worlds, coverage=coverage, profiles=profiles)
     rows = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
     echo(f"{summary.out}: {summary.accounts:,} accounts x {summary.days} days "
          f"({summary.fake_accounts:,} labelled fake) in {summary.seconds:.1f} s")
