@@ -133,8 +133,9 @@ def make_context(settings: Settings) -> Context:
     end = settings.end_date.astype("datetime64[D]")
     window_start = (end - np.timedelta64(days - 1, "D")).astype("datetime64[s]").astype(np.int64)
     end_ts = (end + np.timedelta64(1, "D")).astype("datetime64[s]").astype(np.int64) - 1
-    return Context(settings=settings, pool=pool, worlds=worlds, texts=pa.array(texts, type=pa.string()),
-                   segments=segments, purge_days=purge_days.astype(np.int64),
+    return Context(settings=settings, pool=pool, worlds=worlds,
+                   texts=pa.array(texts, type=pa.string()), segments=segments,
+                   purge_days=purge_days.astype(np.int64),
                    purge_share=purge_share, purge_length=purge_length.astype(np.int64),
                    window_start=np.int64(window_start),
                    end_ts=np.int64(end_ts), id_width=max(7, len(str(settings.accounts - 1))))
