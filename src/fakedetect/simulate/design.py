@@ -52,6 +52,12 @@ VIRAL_POST_RATE = 0.004    # ordinary posts with a 3-10x like multiplier
 #: genuine share is set a little below that median (mean 15%, median 13%, 90th
 #: percentile 30%), and the worlds spread its mean from 7% to 25%.
 GENUINE_FAKE_CONCENTRATION = 10.0
+#: Engagement per real follower is the tier curve times (1 - this) / (1 - the world's
+#: mean genuine fake share): the published tier rates are per follower, fake ones
+#: included, and the curve was matched to them with a 10% genuine fake share. So a
+#: world's fake share leaves its tier medians alone, and only an account's own excess
+#: of fake followers lowers its engagement rate.
+TIER_REFERENCE_FAKE_SHARE = 0.10
 AMBIENT_BOT_RATE = 0.00005  # share of followers per day that are bots following anyone
 PURGES_PER_YEAR = 1.5      # platform-wide purges of fake accounts
 PURGE_SHARE = (0.05, 0.30)  # share of bought fake followers one purge removes

@@ -125,6 +125,7 @@ def draw_accounts(rng: np.random.Generator, n: int, days: int, window_start: np.
     comment_ratio = np.exp(fit["comment_ratio_log_mean"]
                            + fit["comment_ratio_log_sd"] * rng.standard_normal(n))
     er = (tier_engagement(f0) * tier_multiplier(f0, world)
+          * (1 - d.TIER_REFERENCE_FAKE_SHARE) / (1 - world["genuine_fake_share"])
           * np.exp(fit["er_resid_sd"] * rng.standard_normal(n)))
     log_interval = (fit["log_interval_mean"] - np.log(world["cadence"])
                     + fit["interval_slope"] * (np.log(f0) - fit["interval_log_followers"]))
