@@ -170,3 +170,22 @@ def test_cli_takes_the_world_and_coverage_flags(tmp_path: Path) -> None:
     assert json.loads((out / "simulation.json").read_text())["heldout_worlds"] == 1
     assert main(["simulate", "--accounts", "40", "--out", str(out), "--coverage",
                  "some"]) == 2
+
+
+def test_a_missing_table_never_pushes_towards_authentic() -> None:
+    import importlib.util
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "coverage_shift.py"
+    spec = importlib.util.spec_from_file_location("coverage_shift", bench)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.measure(accounts=1000, days=60, worlds=2, seed=1)
+    assert res["auc"]["partial"] > 0.7
+    for row in res["rows"]:
+        if row["trained_on"] != "partial":
+            continue
+        for name in ("genuine", "fake"):
+            # Towards the base rate of accounts lacking the table, or no move at all.
+            floor = min(row[f"{name}_before"], row["base_rate"]) - 0.03
+            assert row[f"{name}_after"] >= floor, (row["dropped"], name)
