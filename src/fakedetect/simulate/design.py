@@ -68,8 +68,10 @@ PURGE_DAYS = (1, 4)        # a purge rolls out over this many days
 PURGE_FACTOR = {"old": 0.1, "bought": 1.0, "drip": 0.5}
 
 #: Profile of the influencer itself (shared by genuine and fraudulent accounts).
-FOLLOWING_LOG_MEDIAN = 700.0
-FOLLOWING_LOG_SD = 0.8
+#: Accounts the influencer follows: log-normal. Purba et al.'s real accounts follow a
+#: median of 1,400 (1k-10k followers) and 2,100 (10k-50k), 10-90% about 300-6,800.
+FOLLOWING_LOG_MEDIAN = 1_500.0
+FOLLOWING_LOG_SD = 0.9
 FOLLOWING_STEP_SD = (0.5, 12.0)  # daily random walk of the following count (log-uniform)
 VIDEO_SHARE = 0.35
 SPONSORED_SHARE = 0.08
@@ -188,6 +190,12 @@ WORLD_RANGES: dict[str, Span] = {
     "cadence": Span(1.0, 0.7, 2.2, log=True, doc=(
         "multiplier on the posting rate fitted by tier (params.POSTS_FIT interval_slope); "
         "up to Purba's real micro accounts, which post every 2.3 days (1.8 times the fit)")),
+    "like_dispersion": Span(1.0, 0.7, 1.8, log=True, doc=(
+        "multiplier on each account's fitted spread of likes across posts (fitted on "
+        "ordinary accounts; creators' likes can spread more unevenly)")),
+    "comment_ratio": Span(1.0, 0.45, 1.8, log=True, doc=(
+        "multiplier on the fitted comments per like (2.5%); Purba's real accounts have "
+        "a median of 4.4% at 1k-10k followers and 1.3% at 10k-50k")),
     "growth_mean": Span(GROWTH_MEAN, 0.0002, 0.0016, floor=-0.001, doc=(
         "mean net organic follower growth per day (+4% to +33% in 180 days)")),
     "growth_sd": Span(GROWTH_SD, 0.0005, 0.0020, log=True, doc=(

@@ -122,8 +122,8 @@ def draw_accounts(rng: np.random.Generator, n: int, days: int, window_start: np.
     niche = rng.choice(len(d.NICHES), size=n, p=np.asarray(d.NICHE_WEIGHTS)
                        / np.sum(d.NICHE_WEIGHTS))
     fit = POSTS_FIT
-    comment_ratio = np.exp(fit["comment_ratio_log_mean"]
-                           + fit["comment_ratio_log_sd"] * rng.standard_normal(n))
+    comment_ratio = world["comment_ratio"] * np.exp(
+        fit["comment_ratio_log_mean"] + fit["comment_ratio_log_sd"] * rng.standard_normal(n))
     er = (tier_engagement(f0) * tier_multiplier(f0, world)
           * (1 - d.TIER_REFERENCE_FAKE_SHARE) / (1 - world["genuine_fake_share"])
           * np.exp(fit["er_resid_sd"] * rng.standard_normal(n)))
@@ -147,8 +147,8 @@ def draw_accounts(rng: np.random.Generator, n: int, days: int, window_start: np.
         "niche": niche.astype(np.int64),
         "er": er,
         "comment_ratio": comment_ratio,
-        "like_sigma": np.exp(fit["like_sigma_log_mean"]
-                             + fit["like_sigma_log_sd"] * rng.standard_normal(n)),
+        "like_sigma": world["like_dispersion"] * np.exp(
+            fit["like_sigma_log_mean"] + fit["like_sigma_log_sd"] * rng.standard_normal(n)),
         "growth": world["growth_mean"] + world["growth_sd"] * rng.standard_normal(n),
         "churn": _uniform(rng, d.CHURN_RANGE, n),
         "season_amp": _uniform(rng, d.SEASON_AMPLITUDE, n) * world["season"],
