@@ -233,7 +233,8 @@ WORLD_RANGES: dict[str, Span] = {
     "cover_hidden_likes": Span(0.08, 0.02, 0.2, ceiling=0.9, doc=(
         "accounts that hide like counts (an Instagram option since 2021): likes missing")),
     "cover_short_history": Span(0.2, 0.05, 0.4, ceiling=0.9, doc=(
-        "accounts tracked only for the last 14 days to the whole window")),
+        "accounts tracked only lately: the last 14 days up to the whole window "
+        "(uniform)")),
     "cover_gappy_history": Span(0.15, 0.05, 0.3, ceiling=0.9, doc=(
         "accounts whose daily snapshots miss 10-40% of the days")),
     "cover_no_snapshots": Span(0.05, 0.01, 0.15, ceiling=0.9, doc=(
