@@ -147,6 +147,9 @@ def test_profiles_feed_the_follower_pools(tmp_path: Path) -> None:
     lab = pd.read_parquet(tmp_path / "profiles" / "labels.parquet")
     lab["source"] = np.where(np.arange(len(lab)) % 2 == 0, "one", "two")
     lab.to_parquet(tmp_path / "profiles" / "labels.parquet")
+    # Like Purba's rows, these profiles do not say whether the account is private.
+    acc = pd.read_parquet(tmp_path / "profiles" / "accounts.parquet")
+    acc.drop(columns="is_private").to_parquet(tmp_path / "profiles" / "accounts.parquet")
     simulate(tmp_path / "sim", accounts=60, days=20, seed=1, coverage="full",
              profiles=tmp_path / "profiles")
     meta = json.loads((tmp_path / "sim" / "simulation.json").read_text())
@@ -155,7 +158,7 @@ def test_profiles_feed_the_follower_pools(tmp_path: Path) -> None:
                                                    "two_fake"}
     assert set(meta["profiles"]["sha256"]) == {"accounts.parquet", "labels.parquet"}
     aud = load_dataset(tmp_path / "sim").tables["audience"]
-    acc = pd.read_parquet(tmp_path / "profiles" / "accounts.parquet")
+    assert aud["is_private"].isna().all() and aud["followers"].notna().all()
     rows = set(zip(acc["followers"], acc["following"], acc["posts"], strict=True))
     seen = set(zip(aud["followers"], aud["following"], aud["posts"], strict=True))
     assert seen <= rows

@@ -246,7 +246,7 @@ def load_pool(rng: np.random.Generator, path: str | Path) -> FollowerPool:
                 if c in acc:
                     v = acc[c].iloc[rows]
                     miss[c].append(v.isna().to_numpy())
-                    cols[c].append(v.fillna(0).to_numpy(dtype=np.int64))
+                    cols[c].append(v.to_numpy(dtype=float, na_value=0.0).astype(np.int64))
                 else:
                     miss[c].append(np.ones(len(rows), dtype=bool))
                     cols[c].append(np.zeros(len(rows), dtype=np.int64))
