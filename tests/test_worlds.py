@@ -192,3 +192,12 @@ def test_a_missing_table_never_pushes_towards_authentic() -> None:
             # Towards the base rate of accounts lacking the table, or no move at all.
             floor = min(row[f"{name}_before"], row["base_rate"]) - 0.03
             assert row[f"{name}_after"] >= floor, (row["dropped"], name)
+
+
+def test_no_single_raw_signal_separates_the_classes_in_any_world(tmp_path: Path) -> None:
+    from fakedetect.simulate.honesty import MAX_SINGLE_AUC, world_aucs
+
+    simulate(tmp_path, accounts=3000, days=90, seed=21, worlds=2, heldout_worlds=1)
+    aucs = world_aucs(tmp_path)
+    assert list(aucs.columns) == ["h00", "w00", "w01"]
+    assert aucs.to_numpy().max() <= MAX_SINGLE_AUC
