@@ -286,34 +286,39 @@ def load_pool(rng: np.random.Generator, path: str | Path) -> FollowerPool:
 
 def mix_weights(pool: FollowerPool, world: dict[str, np.ndarray]
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-account weights of the pool's genuine and fake segments.
+    """Weights of the pool's genuine and fake segments, per world.
 
     For the fitted pools the world sets them (``genuine_purba_share``,
     ``fake_instafake_share``); a loaded pool's segments are weighted by size.
 
+    Parameters
+    ----------
+    pool : FollowerPool
+    world : dict of numpy.ndarray
+        Each world parameter, one value per world.
+
     Returns
     -------
     real, fake : numpy.ndarray
-        ``(n, segments)`` weights summing to 1 per row.
+        ``(worlds, segments)`` weights summing to 1 per row.
     """
     n = len(world["genuine_purba_share"])
     if pool.real_components == ("instafake_real", "purba_r"):
         p = world["genuine_purba_share"]
         real = np.column_stack([1 - p, p])
     else:
-        real = np.broadcast_to(pool.real_sizes / pool.real_sizes.sum(),
-                               (n, len(pool.real_sizes)))
+        real = np.tile(pool.real_sizes / pool.real_sizes.sum(), (n, 1))
     if pool.fake_components == ("instafake_fake", "purba_a", "purba_i", "purba_s"):
         q = world["fake_instafake_share"]
         rest = (1 - q) / 3
         fake = np.column_stack([q, rest, rest, rest])
     else:
-        fake = np.broadcast_to(pool.fake_sizes / pool.fake_sizes.sum(),
-                               (n, len(pool.fake_sizes)))
+        fake = np.tile(pool.fake_sizes / pool.fake_sizes.sum(), (n, 1))
     return real, fake
 
 
-def strided(start: np.ndarray, step: np.ndarray, k: np.ndarray, size: int) -> np.ndarray:
+def strided(start: np.ndarray, step: np.ndarray, k: np.ndarray,
+            size: int | np.ndarray) -> np.ndarray:
     """Pool index ``(start + k * step) mod size``: distinct for distinct ``k < size``."""
     return ((start.astype(np.int64) + k.astype(np.int64) * step.astype(np.int64)) % size)
 
@@ -329,15 +334,21 @@ def _segment_rank(key: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _pick(rng: np.random.Generator, weights: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """A segment per sampled follower, drawn from its influencer's weights."""
-    cum = np.cumsum(weights, axis=1)
-    u = rng.random(len(row)) * cum[row, -1]
-    return np.minimum((u[:, None] >= cum[row]).sum(axis=1), weights.shape[1] - 1)
+def _pick(rng: np.random.Generator, weights: np.ndarray, world: np.ndarray) -> np.ndarray:
+    """A segment per sampled follower, drawn from the weights of its world.
+
+    One sorted table holds ``w + cumulative weights`` of every world ``w``, so a single
+    ``searchsorted`` of ``w + u`` finds each follower's segment.
+    """
+    n_worlds, n_seg = weights.shape
+    cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    flat = (cum + np.arange(n_worlds)[:, None]).ravel()
+    pos = np.searchsorted(flat, world + rng.random(len(world)), side="right")
+    return np.minimum(pos - world * n_seg, n_seg - 1)
 
 
 def sample_audience(rng: np.random.Generator, pool: FollowerPool, fake_share: np.ndarray,
-                    community: dict[str, np.ndarray], real_w: np.ndarray,
+                    community: dict[str, np.ndarray], world: np.ndarray, real_w: np.ndarray,
                     fake_w: np.ndarray) -> dict[str, np.ndarray]:
     """Sample 100-200 followers per influencer, fake ones at its true fake share.
 
@@ -350,8 +361,10 @@ def sample_audience(rng: np.random.Generator, pool: FollowerPool, fake_share: np
     community : dict
         ``start``, ``step``, ``size`` of each account's genuine community, and
         ``fake_start``, ``fake_step`` of its fake followers, applied within each segment.
+    world : numpy.ndarray
+        World code per account.
     real_w, fake_w : numpy.ndarray
-        ``(n, segments)`` weights of the pool's genuine and fake segments per account
+        ``(worlds, segments)`` weights of the pool's genuine and fake segments
         (:func:`mix_weights`).
 
     Returns
@@ -368,20 +381,24 @@ def sample_audience(rng: np.random.Generator, pool: FollowerPool, fake_share: np
     first = np.cumsum(m) - m
     k = np.arange(len(row)) - np.repeat(first, m)
     is_fake = k < np.repeat(n_fake, m)
-    seg_real = _pick(rng, real_w, row)
-    seg_fake = _pick(rng, fake_w, row)
+    real, fake = np.flatnonzero(~is_fake), np.flatnonzero(is_fake)
+    seg = np.empty(len(row), dtype=np.int64)
+    seg[real] = _pick(rng, real_w, world[row[real]])
+    seg[fake] = _pick(rng, fake_w, world[row[fake]])
     width = max(len(pool.real_sizes), len(pool.fake_sizes))
-    seg = np.where(is_fake, seg_fake, seg_real)
     rank = _segment_rank((row * 2 + is_fake) * width + seg)
     offset = rng.integers(0, 1 << 30, n)
-    r_lo = np.cumsum(pool.real_sizes) - pool.real_sizes
-    r_n = pool.real_sizes[seg_real]
-    real_idx = r_lo[seg_real] + strided(
-        community["start"][row] % r_n, 1 + community["step"][row] % (r_n - 1),
-        (offset[row] + rank) % np.minimum(community["size"][row], r_n), r_n)
-    f_lo = pool.n_real + np.cumsum(pool.fake_sizes) - pool.fake_sizes
-    f_n = pool.fake_sizes[seg_fake]
-    fake_idx = f_lo[seg_fake] + strided(
-        community["fake_start"][row] % f_n, 1 + community["fake_step"][row] % (f_n - 1),
-        rank, f_n)
-    return {"row": row, "pool": np.where(is_fake, fake_idx, real_idx), "is_fake": is_fake}
+    idx = np.empty(len(row), dtype=np.int64)
+    r, s = row[real], seg[real]
+    size = pool.real_sizes[s]
+    lo_r = np.cumsum(pool.real_sizes) - pool.real_sizes
+    idx[real] = lo_r[s] + strided(
+        community["start"][r] % size, 1 + community["step"][r] % (size - 1),
+        (offset[r] + rank[real]) % np.minimum(community["size"][r], size), size)
+    r, s = row[fake], seg[fake]
+    size = pool.fake_sizes[s]
+    lo_f = pool.n_real + np.cumsum(pool.fake_sizes) - pool.fake_sizes
+    idx[fake] = lo_f[s] + strided(
+        community["fake_start"][r] % size, 1 + community["fake_step"][r] % (size - 1),
+        rank[fake], size)
+    return {"row": row, "pool": idx, "is_fake": is_fake}

@@ -340,7 +340,8 @@ def generate_block(ctx: Context, index: int) -> Block:
     }
     cm = sample_comments(rng, counts, p_acc, posted_at, acc["niche"], people, pool,
                          ctx.segments, ctx.end_ts)
-    aud = sample_audience(rng, pool, fake_share_end, people, *mix_weights(pool, world))
+    aud = sample_audience(rng, pool, fake_share_end, people, world_code,
+                          *mix_weights(pool, ctx.worlds.per_account(np.arange(n_worlds))))
 
     # ---- accounts and labels
     niche = acc["niche"].copy()
