@@ -35,7 +35,7 @@ def simulate(
     heldout_worlds: Annotated[int, typer.Option(
         "--heldout-worlds", help="Held-out worlds h00.., drawn from wider ranges.")] = 0,
     coverage: Annotated[str, typer.Option(
-        "--coverage", help="partial (some accounts lack snapshots days, comments, "
+        "--coverage", help="partial (some accounts lack snapshot days, comments, "
                            "audience or like counts) or full.")] = "partial",
     profiles: Annotated[Path | None, typer.Option(
         "--profiles", help="Labelled profile dataset (accounts + labels, e.g. from "
