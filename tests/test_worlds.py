@@ -201,3 +201,13 @@ def test_no_single_raw_signal_separates_the_classes_in_any_world(tmp_path: Path)
     aucs = world_aucs(tmp_path)
     assert list(aucs.columns) == ["h00", "w00", "w01"]
     assert aucs.to_numpy().max() <= MAX_SINGLE_AUC
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_partial_coverage_passes_validate_in_text_formats(tmp_path: Path, fmt: str) -> None:
+    summary = simulate(tmp_path, accounts=300, days=30, seed=3, fmt=fmt, worlds=2,
+                       heldout_worlds=1)
+    ds = load_dataset(tmp_path)
+    assert {k: len(v) for k, v in ds.tables.items()} == summary.rows
+    assert 0 < ds.tables["posts"]["likes"].isna().mean() < 0.5
+    assert 0 < ds.tables["posts"]["comments"].isna().mean() < 0.1
