@@ -211,3 +211,26 @@ def test_partial_coverage_passes_validate_in_text_formats(tmp_path: Path, fmt: s
     assert {k: len(v) for k, v in ds.tables.items()} == summary.rows
     assert 0 < ds.tables["posts"]["likes"].isna().mean() < 0.5
     assert 0 < ds.tables["posts"]["comments"].isna().mean() < 0.1
+
+
+def test_profile_folds_split_the_profiles(tmp_path: Path) -> None:
+    from fakedetect.demo import profiles_dataset
+    from fakedetect.errors import UserError
+    from fakedetect.simulate.audience import profile_fold
+
+    profiles_dataset(tmp_path / "profiles", genuine=1200, fake=800, seed=3)
+    ids = pd.read_parquet(tmp_path / "profiles" / "accounts.parquet")["account_id"]
+    fold = profile_fold(ids, 2)
+    np.testing.assert_array_equal(fold, profile_fold(ids, 2))
+    assert 0.4 < fold.mean() < 0.6
+    sizes = []
+    for i in (0, 1):
+        simulate(tmp_path / f"sim{i}", accounts=30, days=14, seed=1, coverage="full",
+                 profiles=tmp_path / "profiles", profiles_fold=(i, 2))
+        meta = json.loads((tmp_path / f"sim{i}" / "simulation.json").read_text())
+        assert meta["profiles"]["fold"]["index"] == i
+        sizes.append(sum(meta["profiles"]["components"].values()))
+    assert sum(sizes) <= 2000 and min(sizes) > 800
+    with pytest.raises(UserError, match="profiles-fold"):
+        simulate(tmp_path / "bad", accounts=5, profiles_fold=(2, 2),
+                 profiles=tmp_path / "profiles")

@@ -144,7 +144,8 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
              label_noise: float = 0.0, end_date: str = DEFAULT_END_DATE,
              chunk_size: int = DEFAULT_CHUNK, progress: bool = False, worlds: int = 1,
              heldout_worlds: int = 0, coverage: str = "partial",
-             profiles: str | Path | None = None) -> SimulationSummary:
+             profiles: str | Path | None = None,
+             profiles_fold: tuple[int, int] | None = None) -> SimulationSummary:
     """Simulate genuine and fraudulent influencer histories and write them as a dataset.
 
     The dataset passes ``fakedetect validate``: accounts, daily snapshots, posts, a
@@ -188,6 +189,10 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
     profiles : path-like, optional
         Labelled profile dataset (accounts and labels, e.g. from ``fakedetect import``)
         whose genuine and fake rows feed the follower pools instead of the fitted ones.
+    profiles_fold : (int, int), optional
+        ``(i, k)``: only the profiles in cross-fitting fold ``i`` of ``k``
+        (:func:`~fakedetect.simulate.audience.profile_fold`), so an account model
+        trained on the other folds scores audiences it has not seen.
 
     Returns
     -------
@@ -209,6 +214,11 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
 
     _check(accounts, days, fraud_rate, difficulty, fmt, label_noise, chunk_size, worlds,
            heldout_worlds, coverage)
+    if profiles_fold is not None and (profiles is None or profiles_fold[1] < 2
+                                      or not 0 <= profiles_fold[0] < profiles_fold[1]):
+        raise UserError(f"--profiles-fold {profiles_fold[0]}/{profiles_fold[1]} is not a "
+                        "fold of --profiles", hint="use I/K with 0 <= I < K and K >= 2, "
+                                                  "together with --profiles")
     try:
         end = np.datetime64(end_date, "D")
     except ValueError as exc:
@@ -228,7 +238,8 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
                         difficulty=DIFFICULTIES[difficulty], label_noise=label_noise,
                         end_date=end, worlds=worlds, heldout_worlds=heldout_worlds,
                         coverage=coverage,
-                        profiles=None if profiles is None else str(profiles))
+                        profiles=None if profiles is None else str(profiles),
+                        profiles_fold=profiles_fold)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     ctx = make_context(settings)

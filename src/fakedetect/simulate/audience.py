@@ -190,7 +190,32 @@ _POOL_COLUMNS = ("followers", "following", "posts", "bio_length", "has_profile_p
 MIN_COMPONENT = d.AUDIENCE_SAMPLE[1] + 11
 
 
-def load_pool(rng: np.random.Generator, path: str | Path) -> FollowerPool:
+def profile_fold(ids: Any, folds: int) -> np.ndarray:
+    """The cross-fitting fold of each profile id: a stable hash of the id modulo ``folds``.
+
+    The same ids always land in the same fold, so the account model can be trained on
+    the other folds of the same labelled set.
+
+    Parameters
+    ----------
+    ids : array-like of str
+        Account ids.
+    folds : int
+
+    Returns
+    -------
+    numpy.ndarray
+        Fold per id, ``0 .. folds - 1``.
+    """
+    import pandas as pd
+
+    h = pd.util.hash_pandas_object(pd.Series(np.asarray(ids, dtype=object), dtype=object),
+                                   index=False).to_numpy()
+    return (h % np.uint64(folds)).astype(np.int64)
+
+
+def load_pool(rng: np.random.Generator, path: str | Path,
+              fold: tuple[int, int] | None = None) -> FollowerPool:
     """Follower pools from an imported labelled profile dataset (accounts and labels).
 
     Genuine rows (``is_fake`` 0) form the genuine pool and fake rows the fake pool, one
@@ -205,6 +230,10 @@ def load_pool(rng: np.random.Generator, path: str | Path) -> FollowerPool:
     rng : numpy.random.Generator
     path : path-like
         Dataset folder (e.g. written by ``fakedetect import purba``).
+    fold : (int, int), optional
+        ``(i, k)``: keep only the profiles in fold ``i`` of ``k``
+        (:func:`profile_fold`), so an account model trained on the other folds has not
+        seen them.
 
     Returns
     -------
@@ -228,6 +257,9 @@ def load_pool(rng: np.random.Generator, path: str | Path) -> FollowerPool:
     acc = ds.accounts
     code = np.full(len(acc), -1)
     code[lab["account_id"].cat.codes.to_numpy()] = lab["is_fake"].to_numpy(dtype=int)
+    if fold is not None:
+        ids = acc["account_id"].astype(str).to_numpy()
+        code[profile_fold(ids, fold[1]) != fold[0]] = -1
     src = np.full(len(acc), "profiles", dtype=object)
     if "source" in lab:
         given = lab["source"].astype("string").fillna("profiles").to_numpy(dtype=object)
@@ -279,6 +311,10 @@ def load_pool(rng: np.random.Generator, path: str | Path) -> FollowerPool:
         real_sizes=real_sizes, fake_sizes=fake_sizes,
         missing={c: np.concatenate(v) for c, v in miss.items() if np.concatenate(v).any()},
         source={"kind": "dataset", "path": str(Path(path).resolve()), "sha256": digests,
+                "fold": None if fold is None else {
+                    "index": fold[0], "folds": fold[1],
+                    "rule": "fakedetect.simulate.audience.profile_fold(account_id, folds) "
+                            "== index"},
                 "components": dict(zip(comps["real"] + comps["fake"],
                                        sizes["real"] + sizes["fake"], strict=True))},
     )

@@ -62,6 +62,8 @@ class Settings:
         ``full`` gives every account every table.
     profiles : str, optional
         Labelled profile dataset feeding the follower pools instead of the fitted ones.
+    profiles_fold : (int, int), optional
+        Keep only fold ``i`` of ``k`` of those profiles.
     """
 
     accounts: int
@@ -75,6 +77,7 @@ class Settings:
     heldout_worlds: int = 0
     coverage: str = "partial"
     profiles: str | None = None
+    profiles_fold: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def make_context(settings: Settings) -> Context:
     purge_length = g.integers(d.PURGE_DAYS[0], d.PURGE_DAYS[1] + 1, len(purge_days))
     pool_rng = _rng(settings.seed, _STREAM_POOL)
     pool = (build_pool(pool_rng, settings.accounts) if settings.profiles is None
-            else load_pool(pool_rng, settings.profiles))
+            else load_pool(pool_rng, settings.profiles, settings.profiles_fold))
     worlds = make_worlds(settings.seed, settings.worlds, settings.heldout_worlds)
     texts, segments = comment_vocabulary()
     end = settings.end_date.astype("datetime64[D]")
