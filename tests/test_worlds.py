@@ -16,8 +16,9 @@ from fakedetect.simulate.params import TIER_BANDS
 from fakedetect.simulate.worlds import PARAMS, make_worlds, span_bounds
 from fakedetect.validate import load_dataset
 
-#: Median engagement rate per tier of genuine accounts before worlds existed (seed 8,
-#: 3,000 genuine accounts x 180 days, full coverage).
+#: Median engagement rate per tier of genuine accounts from the single-world simulator
+#: of commit 7dc5559 (seed 8, 3,000 genuine accounts x 180 days): the default world
+#: keeps them.
 TODAY_TIER_MEDIANS = {"nano": 0.0240, "micro": 0.01228, "mid": 0.00879}
 
 
