@@ -36,6 +36,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=20_000, help="accounts per chunk")
     parser.add_argument("--out", type=Path, default=None, help="output folder (kept)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary output")
+    parser.add_argument("--worlds", type=int, default=1)
+    parser.add_argument("--heldout-worlds", type=int, default=0)
+    parser.add_argument("--coverage", default="partial", help="partial or full")
     args = parser.parse_args()
 
     from fakedetect.simulate import simulate
@@ -53,7 +56,8 @@ def main() -> None:
     watcher.start()
     started = time.perf_counter()
     summary = simulate(out, accounts=args.accounts, days=args.days, seed=args.seed,
-                       chunk_size=args.chunk, progress=True)
+                       chunk_size=args.chunk, progress=True, worlds=args.worlds,
+                       heldout_worlds=args.heldout_worlds, coverage=args.coverage)
     seconds = time.perf_counter() - started
     stop.set()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

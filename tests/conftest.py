@@ -43,7 +43,7 @@ def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from fakedetect.simulate import simulate
 
     out = tmp_path_factory.mktemp("sim") / "train"
-    simulate(out, accounts=1200, days=90, seed=5)
+    simulate(out, accounts=1200, days=90, seed=5, coverage="full")
     return out
 
 

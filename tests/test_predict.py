@@ -33,7 +33,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from fakedetect.simulate import simulate
 
     out = tmp_path_factory.mktemp("fresh") / "new"
-    simulate(out, accounts=150, days=60, seed=77)
+    simulate(out, accounts=150, days=60, seed=77, coverage="full")
     return out
 
 

@@ -92,7 +92,7 @@ def src(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from fakedetect.simulate import simulate
 
     root = tmp_path_factory.mktemp("scale") / "src"
-    simulate(root, accounts=240, days=60, seed=11)
+    simulate(root, accounts=240, days=60, seed=11, coverage="full")
     tables = {t: pd.read_parquet(root / f"{t}.parquet")
               for t in ("accounts", "snapshots", "posts", "comments", "labels")}
     ids = tables["accounts"]["account_id"].astype(str)
@@ -322,7 +322,7 @@ def test_dask_training_scores_like_local_training(client, tmp_path: Path) -> Non
     from fakedetect.scale.dask_train import DaskFit
     from fakedetect.simulate import simulate
 
-    simulate(tmp_path / "big", accounts=3000, days=60, seed=7)
+    simulate(tmp_path / "big", accounts=3000, days=60, seed=7, coverage="full")
     exp = small_experiment(folds=2, max_rounds=300)
     exp = replace(exp, params={**exp.params, "num_threads": 1})
     prep = prepare(load_dataset(tmp_path / "big"), exp)

@@ -1,6 +1,7 @@
 """``make demo``: the main job end to end on an embedded default, in a few minutes.
 
-1. simulate labelled follower profiles and labelled influencer histories;
+1. simulate labelled follower profiles and labelled influencer histories (8 training
+   worlds and 2 held-out worlds, partial coverage);
 2. train and register the account model, then the influencer model (whose audience
    features use the account model) in the local MLflow store;
 3. simulate fresh influencers, score them, export the models and write the review report;
@@ -103,7 +104,8 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
         f"into {data}")
     profiles = profiles_dataset(data / "profiles", genuine=3000, fake=1000, seed=11)
     train_dir = data / "train"
-    simulate(train_dir, accounts=accounts, days=days, seed=7, progress=True)
+    simulate(train_dir, accounts=accounts, days=days, seed=7, progress=True, worlds=8,
+             heldout_worlds=2)
     say("[2/6] training the account model (fake follower profiles)")
     exp_file = cfg.root / "training" / "account-demo.yaml"
     acc_exp = (load_experiment(exp_file) if exp_file.is_file()

@@ -29,6 +29,21 @@ def simulate(
     end_date: Annotated[str, typer.Option(
         "--end-date", help="Last simulated day, YYYY-MM-DD (fixed by default so output "
                            "is reproducible).")] = "2026-10-31",
+    worlds: Annotated[int, typer.Option(
+        "--worlds", help="Training worlds w00.. (population parameters drawn from "
+                         "documented ranges; w00 has the defaults).")] = 1,
+    heldout_worlds: Annotated[int, typer.Option(
+        "--heldout-worlds", help="Held-out worlds h00.., drawn from wider ranges.")] = 0,
+    coverage: Annotated[str, typer.Option(
+        "--coverage", help="partial (some accounts lack snapshot days, comments, "
+                           "audience or like counts) or full.")] = "partial",
+    profiles: Annotated[Path | None, typer.Option(
+        "--profiles", help="Labelled profile dataset (accounts + labels, e.g. from "
+                           "fakedetect import) feeding the follower pools instead of "
+                           "the fitted ones.", file_okay=False, exists=True)] = None,
+    profiles_fold: Annotated[str | None, typer.Option(
+        "--profiles-fold", help="I/K: only the --profiles rows in cross-fitting fold I of "
+                                "K (a stable hash of account_id), e.g. 0/2.")] = None,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress",
         help="Progress bar (default: on for 20,000+ accounts on a terminal).")] = None,
@@ -36,12 +51,23 @@ def simulate(
     """Simulate genuine and fraudulent influencer histories into OUT (passes validate)."""
     import sys
 
+    from fakedetect.errors import UserError
     from fakedetect.simulate import simulate as run
 
+    fold = None
+    if profiles_fold is not None:
+        try:
+            i, k = (int(v) for v in profiles_fold.split("/"))
+        except ValueError as exc:
+            raise UserError(f"--profiles-fold {profiles_fold!r} is not I/K",
+                            hint="e.g. --profiles-fold 0/2") from exc
+        fold = (i, k)
     show = progress if progress is not None else (accounts >= 20_000 and sys.stderr.isatty())
     summary = run(out, accounts=accounts, days=days, seed=seed, fraud_rate=fraud_rate,
                   difficulty=difficulty, fmt=fmt, label_noise=label_noise,
-                  end_date=end_date, progress=show)
+                  end_date=end_date, progress=show, worlds=worlds,
+                  heldout_worlds=heldout_worlds, coverage=coverage, profiles=profiles,
+                  profiles_fold=fold)
     rows = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
     echo(f"{summary.out}: {summary.accounts:,} accounts x {summary.days} days "
          f"({summary.fake_accounts:,} labelled fake) in {summary.seconds:.1f} s")

@@ -21,9 +21,10 @@ from typing import Any
 
 from fakedetect.errors import UserError
 
-__all__ = ["DIFFICULTY_NAMES", "FORMATS", "SimulationSummary", "simulate"]
+__all__ = ["COVERAGES", "DIFFICULTY_NAMES", "FORMATS", "SimulationSummary", "simulate"]
 
 DIFFICULTY_NAMES = ("easy", "realistic", "hard")
+COVERAGES = ("partial", "full")
 FORMATS = ("parquet", "csv", "jsonl")
 #: Default last day of the simulated window: fixed, so a seed always gives the same bytes.
 DEFAULT_END_DATE = "2026-10-31"
@@ -55,6 +56,23 @@ class SimulationSummary:
         Accounts labelled fake (after label noise).
     fraud_types : dict
         Count of accounts per true fraud pattern (an account may have several).
+    worlds, heldout_worlds : int
+        Training and held-out worlds.
+    coverage : str
+        ``partial`` or ``full``.
+    world_params : dict
+        World id to its drawn population parameters.
+    world_ranges : dict
+        Parameter to its default and the training and held-out ranges.
+    world_accounts : dict
+        Accounts per world.
+    profiles : dict
+        Where the follower pools come from: ``kind`` ``fitted`` (distributions fitted
+        on InstaFake and Purba, see ``params.PROFILE_COMPONENTS``) or ``dataset`` (with
+        its path, the SHA-256 of its accounts and labels files and the profiles per
+        segment); ``scored_by`` says that no model scored them here: the influencer
+        model's audience features apply the account model at training time, which must
+        not have trained on these profiles.
     seconds : float
         Wall time of the run.
     """
@@ -72,6 +90,13 @@ class SimulationSummary:
     files: dict[str, Path] = field(default_factory=dict)
     fake_accounts: int = 0
     fraud_types: dict[str, int] = field(default_factory=dict)
+    worlds: int = 1
+    heldout_worlds: int = 0
+    coverage: str = "partial"
+    world_params: dict[str, dict[str, float]] = field(default_factory=dict)
+    world_ranges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    world_accounts: dict[str, int] = field(default_factory=dict)
+    profiles: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
     def manifest(self) -> dict[str, Any]:
@@ -84,7 +109,8 @@ class SimulationSummary:
 
 
 def _check(accounts: int, days: int, fraud_rate: float, difficulty: str, fmt: str,
-           label_noise: float, chunk_size: int) -> None:
+           label_noise: float, chunk_size: int, worlds: int = 1, heldout_worlds: int = 0,
+           coverage: str = "partial") -> None:
     if accounts < 1:
         raise UserError(f"--accounts must be at least 1, got {accounts}",
                         hint="e.g. --accounts 1000")
@@ -104,17 +130,30 @@ def _check(accounts: int, days: int, fraud_rate: float, difficulty: str, fmt: st
                         hint="it is the share of labels flipped, e.g. 0.05")
     if chunk_size < 1:
         raise UserError(f"chunk size must be at least 1, got {chunk_size}")
+    if not 1 <= worlds <= 100 or not 0 <= heldout_worlds <= 100:
+        raise UserError(f"--worlds must be 1 to 100 and --heldout-worlds 0 to 100, got "
+                        f"{worlds} and {heldout_worlds}", hint="e.g. --worlds 8 "
+                                                               "--heldout-worlds 2")
+    if coverage not in COVERAGES:
+        raise UserError(f"unknown coverage {coverage!r}",
+                        hint=f"use one of {', '.join(COVERAGES)}")
 
 
 def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
              fraud_rate: float = 0.3, difficulty: str = "realistic", fmt: str = "parquet",
              label_noise: float = 0.0, end_date: str = DEFAULT_END_DATE,
-             chunk_size: int = DEFAULT_CHUNK, progress: bool = False) -> SimulationSummary:
+             chunk_size: int = DEFAULT_CHUNK, progress: bool = False, worlds: int = 1,
+             heldout_worlds: int = 0, coverage: str = "partial",
+             profiles: str | Path | None = None,
+             profiles_fold: tuple[int, int] | None = None) -> SimulationSummary:
     """Simulate genuine and fraudulent influencer histories and write them as a dataset.
 
     The dataset passes ``fakedetect validate``: accounts, daily snapshots, posts, a
     comment sample per post, an audience sample of 100-200 followers per influencer,
-    and labels with ``fraud_type``. Accounts are generated in blocks seeded from
+    and labels with ``fraud_type``, ``source`` (``sim``) and ``world``. Each account
+    belongs to a world (:mod:`~fakedetect.simulate.worlds`); with partial coverage some
+    accounts lack snapshot days, comments, an audience sample or like counts, at each
+    world's rates and independent of the label. Accounts are generated in blocks seeded from
     ``(seed, block)`` and written in chunks, so memory does not grow with ``accounts``
     and the same arguments give byte-identical files.
 
@@ -141,6 +180,19 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
         Accounts per written chunk; changes only the file layout, not the data.
     progress : bool
         Show a progress bar on stderr.
+    worlds : int, default 1
+        Training worlds ``w00`` .. (``w00`` has the default parameters).
+    heldout_worlds : int, default 0
+        Held-out worlds ``h00`` .., drawn from wider ranges.
+    coverage : {"partial", "full"}
+        ``full`` gives every account every table.
+    profiles : path-like, optional
+        Labelled profile dataset (accounts and labels, e.g. from ``fakedetect import``)
+        whose genuine and fake rows feed the follower pools instead of the fitted ones.
+    profiles_fold : (int, int), optional
+        ``(i, k)``: only the profiles in cross-fitting fold ``i`` of ``k``
+        (:func:`~fakedetect.simulate.audience.profile_fold`), so an account model
+        trained on the other folds scores audiences it has not seen.
 
     Returns
     -------
@@ -157,9 +209,16 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
     from fakedetect.simulate.design import DIFFICULTIES
     from fakedetect.simulate.fraud import PATTERNS
     from fakedetect.simulate.tables import TABLE_NAMES, schemas
+    from fakedetect.simulate.worlds import world_ranges
     from fakedetect.simulate.writer import TableSink, stale_tables
 
-    _check(accounts, days, fraud_rate, difficulty, fmt, label_noise, chunk_size)
+    _check(accounts, days, fraud_rate, difficulty, fmt, label_noise, chunk_size, worlds,
+           heldout_worlds, coverage)
+    if profiles_fold is not None and (profiles is None or profiles_fold[1] < 2
+                                      or not 0 <= profiles_fold[0] < profiles_fold[1]):
+        raise UserError(f"--profiles-fold {profiles_fold[0]}/{profiles_fold[1]} is not a "
+                        "fold of --profiles", hint="use I/K with 0 <= I < K and K >= 2, "
+                                                  "together with --profiles")
     try:
         end = np.datetime64(end_date, "D")
     except ValueError as exc:
@@ -177,7 +236,10 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
     started = time.perf_counter()
     settings = Settings(accounts=accounts, days=days, seed=seed, fraud_rate=fraud_rate,
                         difficulty=DIFFICULTIES[difficulty], label_noise=label_noise,
-                        end_date=end)
+                        end_date=end, worlds=worlds, heldout_worlds=heldout_worlds,
+                        coverage=coverage,
+                        profiles=None if profiles is None else str(profiles),
+                        profiles_fold=profiles_fold)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     ctx = make_context(settings)
@@ -187,6 +249,7 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
     per_chunk = max(1, -(-chunk_size // BLOCK))
     fake = 0
     by_type = dict.fromkeys(PATTERNS, 0)
+    per_world = np.zeros(len(ctx.worlds.ids), dtype=np.int64)
     bar = _progress(progress, n_blocks)
     try:
         import pyarrow as pa
@@ -197,6 +260,7 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
                 sinks[name].write(pa.concat_tables([b.tables[name] for b in blocks]))
             for b in blocks:
                 fake += int(np.asarray(b.tables["labels"]["is_fake"]).sum())
+                per_world += np.bincount(b.truth["world"], minlength=len(per_world))
                 counts = b.truth["patterns"].sum(axis=0)
                 for p, c in zip(PATTERNS, counts, strict=True):
                     by_type[p] += int(c)
@@ -218,7 +282,11 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
         out=root, accounts=accounts, days=days, seed=seed, fraud_rate=fraud_rate,
         difficulty=difficulty, fmt=fmt, label_noise=label_noise, end_date=str(end),
         rows={name: sink.rows for name, sink in sinks.items()}, files=files,
-        fake_accounts=fake, fraud_types=by_type,
+        fake_accounts=fake, fraud_types=by_type, worlds=worlds,
+        heldout_worlds=heldout_worlds, coverage=coverage,
+        world_params=ctx.worlds.manifest(), world_ranges=world_ranges(),
+        world_accounts=dict(zip(ctx.worlds.ids, per_world.tolist(), strict=True)),
+        profiles={**ctx.pool.source, "scored_by": None},
         seconds=time.perf_counter() - started,
     )
     from fakedetect.io import write_text

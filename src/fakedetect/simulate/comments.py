@@ -13,6 +13,14 @@ SOURCES = ("organic", "giveaway", "bought", "pod")
 #: (``people["delay_<source>"]``; giveaway entries have a fixed 8-hour median).
 DELAY_SD = {"organic": 1.2, "giveaway": 1.0, "bought": 0.6, "pod": 0.7}
 GIVEAWAY_DELAY = 8 * 3600
+#: Vocabulary segment of each kind of comment text.
+_KIND_SEGMENTS = ("specific", "generic", "emoji", "pod", "tag")
+#: Per source (rows, :data:`SOURCES`): the text kind below the split, above it, and
+#: above the second (organic) split; indices into :data:`_KIND_SEGMENTS`. Giveaway
+#: entries tag friends (80%), bought comments are generic (70%), pods write pod
+#: phrases (75%) or specific ones; the rest are emoji.
+_TEXT_KINDS = np.array([[0, 1, 2], [4, 2, 2], [1, 2, 2], [3, 0, 0]])
+_TEXT_SPLIT = np.array([0.0, 0.8, 0.7, 0.75])
 
 
 def sample_comments(rng: np.random.Generator, counts: np.ndarray, post_acc: np.ndarray,
@@ -61,38 +69,44 @@ def sample_comments(rng: np.random.Generator, counts: np.ndarray, post_acc: np.n
     u = rng.random(m) * total[post]
     source = np.minimum((u[:, None] >= cum).sum(axis=1), len(SOURCES) - 1)
 
+    sel = [np.flatnonzero(source == k) for k in range(len(SOURCES))]
     who = np.empty(m, dtype=np.int64)
-    j = np.floor(people["size"][acc] * rng.random(m) ** 2.5).astype(np.int64)
-    organic = strided(people["start"][acc], people["step"][acc], j, pool.n_real)
-    entrant = rng.integers(0, pool.n_real, m)
-    jb = rng.integers(0, 1 << 30, m) % people["bot_size"][acc]
-    bot = pool.n_real + strided(people["bot_start"][acc], people["bot_step"][acc], jb,
-                                pool.n_fake)
-    jp = rng.integers(0, 1 << 30, m) % np.maximum(people["pod_size"][acc], 1)
-    pod = strided(people["pod_start"][acc], people["pod_step"][acc], jp, pool.n_real)
-    who[:] = np.choose(source, [organic, entrant, bot, pod])
+    med = np.empty(m)
+    a = acc[sel[0]]
+    j = np.floor(people["size"][a] * rng.random(len(a)) ** 2.5).astype(np.int64)
+    who[sel[0]] = strided(people["start"][a], people["step"][a], j, pool.n_real)
+    med[sel[0]] = people["delay_organic"][a]
+    who[sel[1]] = rng.integers(0, pool.n_real, len(sel[1]))
+    med[sel[1]] = GIVEAWAY_DELAY
+    a = acc[sel[2]]
+    jb = rng.integers(0, 1 << 30, len(a)) % people["bot_size"][a]
+    who[sel[2]] = pool.n_real + strided(people["bot_start"][a], people["bot_step"][a], jb,
+                                        pool.n_fake)
+    med[sel[2]] = people["delay_bought"][a]
+    a = acc[sel[3]]
+    jp = rng.integers(0, 1 << 30, len(a)) % np.maximum(people["pod_size"][a], 1)
+    who[sel[3]] = strided(people["pod_start"][a], people["pod_step"][a], jp, pool.n_real)
+    med[sel[3]] = people["delay_pod"][a]
 
-    def pick(seg: str) -> np.ndarray:
-        lo, hi = segments[seg]
-        return rng.integers(lo, hi, m)
-
-    lo_n = np.asarray([segments[f"specific:{name}"][0] for name in d.NICHES])
-    len_n = np.asarray([segments[f"specific:{name}"][1] - segments[f"specific:{name}"][0]
-                        for name in d.NICHES])
-    nc = niche[acc]
-    specific = lo_n[nc] + rng.integers(0, 1 << 30, m) % len_n[nc]
-    generic, emoji, podtext, tag = pick("generic"), pick("emoji"), pick("pod"), pick("tag")
+    # Kind of text: organic comments are specific, generic or emoji at the account's
+    # shares; the other sources mix two kinds at fixed shares (_TEXT_KINDS).
     r = rng.random(m)
     p_spec = people["p_specific"][acc]
-    p_gen = p_spec + (1 - p_spec) * people["p_generic"][acc]
-    text = np.choose(source, [
-        np.where(r < p_spec, specific, np.where(r < p_gen, generic, emoji)),
-        np.where(r < 0.8, tag, emoji),
-        np.where(r < 0.7, generic, emoji),
-        np.where(r < 0.75, podtext, specific),
-    ])
-    med = np.choose(source, [people["delay_organic"][acc], np.full(m, GIVEAWAY_DELAY),
-                             people["delay_bought"][acc], people["delay_pod"][acc]])
+    organic = source == 0
+    t1 = np.where(organic, p_spec, _TEXT_SPLIT[source])
+    t2 = np.where(organic, p_spec + (1 - p_spec) * people["p_generic"][acc], 2.0)
+    kind = _TEXT_KINDS[source, (r >= t1).astype(np.int64) + (r >= t2)]
+    text = np.empty(m, dtype=np.int64)
+    for k, seg in enumerate(_KIND_SEGMENTS):
+        idx = np.flatnonzero(kind == k)
+        if seg == "specific":
+            lo_n = np.asarray([segments[f"specific:{name}"][0] for name in d.NICHES])
+            len_n = np.asarray([segments[f"specific:{name}"][1]
+                                - segments[f"specific:{name}"][0] for name in d.NICHES])
+            nc = niche[acc[idx]]
+            text[idx] = lo_n[nc] + rng.integers(0, 1 << 30, len(idx)) % len_n[nc]
+        else:
+            text[idx] = rng.integers(*segments[seg], len(idx))
     sd = np.asarray([DELAY_SD[s] for s in SOURCES])
     delay = med * np.exp(sd[source] * rng.standard_normal(m))
     delay = np.clip(delay, 20, 14 * 86_400).astype(np.int64)

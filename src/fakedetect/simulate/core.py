@@ -13,7 +13,13 @@ import numpy as np
 
 from fakedetect.simulate import design as d
 from fakedetect.simulate import fraud as fr
-from fakedetect.simulate.audience import FollowerPool, build_pool, sample_audience
+from fakedetect.simulate.audience import (
+    FollowerPool,
+    build_pool,
+    load_pool,
+    mix_weights,
+    sample_audience,
+)
 from fakedetect.simulate.comments import SOURCES, sample_comments
 from fakedetect.simulate.genuine import (
     DAY,
@@ -25,11 +31,15 @@ from fakedetect.simulate.genuine import (
 )
 from fakedetect.simulate.names import comment_vocabulary, influencer_usernames
 from fakedetect.simulate.params import CAPTION_LIMIT, FOLLOWING_LIMIT, POSTS_FIT
+from fakedetect.simulate.worlds import Worlds, make_worlds
 
 #: Accounts per block (the unit of randomness).
 BLOCK = 1000
-#: Spawn keys of the independent random streams.
+#: Spawn keys of the independent random streams (3 and 4 are the worlds', see
+#: :mod:`~fakedetect.simulate.worlds`). World membership and coverage have their own
+#: per-block streams, so switching coverage off leaves every account's behaviour as is.
 _STREAM_GLOBAL, _STREAM_POOL, _STREAM_BLOCK = 0, 1, 2
+_STREAM_WORLD, _STREAM_COVER = 5, 6
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,15 @@ class Settings:
         Share of labels flipped.
     end_date : numpy.datetime64
         Last day of the window (day precision).
+    worlds, heldout_worlds : int
+        Training and held-out worlds (:func:`~fakedetect.simulate.worlds.make_worlds`).
+    coverage : {"partial", "full"}
+        ``partial`` leaves tables out per account at each world's coverage rates;
+        ``full`` gives every account every table.
+    profiles : str, optional
+        Labelled profile dataset feeding the follower pools instead of the fitted ones.
+    profiles_fold : (int, int), optional
+        Keep only fold ``i`` of ``k`` of those profiles.
     """
 
     accounts: int
@@ -54,6 +73,11 @@ class Settings:
     difficulty: d.Difficulty
     label_noise: float
     end_date: np.datetime64
+    worlds: int = 1
+    heldout_worlds: int = 0
+    coverage: str = "partial"
+    profiles: str | None = None
+    profiles_fold: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +86,7 @@ class Context:
 
     settings: Settings
     pool: FollowerPool
+    worlds: Worlds
     texts: Any
     segments: dict[str, tuple[int, int]]
     purge_days: np.ndarray
@@ -103,13 +128,17 @@ def make_context(settings: Settings) -> Context:
     purge_days = np.sort(g.integers(1, max(days, 2), n_purges)) if days > 1 else np.zeros(0)
     purge_share = g.uniform(*d.PURGE_SHARE, len(purge_days))
     purge_length = g.integers(d.PURGE_DAYS[0], d.PURGE_DAYS[1] + 1, len(purge_days))
-    pool = build_pool(_rng(settings.seed, _STREAM_POOL), settings.accounts)
+    pool_rng = _rng(settings.seed, _STREAM_POOL)
+    pool = (build_pool(pool_rng, settings.accounts) if settings.profiles is None
+            else load_pool(pool_rng, settings.profiles, settings.profiles_fold))
+    worlds = make_worlds(settings.seed, settings.worlds, settings.heldout_worlds)
     texts, segments = comment_vocabulary()
     end = settings.end_date.astype("datetime64[D]")
     window_start = (end - np.timedelta64(days - 1, "D")).astype("datetime64[s]").astype(np.int64)
     end_ts = (end + np.timedelta64(1, "D")).astype("datetime64[s]").astype(np.int64) - 1
-    return Context(settings=settings, pool=pool, texts=pa.array(texts, type=pa.string()),
-                   segments=segments, purge_days=purge_days.astype(np.int64),
+    return Context(settings=settings, pool=pool, worlds=worlds,
+                   texts=pa.array(texts, type=pa.string()), segments=segments,
+                   purge_days=purge_days.astype(np.int64),
                    purge_share=purge_share, purge_length=purge_length.astype(np.int64),
                    window_start=np.int64(window_start),
                    end_ts=np.int64(end_ts), id_width=max(7, len(str(settings.accounts - 1))))
@@ -119,6 +148,59 @@ def account_ids(ctx: Context, start: int, n: int) -> list[str]:
     """Ids of accounts ``start .. start + n - 1`` (zero-padded, so they sort by number)."""
     w = ctx.id_width
     return [f"sim{k:0{w}d}" for k in range(start, start + n)]
+
+
+def coverage(rng: np.random.Generator, world: dict[str, np.ndarray], days: int,
+             post_acc: np.ndarray, *, full: bool = False) -> dict[str, np.ndarray]:
+    """Which parts of each account's data a collection would have, drawn per account.
+
+    Independent of the label: the rates are the world's ``cover_*`` parameters, and
+    comments disabled on some posts follow the fitted InstaFake shares
+    (``POSTS_FIT["disabled_account_share"]``, ``["disabled_post_share"]``).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The block's coverage stream.
+    world : dict of numpy.ndarray
+        Per-account world parameters.
+    days : int
+    post_acc : numpy.ndarray
+        Block row of each post.
+    full : bool
+        Keep everything (every mask True, nothing hidden).
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``snapshots`` ``(n, days)`` bool (day kept), ``audience`` and ``comments``
+        ``(n,)`` bool (table kept), ``likes`` ``(n,)`` bool (like counts shown),
+        ``post_comments`` ``(posts,)`` bool (comment count shown and comments kept).
+    """
+    n = len(world["cover_no_audience"])
+    m = len(post_acc)
+    if full:
+        return {"snapshots": np.ones((n, days), dtype=bool), "audience": np.ones(n, bool),
+                "comments": np.ones(n, bool), "likes": np.ones(n, bool),
+                "post_comments": np.ones(m, bool)}
+    u = rng.random((n, 6))
+    t = np.arange(days)
+    short = u[:, 0] < world["cover_short_history"]
+    length = rng.integers(d.SHORT_HISTORY_MIN, days + 1, n)
+    gappy = u[:, 1] < world["cover_gappy_history"]
+    gap = rng.uniform(*d.GAP_SHARE, n)
+    keep = rng.random((n, days)) >= np.where(gappy, gap, 0.0)[:, None]
+    keep &= ~short[:, None] | (t[None, :] >= (days - length)[:, None])
+    keep[:, -1] = True
+    keep &= (u[:, 2] >= world["cover_no_snapshots"])[:, None]
+    fit = POSTS_FIT
+    disables = u[:, 3] < fit["disabled_account_share"]
+    within = fit["disabled_post_share"] / fit["disabled_account_share"]
+    post_open = ~(disables[post_acc] & (rng.random(m) < within))
+    return {"snapshots": keep, "audience": u[:, 4] >= world["cover_no_audience"],
+            "comments": u[:, 5] >= world["cover_no_comments"],
+            "likes": rng.random(n) >= world["cover_hidden_likes"],
+            "post_comments": post_open}
 
 
 def generate_block(ctx: Context, index: int) -> Block:
@@ -140,9 +222,15 @@ def generate_block(ctx: Context, index: int) -> Block:
     rng = _rng(s.seed, _STREAM_BLOCK, index)
     pool = ctx.pool
 
-    acc = draw_accounts(rng, n, days, ctx.window_start)
-    conf = draw_confounders(rng, n, days, s.difficulty.confounder_scale)
-    is_fake, patterns, intensity = fr.assign_patterns(rng, n, s.fraud_rate, s.difficulty)
+    n_worlds = len(ctx.worlds.ids)
+    world_code = (_rng(s.seed, _STREAM_WORLD, index).integers(0, n_worlds, n)
+                  if n_worlds > 1 else np.zeros(n, dtype=np.int64))
+    world = ctx.worlds.per_account(world_code)
+    acc = draw_accounts(rng, n, days, ctx.window_start, world)
+    conf = draw_confounders(rng, n, days,
+                            s.difficulty.confounder_scale * world["confounders"])
+    is_fake, patterns, intensity = fr.assign_patterns(
+        rng, n, np.clip(s.fraud_rate * world["fraud_rate"], 0, 1), s.difficulty)
     has = {p: np.flatnonzero(patterns[:, fr.COL[p]]) for p in fr.PATTERNS}
     bot = has["bot_audience"]
     acc["fake_share0"][bot] = intensity[bot, fr.COL["bot_audience"]]
@@ -250,19 +338,20 @@ def generate_block(ctx: Context, index: int) -> Block:
         "delay_organic": 3 * 3600 * np.exp(0.7 * rng.standard_normal(n)),
         "delay_bought": 6 * 60 * np.exp(1.0 * rng.standard_normal(d.COMMENT_SELLERS))[seller],
         "delay_pod": 25 * 60 * np.exp(0.5 * rng.standard_normal(n)),
-        "p_specific": rng.uniform(0.2, 0.7, n),
-        "p_generic": rng.uniform(0.4, 0.8, n),
+        "p_specific": np.clip(rng.uniform(0.2, 0.7, n) * world["comment_specific"], 0, 0.95),
+        "p_generic": np.clip(1 - (1 - rng.uniform(0.4, 0.8, n)) * world["emoji"], 0, 1),
     }
     cm = sample_comments(rng, counts, p_acc, posted_at, acc["niche"], people, pool,
                          ctx.segments, ctx.end_ts)
-    aud = sample_audience(rng, pool, fake_share_end, people)
+    aud = sample_audience(rng, pool, fake_share_end, people, world_code,
+                          *mix_weights(pool, ctx.worlds.per_account(np.arange(n_worlds))))
 
     # ---- accounts and labels
     niche = acc["niche"].copy()
     changed = conf["niche_change"] >= 0
     niche[changed] = (niche[changed] + rng.integers(1, len(d.NICHES), changed.sum())) % len(
         d.NICHES)
-    usernames = influencer_usernames(rng, niche)
+    usernames = influencer_usernames(rng, niche, world["username_digits"])
     types = fr.fraud_type(patterns)
     flip = rng.random(n) < s.label_noise
     label = is_fake ^ flip
@@ -283,13 +372,15 @@ def generate_block(ctx: Context, index: int) -> Block:
         "posted_at": posted_at, "likes": likes, "comments": comments, "video": video,
         "views": views, "caption": caption, "hashtags": tags, "sponsored": sponsored,
         "cm": cm, "aud": aud, "label": label, "label_type": label_type,
-        "fake_share_end": fake_share_end, "flip": flip,
+        "fake_share_end": fake_share_end, "flip": flip, "world": world_code,
+        "cover": coverage(_rng(s.seed, _STREAM_COVER, index), world, days, p_acc,
+                          full=s.coverage == "full"),
     }
     truth = {
         "is_fake": is_fake, "patterns": patterns, "intensity": intensity,
         "fake_share_end": fake_share_end, "first_buy": first_buy,
         "f0": f0, "med_interval": acc["med_interval"], "post_acc": p_acc,
-        "boosted": eff["boosted"],
+        "boosted": eff["boosted"], "world": world_code,
         "comment_source": cm["source"], "comment_post": cm["post"],
         **{f"conf_{k}": v for k, v in conf.items()},
     }
@@ -298,5 +389,5 @@ def generate_block(ctx: Context, index: int) -> Block:
     return Block(tables=block_tables(ctx, raw), truth=truth)
 
 
-__all__ = ["BLOCK", "SOURCES", "Block", "Context", "Settings", "account_ids", "generate_block",
-           "make_context"]
+__all__ = ["BLOCK", "SOURCES", "Block", "Context", "Settings", "account_ids", "coverage",
+           "generate_block", "make_context"]

@@ -54,7 +54,12 @@ def fit_posts(records: list[dict[str, Any]]) -> dict[str, float]:
         ``like_t_scale`` (Student t fitted to residuals in units of that sigma),
         ``comment_ratio_log_mean`` / ``comment_ratio_log_sd`` (log comments per like per
         account), ``er_slope`` / ``er_resid_sd`` (log median likes per follower regressed
-        on log followers), ``hashtag_zero_share`` and ``hashtag_mean_positive``.
+        on log followers), ``hashtag_zero_share`` and ``hashtag_mean_positive``,
+        ``interval_slope`` (log median interval regressed on log followers, accounts with
+        >= 50 followers) and ``interval_log_followers`` (their mean log followers, where
+        the fitted mean interval applies), ``disabled_account_share`` (accounts with
+        comments disabled on any post) and ``disabled_post_share`` (posts with comments
+        disabled).
     """
     import pandas as pd
     from scipy import stats
@@ -62,6 +67,8 @@ def fit_posts(records: list[dict[str, Any]]) -> dict[str, float]:
     log_med, pause_ratios, like_sigmas, z_all, ratios = [], [], [], [], []
     n_int = n_burst = n_pause = 0
     log_f, log_er, hashtags = [], [], []
+    cad_f, cad_i = [], []
+    n_posts = n_disabled = n_acc_disabled = 0
     for rec in records:
         likes = np.asarray(rec["mediaLikeNumbers"], dtype=float)
         comments = np.asarray(rec["mediaCommentNumbers"], dtype=float)
@@ -77,6 +84,12 @@ def fit_posts(records: list[dict[str, Any]]) -> dict[str, float]:
         if med <= 0:
             continue
         log_med.append(np.log(med))
+        n_posts += len(disabled)
+        n_disabled += int(disabled.sum())
+        n_acc_disabled += int(disabled.any())
+        if rec["userFollowerCount"] >= 50:
+            cad_f.append(np.log(rec["userFollowerCount"]))
+            cad_i.append(np.log(med))
         n_int += len(gaps)
         n_burst += int(np.sum(gaps < BURST_DAYS))
         long = gaps[gaps > PAUSE_FACTOR * med]
@@ -101,6 +114,7 @@ def fit_posts(records: list[dict[str, Any]]) -> dict[str, float]:
     z = z[np.isfinite(z)]
     df, _, scale = stats.t.fit(z, floc=0)
     slope, intercept = np.polyfit(log_f, log_er, 1)
+    cad_slope, _ = np.polyfit(cad_f, cad_i, 1)
     er_resid = np.asarray(log_er) - (slope * np.asarray(log_f) + intercept)
     tags = np.asarray(hashtags, dtype=float)
     lr = np.log(ratios)
@@ -123,6 +137,10 @@ def fit_posts(records: list[dict[str, Any]]) -> dict[str, float]:
         "er_resid_sd": float(np.std(er_resid)),
         "hashtag_zero_share": float(np.mean(tags == 0)),
         "hashtag_mean_positive": float(tags[tags > 0].mean()),
+        "interval_slope": float(cad_slope),
+        "interval_log_followers": float(np.mean(cad_f)),
+        "disabled_account_share": n_acc_disabled / len(log_med),
+        "disabled_post_share": n_disabled / n_posts,
     }
 
 

@@ -28,7 +28,7 @@ PATTERNS: tuple[str, ...] = tuple(d.FRAUD_WEIGHTS)
 COL = {name: k for k, name in enumerate(PATTERNS)}
 
 
-def assign_patterns(rng: np.random.Generator, n: int, fraud_rate: float,
+def assign_patterns(rng: np.random.Generator, n: int, fraud_rate: float | np.ndarray,
                     difficulty: d.Difficulty) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Choose which accounts are fraudulent, their patterns and each pattern's intensity.
 
@@ -36,8 +36,8 @@ def assign_patterns(rng: np.random.Generator, n: int, fraud_rate: float,
     ----------
     rng : numpy.random.Generator
     n : int
-    fraud_rate : float
-        Share of fraudulent accounts.
+    fraud_rate : float or numpy.ndarray
+        Share of fraudulent accounts (one, or one per account).
     difficulty : Difficulty
         Shapes the intensity quantile (subtle or blatant).
 

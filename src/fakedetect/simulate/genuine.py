@@ -12,6 +12,7 @@ from scipy.special import ndtr, ndtri
 
 from fakedetect.simulate import design as d
 from fakedetect.simulate.params import POSTS_FIT, TIER_BANDS
+from fakedetect.simulate.worlds import tier_multiplier
 
 DAY = 86_400
 
@@ -84,9 +85,15 @@ def _uniform(rng: np.random.Generator, rng_pair: tuple[float, float], n: int) ->
     return rng.uniform(rng_pair[0], rng_pair[1], n)
 
 
-def draw_accounts(rng: np.random.Generator, n: int, days: int,
-                  window_start: np.int64) -> dict[str, np.ndarray]:
+def draw_accounts(rng: np.random.Generator, n: int, days: int, window_start: np.int64,
+                  world: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Draw the per-account parameters of genuine behaviour.
+
+    Engagement follows the published tier curve times the world's tier multipliers;
+    the median interval between posts follows the fitted cadence by follower count
+    (``POSTS_FIT["interval_slope"]``) divided by the world's ``cadence``; growth, its
+    spread, seasonality, noise and the fake-follower share of genuine accounts come
+    from the world's parameters.
 
     Parameters
     ----------
@@ -97,6 +104,9 @@ def draw_accounts(rng: np.random.Generator, n: int, days: int,
         Window length.
     window_start : numpy.int64
         Unix seconds of the first day of the window.
+    world : dict of numpy.ndarray
+        The parameters of each account's world
+        (:meth:`~fakedetect.simulate.worlds.Worlds.per_account`).
 
     Returns
     -------
@@ -112,11 +122,15 @@ def draw_accounts(rng: np.random.Generator, n: int, days: int,
     niche = rng.choice(len(d.NICHES), size=n, p=np.asarray(d.NICHE_WEIGHTS)
                        / np.sum(d.NICHE_WEIGHTS))
     fit = POSTS_FIT
-    comment_ratio = np.exp(fit["comment_ratio_log_mean"]
-                           + fit["comment_ratio_log_sd"] * rng.standard_normal(n))
-    er = tier_engagement(f0) * np.exp(fit["er_resid_sd"] * rng.standard_normal(n))
-    med_interval = np.clip(np.exp(fit["log_interval_mean"]
-                                  + fit["log_interval_sd"] * rng.standard_normal(n)), 0.3, 60)
+    comment_ratio = world["comment_ratio"] * np.exp(
+        fit["comment_ratio_log_mean"] + fit["comment_ratio_log_sd"] * rng.standard_normal(n))
+    er = (tier_engagement(f0) * tier_multiplier(f0, world)
+          * (1 - d.TIER_REFERENCE_FAKE_SHARE) / (1 - world["genuine_fake_share"])
+          * np.exp(fit["er_resid_sd"] * rng.standard_normal(n)))
+    log_interval = (fit["log_interval_mean"] - np.log(world["cadence"])
+                    + fit["interval_slope"] * (np.log(f0) - fit["interval_log_followers"]))
+    med_interval = np.clip(np.exp(log_interval + fit["log_interval_sd"]
+                                  * rng.standard_normal(n)), 0.3, 60)
     launch = np.datetime64("2010-10-06", "s").astype(np.int64)
     age_days = rng.uniform(60, 12 * 365, n)
     created = np.maximum(window_start - (age_days * DAY).astype(np.int64), launch)
@@ -133,15 +147,18 @@ def draw_accounts(rng: np.random.Generator, n: int, days: int,
         "niche": niche.astype(np.int64),
         "er": er,
         "comment_ratio": comment_ratio,
-        "like_sigma": np.exp(fit["like_sigma_log_mean"]
-                             + fit["like_sigma_log_sd"] * rng.standard_normal(n)),
-        "growth": d.GROWTH_MEAN + d.GROWTH_SD * rng.standard_normal(n),
+        "like_sigma": world["like_dispersion"] * np.exp(
+            fit["like_sigma_log_mean"] + fit["like_sigma_log_sd"] * rng.standard_normal(n)),
+        "growth": world["growth_mean"] + world["growth_sd"] * rng.standard_normal(n),
         "churn": _uniform(rng, d.CHURN_RANGE, n),
-        "season_amp": _uniform(rng, d.SEASON_AMPLITUDE, n),
+        "season_amp": _uniform(rng, d.SEASON_AMPLITUDE, n) * world["season"],
         "season_phase": rng.uniform(0, 7, n),
         "kappa": np.exp(rng.uniform(*np.log(d.FOLLOWS_PER_LIKE), n)),
         "viral_kappa": np.exp(rng.uniform(*np.log(d.VIRAL_FOLLOWS_PER_EXTRA_LIKE), n)),
-        "fake_share0": rng.beta(*d.GENUINE_FAKE_SHARE, n),
+        "fake_share0": rng.beta(world["genuine_fake_share"] * d.GENUINE_FAKE_CONCENTRATION,
+                                (1 - world["genuine_fake_share"])
+                                * d.GENUINE_FAKE_CONCENTRATION),
+        "overdispersion": world["overdispersion"],
         "med_interval": med_interval,
         "post_rate": rate,
         "created_at": created,
@@ -157,15 +174,16 @@ def draw_accounts(rng: np.random.Generator, n: int, days: int,
 
 
 def draw_confounders(rng: np.random.Generator, n: int, days: int,
-                     scale: float) -> dict[str, np.ndarray]:
+                     scale: np.ndarray) -> dict[str, np.ndarray]:
     """Draw which accounts show each genuine confounder, and on which day.
 
     Parameters
     ----------
     rng : numpy.random.Generator
     n, days : int
-    scale : float
-        Multiplier on :data:`~fakedetect.simulate.design.CONFOUNDER_RATES` (difficulty).
+    scale : numpy.ndarray
+        Multiplier on :data:`~fakedetect.simulate.design.CONFOUNDER_RATES` per account
+        (difficulty times the world's ``confounders``).
 
     Returns
     -------
@@ -175,7 +193,7 @@ def draw_confounders(rng: np.random.Generator, n: int, days: int,
     out: dict[str, np.ndarray] = {}
     lo, hi = min(5, days - 1), max(days - 5, min(5, days - 1) + 1)
     for name, rate in d.CONFOUNDER_RATES.items():
-        p = min(rate * scale * days / d.RATE_WINDOW_DAYS, 0.95)
+        p = np.minimum(rate * scale * days / d.RATE_WINDOW_DAYS, 0.95)
         has = rng.random(n) < p
         day = rng.integers(lo, hi, n)
         out[name] = np.where(has, day, -1)
@@ -260,7 +278,7 @@ def organic_followers(rng: np.random.Generator, acc: dict[str, np.ndarray],
     inflow = base * np.clip(acc["growth"] + acc["churn"], 0.0001, None)[:, None] * season
     inflow *= np.where(paused, 0.5, 1.0)
     outflow = base * churn
-    sd = np.sqrt(inflow + inflow**2 / d.OVERDISPERSION + outflow)
+    sd = np.sqrt(inflow + inflow**2 / acc["overdispersion"][:, None] + outflow)
     d_real = inflow - outflow + sd * rng.standard_normal((n, days))
     f0 = acc["f0"]
     for name, (lo, hi), (l_lo, l_hi) in (("giveaway", (0.02, 0.12), (1, 4)),

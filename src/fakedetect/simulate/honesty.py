@@ -296,3 +296,34 @@ def measure(path: str | os.PathLike[str], *, folds: int = 5,
                    combined_auc=float(roc_auc_score(y, scores)),
                    recall_at_5pct_fpr=recall_at_fpr(scores, y, 0.05),
                    recall_by_pattern=by_pattern)
+
+
+def world_aucs(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Single-signal ROC-AUCs within each world of a simulated dataset.
+
+    Parameters
+    ----------
+    path : path-like
+        A simulated dataset folder whose labels carry ``world``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index signal, one column per world (``max(auc, 1 - auc)`` among that world's
+        accounts).
+    """
+    import pandas as pd
+
+    from fakedetect.validate import load_dataset
+
+    ds = load_dataset(path)
+    signals = raw_signals(ds)
+    y = _labels(ds)
+    lab = ds.tables["labels"]
+    world = np.full(len(y), "", dtype=object)
+    world[lab["account_id"].cat.codes.to_numpy()] = lab["world"].astype(str).to_numpy()
+    cols = {}
+    for w in sorted(set(world) - {""}):
+        sel = world == w
+        cols[w] = single_signal_aucs(signals[sel], y[sel])["auc"]
+    return pd.DataFrame(cols)

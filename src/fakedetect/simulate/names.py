@@ -106,7 +106,8 @@ def _digit_strings(rng: np.random.Generator, counts: np.ndarray) -> list[str]:
     return ["".join(mat[k, :c]) for k, c in enumerate(counts.tolist())]
 
 
-def influencer_usernames(rng: np.random.Generator, niche_codes: np.ndarray) -> list[str]:
+def influencer_usernames(rng: np.random.Generator, niche_codes: np.ndarray,
+                         digits: float | np.ndarray = 0.2) -> list[str]:
     """Handles for influencers: a first name or syllables plus a niche word.
 
     Parameters
@@ -114,6 +115,8 @@ def influencer_usernames(rng: np.random.Generator, niche_codes: np.ndarray) -> l
     rng : numpy.random.Generator
     niche_codes : numpy.ndarray
         Index into :data:`~fakedetect.simulate.design.NICHES` per account.
+    digits : float or numpy.ndarray
+        Chance that a handle ends in two digits (one, or one per account).
 
     Returns
     -------
@@ -123,7 +126,7 @@ def influencer_usernames(rng: np.random.Generator, niche_codes: np.ndarray) -> l
     first = rng.integers(0, len(_FIRST), n)
     word = rng.integers(0, 6, n)
     style = rng.integers(0, 4, n)
-    tails = _digit_strings(rng, np.where(rng.random(n) < 0.2, 2, 0))
+    tails = _digit_strings(rng, np.where(rng.random(n) < digits, 2, 0))
     out = []
     for k in range(n):
         f = _FIRST[first[k]]

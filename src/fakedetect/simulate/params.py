@@ -28,6 +28,14 @@ from typing import Any
 #: - ``er_slope``, ``er_resid_sd``: log(median likes / followers) regressed on
 #:   log(followers) (562 accounts with >= 50 followers): slope and residual sd.
 #: - ``hashtag_zero_share``, ``hashtag_mean_positive``: hashtags per post.
+#: - ``interval_slope``: log median interval regressed on log followers (562 accounts with
+#:   >= 50 followers): accounts with more followers post more often (-0.19 per log unit);
+#:   ``interval_log_followers``: their mean log followers (about 400), where the fitted
+#:   mean interval applies. Extrapolated to the micro tier this gives a median interval of
+#:   about 4 days; Purba's real micro accounts (:data:`PURBA_INTERVAL_HOURS`) post every
+#:   2-3 days, inside the worlds' cadence range (``design.WORLD_RANGES["cadence"]``).
+#: - ``disabled_account_share``: accounts with comments disabled on at least one post;
+#:   ``disabled_post_share``: posts with comments disabled.
 POSTS_FIT: dict[str, float] = {
     "accounts": 564.0,
     "log_interval_mean": 2.1599,
@@ -46,6 +54,22 @@ POSTS_FIT: dict[str, float] = {
     "er_resid_sd": 0.6668,
     "hashtag_zero_share": 0.5613,
     "hashtag_mean_positive": 4.3765,
+    "interval_slope": -0.1861,
+    "interval_log_followers": 5.9926,
+    "disabled_account_share": 0.1206,
+    "disabled_post_share": 0.0172,
+}
+
+#: Posting cadence by tier, *measured* on Purba et al. (2020) real accounts (class ``r``,
+#: duplicates dropped, ``pi`` > 0): median over accounts of the mean interval between
+#: posts (hours), with the 10th and 90th percentiles and the number of accounts.
+#: Genuine creators of the micro tier post several times a week.
+PURBA_INTERVAL_HOURS: dict[str, tuple[float, float, float, int]] = {
+    # tier: (median, 10th percentile, 90th percentile, accounts)
+    "under_1k": (478.8, 41.7, 1885.1, 8127),
+    "nano": (313.4, 34.8, 1262.9, 1547),
+    "micro": (55.4, 9.7, 328.1, 74),
+    "mid": (71.4, 24.3, 154.9, 10),
 }
 
 # ------------------------------------------------------------ follower profiles (fitted)
@@ -128,6 +152,8 @@ TIER_BANDS: dict[str, tuple[float, float, float, float]] = {
 SRF_FAKE_SHARE_MEDIAN = (0.14, 0.20)
 SRF_FAKE_SHARE_MEAN = (0.26, 0.31)
 SRF_FAKE_SHARE_CLUSTER = 0.50
+#: HypeAuditor: share of influencers involved in some fraud, nano and mega tiers.
+HYPEAUDITOR_FRAUD_SHARE = (0.42, 0.66)
 
 # ------------------------------------------------------------------ platform (facts)
 #: Instagram's launch (6 October 2010): no account is created before it.

@@ -54,12 +54,17 @@ def schemas() -> dict[str, pa.Schema]:
         "labels": pa.schema([
             ("account_id", ident), ("is_fake", pa.int8()), ("fraud_type", pa.string()),
             ("true_fake_share", pa.float32()), ("label_flipped", pa.bool_()),
+            ("source", pa.string()), ("world", pa.string()),
         ]),
     }
 
 
 def block_tables(ctx: Context, raw: dict[str, Any]) -> dict[str, pa.Table]:
     """Assemble the six tables of one block from its arrays.
+
+    The coverage masks in ``raw["cover"]`` (:func:`~fakedetect.simulate.core.coverage`)
+    decide which snapshot days, comments and audience rows are kept and which like and
+    comment counts are shown.
 
     Parameters
     ----------
@@ -99,14 +104,16 @@ def block_tables(ctx: Context, raw: dict[str, Any]) -> dict[str, pa.Table]:
         pa.DictionaryArray.from_arrays(pa.array(raw["niche"], type=pa.int32()), niches),
     ], schema=sch["accounts"])
 
+    cover = raw["cover"]
     first_day = int(ctx.window_start // 86_400)
-    snap_rows = np.repeat(np.arange(n), days)
-    dates = np.tile(np.arange(first_day, first_day + days, dtype=np.int32), n)
+    keep = cover["snapshots"].ravel()
+    snap_rows = np.repeat(np.arange(n), days)[keep]
+    dates = np.tile(np.arange(first_day, first_day + days, dtype=np.int32), n)[keep]
     snapshots = pa.Table.from_arrays([
         idcol(snap_rows), pa.array(dates, type=pa.int32()).cast(pa.date32()),
-        pa.array(raw["followers"].ravel().astype(np.int32)),
-        pa.array(raw["following"].ravel().astype(np.int32)),
-        pa.array(raw["posts_cum"].ravel().astype(np.int32)),
+        pa.array(raw["followers"].ravel()[keep].astype(np.int32)),
+        pa.array(raw["following"].ravel()[keep].astype(np.int32)),
+        pa.array(raw["posts_cum"].ravel()[keep].astype(np.int32)),
     ], schema=sch["snapshots"])
 
     post_id = pc.binary_join_element_wise(
@@ -114,7 +121,8 @@ def block_tables(ctx: Context, raw: dict[str, Any]) -> dict[str, pa.Table]:
     posted = pa.array(raw["posted_at"], type=pa.int64()).cast(pa.timestamp("s", tz="UTC"))
     posts = pa.Table.from_arrays([
         idcol(raw["p_acc"]), post_id, posted,
-        pa.array(raw["likes"].astype(np.int32)), pa.array(raw["comments"].astype(np.int32)),
+        pa.array(raw["likes"].astype(np.int32), mask=~cover["likes"][raw["p_acc"]]),
+        pa.array(raw["comments"].astype(np.int32), mask=~cover["post_comments"]),
         pa.array(raw["views"].astype(np.int32), mask=~raw["video"]),
         pa.array(raw["caption"].astype(np.int32)),
         pa.array(np.asarray(raw["hashtags"]).astype(np.int32)),
@@ -122,29 +130,41 @@ def block_tables(ctx: Context, raw: dict[str, Any]) -> dict[str, pa.Table]:
     ], schema=sch["posts"])
 
     cm = raw["cm"]
-    post_take = pa.array(cm["post"], type=pa.int64())
+    c_post = cm["post"]
+    c_keep = cover["post_comments"][c_post] & cover["comments"][raw["p_acc"][c_post]]
+    c_post = c_post[c_keep]
     comments = pa.Table.from_arrays([
-        idcol(raw["p_acc"][cm["post"]]), post_id.take(post_take),
-        ctx.pool.names.take(pa.array(cm["pool"], type=pa.int64())),
-        pa.DictionaryArray.from_arrays(pa.array(cm["text"], type=pa.int32()), ctx.texts),
-        pa.array(cm["created_at"], type=pa.int64()).cast(pa.timestamp("s", tz="UTC")),
+        idcol(raw["p_acc"][c_post]), post_id.take(pa.array(c_post, type=pa.int64())),
+        ctx.pool.names.take(pa.array(cm["pool"][c_keep], type=pa.int64())),
+        pa.DictionaryArray.from_arrays(pa.array(cm["text"][c_keep], type=pa.int32()),
+                                       ctx.texts),
+        pa.array(cm["created_at"][c_keep], type=pa.int64()).cast(
+            pa.timestamp("s", tz="UTC")),
     ], schema=sch["comments"])
 
     aud = raw["aud"]
-    who = aud["pool"]
+    a_keep = cover["audience"][aud["row"]]
+    who = aud["pool"][a_keep]
     pool = ctx.pool
+
+    def profile(col: str) -> pa.Array:
+        missing = pool.missing.get(col)
+        return pa.array(getattr(pool, col)[who],
+                        mask=None if missing is None else missing[who])
+
     audience = pa.Table.from_arrays([
-        idcol(aud["row"]), pool.names.take(pa.array(who, type=pa.int64())),
-        pa.array(pool.followers[who]), pa.array(pool.following[who]),
-        pa.array(pool.posts[who]), pa.array(pool.has_profile_pic[who]),
-        pa.array(pool.is_private[who]), pa.array(pool.bio_length[who]),
+        idcol(aud["row"][a_keep]), pool.names.take(pa.array(who, type=pa.int64())),
+        profile("followers"), profile("following"), profile("posts"),
+        profile("has_profile_pic"), profile("is_private"), profile("bio_length"),
     ], schema=sch["audience"])
 
     labels = pa.Table.from_arrays([
         idcol(np.arange(n)), pa.array(raw["label"].astype(np.int8)),
         pa.array(raw["label_type"].tolist(), type=pa.string()),
         pa.array(np.round(raw["fake_share_end"], 4).astype(np.float32)),
-        pa.array(raw["flip"]),
+        pa.array(raw["flip"]), pa.array(["sim"] * n, type=pa.string()),
+        pa.array(ctx.worlds.ids, type=pa.string()).take(
+            pa.array(raw["world"], type=pa.int64())),
     ], schema=sch["labels"])
     return {"accounts": accounts, "snapshots": snapshots, "posts": posts,
             "comments": comments, "audience": audience, "labels": labels}
