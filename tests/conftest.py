@@ -48,6 +48,25 @@ def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def unseen_dir(tmp_path_factory: pytest.TempPathFactory, sim_dir: Path) -> Path:
+    """About 2,000 accounts of :func:`sim_dir`'s world that are not in it (the same
+    simulation, larger, less the accounts ``sim_dir`` holds)."""
+    import pandas as pd
+
+    from fakedetect.simulate import simulate
+
+    root = tmp_path_factory.mktemp("unseen")
+    simulate(root / "pool", accounts=3200, days=90, seed=5, coverage="full")
+    seen = set(pd.read_parquet(sim_dir / "accounts.parquet")["account_id"].astype(str))
+    dest = root / "unseen"
+    dest.mkdir()
+    for f in (root / "pool").glob("*.parquet"):
+        frame = pd.read_parquet(f)
+        frame[~frame["account_id"].astype(str).isin(seen)].to_parquet(dest / f.name)
+    return dest
+
+
+@pytest.fixture(scope="session")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Config:
     root = tmp_path_factory.mktemp("store")
     return Config(root=root, tracking_uri=f"sqlite:///{root / 'mlflow.db'}",

@@ -36,25 +36,17 @@ def test_digest_ignores_row_order_and_sees_a_changed_label() -> None:
 
 
 @pytest.fixture(scope="module")
-def market(trained, tmp_path_factory: pytest.TempPathFactory, sim_dir: Path):
+def market(trained, unseen_dir: Path):
     """A market unlike the training one: fresh accounts of the training world whose most
     important feature (the audience share, for this model) reads two standard deviations
     more fake for everyone, genuine creators included: followers who look fake to the
     audience scorer but are not, as in a market of many silent, picture-less followers."""
     from fakedetect.experiment import default_experiment
     from fakedetect.features import get_feature
-    from fakedetect.simulate import simulate
     from fakedetect.train import prepare
     from fakedetect.validate import load_dataset
 
-    root = tmp_path_factory.mktemp("market")
-    simulate(root / "pool", accounts=3200, days=90, seed=5)
-    seen = set(pd.read_parquet(sim_dir / "accounts.parquet")["account_id"].astype(str))
-    dest = root / "fresh"
-    dest.mkdir()
-    for f in (root / "pool").glob("*.parquet"):
-        frame = pd.read_parquet(f)
-        frame[~frame["account_id"].astype(str).isin(seen)].to_parquet(dest / f.name)
+    dest = unseen_dir
     model = trained.model
     prep = prepare(load_dataset(dest), default_experiment("influencer"))
     X = prep.X[model.features].copy()
@@ -102,9 +94,9 @@ def test_calibrate_cli_registers_a_child_with_lineage(trained, store: Config,
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.tracking_uri)
     monkeypatch.chdir(tmp_path)
     labelled = tmp_path / "market"
-    simulate(labelled, accounts=200, days=90, seed=41)
+    simulate(labelled, accounts=200, days=90, seed=41, coverage="full")
     small = tmp_path / "small"
-    simulate(small, accounts=40, days=90, seed=42)
+    simulate(small, accounts=40, days=90, seed=42, coverage="full")
     name = "fakedetect-influencer"
     client = MlflowClient(tracking_uri=store.tracking_uri)
     champion = str(client.get_model_version_by_alias(name, "champion").version)
