@@ -120,6 +120,8 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     say(f"      {cfg.model_name('influencer')} v{inf.version}: test ROC-AUC "
         f"{m['test_roc_auc']:.3f}, recall {m['test_recall_op']:.2f} at FPR "
         f"{m['test_fpr_op']:.3f}, {'champion' if inf.promoted else 'challenger'}")
+    for line in inf.transfer:  # held-out worlds and the shortcut audit
+        say(f"      {line}")
     for line in inf.gate:
         say(f"      gate {line}")
     say(f"[4/6] simulating {fresh:,} fresh influencers and scoring them")
