@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -80,6 +81,9 @@ def _store(work: Path, name: str) -> Any:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "mlflow.yml", folder / "mlflow.yml")
+    # mlflow.set_tracking_uri also sets MLFLOW_TRACKING_URI, which load_config obeys:
+    # without this every store after the first would be the first
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
     return load_config(folder / "mlflow.yml")
 
 
