@@ -53,7 +53,7 @@ def population(tmp_path_factory: pytest.TempPathFactory, sim_dir: Path) -> list[
     from fakedetect.simulate import simulate
 
     root = tmp_path_factory.mktemp("population")
-    simulate(root / "pool", accounts=1200 + 4 * 300, days=90, seed=5)
+    simulate(root / "pool", accounts=1200 + 4 * 300, days=90, seed=5, coverage="full")
     seen = set(pd.read_parquet(sim_dir / "accounts.parquet")["account_id"].astype(str))
     ids = pd.read_parquet(root / "pool" / "accounts.parquet")["account_id"].astype(str)
     fresh = np.array(sorted(set(ids) - seen))
