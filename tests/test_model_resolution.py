@@ -36,3 +36,41 @@ def test_a_later_account_champion_does_not_change_the_audience_scorer(
     assert scorer is not None and scorer.model.version == "1"
     assert dask_ref is not None and dask_ref.metadata["model_version"] == "1"
     assert Path(dask_ref.folder) == Path(local.metadata["model_folder"]).resolve()
+
+
+def _saved(folder: Path, seed: int, task: str, **meta: object) -> Path:
+    import lightgbm as lgb
+    import numpy as np
+
+    from fakedetect.model import Calibration, FakeModel
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(200, 2))
+    names = ["accounts__log_followers", "accounts__bio_length"]
+    booster = lgb.train({"objective": "binary", "verbose": -1, "seed": seed},
+                        lgb.Dataset(X, label=(X[:, 0] > 0).astype(int), feature_name=names),
+                        num_boost_round=3)
+    model = FakeModel(booster=booster, task=task, features=names,
+                      calibration=Calibration(method="sigmoid"), threshold_fake=0.9,
+                      threshold_review=0.5)
+    model.metadata.update(meta)
+    return model.save(folder)
+
+
+def test_a_model_folder_finds_its_recorded_account_model_beside_it(tmp_path: Path) -> None:
+    from fakedetect.config import Config
+
+    models = tmp_path / "models"
+    _saved(models / "account", 1, "account", model_name="fakedetect-account",
+           model_version="1")
+    right = _saved(models / "fakedetect-account-v2-abcd", 2, "account",
+                   model_name="fakedetect-account", model_version="2")
+    influencer = _saved(models / "fakedetect-influencer-v1-ef01", 3, "influencer",
+                        model_name="fakedetect-influencer", model_version="1",
+                        audience_method="model", audience_model="fakedetect-account v2")
+    cfg = Config(root=tmp_path, tracking_uri=f"sqlite:///{tmp_path / 'm.db'}")
+    model, scorer = load_models(cfg, str(influencer), "influencer")
+    account = resolve_account_model(cfg, model, str(influencer))
+    assert account is not None and account.version == "2"
+    assert Path(account.metadata["model_folder"]) == right
+    assert scorer is not None and scorer.model.version == "2"

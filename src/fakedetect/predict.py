@@ -457,17 +457,47 @@ def resolve_account_model(cfg: Config, model: FakeModel, uri: str) -> FakeModel 
                                                       cfg.champion_alias) is not None:
             account = tracking.resolve_model(cfg.champion_uri("account"), cfg)
     else:
-        sibling = Path(uri).parent / "account"
-        if (sibling / "MANIFEST.sha256").is_file():
+        sibling = _recorded_sibling(Path(uri), str(recorded or ""))
+        if sibling is None and (Path(uri).parent / "account" / "MANIFEST.sha256").is_file():
+            sibling = Path(uri).parent / "account"
+        if sibling is not None:
             account = FakeModel.load(sibling)
             account.metadata["model_folder"] = str(sibling)
             found = f"{account.name} v{account.version}"
             if recorded and found != recorded:
                 log.warning("%s v%s was trained with audience shares from %s, but the "
-                            "folder beside it holds %s; audience features may be off",
-                            model.name, model.version, recorded, found)
+                            "folder beside it holds %s; audience features may be off "
+                            "(export %s beside it: fakedetect export --model "
+                            "models:/%s --out %s)", model.name, model.version, recorded,
+                            found, recorded, str(recorded).replace(" v", "/"),
+                            Path(uri).parent / "account")
     if account is None and model.metadata.get("audience_method") == "model":
-        log.warning("%s v%s was trained with audience shares from an account model, but "
-                    "none is available; the rule-based fallback is used instead",
-                    model.name, model.version)
+        log.warning("%s v%s was trained with audience shares from %s, which is not beside "
+                    "the model folder; the rule-based fallback is used instead (export it "
+                    "beside it: fakedetect export --model models:/%s --out %s)",
+                    model.name, model.version, recorded or "an account model",
+                    str(recorded or "fakedetect-account@champion").replace(" v", "/"),
+                    Path(uri).parent / "account")
     return account
+
+
+def _recorded_sibling(folder: Path, recorded: str) -> Path | None:
+    """The model folder beside ``folder`` that holds the recorded account model
+    (``NAME vVERSION``), read from each sibling's metadata; ``None`` if there is none."""
+    import json
+
+    if " v" not in recorded:
+        return None
+    name, version = recorded.rsplit(" v", 1)
+    for sibling in sorted(folder.parent.iterdir()) if folder.parent.is_dir() else []:
+        meta = sibling / "metadata.json"
+        if sibling == folder or not (sibling / "MANIFEST.sha256").is_file() or not meta.is_file():
+            continue
+        try:
+            raw = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (raw.get("task") == "account" and str(raw.get("model_name")) == name
+                and str(raw.get("model_version")) == version):
+            return sibling
+    return None
