@@ -46,7 +46,7 @@ def _folders(root: Path, influencer_meta: dict[str, object], account_version: st
     ({"audience_method": "model", "audience_model": "fakedetect-account v1"}, "2", True,
      "the folder beside it holds fakedetect-account v2"),
     ({"audience_method": "model", "audience_model": "fakedetect-account v1"}, None, False,
-     "none is available"),
+     "which is not beside the model folder"),
     ({}, "1", True, None),  # a model from before the method was recorded
 ])
 def test_folder_models_get_the_scorer_they_were_trained_with(
