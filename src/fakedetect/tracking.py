@@ -141,7 +141,6 @@ def connect(cfg: Config, *, create: bool = True) -> MlflowClient:
                             hint="fix the permissions or point MLFLOW_TRACKING_URI "
                                  "elsewhere")
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)  # else registration keeps the first store it ever saw
     try:
         client = _first_contact(uri, MlflowClient)
     except Exception as exc:  # MLflow raises many kinds for a dead or locked store
