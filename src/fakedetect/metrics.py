@@ -6,6 +6,7 @@ train on: the held-out test split in training, or a user's labelled set in evalu
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -276,8 +277,13 @@ def plot_shap_summary(contrib: np.ndarray, X: pd.DataFrame, path: Path) -> Path:
     import shap
 
     plt.figure()
-    shap.summary_plot(contrib, X, show=False, max_display=20, plot_size=(8, 7),
-                      rng=np.random.default_rng(0))
+    with warnings.catch_warnings():
+        # a feature missing for every plotted account has no colour range: shap asks
+        # numpy for one anyway, and the plot draws such points grey as intended
+        warnings.filterwarnings("ignore", message="All-NaN slice encountered",
+                                category=RuntimeWarning)
+        shap.summary_plot(contrib, X, show=False, max_display=20, plot_size=(8, 7),
+                          rng=np.random.default_rng(0))
     fig = plt.gcf()
     return _save(fig, path)
 
