@@ -304,7 +304,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _a("audience__fake_share__se",
        "Standard error of the estimated fake-follower share: the sampling error plus the "
        "uncertainty of the account model's error rates used to correct it.",
-       "The estimated fake-follower share is uncertain by about {value:.0%}"),
+       "The fake-follower share estimate has a standard error of about {value:.0%} "
+       "(percentage points)"),
     _a("audience__mass_follower_share__following_1500",
        "Share of sampled followers who follow more than 1,500 accounts.",
        "{value:.0%} of sampled followers follow more than 1,500 accounts", +1),
