@@ -113,6 +113,7 @@ def test_calibrate_cli_registers_a_child_with_lineage(trained, store: Config,
         assert str(child.version) != champion
         assert child.tags["parent_version"] == champion
         assert len(child.tags["calibration_data_sha256"]) == 64
+        assert len(child.tags["fakedetect.manifest_sha256"]) == 64  # checked on download
         run = client.get_run(child.run_id)
         assert "after_ece" in run.data.metrics and "before_fpr_fake" in run.data.metrics
         arts = [a.path for a in client.list_artifacts(child.run_id, "plots")]

@@ -335,7 +335,8 @@ def calibrate(model_uri: str, data: str | Path, cfg: Config, *, max_fpr: float =
                                ("calibration_n", str(len(y))),
                                ("metric.test_fpr_op", f"{after['fpr_fake']:.4f}"),
                                ("metric.test_ece", f"{after['ece']:.4f}"),
-                               ("gate", " | ".join(reasons))):
+                               ("gate", " | ".join(reasons)),
+                               (tracking.MANIFEST_TAG, tracking.manifest_digest(folder))):
                 client.set_model_version_tag(name, result.version, key, value)
             tracking.set_alias(client, name, cfg.challenger_alias, result.version)
             if promote and not ok:
