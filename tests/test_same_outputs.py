@@ -93,7 +93,10 @@ def current_outputs(tmp: Path) -> tuple[dict[str, np.ndarray], dict[str, list[st
     A = _threshold_rows(account, 60_000, seed=4)
     numbers["account_proba"] = account.predict_proba(A)[keep]
     numbers["account_proba_small"] = account.predict_proba(A.iloc[keep])
-    from fakedetect.predict import score_frame
+    try:  # where the scoring functions live now, or lived on the base commit
+        from fakedetect.scoring import load_models, score_frame
+    except ImportError:
+        from fakedetect.predict import load_models, score_frame  # type: ignore[no-redef]
 
     wide = score_frame(model, X, top_reasons=3).iloc[keep]
     for col in ("fake_probability", "fake_probability_low", "fake_probability_high",
@@ -106,7 +109,7 @@ def current_outputs(tmp: Path) -> tuple[dict[str, np.ndarray], dict[str, list[st
     numbers["frame_verdict"] = _codes(wide["verdict"], VERDICTS)
 
     from fakedetect.config import Config
-    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.predict import score_dataset
     from fakedetect.validate import load_dataset
 
     cfg = Config(root=tmp, tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}",

@@ -190,10 +190,8 @@ def recalibrate(model: FakeModel, margin: np.ndarray, y: np.ndarray, *,
     meta.update(venn_abers_tables(margin, y))
     meta.update({"max_fpr": max_fpr, "review_fpr": review_fpr,
                  "metrics": {f"calibration_{k}": v for k, v in after.items()}})
-    text = model._text if model._booster is None else model.booster.model_to_string()
-    new = FakeModel(None, model.task, list(model.features), cal, t_fake, t_review, meta,
-                    text=text)
-    new._flat = model._flat
+    new = FakeModel(model.booster, model.task, list(model.features), cal, t_fake,
+                    t_review, meta)
     return new, before, after, p_after
 
 
@@ -274,7 +272,8 @@ def calibrate(model_uri: str, data: str | Path, cfg: Config, *, max_fpr: float =
     import mlflow
 
     from fakedetect import tracking
-    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.predict import score_dataset
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     registry = model_uri.startswith("models:/")

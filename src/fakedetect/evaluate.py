@@ -65,7 +65,7 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         tier_of,
     )
     from fakedetect.predict import score_dataset
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from
     from fakedetect.validate import load_dataset
 
     client = tracking.connect(cfg)

@@ -1,7 +1,7 @@
 """Explanations are data: a tidy table of each feature's SHAP contribution per account.
 
 Contributions are exact path-dependent TreeSHAP values (LightGBM's ``pred_contrib``, or
-the same values from :mod:`fakedetect.treeshap` on large inputs): for every account,
+the same values from :mod:`fakedetect._compiled.treeshap` on large inputs): for every account,
 ``base_value + sum(contribution)`` equals the model's raw margin (log-odds of fake), before
 calibration. A positive contribution pushes toward *fake*. The plain-word sentence of each
 row comes from the feature registry's template, filled with the account's value.
@@ -93,14 +93,19 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
 
 def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
     """Columns of the ``keep`` largest absolute contributions of every row, largest
-    first, ties in feature order (a stable sort; compiled when only a few are kept)."""
+    first, ties in feature order: the first ``keep`` columns of a stable
+    ``argsort(-abs(contrib))``, found with ``np.partition`` when only a few are kept."""
     if not 0 < keep < contrib.shape[1] or not len(contrib) or not np.isfinite(
             contrib).all():
         return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
-    from fakedetect.treeshap import serial_kernels
-
-    return serial_kernels().top_abs(np.ascontiguousarray(contrib, dtype=np.float64),
-                                    keep)  # type: ignore[no-any-return]
+    a = np.abs(contrib)
+    kth = -np.partition(-a, keep - 1, axis=1)[:, keep - 1:keep]  # the keep-th largest
+    above, tied = a > kth, a == kth
+    room = keep - above.sum(axis=1, keepdims=True)  # ties at the edge: earliest columns
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    cols = np.nonzero(chosen)[1].reshape(len(a), keep)  # ascending within each row
+    order = np.argsort(-np.take_along_axis(a, cols, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(cols, order, axis=1)
 
 
 def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:

@@ -108,7 +108,7 @@ def _account_scorer(cfg: Config, account_model: str
     if account_model == "rules":
         return None
     from fakedetect import tracking
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from
 
     uri = cfg.champion_uri("account") if account_model == "champion" else account_model
     try:

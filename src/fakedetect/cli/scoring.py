@@ -40,9 +40,9 @@ def predict(
 
     from fakedetect.drift import DRIFT_EXIT
     from fakedetect.errors import UserError
-    from fakedetect.model import TABULATED_SHAP_ROWS
-    from fakedetect.predict import dataset_from_json, load_models, score_dataset, write_scores
+    from fakedetect.predict import dataset_from_json, score_dataset, write_scores
     from fakedetect.scale.engine import use_dask
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
@@ -87,10 +87,6 @@ def predict(
         dataset = load_dataset(data, lenient=lenient)
     stage("loading the model")
     fm, scorer = load_models(cfg, model, task)
-    if len(dataset.accounts) < TABULATED_SHAP_ROWS:
-        # LightGBM scores small inputs: building its booster before the features start
-        # is about 0.15 s faster for one account than building it after them
-        fm.booster  # noqa: B018
     scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
                            on_stage=stage)
     for note in scored.notes:
@@ -151,7 +147,8 @@ def explain(
     from rich.table import Table
 
     from fakedetect.errors import UserError
-    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.predict import score_dataset
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
@@ -231,9 +228,10 @@ def report(
 ) -> int:
     """Write the review report: a ranked index page and one page per account."""
     from fakedetect.drift import DRIFT_EXIT
-    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.predict import score_dataset
     from fakedetect.report import write_report
     from fakedetect.scale.engine import use_dask
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     cfg = load(config)

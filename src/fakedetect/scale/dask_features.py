@@ -92,7 +92,7 @@ def featurise_partition(k: int, *, root: str, task: str, account_model: ModelRef
     """
     from fakedetect.features import build_features
     from fakedetect.scale.partition import load_partition
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from
 
     dataset = load_partition(root, k, lenient=lenient)
     if dataset is None:

@@ -105,8 +105,7 @@ def resolve_refs(cfg: Config, model_uri: str | None, task: str
         None: the rule-based fallback scores audience samples.
     """
     from fakedetect import tracking
-    from fakedetect.predict import resolve_account_model
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from, resolve_account_model
 
     uri = model_uri or cfg.champion_uri(task)
     model = tracking.resolve_model(uri, cfg)
@@ -177,7 +176,7 @@ class PartScores:
 def _score(dataset: Dataset, model: ModelRef, account_model: ModelRef | None,
            top_reasons: int, all_reasons: bool) -> Scored:
     from fakedetect.predict import score_dataset
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from
 
     fm = model.load()
     scorer = None
