@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fakedetect.config import Config
-from fakedetect.predict import load_models, resolve_account_model
+from fakedetect.scoring import load_models, resolve_account_model
 from fakedetect.train import train
 from tests.conftest import small_experiment
 from tests.test_registry_cache import _store

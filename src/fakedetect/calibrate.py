@@ -172,8 +172,8 @@ def recalibrate(model: FakeModel, margin: np.ndarray, y: np.ndarray, *,
     folds = min(FOLDS, int(np.sum(y)), int(np.sum(1 - y)))
     for a, b in StratifiedKFold(folds, shuffle=True, random_state=seed).split(margin, y):
         cal, t_fake, t_review = _fit_map(margin[a], y[a], method, max_fpr, review_fpr)
-        fold = FakeModel(None, model.task, model.features, cal, t_fake, t_review,
-                         venn_abers_tables(margin[a], y[a]), text="(fold)")
+        fold = FakeModel(model.booster, model.task, model.features, cal, t_fake, t_review,
+                         venn_abers_tables(margin[a], y[a]))
         p_after[b] = cal(margin[b])
         low_after[b], _ = probability_interval(fold, margin[b], p_after[b])
         fake_after[b] = np.minimum(p_after[b], low_after[b]) >= t_fake
