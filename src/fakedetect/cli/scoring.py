@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, FailOnDriftOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import (
+    ConfigOpt,
+    FailOnDriftOpt,
+    LenientOpt,
+    NJobsOpt,
+    app,
+    echo,
+    load,
+)
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 ModelOpt = Annotated[str | None, typer.Option(
@@ -31,6 +39,7 @@ def predict(
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
     fail_on_drift: FailOnDriftOpt = False,
+    n_jobs: NJobsOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Score every account: authenticity 0-100, verdict, audience share, top reasons."""
@@ -86,9 +95,9 @@ def predict(
         stage("loading and validating")
         dataset = load_dataset(data, lenient=lenient)
     stage("loading the model")
-    fm, scorer = load_models(cfg, model, task)
+    fm, scorer = load_models(cfg, model, task, n_jobs=n_jobs)
     scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
-                           on_stage=stage)
+                           on_stage=stage, n_jobs=n_jobs)
     for note in scored.notes:
         echo(f"note: {note}", err=True)
     scores = scored.scores

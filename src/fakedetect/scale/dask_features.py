@@ -100,7 +100,7 @@ def featurise_partition(k: int, *, root: str, task: str, account_model: ModelRef
     scorer = None
     if account_model is not None and task == "influencer" and (
             dataset.get("audience") is not None):
-        scorer = account_scorer_from(account_model.load())
+        scorer = account_scorer_from(account_model.load(), n_jobs=1)  # Dask owns the cores
     frame = build_features(dataset, task, account_scorer=scorer)
     latest, undated, created = undated_accounts(dataset)
     ids = frame.index[undated]

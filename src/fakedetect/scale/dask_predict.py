@@ -181,7 +181,7 @@ def _score(dataset: Dataset, model: ModelRef, account_model: ModelRef | None,
     fm = model.load()
     scorer = None
     if account_model is not None and fm.task == "influencer":
-        scorer = account_scorer_from(account_model.load())
+        scorer = account_scorer_from(account_model.load(), n_jobs=1)  # Dask owns the cores
     return score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
                          all_reasons=all_reasons, n_jobs=1)  # the worker's threads are Dask's
 
