@@ -195,8 +195,9 @@ def test_deep_models_are_left_to_pred_contrib() -> None:
 
 def test_compile_kernels_warms_every_kernel() -> None:
     from fakedetect._compiled import _leafmasks_numba, _treeshap_numba
+    from fakedetect._compiled.warm import compile_kernels
 
-    runtime.compile_kernels()
+    compile_kernels()
     for module, names in ((_treeshap_numba, ("explain", "fill_tables", "fill_groups")),
                           (_leafmasks_numba, ("add_interval_keys",))):
         for name in names:

@@ -14,5 +14,7 @@ side-by-side benchmark (``benchmarks/compiled.py``):
     Raw margins by leaf bit masks, and each distinct follower pattern scored once
     (fallback: ``booster.predict(raw_score=True)``).
 :mod:`~fakedetect._compiled.runtime`
-    Launching the numba kernels on a given number of threads, and warming them.
+    Launching the numba kernels on a given number of threads.
+:mod:`~fakedetect._compiled.warm`
+    Compiling every kernel once (``make install``).
 """
