@@ -12,21 +12,23 @@ checkout's ``src``:
 
 - end to end: accounts/s from the dataset folder (Parquet) to a scores file with the top
   3 reasons (load and validate, features, audience share, calibrated scores, TreeSHAP,
-  sentences, atomic write), median of ``--repeat`` runs; twice: with the audience
+  sentences, atomic write), median of ``--repeat`` rounds; twice: with the audience
   samples scored by the rule ``profile_rules_v1``, and by the account model (one
   account-model prediction per sampled follower);
 - model only: accounts/s of calibrated probabilities plus TreeSHAP contributions on a
   ready feature matrix;
 - command line: wall time of ``python -m fakedetect predict DIR --model FOLDER --out
-  FILE`` in a fresh process (median of 3), which adds starting Python and importing the
-  libraries;
+  FILE`` in a fresh process (once a round), which adds starting Python and importing
+  the libraries;
 - cold start: wall time of ``python -m fakedetect predict - --model FOLDER`` for one
-  account read as JSON on stdin (median of 5);
-- ``python -m fakedetect --help`` (median of 5).
+  account read as JSON on stdin (twice a round);
+- ``python -m fakedetect --help`` (twice a round).
 
-With ``--against REV`` the same measurements run a second time, on the same data and
-models, with the source of revision REV (checked out into a temporary git worktree),
-and both are printed with their ratios (this checkout / REV; above 1 is faster here).
+With ``--against REV`` the same measurements also run, on the same data and models,
+with the source of revision REV (checked out into a temporary git worktree), one round
+of each in turn, and both are printed with their ratios (this checkout / REV; above 1
+is faster here). Each round first compiles the revision's numba kernels, as its ``make
+install`` does.
 
 Floors on 2 cores: end to end with reasons at least 0.8x of the revision before the
 scoring engine moved onto LightGBM, cold start under 3 s, ``--help`` under 0.3 s.
@@ -67,16 +69,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fakedetect-bench-") as tmp:
         root = Path(tmp)
         setup(root, args)
-        runs = {"this checkout": run_measure(ROOT / "src", root, args.repeat)}
+        sources = {"this checkout": ROOT / "src"}
+        other = root / "against"
         if args.against:
-            other = root / "against"
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet",
                             str(other), args.against], check=True)
-            try:
-                runs[args.against] = run_measure(other / "src", root, args.repeat)
-            finally:
+            sources[args.against] = other / "src"
+        try:  # one run of each in turn, so that both see the same machine load
+            rounds = [{name: run_measure(src, root) for name, src in sources.items()}
+                      for _ in range(args.repeat)]
+        finally:
+            if args.against:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                                 str(other)], check=False)
+        runs = {name: _merged([r[name] for r in rounds]) for name in sources}
         report(runs, args.accounts)
 
 
@@ -104,17 +110,30 @@ def setup(root: Path, args: argparse.Namespace) -> None:
     train(root / "train", exp, cfg).model.save(root / "influencer-account")
 
 
-def run_measure(src: Path, root: Path, repeat: int) -> dict[str, object]:
-    """:func:`measure` in a fresh process that imports fakedetect from ``src``."""
+def run_measure(src: Path, root: Path) -> dict[str, object]:
+    """One round of :func:`measure` in a fresh process that imports fakedetect from
+    ``src``."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     print(f"measuring {src} ...", flush=True)
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure",
-                           str(root), "--repeat", str(repeat)], env=env,
+                           str(root), "--repeat", "1"], env=env,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"measuring {src} failed:\n{done.stderr}")
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _merged(rounds: list[dict[str, object]]) -> dict[str, object]:
+    """The rounds of one source as one: lists of times concatenated, stages per round."""
+    out = dict(rounds[0])
+    for key, value in rounds[0].items():
+        if isinstance(value, list):
+            out[key] = [x for r in rounds for x in r[key]]  # type: ignore[attr-defined]
+    out["stages"] = {folder: {stage: statistics.median(
+        r["stages"][folder][stage] for r in rounds)  # type: ignore[index]
+        for stage in st} for folder, st in rounds[0]["stages"].items()}  # type: ignore[attr-defined]
+    return out
 
 
 def _account_scorer_from():  # type: ignore[no-untyped-def]
@@ -192,14 +211,14 @@ def measure(root: Path, repeat: int) -> dict[str, object]:
     cmd = [sys.executable, "-m", "fakedetect"]
     cli = _timed([*cmd, "predict", str(root / "score"), "--model",
                   str(root / "influencer-rules"), "--out", str(root / "out" / "cli.parquet")],
-                 3)
+                 1)
     one = load_dataset(root / "score").accounts.iloc[0]
     doc = json.dumps({"account_id": str(one["account_id"]),
                       "followers": int(one["followers"]),
                       "following": int(one["following"]), "posts": int(one["posts"])})
-    cold = _timed([*cmd, "predict", "-", "--model", str(root / "influencer-rules")], 5,
+    cold = _timed([*cmd, "predict", "-", "--model", str(root / "influencer-rules")], 2,
                   stdin=doc)
-    help_ = _timed([*cmd, "--help"], 5)
+    help_ = _timed([*cmd, "--help"], 2)
     return {
         "source": str(Path(fakedetect.__file__).parent),
         "features": len(model.features), "trees": model.booster.num_trees(),

@@ -93,19 +93,8 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
 
 def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
     """Columns of the ``keep`` largest absolute contributions of every row, largest
-    first, ties in feature order: the first ``keep`` columns of a stable
-    ``argsort(-abs(contrib))``, found with ``np.partition`` when only a few are kept."""
-    if not 0 < keep < contrib.shape[1] or not len(contrib) or not np.isfinite(
-            contrib).all():
-        return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
-    a = np.abs(contrib)
-    kth = -np.partition(-a, keep - 1, axis=1)[:, keep - 1:keep]  # the keep-th largest
-    above, tied = a > kth, a == kth
-    room = keep - above.sum(axis=1, keepdims=True)  # ties at the edge: earliest columns
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
-    cols = np.nonzero(chosen)[1].reshape(len(a), keep)  # ascending within each row
-    order = np.argsort(-np.take_along_axis(a, cols, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(cols, order, axis=1)
+    first, ties in feature order (a stable sort)."""
+    return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
 
 
 def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:
