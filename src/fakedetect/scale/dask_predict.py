@@ -93,7 +93,7 @@ def resolve_refs(cfg: Config, model_uri: str | None, task: str
     """Resolve the scoring model and the audience scorer to folders the workers load.
 
     ``--model`` or the task's champion; for an influencer model, the account model
-    :func:`fakedetect.predict.resolve_account_model` chooses (the same as the local
+    :func:`fakedetect.scoring.resolve_account_model` chooses (the same as the local
     engine's) scores audience samples.
 
     Returns
