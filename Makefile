@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
-	$(BIN)/python -c "from fakedetect.treeshap import compile_kernels; compile_kernels()"
+	$(BIN)/python -c "from fakedetect._compiled.warm import compile_kernels; compile_kernels()"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install fakedetect with its dev extras

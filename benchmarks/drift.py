@@ -114,7 +114,7 @@ def intervals(model: object, root: Path, batches: list[Path]) -> None:
     import pandas as pd
 
     from fakedetect.experiment import default_experiment
-    from fakedetect.predict import score_frame
+    from fakedetect.scoring import score_frame
     from fakedetect.train import prepare
     from fakedetect.validate import load_dataset
 

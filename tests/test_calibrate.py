@@ -70,7 +70,7 @@ def test_calibrate_brings_the_false_positive_rate_back_on_held_back_accounts(mar
     fpr_before = float((before[neg] == "likely fake").mean())
     assert fpr_before > 0.04, "the shift makes the parent flag too many genuine creators"
     new, b, a, _ = recalibrate(model, margin[cal], y[cal], max_fpr=0.02, review_fpr=0.10)
-    from fakedetect.predict import score_frame
+    from fakedetect.scoring import score_frame
 
     after = score_frame(new, X.iloc[held], top_reasons=0)["verdict"].to_numpy()
     fpr_after = float((after[neg] == "likely fake").mean())

@@ -160,8 +160,8 @@ def test_model_scorer_columns_path_equals_the_frame_path(
     import lightgbm as lgb
 
     from fakedetect.features import audience, audience_fake_share, feature_names
-    from fakedetect.model import PATTERN_ROWS, Calibration, FakeModel
-    from fakedetect.train import ModelScorer
+    from fakedetect.model import COMPILED_ROWS, Calibration, FakeModel
+    from fakedetect.scoring import ModelScorer
     from fakedetect.validate import load_dataset
 
     if chunk is not None:
@@ -169,7 +169,7 @@ def test_model_scorer_columns_path_equals_the_frame_path(
     if keyed is not None:
         monkeypatch.setattr(audience, "KEYED_ROWS", keyed)
     dataset = load_dataset(sim_dir)
-    assert len(dataset.get("audience")) >= PATTERN_ROWS  # the columns skip the frame
+    assert len(dataset.get("audience")) >= COMPILED_ROWS  # the columns skip the frame
     names = feature_names("account")
     rng = np.random.default_rng(3)
     X = rng.normal(size=(2_000, len(names)))
@@ -200,6 +200,6 @@ def test_model_scorer_columns_path_equals_the_frame_path(
     pd.testing.assert_frame_equal(audience_fake_share(dataset, account_scorer=unkeyed), plain,
                                   check_exact=True)  # without keys: chunk by chunk
     assert fast["fake_share"].notna().any()
-    assert model._leaf_masks() is not None  # scored by the leaf masks
+    assert model.leaf_masks is not None  # scored by the leaf masks
     needed = ModelScorer(model).inputs  # only these were built for the followers
     assert needed is not None and len(needed) > 0 and set(needed) <= set(names[:8])

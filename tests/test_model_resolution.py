@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fakedetect.config import Config
-from fakedetect.predict import load_models, resolve_account_model
+from fakedetect.scoring import load_models, resolve_account_model
 from fakedetect.train import train
 from tests.conftest import small_experiment
 from tests.test_registry_cache import _store
@@ -36,6 +36,34 @@ def test_a_later_account_champion_does_not_change_the_audience_scorer(
     assert scorer is not None and scorer.model.version == "1"
     assert dask_ref is not None and dask_ref.metadata["model_version"] == "1"
     assert Path(dask_ref.folder) == Path(local.metadata["model_folder"]).resolve()
+    _local_and_dask_scores_agree(tmp_path, cfg, uri)
+
+
+def _local_and_dask_scores_agree(tmp_path: Path, cfg: Config, uri: str) -> None:
+    """Scores of the same accounts by both engines, with the models ``uri`` resolves to."""
+    import numpy as np
+
+    from fakedetect.predict import score_dataset
+    from fakedetect.scale.dask_predict import run_predict
+    from fakedetect.scale.partition import repartition
+    from fakedetect.simulate import simulate
+    from fakedetect.validate import load_dataset
+
+    data = tmp_path / "score"
+    simulate(data, accounts=120, days=60, seed=3, coverage="full")
+    model, scorer = load_models(cfg, uri, "influencer")
+    local = score_dataset(load_dataset(data), model, account_scorer=scorer).scores
+    parts = repartition(data, tmp_path / "parts", 2).root
+    _, remote, _ = run_predict(cfg, parts, uri, "influencer")
+    local = local.sort_values("account_id").reset_index(drop=True)
+    remote = remote.sort_values("account_id").reset_index(drop=True)
+    assert local["account_id"].tolist() == remote["account_id"].tolist()
+    assert local["verdict"].tolist() == remote["verdict"].tolist()
+    for col in ("fake_probability", "fake_follower_share", "audience_sample_size"):
+        np.testing.assert_allclose(remote[col].to_numpy(dtype=float),
+                                   local[col].to_numpy(dtype=float), rtol=1e-12,
+                                   equal_nan=True, err_msg=col)
+    assert local["fake_follower_share"].notna().any()
 
 
 def _saved(folder: Path, seed: int, task: str, **meta: object) -> Path:

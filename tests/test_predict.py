@@ -305,7 +305,7 @@ def test_account_model_that_needs_absent_fields_does_not_score_audiences(
         trained, caplog: pytest.LogCaptureFixture) -> None:
     import copy
 
-    from fakedetect.train import account_scorer_from, audience_gaps
+    from fakedetect.scoring import account_scorer_from, audience_gaps
 
     model = copy.copy(trained.model)
     model.metadata = {**model.metadata,

@@ -12,7 +12,7 @@ import pytest
 
 from fakedetect.features import feature_names
 from fakedetect.model import Calibration, FakeModel
-from fakedetect.predict import load_models
+from fakedetect.scoring import load_models
 
 PROFILE = ["accounts__log_followers", "accounts__log_following", "accounts__log_posts"]
 

@@ -35,7 +35,8 @@ from fakedetect.scale.partition import (
     partition_of,
     repartition,
 )
-from fakedetect.train import account_scorer_from, fit_model, prepare
+from fakedetect.scoring import account_scorer_from
+from fakedetect.train import fit_model, prepare
 from fakedetect.validate import ContractError, load_dataset
 
 from .conftest import small_experiment

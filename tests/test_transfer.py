@@ -15,8 +15,8 @@ from fakedetect.errors import UserError
 from fakedetect.experiment import load_experiment
 from fakedetect.features import build_features
 from fakedetect.model import FakeModel
+from fakedetect.scoring import ModelScorer
 from fakedetect.train import (
-    ModelScorer,
     balance_weights,
     combine,
     fit_model,

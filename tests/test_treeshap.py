@@ -1,4 +1,5 @@
-"""The tabulated TreeSHAP equals LightGBM's pred_contrib (and shap's TreeExplainer)."""
+"""The tabulated TreeSHAP of fakedetect._compiled equals LightGBM's pred_contrib (and
+shap's TreeExplainer), and its kernels run on the threads they are given."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fakedetect import treeshap
-from fakedetect.model import TABULATED_SHAP_ROWS, Calibration, FakeModel
+from fakedetect._compiled import runtime, treeshap
+from fakedetect._compiled.trees import model_splits
+from fakedetect.model import COMPILED_ROWS, Calibration, FakeModel
 
 
 def _data(n: int = 3_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +33,11 @@ def _booster(params: dict[str, object], rounds: int = 40, seed: int = 0) -> lgb.
     return lgb.train({**base, **params}, lgb.Dataset(X, y), num_boost_round=rounds)
 
 
+def _tables(booster: lgb.Booster) -> treeshap.ShapTables | None:
+    splits = model_splits(booster)
+    return None if splits is None else treeshap.tabulate(splits)
+
+
 @pytest.mark.parametrize("params", [
     {"num_leaves": 15, "max_depth": 4},
     {"num_leaves": 40, "max_depth": 8},  # repeated features on a path, deeper tables
@@ -44,7 +51,7 @@ def test_equals_pred_contrib(params: dict[str, object]) -> None:
     X[:5] = np.nan  # rows with nothing known
     X[5:10] = 0.0
     X[10:15] = np.array([1e-36, -1e-35, 2e-35, -0.0, 1e-300])[:, None]  # (near) zeros
-    tables = treeshap.compile_tables(booster)
+    tables = _tables(booster)
     assert tables is not None
     ours = treeshap.contributions(tables, X)
     ref = booster.predict(X, pred_contrib=True)
@@ -60,10 +67,10 @@ def test_grouped_and_single_leaves_give_the_same_values(group_nodes: int,
     """Leaves in groups of every size, and leaves left to themselves, mixed in one model."""
     booster = _booster({"num_leaves": 40, "max_depth": 8})
     X, _ = _data(n=1_000, seed=2)
-    default = treeshap.compile_tables(booster)
+    default = _tables(booster)
     assert default is not None and len(default.group_table) > 1
     monkeypatch.setattr(treeshap, "MAX_GROUP_NODES", group_nodes)
-    tables = treeshap.compile_tables(booster)
+    tables = _tables(booster)
     assert tables is not None
     if group_nodes == 0:
         assert len(tables.group_table) == 1 and len(tables.rest_leaves) == len(
@@ -77,7 +84,7 @@ def test_grouped_and_single_leaves_give_the_same_values(group_nodes: int,
 
 def test_values_on_split_thresholds_go_left_like_lightgbm() -> None:
     booster = _booster({"num_leaves": 15})
-    tables = treeshap.compile_tables(booster)
+    tables = _tables(booster)
     assert tables is not None
     thresholds = tables.splits.node_threshold
     X = np.tile(np.nanmean(_data()[0], axis=0), (len(thresholds), 1))
@@ -93,7 +100,7 @@ def test_agrees_with_shap_tree_explainer() -> None:
 
     booster = _booster({"num_leaves": 15, "max_depth": 4})
     X, _ = _data(n=300, seed=2)
-    tables = treeshap.compile_tables(booster)
+    tables = _tables(booster)
     assert tables is not None
     ours = treeshap.contributions(tables, X)
     explainer = shap.TreeExplainer(booster)
@@ -107,7 +114,7 @@ def test_single_leaf_trees_only_move_the_base_value() -> None:
     X, y = _data(n=200)
     booster = lgb.train({"objective": "binary", "verbose": -1, "min_data_in_leaf": 1_000},
                         lgb.Dataset(X, y), num_boost_round=3)
-    tables = treeshap.compile_tables(booster)
+    tables = _tables(booster)
     assert tables is not None
     ours = treeshap.contributions(tables, X[:50])
     np.testing.assert_allclose(ours, booster.predict(X[:50], pred_contrib=True), atol=1e-12)
@@ -118,7 +125,7 @@ def test_best_iteration_is_respected() -> None:
     booster = _booster({"num_leaves": 7}, rounds=30)
     booster.best_iteration = 10  # as early stopping leaves it: predict uses 10 trees
     X, _ = _data(n=100, seed=4)
-    tables = treeshap.compile_tables(booster)
+    tables = _tables(booster)
     assert tables is not None
     np.testing.assert_allclose(treeshap.contributions(tables, X),
                                booster.predict(X, pred_contrib=True), atol=1e-10)
@@ -130,11 +137,11 @@ def test_categorical_splits_are_declined() -> None:
     booster = lgb.train({"objective": "binary", "verbose": -1, "min_data_per_group": 5,
                          "cat_smooth": 1}, lgb.Dataset(X, y, categorical_feature=[1]),
                         num_boost_round=10)
-    assert treeshap.compile_tables(booster) is None
+    assert _tables(booster) is None
 
 
 def test_wrong_width_is_refused() -> None:
-    tables = treeshap.compile_tables(_booster({"num_leaves": 7}, rounds=3))
+    tables = _tables(_booster({"num_leaves": 7}, rounds=3))
     assert tables is not None
     with pytest.raises(ValueError, match="6 features"):
         treeshap.contributions(tables, np.zeros((3, 5)))
@@ -145,9 +152,9 @@ def test_fake_model_uses_the_tables_on_large_inputs_with_the_same_values() -> No
     names = [f"f{i}" for i in range(6)]
     model = FakeModel(booster=booster, task="account", features=names,
                       calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
-    X = pd.DataFrame(_data(n=TABULATED_SHAP_ROWS + 10, seed=3)[0], columns=names)
+    X = pd.DataFrame(_data(n=COMPILED_ROWS + 10, seed=3)[0], columns=names)
     contrib, base = model.contributions(X)
-    assert model._shap_tables  # the fast path was taken
+    assert model.__dict__.get("shap_tables") is not None  # the fast path was taken
     ref = booster.predict(X.to_numpy(), pred_contrib=True)
     np.testing.assert_allclose(contrib, ref[:, :-1], atol=1e-10)
     np.testing.assert_allclose(base, ref[:, -1], atol=1e-12)
@@ -159,36 +166,13 @@ def test_threads_may_explain_at_the_same_time() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     booster = _booster({"num_leaves": 15}, rounds=10)
-    tables = treeshap.compile_tables(booster)
+    tables = _tables(booster)
     assert tables is not None
     X, _ = _data(n=500, seed=7)
     with ThreadPoolExecutor(4) as pool:
         outs = list(pool.map(lambda _: treeshap.contributions(tables, X), range(8)))
     for out in outs:
         np.testing.assert_array_equal(out, outs[0])
-
-
-def test_kernels_follow_omp_num_threads_in_every_thread() -> None:
-    import os
-    import subprocess
-    import sys
-
-    code = ("import threading, numba, numpy as np, lightgbm as lgb\n"
-            "from fakedetect import treeshap\n"
-            "X = np.random.default_rng(0).normal(size=(200, 3)); y = (X[:, 0] > 0) * 1\n"
-            "b = lgb.train({'objective': 'binary', 'verbose': -1}, lgb.Dataset(X, y), 2)\n"
-            "seen = []\n"
-            "def run():\n"
-            "    treeshap.contributions(treeshap.compile_tables(b), X)\n"
-            "    seen.append(numba.get_num_threads())\n"
-            "t = threading.Thread(target=run); t.start(); t.join()  # loads the kernels\n"
-            "run()  # the main thread\n"
-            "t = threading.Thread(target=run); t.start(); t.join()\n"
-            "print(seen)\n")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "2"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True, timeout=120)
-    assert out.stdout.strip() == "[1, 1, 1]"
 
 
 def test_deep_models_are_left_to_pred_contrib() -> None:
@@ -198,11 +182,11 @@ def test_deep_models_are_left_to_pred_contrib() -> None:
     booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 255,
                          "max_depth": 10, "min_data_in_leaf": 2}, lgb.Dataset(X, y),
                         num_boost_round=2)
-    assert treeshap.compile_tables(booster) is None  # its tables would take minutes
+    assert _tables(booster) is None  # its tables would take minutes
     names = [f"f{i}" for i in range(30)]
     model = FakeModel(booster=booster, task="account", features=names,
                       calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
-    frame = pd.DataFrame(X[:TABULATED_SHAP_ROWS + 5], columns=names)
+    frame = pd.DataFrame(X[:COMPILED_ROWS + 5], columns=names)
     contrib, base = model.contributions(frame)
     ref = booster.predict(frame.to_numpy(), pred_contrib=True)
     np.testing.assert_allclose(contrib, ref[:, :-1], atol=1e-12)
@@ -210,22 +194,26 @@ def test_deep_models_are_left_to_pred_contrib() -> None:
 
 
 def test_compile_kernels_warms_every_kernel() -> None:
-    from fakedetect import _kernels
+    from fakedetect._compiled import _leafmasks_numba, _treeshap_numba
+    from fakedetect._compiled.warm import compile_kernels
 
-    treeshap.compile_kernels()
-    for name in ("explain", "fill_tables", "fill_groups", "add_interval_keys", "tree_margin",
-                 "texts_distinct_in_segments"):
-        assert getattr(_kernels, name).signatures, name  # compiled (or loaded from cache)
-    for kernel, at in ((_kernels.masked_margin, 5), (_kernels.keyed_margin, 3)):
+    compile_kernels()
+    for module, names in ((_treeshap_numba, ("explain", "fill_tables", "fill_groups")),
+                          (_leafmasks_numba, ("add_interval_keys",))):
+        for name in names:
+            assert getattr(module, name).signatures, name  # compiled or from the cache
+    for kernel, at in ((_leafmasks_numba.masked_margin, 5),
+                       (_leafmasks_numba.keyed_margin, 3)):
         widths = {sig[at].dtype.name for sig in kernel.signatures}
         assert widths >= {"uint16", "uint32", "uint64"}, kernel
 
 
-def test_branch_free_decision_equals_the_tree_walks() -> None:
-    """TreeSHAP decides every split with bitwise operators; the tree walk branches. Both
-    must read NaN, (near) zeros, infinities and thresholds alike for every missing type."""
-    from fakedetect._kernels import _goes_left, _left_bit
-    from fakedetect.forest import ZERO
+def test_branch_free_decision_equals_lightgbms_rule() -> None:
+    """TreeSHAP decides every split with bitwise operators; the leaf masks use the plain
+    rule. Both must read NaN, (near) zeros, infinities and thresholds alike for every
+    missing type."""
+    from fakedetect._compiled._treeshap_numba import _left_bit
+    from fakedetect._compiled.trees import ZERO, goes_left
 
     values = [np.nan, 0.0, -0.0, 1e-36, -1e-36, ZERO, -ZERO, 2e-35, -2e-35, 0.5, 1.0, -1.0,
               np.inf, -np.inf, 1e-300]
@@ -235,30 +223,35 @@ def test_branch_free_decision_equals_the_tree_walks() -> None:
             for default_left in (False, True):
                 for t in thresholds:
                     assert bool(_left_bit(x, missing, default_left, t)) == bool(
-                        _goes_left(x, missing, default_left, t)), (x, missing, default_left, t)
+                        goes_left(x, missing, default_left, t)), (x, missing, default_left, t)
 
 
-def test_kernel_threads_lower_this_threads_kernels_only_inside_the_block() -> None:
-    import threading
+def test_a_launch_runs_on_the_threads_it_is_given() -> None:
+    import os
 
     import numba
 
-    from fakedetect import treeshap
+    most = numba.config.NUMBA_NUM_THREADS
+    with runtime.launch("treeshap", 1):
+        assert numba.get_num_threads() == 1
+    with runtime.launch("treeshap", None):
+        assert numba.get_num_threads() == min(os.cpu_count() or 1, most)
+    assert runtime.effective_n_jobs(None) == (os.cpu_count() or 1)
+    assert runtime.effective_n_jobs(3) == 3
+    with pytest.raises(ValueError, match="at least 1"):
+        runtime.effective_n_jobs(0)
 
-    def threads_of_a_launch() -> int:
-        with treeshap.launch():
-            return int(numba.get_num_threads())
 
-    full = threads_of_a_launch()
-    with treeshap.kernel_threads(1):
-        assert threads_of_a_launch() == 1
-        other: list[int] = []  # another thread is not affected
-        worker = threading.Thread(target=lambda: other.append(threads_of_a_launch()))
-        worker.start()
-        worker.join()
-        assert other == [full]
-    assert threads_of_a_launch() == full
-    with treeshap.kernel_threads(1), treeshap.kernel_threads(full + 1):
-        assert threads_of_a_launch() == 1  # an inner block keeps the outer cap
-    with pytest.raises(ValueError, match="at least one thread"), treeshap.kernel_threads(0):
-        pass
+def test_n_jobs_does_not_change_the_values() -> None:
+    booster = _booster({"num_leaves": 15}, rounds=10)
+    names = [f"f{i}" for i in range(6)]
+    model = FakeModel(booster=booster, task="account", features=names,
+                      calibration=Calibration(), threshold_fake=0.5, threshold_review=0.3)
+    X = pd.DataFrame(_data(n=COMPILED_ROWS + 5, seed=8)[0], columns=names)
+    for rows in (X, X.iloc[:50]):  # the compiled path and LightGBM's
+        one, base1 = model.contributions(rows, n_jobs=1)
+        two, base2 = model.contributions(rows, n_jobs=2)
+        np.testing.assert_array_equal(one, two)
+        np.testing.assert_array_equal(base1, base2)
+        np.testing.assert_array_equal(model.margin(rows, n_jobs=1),
+                                      model.margin(rows, n_jobs=2))

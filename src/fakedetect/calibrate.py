@@ -172,8 +172,8 @@ def recalibrate(model: FakeModel, margin: np.ndarray, y: np.ndarray, *,
     folds = min(FOLDS, int(np.sum(y)), int(np.sum(1 - y)))
     for a, b in StratifiedKFold(folds, shuffle=True, random_state=seed).split(margin, y):
         cal, t_fake, t_review = _fit_map(margin[a], y[a], method, max_fpr, review_fpr)
-        fold = FakeModel(None, model.task, model.features, cal, t_fake, t_review,
-                         venn_abers_tables(margin[a], y[a]), text="(fold)")
+        fold = FakeModel(model.booster, model.task, model.features, cal, t_fake, t_review,
+                         venn_abers_tables(margin[a], y[a]))
         p_after[b] = cal(margin[b])
         low_after[b], _ = probability_interval(fold, margin[b], p_after[b])
         fake_after[b] = np.minimum(p_after[b], low_after[b]) >= t_fake
@@ -190,10 +190,8 @@ def recalibrate(model: FakeModel, margin: np.ndarray, y: np.ndarray, *,
     meta.update(venn_abers_tables(margin, y))
     meta.update({"max_fpr": max_fpr, "review_fpr": review_fpr,
                  "metrics": {f"calibration_{k}": v for k, v in after.items()}})
-    text = model._text if model._booster is None else model.booster.model_to_string()
-    new = FakeModel(None, model.task, list(model.features), cal, t_fake, t_review, meta,
-                    text=text)
-    new._flat = model._flat
+    new = FakeModel(model.booster, model.task, list(model.features), cal, t_fake,
+                    t_review, meta)
     return new, before, after, p_after
 
 
@@ -274,7 +272,8 @@ def calibrate(model_uri: str, data: str | Path, cfg: Config, *, max_fpr: float =
     import mlflow
 
     from fakedetect import tracking
-    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.predict import score_dataset
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     registry = model_uri.startswith("models:/")

@@ -90,8 +90,9 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     """
     from fakedetect.config import load_config
     from fakedetect.experiment import default_experiment, load_experiment
-    from fakedetect.predict import load_models, score_dataset, write_scores
+    from fakedetect.predict import score_dataset, write_scores
     from fakedetect.report import write_report
+    from fakedetect.scoring import load_models
     from fakedetect.simulate import simulate
     from fakedetect.train import train
     from fakedetect.validate import load_dataset

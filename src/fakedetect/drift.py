@@ -305,12 +305,8 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
     ref = model.metadata[REFERENCE_KEY]
     feats = model.features
     n = counts.n
-    splits = model._splits()
-    used = np.zeros(len(feats), dtype=bool)
-    if splits:
-        used[np.unique(np.asarray(splits.features, dtype=np.int64))] = True
-    else:
-        used[:] = True
+    split_on = model.split_features()
+    used = np.array([split_on is None or f in split_on for f in feats], dtype=bool)
     n_ref = int(ref.get("n", 0))
     rows = []
     for j, name in enumerate(feats):

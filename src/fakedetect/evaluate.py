@@ -31,7 +31,7 @@ class EvaluationResult:
 
 
 def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None = None,
-             lenient: bool = False) -> EvaluationResult:
+             lenient: bool = False, n_jobs: int | None = None) -> EvaluationResult:
     """Score a labelled dataset with a model and measure it.
 
     Parameters
@@ -46,6 +46,8 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         ``OUTPUT/evaluation``).
     lenient : bool
         Drop invalid accounts instead of failing.
+    n_jobs : int, optional
+        Threads for LightGBM and the compiled kernels (``None``: every core).
 
     Returns
     -------
@@ -65,7 +67,7 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         tier_of,
     )
     from fakedetect.predict import score_dataset
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from, resolve_account_model
     from fakedetect.validate import load_dataset
 
     client = tracking.connect(cfg)
@@ -75,13 +77,9 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
     if labels is None:
         raise UserError(f"{data}: evaluation needs a labels table",
                         hint="add labels.csv with account_id, is_fake (and fraud_type)")
-    scorer = None
-    if model.task == "influencer":
-        acc = tracking.alias_version(client, cfg.model_name("account"), cfg.champion_alias)
-        if acc is not None:
-            scorer = account_scorer_from(
-                tracking.resolve_model(cfg.champion_uri("account"), cfg))
-    scored = score_dataset(dataset, model, top_reasons=0, account_scorer=scorer)
+    scorer = account_scorer_from(resolve_account_model(cfg, model, model_uri), n_jobs=n_jobs)
+    scored = score_dataset(dataset, model, top_reasons=0, account_scorer=scorer,
+                           n_jobs=n_jobs)
     s = scored.scores[scored.scores["status"] == "scored"].set_index("account_id")
     lab = labels.assign(account_id=labels["account_id"].astype(str)).set_index("account_id")
     ids = s.index.intersection(lab.index)
@@ -89,7 +87,7 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         raise UserError(f"{data}: no scored account has a label")
     y = lab.loc[ids, "is_fake"].astype("int64").to_numpy()
     p = s.loc[ids, "fake_probability"].astype("float64").to_numpy()
-    margin = model.margin(scored.features.loc[ids])
+    margin = model.margin(scored.features.loc[ids], n_jobs=n_jobs)
     t = model.threshold_fake
     metrics = binary_metrics(y, p, t, score=margin)
     if "fraud_type" in lab:

@@ -1,7 +1,7 @@
 """Explanations are data: a tidy table of each feature's SHAP contribution per account.
 
 Contributions are exact path-dependent TreeSHAP values (LightGBM's ``pred_contrib``, or
-the same values from :mod:`fakedetect.treeshap` on large inputs): for every account,
+the same values from :mod:`fakedetect._compiled.treeshap` on large inputs): for every account,
 ``base_value + sum(contribution)`` equals the model's raw margin (log-odds of fake), before
 calibration. A positive contribution pushes toward *fake*. The plain-word sentence of each
 row comes from the feature registry's template, filled with the account's value.
@@ -93,14 +93,8 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
 
 def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
     """Columns of the ``keep`` largest absolute contributions of every row, largest
-    first, ties in feature order (a stable sort; compiled when only a few are kept)."""
-    if not 0 < keep < contrib.shape[1] or not len(contrib) or not np.isfinite(
-            contrib).all():
-        return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
-    from fakedetect.treeshap import serial_kernels
-
-    return serial_kernels().top_abs(np.ascontiguousarray(contrib, dtype=np.float64),
-                                    keep)  # type: ignore[no-any-return]
+    first, ties in feature order (a stable sort)."""
+    return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
 
 
 def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:

@@ -10,10 +10,15 @@ A model lives in a folder with three kinds of files and nothing else that code i
     The SHA-256 of every other file; loading refuses a folder whose files do not match.
 
 :meth:`FakeModel.load` verifies the manifest, then the feature schema against the
-feature registry, before it builds anything, so a tampered or mismatched model is refused
-with a clear error. It reads the trees from the text itself
-(:func:`fakedetect.forest.text_splits`), without importing LightGBM: scoring 2,000 rows or
-more needs only those; the LightGBM booster is built when something asks for it.
+feature registry, before LightGBM reads the booster, so a tampered or mismatched model is
+refused with a clear error.
+
+Scoring is LightGBM's: margins from ``booster.predict(raw_score=True)``, contributions
+from ``booster.predict(pred_contrib=True)``. From :data:`COMPILED_ROWS` rows on, two
+algorithms of :mod:`fakedetect._compiled` give the same values with less work: leaf bit
+masks for the margins (bit for bit LightGBM's) and tabulated TreeSHAP for the
+contributions (LightGBM's up to rounding). Both read the trees from
+``booster.dump_model()``; a model they do not handle is scored by LightGBM alone.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,23 +41,19 @@ if TYPE_CHECKING:
     import lightgbm as lgb
     import pandas as pd
 
+    from fakedetect._compiled.leafmasks import LeafMasks
+    from fakedetect._compiled.trees import Splits
+    from fakedetect._compiled.treeshap import ShapTables
+
 MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "MANIFEST.sha256"
 FORMAT_VERSION = 1
 VERDICTS = ("authentic", "review", "likely fake")
-#: From this many rows on, contributions come from the tabulated TreeSHAP of
-#: :mod:`fakedetect.treeshap` (same values, several times faster; its one-off set-up
-#: costs about half a second, so smaller inputs use LightGBM's ``pred_contrib``), and
-#: margins from the leaf bit masks of :class:`fakedetect.forest.LeafMasks` (or, for
-#: trees of more than 64 leaves, the compiled walk of :func:`fakedetect.forest.tree_margin`;
-#: both bit for bit LightGBM's), so a model loaded from a folder scores such inputs
-#: without LightGBM.
-TABULATED_SHAP_ROWS = 2_000
-#: From this many rows on, a model without leaf masks predicts margins once per distinct
-#: decision pattern, remembered across calls (:class:`fakedetect.forest.PatternMargins`;
-#: same values, less work on repetitive rows such as sampled follower profiles).
-PATTERN_ROWS = 50_000
+#: From this many rows on, margins come from the leaf bit masks and contributions from
+#: the tabulated TreeSHAP of :mod:`fakedetect._compiled` (their one-off set-up is paid
+#: back from about this size on; smaller inputs ask LightGBM).
+COMPILED_ROWS = 2_000
 #: Calibrated probabilities stay within [P_MIN, 1 - P_MIN].
 P_MIN = 0.001
 
@@ -144,11 +146,10 @@ class Calibration:
 class FakeModel:
     """A trained, calibrated fake-account (or inflated-influencer) classifier.
 
-    Attributes
+    Parameters
     ----------
     booster : lightgbm.Booster
-        The trees. A model loaded from a folder builds it on first use (from the text it
-        read; see :meth:`load`).
+        The trees.
     task : str
         ``account`` or ``influencer``.
     features : list of str
@@ -160,54 +161,41 @@ class FakeModel:
         operating point: chosen to cap the false-positive rate).
     threshold_review : float
         Fake probability at or above which the verdict is ``review``.
-    metadata : dict
-        Everything else: versions, operating point, metrics, name and version in the registry.
+    metadata : dict, optional
+        Everything else: versions, operating point, metrics, name and version in the
+        registry.
+
+    Notes
+    -----
+    Every scoring method takes ``n_jobs``, the threads LightGBM and the compiled kernels
+    use (``None``: every core).
     """
 
+    booster: lgb.Booster
     task: str
     features: list[str]
     calibration: Calibration
     threshold_fake: float
     threshold_review: float
     metadata: dict[str, Any]
-    _booster: Any = field(default=None, repr=False, compare=False)
-    _text: str | None = field(default=None, repr=False, compare=False)
-    _shap_tables: Any = field(default=None, repr=False, compare=False)
-    _patterns: Any = field(default=None, repr=False, compare=False)
-    _flat: Any = field(default=None, repr=False, compare=False)
-    _masks: Any = field(default=None, repr=False, compare=False)
 
-    def __init__(self, booster: lgb.Booster | None, task: str, features: list[str],
+    def __init__(self, booster: lgb.Booster, task: str, features: list[str],
                  calibration: Calibration, threshold_fake: float, threshold_review: float,
-                 metadata: dict[str, Any] | None = None, *, text: str | None = None
-                 ) -> None:
-        """See the class attributes; ``text`` (LightGBM's text format) stands in for a
-        ``booster`` of ``None``, which is then built from it on first use."""
-        if booster is None and text is None:
-            raise TypeError("FakeModel needs a booster or its text")
-        self._booster = booster
-        self._text = text
+                 metadata: dict[str, Any] | None = None) -> None:
+        self.booster = booster
         self.task = task
         self.features = features
         self.calibration = calibration
         self.threshold_fake = threshold_fake
         self.threshold_review = threshold_review
         self.metadata = {} if metadata is None else metadata
-        self._shap_tables = self._patterns = self._flat = self._masks = None
 
-    @property
-    def booster(self) -> lgb.Booster:
-        """The LightGBM booster (built from the model's text on first use)."""
-        if self._booster is None:
-            self._booster = _booster_from(self._text or "", MODEL_FILE)
-        return self._booster
-
-    @booster.setter
-    def booster(self, booster: lgb.Booster) -> None:
-        """Replace the trees: everything derived from the old ones is dropped."""
-        self._booster = booster
-        self._text = None
-        self._shap_tables = self._patterns = self._flat = self._masks = None
+    def __setattr__(self, name: str, value: object) -> None:
+        """Replacing the booster drops what was derived from the old trees."""
+        if name == "booster":
+            for derived in ("splits", "leaf_masks", "shap_tables"):
+                self.__dict__.pop(derived, None)
+        super().__setattr__(name, value)
 
     # ------------------------------------------------------------------ scoring
 
@@ -224,34 +212,34 @@ class FakeModel:
             return cols.to_numpy(dtype=np.float64)  # a view when the frame is one block
         return cols.to_numpy(dtype=np.float64, na_value=np.nan)
 
-    def margin(self, X: pd.DataFrame) -> np.ndarray:
+    def margin(self, X: pd.DataFrame, *, n_jobs: int | None = None) -> np.ndarray:
         """Raw log-odds of fake for each row of a feature frame.
 
-        Equal, bit for bit, to ``booster.predict(X, raw_score=True)``: large inputs
-        use the leaf bit masks of :mod:`fakedetect.forest` (or walk its flat trees, once
-        per decision pattern from ``PATTERN_ROWS`` rows on), small ones ask the booster.
+        Equal, bit for bit, to ``booster.predict(X, raw_score=True)``, which small
+        inputs use; large ones use the leaf bit masks of
+        :mod:`fakedetect._compiled.leafmasks`.
         """
         matrix = self._matrix(X)
-        masks = self._leaf_masks() if len(matrix) >= TABULATED_SHAP_ROWS else None
-        if masks:
-            from fakedetect.forest import masked_margin, split_columns
+        masks = self.leaf_masks if len(matrix) >= COMPILED_ROWS else None
+        if masks is not None:
+            from fakedetect._compiled.leafmasks import masked_margin, split_columns
 
-            return masked_margin(masks, split_columns(masks.splits, matrix))
-        if len(matrix) >= PATTERN_ROWS and self._pattern_margins() is not False:
-            return self._patterns(matrix)
-        splits = self._splits() if len(matrix) >= TABULATED_SHAP_ROWS else None
-        if splits:
-            from fakedetect.forest import tree_margin
+            return masked_margin(masks, split_columns(masks.splits, matrix), n_jobs=n_jobs)
+        return self._predict(matrix, n_jobs, raw_score=True)
 
-            return tree_margin(splits, matrix)
-        return np.asarray(self.booster.predict(matrix, raw_score=True), dtype=np.float64)
+    def _predict(self, matrix: np.ndarray, n_jobs: int | None, **kind: bool) -> np.ndarray:
+        """``booster.predict`` on ``n_jobs`` threads."""
+        from fakedetect._compiled.runtime import effective_n_jobs
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.booster.predict(matrix, num_threads=effective_n_jobs(n_jobs),
+                                               **kind), dtype=np.float64)
+
+    def predict_proba(self, X: pd.DataFrame, *, n_jobs: int | None = None) -> np.ndarray:
         """Calibrated probability that each row is fake."""
-        return self.calibration(self.margin(X))
+        return self.calibration(self.margin(X, n_jobs=n_jobs))
 
-    def predict_proba_columns(self, columns: Mapping[str, np.ndarray], rows: int
-                              ) -> np.ndarray:
+    def predict_proba_columns(self, columns: Mapping[str, np.ndarray], rows: int, *,
+                              n_jobs: int | None = None) -> np.ndarray:
         """:meth:`predict_proba` of feature columns, without building their frame.
 
         Parameters
@@ -260,6 +248,7 @@ class FakeModel:
             Feature name -> float64 array of ``rows`` values; a feature of the model
             that is not a key is missing on every row.
         rows : int
+        n_jobs : int, optional
 
         Returns
         -------
@@ -269,22 +258,20 @@ class FakeModel:
         """
         import pandas as pd
 
-        masks = self._leaf_masks() if rows >= PATTERN_ROWS else None
-        if masks:
-            from fakedetect.forest import masked_margin
+        masks = self.leaf_masks if rows >= COMPILED_ROWS else None
+        if masks is not None:
+            from fakedetect._compiled.leafmasks import masked_margin
 
-            narrow = _split_rows(self, masks, columns, rows)
-            return self.calibration(masked_margin(masks, narrow))
-        if rows >= PATTERN_ROWS and self._pattern_margins() is not False:
-            margin = self._patterns.from_columns([columns.get(f) for f in self.features],
-                                                 rows)
-            return self.calibration(margin)
+            narrow = np.empty((len(masks.splits.features), rows))
+            for j, col in enumerate(self._split_inputs(masks, columns)):
+                narrow[j] = np.nan if col is None else col
+            return self.calibration(masked_margin(masks, narrow, n_jobs=n_jobs))
         nan = np.full(rows, np.nan)
         frame = pd.DataFrame({f: columns.get(f, nan) for f in self.features})
-        return self.predict_proba(frame)
+        return self.predict_proba(frame, n_jobs=n_jobs)
 
-    def pattern_keys_columns(self, columns: Mapping[str, np.ndarray], rows: int
-                             ) -> np.ndarray | None:
+    def pattern_keys_columns(self, columns: Mapping[str, np.ndarray], rows: int, *,
+                             n_jobs: int | None = None) -> np.ndarray | None:
         """Name the decision pattern of every row of feature columns.
 
         Rows with equal keys take the same path in every tree, so they get the same
@@ -295,6 +282,7 @@ class FakeModel:
         columns : mapping
             As :meth:`predict_proba_columns` takes them.
         rows : int
+        n_jobs : int, optional
 
         Returns
         -------
@@ -302,26 +290,40 @@ class FakeModel:
             int64 keys, comparable across calls; ``None`` when the model has no leaf
             masks or its patterns do not fit in 62 bits.
         """
-        masks = self._leaf_masks()
-        if not masks:
+        masks = self.leaf_masks
+        if masks is None:
             return None
-        from fakedetect.forest import interval_keys
+        from fakedetect._compiled.leafmasks import interval_keys
 
-        return interval_keys(masks, _split_inputs(self, masks, columns), rows)
+        return interval_keys(masks, self._split_inputs(masks, columns), rows, n_jobs=n_jobs)
 
-    def predict_proba_keys(self, keys: np.ndarray) -> np.ndarray:
+    def predict_proba_keys(self, keys: np.ndarray, *, n_jobs: int | None = None
+                           ) -> np.ndarray:
         """:meth:`predict_proba` of the rows whose :meth:`pattern_keys_columns` are
         ``keys``, scoring each distinct key once (the same values)."""
-        from fakedetect.forest import factorize_ints, keyed_margin
+        import pandas as pd
 
-        masks = self._leaf_masks()
-        if not masks:
+        from fakedetect._compiled.leafmasks import keyed_margin
+
+        masks = self.leaf_masks
+        if masks is None:
             raise ValueError("this model has no leaf masks, hence no pattern keys")
-        codes, uniques = factorize_ints(keys)
-        return self.calibration(keyed_margin(masks, uniques))[codes]
+        codes, uniques = pd.factorize(np.asarray(keys, dtype=np.int64))
+        margin = keyed_margin(masks, np.asarray(uniques, dtype=np.int64), n_jobs=n_jobs)
+        return self.calibration(margin)[codes]
 
-    def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _split_inputs(self, masks: LeafMasks, columns: Mapping[str, np.ndarray]
+                      ) -> list[np.ndarray | None]:
+        """The columns of the split features, in the masks' order (None: absent)."""
+        return [columns.get(self.features[f]) for f in masks.splits.features]
+
+    def contributions(self, X: pd.DataFrame, *, n_jobs: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
         """TreeSHAP contributions to the raw margin.
+
+        Small inputs ask LightGBM (``pred_contrib``); large ones use the tabulated
+        TreeSHAP of :mod:`fakedetect._compiled.treeshap` (the same values up to
+        rounding).
 
         Returns
         -------
@@ -332,55 +334,44 @@ class FakeModel:
             :meth:`margin`.
         """
         matrix = self._matrix(X)
-        tables = self._tables() if len(matrix) >= TABULATED_SHAP_ROWS else None
+        tables = self.shap_tables if len(matrix) >= COMPILED_ROWS else None
         if tables is not None:
-            from fakedetect.treeshap import contributions
+            from fakedetect._compiled.treeshap import contributions
 
-            out = contributions(tables, matrix)
+            out = contributions(tables, matrix, n_jobs=n_jobs)
         else:
-            out = np.asarray(self.booster.predict(matrix, pred_contrib=True),
-                             dtype=np.float64)
+            out = self._predict(matrix, n_jobs, pred_contrib=True)
         return out[:, :-1], out[:, -1]
 
-    def _splits(self) -> Any:
-        """The booster's trees read once into flat arrays (:mod:`fakedetect.forest`),
-        shared by the tree walk, the pattern memory and the TreeSHAP tables (a loaded
-        model has them from its text); ``False`` when the booster has splits they do not
+    def split_features(self) -> list[str] | None:
+        """The features the trees split on (a tree never reads the others); ``None``
+        when the trees are not plain numerical ones (read them all)."""
+        splits = self.splits
+        return None if splits is None else [self.features[f] for f in splits.features]
+
+    @cached_property
+    def splits(self) -> Splits | None:
+        """The trees in flat arrays (:mod:`fakedetect._compiled.trees`), read once from
+        ``booster.dump_model()``; ``None`` for trees the compiled algorithms do not
         handle."""
-        if self._flat is None:
-            from fakedetect.forest import model_splits
+        from fakedetect._compiled.trees import model_splits
 
-            self._flat = model_splits(self.booster) or False
-        return self._flat
+        return model_splits(self.booster)
 
-    def _leaf_masks(self) -> Any:
-        """The trees as leaf bit masks (:func:`fakedetect.forest.leaf_masks`); ``None``
-        when the model has none (splits the flat trees do not handle, trees of more than
-        64 leaves, masks over the size budget)."""
-        if self._masks is None:
-            from fakedetect.forest import leaf_masks
+    @cached_property
+    def leaf_masks(self) -> LeafMasks | None:
+        """The trees as leaf bit masks; ``None`` when the model has none (trees the
+        flat arrays do not handle, more than 64 leaves, masks over the size budget)."""
+        from fakedetect._compiled.leafmasks import leaf_masks
 
-            splits = self._splits()
-            self._masks = (leaf_masks(splits) if splits else None) or False
-        return self._masks or None
+        return None if self.splits is None else leaf_masks(self.splits)
 
-    def _pattern_margins(self) -> Any:
-        """The pattern memory of :mod:`fakedetect.forest` (``False`` when unavailable)."""
-        if self._patterns is None:
-            from fakedetect.forest import PatternMargins
+    @cached_property
+    def shap_tables(self) -> ShapTables | None:
+        """The trees tabulated for TreeSHAP (``None`` when they cannot be)."""
+        from fakedetect._compiled.treeshap import tabulate
 
-            splits = self._splits()
-            self._patterns = PatternMargins(splits) if splits else False
-        return self._patterns
-
-    def _tables(self) -> Any:
-        """The booster tabulated for fast TreeSHAP (``None`` when it cannot be)."""
-        if self._shap_tables is None:
-            from fakedetect.treeshap import tabulate
-
-            splits = self._splits()
-            self._shap_tables = (tabulate(splits) if splits else None) or False
-        return self._shap_tables or None
+        return None if self.splits is None else tabulate(self.splits)
 
     def verdict(self, proba: np.ndarray, low: np.ndarray | None = None) -> np.ndarray:
         """``authentic`` / ``review`` / ``likely fake`` for each probability.
@@ -423,9 +414,7 @@ class FakeModel:
 
         dest = Path(folder)
         dest.mkdir(parents=True, exist_ok=True)
-        # a loaded model whose booster was never built writes the text it was read from
-        text = self._text if self._booster is None else self._booster.model_to_string()
-        write_text(dest / MODEL_FILE, text or "")
+        write_text(dest / MODEL_FILE, self.booster.model_to_string())
         meta = {
             **{k: v for k, v in self.metadata.items() if k != "model_folder"},
             "format_version": FORMAT_VERSION,
@@ -464,15 +453,7 @@ class FakeModel:
             ``model.txt``, or a feature list that does not match the booster or the
             registry.
 
-        Notes
-        -----
-        The trees are read from the text by :func:`fakedetect.forest.text_splits`,
-        without LightGBM; the booster is built on first use of :attr:`booster`. A model
-        that reader does not handle (categorical splits, linear trees, ...) gets its
-        booster at once, as does one it does not expect, so that LightGBM judges it.
         """
-        from fakedetect.forest import ModelTextError, text_splits
-
         src = Path(folder)
         if not src.is_dir():
             raise UserError(f"{src}: no such model folder",
@@ -487,17 +468,8 @@ class FakeModel:
                 f"{src}: model format {meta.get('format_version')!r} is not supported "
                 f"(this fakedetect reads format {FORMAT_VERSION})",
                 hint="export the model again with this version of fakedetect")
-        text = (src / MODEL_FILE).read_text(encoding="utf-8")
-        try:
-            read = text_splits(text)
-        except ModelTextError as exc:
-            raise UserError(f"{src / MODEL_FILE}: not a LightGBM text model ({exc})",
-                            hint="export the model again") from exc
-        if read is None:  # a model the reader leaves to LightGBM: build it now
-            booster = _booster_from(text, src / MODEL_FILE)
-            names = list(booster.feature_name())
-        else:
-            booster, names = None, read[1]
+        booster = _booster_from(src / MODEL_FILE)
+        names = list(booster.feature_name())
         features = [str(f) for f in meta["features"]]
         if names != features:
             raise UserError(
@@ -524,36 +496,20 @@ class FakeModel:
             metadata={k: v for k, v in meta.items()
                       if k not in {"features", "calibration", "threshold_fake",
                                    "threshold_review"}},
-            text=text,
         )
-        if read is not None:
-            model._flat = read[0]
         return model
 
 
-def _split_rows(model: FakeModel, masks: Any, columns: Mapping[str, np.ndarray], rows: int
-            ) -> np.ndarray:
-    """The model's split features of feature columns, one row each (NaN when absent)."""
-    narrow = np.empty((len(masks.splits.features), rows))
-    for j, col in enumerate(_split_inputs(model, masks, columns)):
-        narrow[j] = np.nan if col is None else col
-    return narrow
-
-
-def _split_inputs(model: FakeModel, masks: Any, columns: Mapping[str, np.ndarray]
-                  ) -> list[np.ndarray | None]:
-    """The columns of the model's split features, in the masks' order (None: absent)."""
-    return [columns.get(model.features[f]) for f in masks.splits.features]
-
-
-def _booster_from(text: str, where: str | os.PathLike[str]) -> lgb.Booster:
-    """A LightGBM booster from its text; a text LightGBM refuses is a :class:`UserError`."""
+def _booster_from(path: Path) -> lgb.Booster:
+    """LightGBM's booster read from its text file; a file it refuses is a
+    :class:`UserError`."""
     import lightgbm as lgb
 
     try:
-        return lgb.Booster(model_str=text)
+        return lgb.Booster(model_file=str(path))
     except (lgb.basic.LightGBMError, ValueError) as exc:  # ValueError: its last line's JSON
-        raise UserError(f"{where}: not a LightGBM text model ({exc})") from exc
+        raise UserError(f"{path}: not a LightGBM text model ({exc})",
+                        hint="export the model again") from exc
 
 
 def _sha256(path: Path) -> str:

@@ -14,69 +14,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fakedetect.errors import UserError
-from fakedetect.memory import ordinary_pages
+from fakedetect.scoring import score_frame
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import pandas as pd
 
-    from fakedetect.config import Config
     from fakedetect.drift import DriftReport
     from fakedetect.model import FakeModel
     from fakedetect.validate import Dataset
 
 #: The tables whose presence each account's coverage lists.
 COVERAGE_TABLES = ("snapshots", "posts", "comments", "audience")
-#: Feature threads :func:`score_dataset` uses at most by default.
-MAX_FEATURE_THREADS = 4
-
-
-def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3
-                ) -> pd.DataFrame:
-    """Score feature rows; the pyfunc's output and the core of ``predict``.
-
-    Parameters
-    ----------
-    model : FakeModel
-    X : pandas.DataFrame
-        Feature rows (missing features are an error; extra columns are ignored).
-    top_reasons : int
-        Reasons per row.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``fake_probability`` with its Venn-ABERS interval ``fake_probability_low`` and
-        ``fake_probability_high`` (:mod:`fakedetect.intervals`), ``authenticity_score``
-        (0-100, 100 = authentic; 0 or 100 only when the interval reaches it),
-        ``verdict`` (``likely fake`` only when the interval's low end clears the
-        threshold), and ``reason_i``, ``feature_i``, ``contribution_i`` for i = 1..top.
-    """
-    import pandas as pd
-
-    from fakedetect.explain import explain_frame
-    from fakedetect.intervals import authenticity_score, probability_interval
-
-    margin = model.margin(X)
-    p = model.calibration(margin)
-    low, high = probability_interval(model, margin, p)
-    out = pd.DataFrame({
-        "fake_probability": p,
-        "fake_probability_low": low,
-        "fake_probability_high": high,
-        "authenticity_score": authenticity_score(p, low, high),
-        "verdict": model.verdict(p, low),
-    }, index=X.index)
-    if top_reasons > 0 and len(X):
-        tidy = explain_frame(model, X, top=top_reasons)
-        k = min(top_reasons, len(model.features))
-        for i in range(k):
-            part = tidy.iloc[i::k]
-            out[f"reason_{i + 1}"] = part["sentence"].to_numpy()
-            out[f"feature_{i + 1}"] = part["feature"].to_numpy()
-            out[f"contribution_{i + 1}"] = part["contribution"].to_numpy()
-    return out
 
 
 @dataclass
@@ -112,7 +62,6 @@ class Scored:
         return bool(self.drift is not None and self.drift.fired)
 
 
-@ordinary_pages()
 def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
                   all_reasons: bool = False,
@@ -135,9 +84,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     on_stage : callable, optional
         Called with the name of each stage as it starts (for progress display).
     n_jobs : int, optional
-        Threads building features (default: the machine's cores, at most
-        :data:`MAX_FEATURE_THREADS`; pass 1 where other work shares the cores, as on a
-        Dask worker).
+        Threads building features, predicting and explaining (``None``: the machine's
+        cores; pass 1 where other work shares the cores, as on a Dask worker).
 
     Returns
     -------
@@ -150,8 +98,9 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
 
     stage = on_stage or (lambda name: None)
     stage("features")
-    if n_jobs is None:
-        n_jobs = min(os.cpu_count() or 1, MAX_FEATURE_THREADS)
+    from fakedetect._compiled.runtime import effective_n_jobs
+
+    n_jobs = effective_n_jobs(n_jobs)
     feats = build_features(dataset, model.task, account_scorer=account_scorer,
                            n_jobs=n_jobs)
     feats.index = feats.index.astype(str)
@@ -181,7 +130,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base["status"] = np.where(can, "scored", "not_scored")
     base["status_reason"] = why
     stage("scores")
-    wide = score_frame(model, X, top_reasons=0)
+    wide = score_frame(model, X, top_reasons=0, n_jobs=n_jobs)
     for col in ("authenticity_score", "fake_probability", "fake_probability_low",
                 "fake_probability_high"):
         base[col] = wide[col].reindex(feats.index)
@@ -205,7 +154,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base["niche"] = (acc["niche"].astype("string").fillna("") if "niche" in acc else "")
     if len(X):
         stage("explanations")
-        contrib, b = model.contributions(X)
+        contrib, b = model.contributions(X, n_jobs=n_jobs)
         tidy = explain_frame(model, X, top=None if all_reasons else max(top_reasons, 1),
                              contrib=contrib, base=b)
     else:
@@ -390,114 +339,3 @@ def dataset_from_json(text: str) -> Dataset:
                             hint=exc.hint) from None
         ds.path = Path("<stdin>")
         return ds
-
-
-def load_models(cfg: Config, model_uri: str | None, task: str
-                ) -> tuple[FakeModel, Callable[[pd.DataFrame], np.ndarray] | None]:
-    """Load the scoring model and, for an influencer model, the audience scorer.
-
-    Parameters
-    ----------
-    cfg : Config
-    model_uri : str or None
-        ``models:/...`` or an exported folder; default the task's champion.
-    task : str
-        ``account`` or ``influencer`` (used for the default URI).
-
-    Returns
-    -------
-    model : FakeModel
-    account_scorer : callable or None
-        The account model scoring audience samples, chosen to match how the influencer
-        model's audience features were computed in training (its metadata
-        ``audience_method`` and ``audience_model``): ``None`` (the rule-based fallback)
-        when it was trained on rule-based shares; otherwise the recorded account model
-        version when the registry still has it, else the account champion, with a
-        warning. For a model loaded from a folder, a sibling ``account`` folder (as
-        ``fakedetect export`` writes for the demo) is used, with a warning when it is
-        not the recorded version.
-    """
-    from fakedetect import tracking
-    from fakedetect.train import account_scorer_from
-
-    uri = model_uri or cfg.champion_uri(task)
-    model = tracking.resolve_model(uri, cfg)
-    return model, account_scorer_from(resolve_account_model(cfg, model, uri))
-
-
-def resolve_account_model(cfg: Config, model: FakeModel, uri: str) -> FakeModel | None:
-    """The account model that scores an influencer model's audience samples: the one
-    place that decides it, for the local and the Dask engine alike (see
-    :func:`load_models`). ``None`` means the rule-based fallback. The returned model's
-    metadata ``model_folder`` names the verified folder it was loaded from.
-    """
-    import logging
-    from pathlib import Path
-
-    from fakedetect import tracking
-    from fakedetect.model import FakeModel
-
-    if model.task != "influencer" or model.metadata.get("audience_method") == "rules":
-        return None
-    log = logging.getLogger("fakedetect")
-    recorded = model.metadata.get("audience_model")  # "NAME vVERSION" or None
-    account: FakeModel | None = None
-    if uri.startswith("models:/"):
-        client = tracking.connect(cfg)
-        name = cfg.model_name("account")
-        if recorded and " v" in str(recorded):
-            rec_name, rec_version = str(recorded).rsplit(" v", 1)
-            try:
-                account = tracking.resolve_model(f"models:/{rec_name}/{rec_version}", cfg)
-            except Exception:  # deleted from the registry, or its artifacts are gone
-                log.warning("%s v%s was trained with audience shares from %s, which the "
-                            "registry no longer has; using the account champion instead",
-                            model.name, model.version, recorded)
-        if account is None and tracking.alias_version(client, name,
-                                                      cfg.champion_alias) is not None:
-            account = tracking.resolve_model(cfg.champion_uri("account"), cfg)
-    else:
-        sibling = _recorded_sibling(Path(uri), str(recorded or ""))
-        if sibling is None and (Path(uri).parent / "account" / "MANIFEST.sha256").is_file():
-            sibling = Path(uri).parent / "account"
-        if sibling is not None:
-            account = FakeModel.load(sibling)
-            account.metadata["model_folder"] = str(sibling)
-            found = f"{account.name} v{account.version}"
-            if recorded and found != recorded:
-                log.warning("%s v%s was trained with audience shares from %s, but the "
-                            "folder beside it holds %s; audience features may be off "
-                            "(export %s beside it: fakedetect export --model "
-                            "models:/%s --out %s)", model.name, model.version, recorded,
-                            found, recorded, str(recorded).replace(" v", "/"),
-                            Path(uri).parent / "account")
-    if account is None and model.metadata.get("audience_method") == "model":
-        log.warning("%s v%s was trained with audience shares from %s, which is not beside "
-                    "the model folder; the rule-based fallback is used instead (export it "
-                    "beside it: fakedetect export --model models:/%s --out %s)",
-                    model.name, model.version, recorded or "an account model",
-                    str(recorded or "fakedetect-account@champion").replace(" v", "/"),
-                    Path(uri).parent / "account")
-    return account
-
-
-def _recorded_sibling(folder: Path, recorded: str) -> Path | None:
-    """The model folder beside ``folder`` that holds the recorded account model
-    (``NAME vVERSION``), read from each sibling's metadata; ``None`` if there is none."""
-    import json
-
-    if " v" not in recorded:
-        return None
-    name, version = recorded.rsplit(" v", 1)
-    for sibling in sorted(folder.parent.iterdir()) if folder.parent.is_dir() else []:
-        meta = sibling / "metadata.json"
-        if sibling == folder or not (sibling / "MANIFEST.sha256").is_file() or not meta.is_file():
-            continue
-        try:
-            raw = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if (raw.get("task") == "account" and str(raw.get("model_name")) == name
-                and str(raw.get("model_version")) == version):
-            return sibling
-    return None

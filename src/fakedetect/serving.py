@@ -29,7 +29,7 @@ class FakedetectPyfunc(mlflow.pyfunc.PythonModel):
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Scores and the top reasons for each input row."""
-        from fakedetect.predict import score_frame
+        from fakedetect.scoring import score_frame
 
         top = int((params or {}).get("top_reasons", 3))
         return score_frame(self.model, pd.DataFrame(model_input), top_reasons=top)

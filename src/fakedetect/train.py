@@ -26,7 +26,7 @@ import numpy as np
 from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     import lightgbm as lgb
     import pandas as pd
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from fakedetect.config import Config
     from fakedetect.experiment import Experiment
     from fakedetect.model import FakeModel
-    from fakedetect.quantify import ErrorRates
     from fakedetect.validate import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
@@ -107,106 +106,6 @@ class TrainResult:
     gate: list[str] = field(default_factory=list)
     folder: Path | None = None
     transfer: list[str] = field(default_factory=list)
-
-
-def audience_gaps(model: FakeModel) -> list[str]:
-    """Features the model always had in training but a follower sample cannot provide.
-
-    An audience row holds only followers, following, posts, profile picture, private flag,
-    bio length and the username; a model that never saw those other features missing
-    (e.g. one trained on Purba's engagement aggregates) reads their absence as a value
-    it never learned, and would call every follower fake.
-    """
-    import pandas as pd
-
-    from fakedetect.features import audience_profile_features
-
-    probe = pd.DataFrame({"account_id": ["a"], "follower_username": ["probe_user1"],
-                          "followers": [10], "following": [10], "posts": [1],
-                          "has_profile_pic": [True], "is_private": [False],
-                          "bio_length": [5]})
-    filled = audience_profile_features(probe).iloc[0]
-    never = model.metadata.get("never_missing") or []
-    return [f for f in never if f in filled.index and pd.isna(filled[f])]
-
-
-def account_scorer_from(model: FakeModel | None) -> AccountScorer | None:
-    """Wrap an account model as the audience scorer the features expect.
-
-    Returns ``None`` (the rule-based fallback) when the model depends on features a
-    follower sample cannot provide (see :func:`audience_gaps`), with a warning that
-    names them.
-    """
-    if model is None:
-        return None
-    gaps = audience_gaps(model)
-    if gaps:
-        import logging
-
-        logging.getLogger("fakedetect").warning(
-            "%s v%s needs %s, which follower samples do not have; the audience share "
-            "uses the rule-based fallback instead (train the account model on profile "
-            "fields only, e.g. training/account-instafake.yaml)",
-            model.name, model.version, ", ".join(gaps[:4]))
-        return None
-
-    return ModelScorer(model)
-
-
-class ModelScorer:
-    """An account model as the audience scorer: called with a frame of account features,
-    or, faster on large samples, with the feature columns (:meth:`score_columns`).
-
-    Parameters
-    ----------
-    model : FakeModel
-        An ``account``-task model.
-    """
-
-    def __init__(self, model: FakeModel) -> None:
-        self.model = model
-
-    @property
-    def error_rates(self) -> ErrorRates | None:
-        """The model's error rates on accounts it did not train on (stored at training),
-        which correct the audience share; ``None`` for a model trained without them."""
-        from fakedetect.quantify import ErrorRates
-
-        raw = self.model.metadata.get("error_rates")
-        if not raw:
-            return None
-        try:
-            return ErrorRates.from_dict(raw)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{self.model.name} v{self.model.version}: the stored error "
-                            f"rates are unreadable ({exc})",
-                            hint="retrain the account model") from exc
-
-    def __call__(self, frame: pd.DataFrame) -> np.ndarray:
-        """Fake probability of every row of an account-feature frame."""
-        return self.model.predict_proba(frame)
-
-    def score_columns(self, columns: Mapping[str, np.ndarray], rows: int) -> np.ndarray:
-        """The same probabilities from feature columns (see
-        :meth:`FakeModel.predict_proba_columns`)."""
-        return self.model.predict_proba_columns(columns, rows)
-
-    def keys(self, columns: Mapping[str, np.ndarray], rows: int) -> np.ndarray | None:
-        """Decision-pattern keys of feature columns (see
-        :meth:`FakeModel.pattern_keys_columns`); ``None`` when the model has none."""
-        return self.model.pattern_keys_columns(columns, rows)
-
-    def score_keys(self, keys: np.ndarray) -> np.ndarray:
-        """Fake probabilities of rows given by :meth:`keys`, each pattern scored once."""
-        return self.model.predict_proba_keys(keys)
-
-    @property
-    def inputs(self) -> list[str] | None:
-        """The features :meth:`score_columns` needs: those the trees split on (a tree
-        never reads the others, so leaving them out changes nothing); ``None`` when the
-        trees cannot be read (all features)."""
-        splits = self.model._splits()
-        return [self.model.features[f] for f in splits.features] if splits else None
 
 
 def prepare(dataset: Dataset, experiment: Experiment, *,
@@ -525,6 +424,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
     if experiment.task == "influencer":
         acc_name = cfg.model_name("account")
         if tracking.alias_version(client, acc_name, cfg.champion_alias) is not None:
+            from fakedetect.scoring import account_scorer_from
+
             audience_model = tracking.resolve_model(cfg.champion_uri("account"), cfg)
             scorer = account_scorer_from(audience_model)
             log(f"audience share from {acc_name} v{audience_model.version}")
@@ -878,7 +779,7 @@ def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> str:
     from mlflow.models import infer_signature
 
     import fakedetect
-    from fakedetect.predict import score_frame
+    from fakedetect.scoring import score_frame
 
     example = prep.X.iloc[:3].reset_index(drop=True)
     output = score_frame(model, example, top_reasons=3)

@@ -32,7 +32,6 @@ from fakedetect.contract import EARLIEST, REFERENCING, RULES, TABLES, Column, Ta
 from fakedetect.errors import UserError
 from fakedetect.io import FileError, RawTable, arrow_frame, find_tables, read_raw
 from fakedetect.memory import ordinary_pages
-from fakedetect.treeshap import kernel_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,9 +41,6 @@ if TYPE_CHECKING:
 EXAMPLES_PER_GROUP = 5
 #: Tables read and fast-checked at the same time.
 READ_THREADS = 2
-#: From this many rows on, (account, text) keys are proven distinct by compiled code
-#: (importing numba costs a few tenths of a second, more than small tables need).
-COMPILED_KEY_ROWS = 200_000
 #: Groups shown in a message before "... and N more groups".
 GROUPS_SHOWN = 40
 #: Largest whole number stored exactly (as a float, as LightGBM and numpy see it).
@@ -1158,8 +1154,6 @@ def _text_keys_distinct(codes: np.ndarray, starts: np.ndarray,
     import pyarrow.compute as pc
 
     n, begin = len(codes), 0
-    if n >= COMPILED_KEY_ROWS:
-        return _text_keys_distinct_compiled(starts, text)
     while begin < n:
         j = int(np.searchsorted(starts, begin + _KEY_BATCH))
         end = int(starts[j]) if j < len(starts) else n
@@ -1173,29 +1167,6 @@ def _text_keys_distinct(codes: np.ndarray, starts: np.ndarray,
                 return False
         begin = end
     return True
-
-
-def _text_keys_distinct_compiled(starts: np.ndarray, text: pa.ChunkedArray) -> bool:
-    """:func:`_text_keys_distinct` in one compiled pass over the text bytes."""
-    import pyarrow as pa
-
-    from fakedetect.treeshap import launch
-
-    arr = text.combine_chunks()
-    if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type):
-        width: type = np.int64
-    elif pa.types.is_string(arr.type) or pa.types.is_binary(arr.type):
-        width = np.int32
-    else:
-        arr = arr.cast(pa.large_string())
-        width = np.int64
-    _, offsets_buf, data_buf = arr.buffers()[:3]
-    offsets = np.frombuffer(offsets_buf, dtype=width)[arr.offset:arr.offset + len(arr) + 1]
-    data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
-            else np.zeros(0, dtype=np.uint8))
-    bounds = np.concatenate([[0], starts, [len(arr)]]).astype(np.int64)
-    with launch() as kernels:
-        return bool(kernels.texts_distinct_in_segments(offsets, data, bounds))
 
 
 # ---------------------------------------------------------------------------- public
@@ -1240,9 +1211,7 @@ def _check(root: Path, now: pd.Timestamp | None) -> _Checked:
         own = _Collector()
         try:
             raw = read_raw(name, files[name], keep_arrow=_FAST)
-            # the other reading threads keep their cores busy
-            with kernel_threads(max(1, (os.cpu_count() or 1) // READ_THREADS)):
-                t = None if raw.arrow is None else _check_arrow(raw, TABLES[name], own, now)
+            t = None if raw.arrow is None else _check_arrow(raw, TABLES[name], own, now)
             if t is None:
                 raw.frame  # noqa: B018 - a kept Parquet table is converted here (may fail)
         except FileError as exc:

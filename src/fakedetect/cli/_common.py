@@ -39,6 +39,12 @@ LenientOpt = Annotated[
                                    "in a rejects file."),
 ]
 
+NJobsOpt = Annotated[
+    int | None,
+    typer.Option("--n-jobs", min=1, help="Threads for LightGBM and the compiled kernels "
+                                         "(default: the machine's cores)."),
+]
+
 FailOnDriftOpt = Annotated[
     bool,
     typer.Option("--fail-on-drift", help="Exit with code 3 (after writing the output) when "

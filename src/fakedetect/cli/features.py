@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import ConfigOpt, LenientOpt, NJobsOpt, app, echo, load
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def features(
     jobs: Annotated[int, typer.Option(
         "--jobs", min=1, help="Blocks of accounts featurised at the same time (threads).")
     ] = 1,
+    n_jobs: NJobsOpt = None,
     lenient: LenientOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
@@ -84,7 +85,7 @@ def features(
         dataset = load_dataset(directory, lenient=lenient)
         scorer = None
         if task == "influencer" and dataset.get("audience") is not None:
-            scorer = _account_scorer(cfg, account_model)
+            scorer = _account_scorer(cfg, account_model, n_jobs)
         frame = build_features(dataset, task, account_scorer=scorer, n_jobs=jobs)
         audience, model_scored = dataset.get("audience") is not None, scorer is not None
     dest = out or cfg.output_dir / "features.parquet"
@@ -99,7 +100,7 @@ def features(
     return 0
 
 
-def _account_scorer(cfg: Config, account_model: str
+def _account_scorer(cfg: Config, account_model: str, n_jobs: int | None
                     ) -> Callable[[pd.DataFrame], np.ndarray] | None:
     """The audience scorer named by --account-model (None: the rule-based fallback)."""
     from fakedetect.errors import UserError
@@ -108,11 +109,11 @@ def _account_scorer(cfg: Config, account_model: str
     if account_model == "rules":
         return None
     from fakedetect import tracking
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from
 
     uri = cfg.champion_uri("account") if account_model == "champion" else account_model
     try:
-        return account_scorer_from(tracking.resolve_model(uri, cfg))
+        return account_scorer_from(tracking.resolve_model(uri, cfg), n_jobs=n_jobs)
     except UserError as exc:
         if account_model != "champion":
             raise

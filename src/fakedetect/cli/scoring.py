@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, FailOnDriftOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import (
+    ConfigOpt,
+    FailOnDriftOpt,
+    LenientOpt,
+    NJobsOpt,
+    app,
+    echo,
+    load,
+)
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 ModelOpt = Annotated[str | None, typer.Option(
@@ -31,6 +39,7 @@ def predict(
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
     fail_on_drift: FailOnDriftOpt = False,
+    n_jobs: NJobsOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Score every account: authenticity 0-100, verdict, audience share, top reasons."""
@@ -40,9 +49,9 @@ def predict(
 
     from fakedetect.drift import DRIFT_EXIT
     from fakedetect.errors import UserError
-    from fakedetect.model import TABULATED_SHAP_ROWS
-    from fakedetect.predict import dataset_from_json, load_models, score_dataset, write_scores
+    from fakedetect.predict import dataset_from_json, score_dataset, write_scores
     from fakedetect.scale.engine import use_dask
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
@@ -86,13 +95,9 @@ def predict(
         stage("loading and validating")
         dataset = load_dataset(data, lenient=lenient)
     stage("loading the model")
-    fm, scorer = load_models(cfg, model, task)
-    if len(dataset.accounts) < TABULATED_SHAP_ROWS:
-        # LightGBM scores small inputs: building its booster before the features start
-        # is about 0.15 s faster for one account than building it after them
-        fm.booster  # noqa: B018
+    fm, scorer = load_models(cfg, model, task, n_jobs=n_jobs)
     scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
-                           on_stage=stage)
+                           on_stage=stage, n_jobs=n_jobs)
     for note in scored.notes:
         echo(f"note: {note}", err=True)
     scores = scored.scores
@@ -151,7 +156,8 @@ def explain(
     from rich.table import Table
 
     from fakedetect.errors import UserError
-    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.predict import score_dataset
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
@@ -231,9 +237,10 @@ def report(
 ) -> int:
     """Write the review report: a ranked index page and one page per account."""
     from fakedetect.drift import DRIFT_EXIT
-    from fakedetect.predict import load_models, score_dataset
+    from fakedetect.predict import score_dataset
     from fakedetect.report import write_report
     from fakedetect.scale.engine import use_dask
+    from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
     cfg = load(config)

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, FailOnDriftOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import (
+    ConfigOpt,
+    FailOnDriftOpt,
+    LenientOpt,
+    NJobsOpt,
+    app,
+    echo,
+    load,
+)
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt
 
 TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
@@ -28,6 +36,9 @@ def train(
     lenient: LenientOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
+    n_jobs: Annotated[int | None, typer.Option(
+        "--n-jobs", min=1, help="LightGBM's threads (default: num_threads of the "
+                                "experiment).")] = None,
     config: ConfigOpt = None,
 ) -> int:
     """Train, calibrate, track in MLflow and register a model; promote it if it earns it."""
@@ -44,6 +55,10 @@ def train(
         exp = load_experiment(experiment)
     if exp.task != task and experiment is not None:
         task = exp.task
+    if n_jobs is not None:
+        from dataclasses import replace
+
+        exp = replace(exp, params={**exp.params, "num_threads": n_jobs})
     sources = list(data or exp.data)
     if not sources:
         raise UserError("no data: pass --data DIR or set data: in the experiment file")
@@ -85,6 +100,7 @@ def evaluate(
         help="Folder for summary.md, metrics.json and plots.")] = None,
     lenient: LenientOpt = False,
     fail_on_drift: FailOnDriftOpt = False,
+    n_jobs: NJobsOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Measure a model on a labelled dataset; log an evaluation run and write a summary."""
@@ -92,7 +108,7 @@ def evaluate(
     from fakedetect.evaluate import evaluate as run_eval
 
     cfg = load(config)
-    res = run_eval(model, data, cfg, out=out, lenient=lenient)
+    res = run_eval(model, data, cfg, out=out, lenient=lenient, n_jobs=n_jobs)
     echo(res.summary.read_text(encoding="utf-8"))
     echo(f"written: {res.summary}")
     return DRIFT_EXIT if fail_on_drift and res.drifted else 0

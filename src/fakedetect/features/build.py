@@ -8,7 +8,6 @@ inside a block every feature is computed for all its accounts at once.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -35,7 +34,6 @@ from fakedetect.features.registry import (
     feature_names,
 )
 from fakedetect.memory import ordinary_pages
-from fakedetect.treeshap import kernel_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +68,9 @@ def build_features(dataset: Dataset, task: str = "influencer", *,
         Rows per block of accounts; smaller blocks use less memory.
     n_jobs : int
         Blocks (and the audience sample) processed at the same time (threads; numpy
-        releases the GIL in its heavy loops).
+        releases the GIL in its heavy loops). Beside the blocks, an account scorer with
+        a ``with_n_jobs`` method (:class:`fakedetect.scoring.ModelScorer`) runs on half
+        of them.
 
     Returns
     -------
@@ -127,9 +127,12 @@ def build_features(dataset: Dataset, task: str = "influencer", *,
                 else _audience_coverage(dataset))
 
     def audience_beside_blocks() -> dict[str, np.ndarray]:
-        # the blocks' threads keep their cores busy: its kernels take the rest
-        with kernel_threads(max(1, (os.cpu_count() or 1) - (n_jobs - 1))):
-            return audience_part()
+        # the blocks' threads share the cores: the scorer's kernels take half of them
+        nonlocal account_scorer
+        if hasattr(account_scorer, "with_n_jobs"):
+            account_scorer = account_scorer.with_n_jobs(  # type: ignore[union-attr]
+                max(1, n_jobs // 2))
+        return audience_part()
 
     pairs = list(itertools.pairwise(bounds.tolist()))
     if n_jobs > 1:

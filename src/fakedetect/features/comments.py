@@ -204,9 +204,9 @@ def _unique(keys: np.ndarray) -> np.ndarray:
 
 
 def _factorize(keys: np.ndarray) -> np.ndarray:
-    from fakedetect.forest import factorize_ints
+    import pandas as pd
 
-    return factorize_ints(keys)[0]
+    return pd.factorize(keys)[0].astype(np.int64, copy=False)
 
 
 def _pair_posts(commenter: np.ndarray, pair: np.ndarray, post: np.ndarray,

@@ -92,7 +92,7 @@ def featurise_partition(k: int, *, root: str, task: str, account_model: ModelRef
     """
     from fakedetect.features import build_features
     from fakedetect.scale.partition import load_partition
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from
 
     dataset = load_partition(root, k, lenient=lenient)
     if dataset is None:
@@ -100,7 +100,7 @@ def featurise_partition(k: int, *, root: str, task: str, account_model: ModelRef
     scorer = None
     if account_model is not None and task == "influencer" and (
             dataset.get("audience") is not None):
-        scorer = account_scorer_from(account_model.load())
+        scorer = account_scorer_from(account_model.load(), n_jobs=1)  # Dask owns the cores
     frame = build_features(dataset, task, account_scorer=scorer)
     latest, undated, created = undated_accounts(dataset)
     ids = frame.index[undated]

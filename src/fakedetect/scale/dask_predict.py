@@ -93,7 +93,7 @@ def resolve_refs(cfg: Config, model_uri: str | None, task: str
     """Resolve the scoring model and the audience scorer to folders the workers load.
 
     ``--model`` or the task's champion; for an influencer model, the account model
-    :func:`fakedetect.predict.resolve_account_model` chooses (the same as the local
+    :func:`fakedetect.scoring.resolve_account_model` chooses (the same as the local
     engine's) scores audience samples.
 
     Returns
@@ -105,8 +105,7 @@ def resolve_refs(cfg: Config, model_uri: str | None, task: str
         None: the rule-based fallback scores audience samples.
     """
     from fakedetect import tracking
-    from fakedetect.predict import resolve_account_model
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from, resolve_account_model
 
     uri = model_uri or cfg.champion_uri(task)
     model = tracking.resolve_model(uri, cfg)
@@ -177,12 +176,12 @@ class PartScores:
 def _score(dataset: Dataset, model: ModelRef, account_model: ModelRef | None,
            top_reasons: int, all_reasons: bool) -> Scored:
     from fakedetect.predict import score_dataset
-    from fakedetect.train import account_scorer_from
+    from fakedetect.scoring import account_scorer_from
 
     fm = model.load()
     scorer = None
     if account_model is not None and fm.task == "influencer":
-        scorer = account_scorer_from(account_model.load())
+        scorer = account_scorer_from(account_model.load(), n_jobs=1)  # Dask owns the cores
     return score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
                          all_reasons=all_reasons, n_jobs=1)  # the worker's threads are Dask's
 

@@ -16,32 +16,26 @@ decisions, and add that pattern's row of the leaf's table (the tabulated form of
 "Fast TreeSHAP v2", Yang 2021, arXiv:2109.09847). One step further, the leaves below a
 node whose leaves' paths test few nodes (:data:`MAX_GROUP_NODES`) share one summed table,
 indexed by the row's decisions at those nodes: a row then looks up one row of numbers per
-group instead of one per leaf; with the splits decided without branches, 20,000 rows of
-the demo's depth-4 model take 0.08 s instead of 0.31 s leaf by leaf. The values equal
-LightGBM's ``pred_contrib`` up to floating-point rounding, which the tests check.
+group instead of one per leaf, with the splits decided without branches. The values
+equal LightGBM's ``pred_contrib`` (and ``shap.TreeExplainer``) up to floating-point
+rounding, which the tests check.
 
 Only plain numerical splits are handled (the trees are read by
-:func:`fakedetect.forest.model_splits`); a model with categorical splits, linear trees,
+:func:`fakedetect._compiled.trees.model_splits`); a model with categorical splits, linear trees,
 averaged output, several trees per iteration, paths testing more than :data:`MAX_PATH_FEATURES`
 features, or tables too costly to fill (:data:`MAX_TABLE_WORK`, deep trees) is refused
-with ``None`` from :func:`compile_tables`, and the caller falls back to ``pred_contrib``.
+with ``None`` from :func:`tabulate`, and the caller falls back to ``pred_contrib``.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import lightgbm as lgb
-
-    from fakedetect.forest import Splits
+from fakedetect._compiled.runtime import launch
+from fakedetect._compiled.trees import Splits
 
 #: Largest number of distinct features on one root-to-leaf path that is tabulated
 #: (tables grow as 2^d per leaf).
@@ -59,7 +53,7 @@ MAX_GROUP_NODES = 8
 
 @dataclass(frozen=True)
 class ShapTables:
-    """A model's flat trees (:class:`~fakedetect.forest.Splits`) with every leaf's
+    """A model's flat trees (:class:`~fakedetect._compiled.trees.Splits`) with every leaf's
     contribution table.
 
     A leaf's path entries list the nodes on its path, the direction its path takes there
@@ -91,28 +85,21 @@ class ShapTables:
         return self.splits.n_features
 
 
-def compile_tables(booster: lgb.Booster) -> ShapTables | None:
-    """Tabulate a booster for :func:`contributions`, or ``None`` when it cannot be.
+def tabulate(splits: Splits, *, n_jobs: int | None = None) -> ShapTables | None:
+    """Tabulate a model's flat trees for :func:`contributions`.
 
     Parameters
     ----------
-    booster : lightgbm.Booster
-        A model with one tree per iteration and numerical splits only.
+    splits : Splits
+        From :func:`fakedetect._compiled.trees.model_splits`.
+    n_jobs : int, optional
+        Threads filling the tables (``None``: every core).
 
     Returns
     -------
     ShapTables or None
-        ``None`` for models this module does not handle (use ``pred_contrib``).
+        ``None`` for trees this module does not handle (use ``pred_contrib``).
     """
-    from fakedetect.forest import model_splits
-
-    splits = model_splits(booster)
-    return tabulate(splits) if splits is not None else None
-
-
-def tabulate(splits: Splits) -> ShapTables | None:
-    """:func:`compile_tables` from a model's flat trees (read once, shared with
-    :mod:`fakedetect.forest`)."""
     depth, feats, zfrac, entries_node, entries_left, entries_pos = [], [], [], [], [], []
     leaf_entries = [0]
     values = []
@@ -179,7 +166,7 @@ def tabulate(splits: Splits) -> ShapTables | None:
             or float(groups.values) + len(table) > MAX_TABLE_VALUES):
         return None
     gtable = np.zeros(int(groups.table[-1]))
-    with launch() as kernels:
+    with launch("treeshap", n_jobs) as kernels:
         kernels.fill_tables(np.array(values, dtype=np.float64), d, zpad, offsets, table)
         kernels.fill_groups(groups.leaf_off, groups.leaves, groups.feat_off, groups.table,
                             entries, groups.entry_bit, np.array(entries_left, dtype=np.bool_),
@@ -288,15 +275,18 @@ def _groups(splits: Splits, entries: np.ndarray, nodes: np.ndarray,
                    values=float(table[-1]))
 
 
-def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
+def contributions(tables: ShapTables, X: np.ndarray, *, n_jobs: int | None = None
+                  ) -> np.ndarray:
     """SHAP contributions of every row, as LightGBM's ``pred_contrib`` lays them out.
 
     Parameters
     ----------
     tables : ShapTables
-        From :func:`compile_tables`.
+        From :func:`tabulate`.
     X : numpy.ndarray
         Shape (rows, features), float64; NaN for missing values.
+    n_jobs : int, optional
+        Threads (``None``: every core).
 
     Returns
     -------
@@ -311,7 +301,7 @@ def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
     out = np.zeros((X.shape[0], tables.n_features + 1))
     out[:, -1] = tables.expected
     if len(tables.leaf_depth) and len(X):
-        with launch() as kernels:
+        with launch("treeshap", n_jobs) as kernels:
             sp = tables.splits
             kernels.explain(X, sp.node_feature, sp.node_threshold, sp.node_missing,
                             sp.node_default_left, tables.group_node_off, tables.group_nodes,
@@ -321,132 +311,3 @@ def contributions(tables: ShapTables, X: np.ndarray) -> np.ndarray:
                             tables.leaf_depth, tables.leaf_features, tables.leaf_table,
                             tables.table, out)
     return out
-
-
-_KERNELS: Any = None
-_THREADS = 0  # threads a kernel may use; 0 = numba's default
-#: numba's fallback threading layer (``workqueue``) aborts when two threads launch
-#: parallel kernels at once; the kernels already use every core, so calls take turns.
-KERNEL_LOCK = threading.Lock()
-
-
-def _kernels() -> Any:
-    """The compiled kernels (numba is imported on first use only)."""
-    global _KERNELS, _THREADS
-    if _KERNELS is not None:
-        return _KERNELS
-    with KERNEL_LOCK:
-        if _KERNELS is None:
-            import os
-
-            import numba
-
-            from fakedetect import _kernels
-
-            # Follow OMP_NUM_THREADS as LightGBM does (Dask's nannies set it to 1 for
-            # their workers, whose cores the scheduler hands out).
-            wanted = os.environ.get("OMP_NUM_THREADS", "")
-            if wanted.isdigit() and int(wanted) > 0:
-                _THREADS = min(int(wanted), numba.config.NUMBA_NUM_THREADS)
-            _KERNELS = _kernels
-    return _KERNELS
-
-
-def serial_kernels() -> Any:
-    """The compiled kernels, for the ones that run on the calling thread alone (no
-    ``prange``): these need no turn (:func:`launch`) and release the GIL."""
-    return _kernels()
-
-
-@contextmanager
-def launch() -> Iterator[Any]:
-    """The compiled kernels, held for one call: calls take turns, and each runs on the
-    allowed number of threads (numba's setting belongs to the calling thread), fewer
-    inside :func:`kernel_threads`."""
-    import numba
-
-    kernels = _kernels()
-    with KERNEL_LOCK:
-        most = numba.config.NUMBA_NUM_THREADS
-        here = getattr(_LOCAL, "threads", None)  # set every time: it outlives a block
-        numba.set_num_threads(min(here or most, _THREADS or most))
-        yield kernels
-
-
-_LOCAL = threading.local()
-
-
-@contextmanager
-def kernel_threads(n: int) -> Iterator[None]:
-    """Run the parallel kernels that this thread launches inside the block on at most
-    ``n`` threads.
-
-    For a thread that shares the cores with other busy threads: a kernel spread over
-    every core there only makes the threads take turns. Building features, the audience
-    thread's kernels on one thread beside the blocks' thread cut the stage from 0.85
-    to 0.77 s and 1.55 to 1.41 CPU-s (20,000 simulated accounts, 2 cores).
-
-    Parameters
-    ----------
-    n : int
-        At least 1.
-    """
-    if n < 1:
-        raise ValueError(f"kernel_threads needs at least one thread, got {n}")
-    old = getattr(_LOCAL, "threads", None)
-    _LOCAL.threads = n if old is None else min(n, old)  # a block inside keeps the cap
-    try:
-        yield
-    finally:
-        _LOCAL.threads = old
-
-
-def compile_kernels() -> None:
-    """Compile every kernel for the array layouts fakedetect passes them, so the first
-    large scoring run after installing does not pay for it (``make install`` calls this;
-    numba caches the machine code beside the sources).
-
-    Returns
-    -------
-    None
-    """
-    import lightgbm as lgb
-
-    from fakedetect import forest
-    from fakedetect.validate import _text_keys_distinct_compiled
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 3))
-    X[::7, 1] = np.nan
-    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4,
-                         "min_data_in_leaf": 5}, lgb.Dataset(X, (X[:, 0] > 0) * 1), 2)
-    tables = compile_tables(booster)
-    splits = forest.model_splits(booster)
-    assert tables is not None and splits is not None
-    # numba compiles per memory layout and per writability (pandas hands out read-only
-    # views): C and Fortran order, writable and not.
-    for layout in (np.ascontiguousarray(X), np.asfortranarray(X)):
-        for writable in (True, False):
-            A = layout.copy(order="K")
-            A.flags.writeable = writable
-            contributions(tables, A)
-            forest.PatternMargins(splits)(A)
-            forest.tree_margin(splits, A)
-    masks = forest.leaf_masks(splits)
-    assert masks is not None
-    narrow = forest.split_columns(splits, X)
-    keys = forest.interval_keys(masks, narrow, len(X))
-    assert keys is not None
-    for _, kind in forest._MASK_TYPES:  # one machine code per mask width
-        typed = replace(masks, masks=masks.masks.astype(kind), full=masks.full.astype(kind))
-        forest.masked_margin(typed, narrow)
-        forest.keyed_margin(typed, keys)
-    forest.factorize_ints(np.array([3, 1, 3]))
-    from fakedetect.explain import _strongest
-
-    _strongest(np.array([[0.5, -1.0, 0.25]]), 2)
-    import pyarrow as pa
-
-    for kind in (pa.string(), pa.large_string()):
-        _text_keys_distinct_compiled(np.array([1]), pa.chunked_array([pa.array(
-            ["a", "b"], type=kind)]))
