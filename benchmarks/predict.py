@@ -23,10 +23,9 @@ them, and prints:
 - cold start: wall time of ``fakedetect predict - --model FOLDER`` for one account read as
   JSON on stdin, in a fresh process (median of 5).
 
-The process first calls :func:`fakedetect.memory.keep_freed_memory`, as the
-``fakedetect`` command does, so the in-process figures are those of the command minus
-its start-up. It also prints the median time of each stage of the end-to-end runs
-(models, load and validate, features, scores, explanations, write).
+The in-process figures are those of the command minus its start-up. It also prints the
+median time of each stage of the end-to-end runs (models, load and validate, features,
+scores, explanations, write).
 
 Goals on 2 cores: at least 10,000 accounts/s end to end, cold start under 3 s.
 """
@@ -56,10 +55,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from fakedetect.memory import keep_freed_memory
-
-    # Set up as the `fakedetect` command sets itself up (before pyarrow is imported).
-    kept = keep_freed_memory()
     from fakedetect.config import Config
     from fakedetect.demo import profiles_dataset
     from fakedetect.experiment import load_experiment
@@ -178,7 +173,6 @@ def main() -> None:
     print(f"model only (median)         {med_only:.3f} s = {n / med_only:,.0f} accounts/s")
     print(f"cold start, one account     {med_cold:.2f} s median of 5  (goal < 3 s; ratio "
           f"{med_cold / 3:.2f} of the budget)")
-    print(f"freed memory kept for reuse (fakedetect.memory.keep_freed_memory): {kept}")
     print(f"stage medians (s), rule audience: {rule_stages}")
     print(f"stage medians (s), model audience: {acc_stages}")
     print(f"runs: end to end {[round(x, 2) for x in e2e]}, with the account model "

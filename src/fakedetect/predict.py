@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fakedetect.errors import UserError
-from fakedetect.memory import ordinary_pages
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,7 +111,6 @@ class Scored:
         return bool(self.drift is not None and self.drift.fired)
 
 
-@ordinary_pages()
 def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
                   all_reasons: bool = False,

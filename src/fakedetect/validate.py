@@ -31,7 +31,6 @@ import numpy as np
 from fakedetect.contract import EARLIEST, REFERENCING, RULES, TABLES, Column, Table
 from fakedetect.errors import UserError
 from fakedetect.io import FileError, RawTable, arrow_frame, find_tables, read_raw
-from fakedetect.memory import ordinary_pages
 from fakedetect.treeshap import kernel_threads
 
 if TYPE_CHECKING:
@@ -1452,7 +1451,6 @@ def _empty_rejects() -> pd.DataFrame:
                          for c in REJECT_COLUMNS})
 
 
-@ordinary_pages()
 def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
                  now: pd.Timestamp | None = None) -> Dataset:
     """Load a dataset folder as typed frames, checking it against the contract.

@@ -34,7 +34,6 @@ from fakedetect.features.registry import (
     MIN_POSTS,
     feature_names,
 )
-from fakedetect.memory import ordinary_pages
 from fakedetect.treeshap import kernel_threads
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 BLOCK_TABLES = ("snapshots", "posts", "comments")
 
 
-@ordinary_pages()
 def build_features(dataset: Dataset, task: str = "influencer", *,
                    account_scorer: AccountScorer | None = None,
                    block_rows: int = BLOCK_ROWS, n_jobs: int = 1) -> pd.DataFrame:
