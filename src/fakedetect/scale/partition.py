@@ -489,12 +489,12 @@ def _empty_table(name: str, part: Path, categories: pd.Index) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     from fakedetect.contract import TABLES
-    from fakedetect.io import _to_pandas
+    from fakedetect.io import to_pandas
     from fakedetect.validate import _empty
 
     index = pd.RangeIndex(0)
     columns = {c.name: _empty(c, index) for c in TABLES[name].columns}
-    stored = _to_pandas(pq.read_table(part))
+    stored = to_pandas(pq.read_table(part))
     frame = pd.DataFrame(columns, index=index)
     for extra in stored.columns:
         if extra not in frame:
