@@ -413,7 +413,6 @@ def compile_kernels() -> None:
     import lightgbm as lgb
 
     from fakedetect import forest
-    from fakedetect.validate import _text_keys_distinct_compiled
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))
@@ -445,8 +444,3 @@ def compile_kernels() -> None:
     from fakedetect.explain import _strongest
 
     _strongest(np.array([[0.5, -1.0, 0.25]]), 2)
-    import pyarrow as pa
-
-    for kind in (pa.string(), pa.large_string()):
-        _text_keys_distinct_compiled(np.array([1]), pa.chunked_array([pa.array(
-            ["a", "b"], type=kind)]))

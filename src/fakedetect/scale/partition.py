@@ -85,9 +85,9 @@ def canonical_ids(values: pd.Series) -> pd.Series:
     pandas.Series
         ``string`` dtype, stripped; missing stays missing.
     """
-    from fakedetect.validate import _as_text
+    from fakedetect.validate.columns import as_text
 
-    return _as_text(values, np.zeros(len(values), dtype=bool)).str.strip()
+    return as_text(values, np.zeros(len(values), dtype=bool)).str.strip()
 
 
 def partition_of(ids: pd.Series, partitions: int) -> np.ndarray:
@@ -490,10 +490,10 @@ def _empty_table(name: str, part: Path, categories: pd.Index) -> pd.DataFrame:
 
     from fakedetect.contract import TABLES
     from fakedetect.io import to_pandas
-    from fakedetect.validate import _empty
+    from fakedetect.validate.columns import empty_column
 
     index = pd.RangeIndex(0)
-    columns = {c.name: _empty(c, index) for c in TABLES[name].columns}
+    columns = {c.name: empty_column(c, index) for c in TABLES[name].columns}
     stored = to_pandas(pq.read_table(part))
     frame = pd.DataFrame(columns, index=index)
     for extra in stored.columns:
