@@ -15,6 +15,7 @@ import numpy as np
 from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
+    from fakedetect.cache import FeatureCache
     from fakedetect.config import Config
 
 
@@ -31,7 +32,7 @@ class EvaluationResult:
 
 
 def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None = None,
-             lenient: bool = False) -> EvaluationResult:
+             lenient: bool = False, cache: FeatureCache | None = None) -> EvaluationResult:
     """Score a labelled dataset with a model and measure it.
 
     Parameters
@@ -46,6 +47,8 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         ``OUTPUT/evaluation``).
     lenient : bool
         Drop invalid accounts instead of failing.
+    cache : FeatureCache, optional
+        Where built features are kept (default: built every time).
 
     Returns
     -------
@@ -81,7 +84,7 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         if acc is not None:
             scorer = account_scorer_from(
                 tracking.resolve_model(cfg.champion_uri("account"), cfg))
-    scored = score_dataset(dataset, model, top_reasons=0, account_scorer=scorer)
+    scored = score_dataset(dataset, model, top_reasons=0, account_scorer=scorer, cache=cache)
     s = scored.scores[scored.scores["status"] == "scored"].set_index("account_id")
     lab = labels.assign(account_id=labels["account_id"].astype(str)).set_index("account_id")
     ids = s.index.intersection(lab.index)

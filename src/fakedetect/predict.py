@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from fakedetect.cache import FeatureCache
     from fakedetect.config import Config
     from fakedetect.drift import DriftReport
     from fakedetect.model import FakeModel
@@ -115,7 +116,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
                   all_reasons: bool = False,
                   on_stage: Callable[[str], None] | None = None,
-                  n_jobs: int | None = None) -> Scored:
+                  n_jobs: int | None = None, cache: FeatureCache | None = None) -> Scored:
     """Score every account of a loaded dataset.
 
     Parameters
@@ -136,6 +137,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
         Threads building features (default: the machine's cores, at most
         :data:`MAX_FEATURE_THREADS`; pass 1 where other work shares the cores, as on a
         Dask worker).
+    cache : FeatureCache, optional
+        Where built features are kept (default: built every time).
 
     Returns
     -------
@@ -143,15 +146,15 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     """
     import pandas as pd
 
+    from fakedetect.cache import NO_CACHE
     from fakedetect.explain import explain_frame
-    from fakedetect.features import build_features
 
     stage = on_stage or (lambda name: None)
     stage("features")
     if n_jobs is None:
         n_jobs = min(os.cpu_count() or 1, MAX_FEATURE_THREADS)
-    feats = build_features(dataset, model.task, account_scorer=account_scorer,
-                           n_jobs=n_jobs)
+    feats = (cache or NO_CACHE).build(dataset, model.task, account_scorer=account_scorer,
+                                      n_jobs=n_jobs)
     feats.index = feats.index.astype(str)
     acc = dataset.accounts.assign(account_id=dataset.accounts["account_id"].astype(str))
     acc = acc.set_index("account_id").loc[feats.index]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import ConfigOpt, LenientOpt, NoCacheOpt, app, echo, load
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ def features(
         "--jobs", min=1, help="Blocks of accounts featurised at the same time (threads).")
     ] = 1,
     lenient: LenientOpt = False,
+    no_cache: NoCacheOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
     config: ConfigOpt = None,
@@ -61,7 +62,7 @@ def features(
                         hint="fakedetect features DIR --out features.parquet")
     import time
 
-    from fakedetect.features import build_features
+    from fakedetect.cache import FeatureCache
     from fakedetect.features.audience import MODEL_METHOD, RULE_NAME
     from fakedetect.io import write_table
     from fakedetect.scale.engine import use_dask
@@ -85,7 +86,8 @@ def features(
         scorer = None
         if task == "influencer" and dataset.get("audience") is not None:
             scorer = _account_scorer(cfg, account_model)
-        frame = build_features(dataset, task, account_scorer=scorer, n_jobs=jobs)
+        cache = FeatureCache.from_config(cfg, enabled=not no_cache)
+        frame = cache.build(dataset, task, account_scorer=scorer, n_jobs=jobs)
         audience, model_scored = dataset.get("audience") is not None, scorer is not None
     dest = out or cfg.output_dir / "features.parquet"
     write_table(frame.reset_index(), dest)
