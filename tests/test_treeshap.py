@@ -213,8 +213,7 @@ def test_compile_kernels_warms_every_kernel() -> None:
     from fakedetect import _kernels
 
     treeshap.compile_kernels()
-    for name in ("explain", "fill_tables", "fill_groups", "add_interval_keys", "tree_margin",
-                 "texts_distinct_in_segments"):
+    for name in ("explain", "fill_tables", "fill_groups", "add_interval_keys", "tree_margin"):
         assert getattr(_kernels, name).signatures, name  # compiled (or loaded from cache)
     for kernel, at in ((_kernels.masked_margin, 5), (_kernels.keyed_margin, 3)):
         widths = {sig[at].dtype.name for sig in kernel.signatures}
