@@ -28,8 +28,8 @@ from fakedetect.features.strings import arrow_string_parts, utf8_shape
 if TYPE_CHECKING:
     import pandas as pd
 
+    from fakedetect.dataset import Dataset
     from fakedetect.quantify import ErrorRates, ShareEstimate
-    from fakedetect.validate import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 

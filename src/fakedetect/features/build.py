@@ -39,7 +39,7 @@ from fakedetect.treeshap import kernel_threads
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 
@@ -201,7 +201,7 @@ def dataset_from_frames(tables: dict[str, pd.DataFrame], path: str = "<memory>")
 
     import pandas as pd
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
     if "accounts" not in tables:
         raise ValueError("dataset_from_frames needs an 'accounts' frame")

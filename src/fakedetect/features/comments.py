@@ -202,9 +202,10 @@ def _unique(keys: np.ndarray) -> np.ndarray:
 
 
 def _factorize(keys: np.ndarray) -> np.ndarray:
-    from fakedetect.forest import factorize_ints
+    """Codes of integer keys, numbered by first appearance."""
+    import pandas as pd
 
-    return factorize_ints(keys)[0]
+    return np.asarray(pd.factorize(keys)[0], dtype=np.int64)
 
 
 def _pair_posts(commenter: np.ndarray, pair: np.ndarray, post: np.ndarray,

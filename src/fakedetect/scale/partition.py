@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
 #: The file at the top of a partitioned dataset.
 LAYOUT_FILE = "_partitions.json"
