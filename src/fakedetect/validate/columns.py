@@ -86,7 +86,20 @@ def _missing(s: pd.Series, kind: str) -> np.ndarray:
 
 
 def as_text(s: pd.Series, nested: np.ndarray) -> pd.Series:
-    """Any column as ``string``; whole floats lose their ``.0`` (ids read as numbers)."""
+    """Any column as ``string``; whole floats lose their ``.0`` (ids read as numbers).
+
+    Parameters
+    ----------
+    s : pandas.Series
+        A column as read (text, numbers, flags or a mix).
+    nested : numpy.ndarray
+        Cells holding a JSON object or list; they become missing.
+
+    Returns
+    -------
+    pandas.Series
+        ``string`` dtype; booleans as ``true``/``false``; missing stays missing.
+    """
     import pandas as pd
 
     if pd.api.types.is_float_dtype(s):
