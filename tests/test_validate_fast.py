@@ -525,9 +525,8 @@ def test_tables_read_side_by_side_report_in_table_order(
     (path / "labels.parquet").write_bytes(b"PAR1 not really")  # an unreadable file too
     outcomes = []
     for threads in (1, 3):
-        monkeypatch.setattr(load, "READ_THREADS", threads)
         try:
-            outcomes.append(load_dataset(path, now=NOW))
+            outcomes.append(load_dataset(path, now=NOW, n_jobs=threads))
         except ContractError as exc:
             outcomes.append(exc)
     one, many = outcomes

@@ -56,7 +56,7 @@ __all__ = [
 
 
 def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
-                 now: pd.Timestamp | None = None) -> Dataset:
+                 now: pd.Timestamp | None = None, n_jobs: int | None = None) -> Dataset:
     """Load a dataset folder as typed frames, checking it against the contract.
 
     Parameters
@@ -71,6 +71,9 @@ def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
         itself, or of the folder, still fails.
     now : pandas.Timestamp, optional
         The present, for the "not in the future" rule.
+    n_jobs : int, optional
+        Tables read at the same time (threads; default
+        :data:`~fakedetect.validate.load.READ_THREADS`). The result does not depend on it.
 
     Returns
     -------
@@ -86,7 +89,7 @@ def load_dataset(path: str | os.PathLike[str], *, lenient: bool = False,
         If ``path`` is not a readable folder.
     """
     root = Path(path)
-    checked = check(root, now)
+    checked = check(root, now, n_jobs)
     groups = checked.groups
     if not groups:
         assert checked.categories is not None

@@ -28,7 +28,7 @@ from fakedetect.validate.rules import check_references
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Tables read and typed at the same time.
+#: Tables read and typed at the same time, unless the caller says.
 READ_THREADS = 2
 #: Type Parquet tables straight from Arrow when they are stored in the contract types
 #: (:mod:`fakedetect.validate.arrow`). ``False`` sends every table through the general
@@ -58,7 +58,7 @@ class Checked:
     categories: pd.Index | None
 
 
-def check(root: Path, now: pd.Timestamp | None) -> Checked:
+def check(root: Path, now: pd.Timestamp | None, n_jobs: int | None = None) -> Checked:
     """Read, type and check every table of the dataset folder ``root``.
 
     Parameters
@@ -67,6 +67,8 @@ def check(root: Path, now: pd.Timestamp | None) -> Checked:
         The dataset folder.
     now : pandas.Timestamp or None
         The present, for the "not in the future" rule (default: the clock plus one day).
+    n_jobs : int, optional
+        Tables read at the same time (threads; default :data:`READ_THREADS`).
 
     Returns
     -------
@@ -102,7 +104,8 @@ def check(root: Path, now: pd.Timestamp | None) -> Checked:
                    f"folder has {listing or 'no files'}", scope="dataset")
     names = [name for name in TABLES if name in files]
     biggest_first = sorted(names, key=lambda n: -file_bytes(files[n]))
-    with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(names) or 1)) as pool:
+    threads = max(1, min(n_jobs or READ_THREADS, len(names) or 1))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         read = dict(zip(biggest_first,
                         pool.map(lambda n: _read_table(n, files[n], now), biggest_first),
                         strict=True))
