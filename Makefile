@@ -31,5 +31,5 @@ lint: $(STAMP) ## Check the code with ruff
 bench: $(STAMP) ## Run every benchmark (long: tens of minutes)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
-clean: ## Remove the virtual environment, outputs and the local MLflow store
-	rm -rf $(VENV) out mlflow.db mlflow.db.lock mlruns data/demo
+clean: ## Remove the virtual environment, outputs, the feature cache and the local MLflow store
+	rm -rf $(VENV) out mlflow.db mlflow.db.lock mlruns data/demo .cache/fakedetect

@@ -132,7 +132,8 @@ def test_empty_file_gives_defaults(tmp_path: Path, no_env: None) -> None:
                                       data_dir=tmp_path / "data" / "demo",
                                       output_dir=tmp_path / "out",
                                       report_dir=tmp_path / "out" / "review",
-                                      models_dir=tmp_path / "models")
+                                      models_dir=tmp_path / "models",
+                                      cache_dir=tmp_path / ".cache" / "fakedetect")
 
 
 def test_unknown_task_is_a_user_error(no_env: None) -> None:

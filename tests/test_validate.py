@@ -23,11 +23,11 @@ from fakedetect.validate import (
     EXAMPLES_PER_GROUP,
     REJECT_COLUMNS,
     ContractError,
-    _check,
     check_dataset,
     format_problems,
     load_dataset,
 )
+from fakedetect.validate.load import check
 
 N_ACCOUNTS = 6
 ROW_WORD = {"csv": "line", "jsonl": "line", "parquet": "row"}
@@ -373,10 +373,10 @@ def test_groups_shown_are_capped() -> None:
 
 
 def test_undocumented_rule_is_a_bug() -> None:
-    from fakedetect.validate import _Collector
+    from fakedetect.validate.problems import Collector
 
     with pytest.raises(KeyError):
-        _Collector().whole("posts", "f", "made-up rule", "m")
+        Collector().whole("posts", "f", "made-up rule", "m")
 
 
 # ------------------------------------------------------------------------- lenient
@@ -710,7 +710,7 @@ def test_random_corruption_ends_in_a_load_or_a_user_error(
         for frame in ds.tables.values():
             assert frame["account_id"].notna().all()
         if lenient:  # no account disappears silently
-            read = _check(d, None).typed["accounts"]
+            read = check(d, None).typed["accounts"]
             accounts_in = len(read.uniques) + int((read.codes < 0).sum())
             rejected = int((ds.rejects["dropped"] == "account").sum())
             assert accounts_in == len(acc) + rejected
@@ -721,30 +721,28 @@ def test_random_corruption_ends_in_a_load_or_a_user_error(
 
 def test_tables_are_read_biggest_first_and_reported_in_table_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fakedetect import validate
+    from fakedetect.validate import load
 
     frames = valid_frames()
     set_cell(frames, "accounts", 0, "following", "x")
     frames["snapshots"]["followers"] = -1
     d = write_dataset(tmp_path / "ds", frames)
     seen: list[str] = []
-    read_raw = validate.read_raw
+    read_raw = load.read_raw
 
     def spy(name: str, *args: object, **kwargs: object) -> object:
         seen.append(name)
         return read_raw(name, *args, **kwargs)
 
-    monkeypatch.setattr(validate, "READ_THREADS", 1)
-    monkeypatch.setattr(validate, "read_raw", spy)
+    monkeypatch.setattr(load, "READ_THREADS", 1)
+    monkeypatch.setattr(load, "read_raw", spy)
     groups = check_dataset(d)
-    sizes = {name: validate._file_bytes(d / f"{name}.csv") for name in seen}
-    rest = [name for name in seen if name != "accounts"]
-    assert seen[0] == "accounts"  # first: the others number their accounts by it
-    assert rest == sorted(rest, key=lambda n: -sizes[n]) and rest[0] != "labels"
+    sizes = {name: load.file_bytes(d / f"{name}.csv") for name in seen}
+    assert seen == sorted(seen, key=lambda n: -sizes[n]) and seen[0] != "labels"
     assert [g.table for g in groups] == ["accounts", "snapshots"]  # contract order
 
     (tmp_path / "part").mkdir()
     (tmp_path / "part" / "a.parquet").write_bytes(b"x" * 10)
     (tmp_path / "part" / "b.parquet").write_bytes(b"x" * 5)
-    assert validate._file_bytes(tmp_path / "part") == 15
-    assert validate._file_bytes(tmp_path / "gone.csv") == 0
+    assert load.file_bytes(tmp_path / "part") == 15
+    assert load.file_bytes(tmp_path / "gone.csv") == 0

@@ -1,6 +1,6 @@
 """The Arrow fast path of validation gives exactly what the general path gives.
 
-Every case loads one dataset twice, once with the fast path (``validate._FAST``) and once
+Every case loads one dataset twice, once with the fast path (``validate.load.FAST``) and once
 through the general path only, and compares the outcomes: the typed frames (values,
 dtypes, categories, Arrow storage of text), the rejects and problems of lenient mode, or
 every problem group of a failure (rule, rows, columns, counts, examples, accounts,
@@ -21,11 +21,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from fakedetect import validate
 from fakedetect.contract import TABLES
 from fakedetect.io import FileError, RawTable, write_table
 from fakedetect.simulate import simulate
-from fakedetect.validate import ContractError, Dataset, ProblemGroup, load_dataset
+from fakedetect.validate import (
+    ContractError,
+    Dataset,
+    ProblemGroup,
+    arrow,
+    load,
+    load_dataset,
+    problems,
+)
 
 NOW = pd.Timestamp("2027-01-01", tz="UTC")
 NAMES = ("accounts", "snapshots", "posts", "comments", "audience", "labels")
@@ -77,20 +84,20 @@ def run(path: Path, monkeypatch: pytest.MonkeyPatch, *, fast: bool,
         lenient: bool = False) -> tuple[Dataset | ContractError, list[str]]:
     """Load ``path``; return the dataset or the error, and the tables typed generally."""
     general: list[str] = []
-    real = validate._check_table
+    real = load.check_table
 
     def spy(raw, table, sink, now):  # type: ignore[no-untyped-def]
         general.append(table.name)
         return real(raw, table, sink, now)
 
-    monkeypatch.setattr(validate, "_check_table", spy)
-    monkeypatch.setattr(validate, "_FAST", fast)
+    monkeypatch.setattr(load, "check_table", spy)
+    monkeypatch.setattr(load, "FAST", fast)
     try:
         out: Dataset | ContractError = load_dataset(path, lenient=lenient, now=NOW)
     except ContractError as exc:
         out = exc
     finally:
-        monkeypatch.setattr(validate, "_check_table", real)
+        monkeypatch.setattr(load, "check_table", real)
     return out, general
 
 
@@ -292,7 +299,7 @@ def test_unordered_rows_are_checked_and_sorted(
 
 def test_small_key_batches(base: Tables, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validate, "_KEY_BATCH", 37)
+    monkeypatch.setattr(arrow, "KEY_BATCH", 37)
     out, general = compare(write(tmp_path / "ok", base), monkeypatch)
     assert isinstance(out, Dataset) and general == []
     t = dict(base)
@@ -473,8 +480,7 @@ def test_dictionaries_pandas_cannot_read_are_left_to_the_general_path(
         table = comments.set_column(comments.column_names.index("text"), "text", text)
         raw = RawTable(name="comments", path=tmp_path / "comments.parquet", fmt="parquet",
                        rows=np.arange(1, 4), arrow=table)
-        assert validate._check_arrow(raw, TABLES["comments"], validate._Collector(),
-                                     NOW) is None
+        assert arrow.check_arrow(raw, TABLES["comments"], problems.Collector(), NOW) is None
         with pytest.raises(FileError, match="a column cannot be read"):
             raw.frame  # noqa: B018
 
@@ -484,7 +490,7 @@ def test_a_present_without_time_zone_is_refused_alike(
     path = write(tmp_path / "d", base)
     errors = []
     for fast in (True, False):
-        monkeypatch.setattr(validate, "_FAST", fast)
+        monkeypatch.setattr(load, "FAST", fast)
         with pytest.raises(TypeError) as exc:
             load_dataset(path, now=pd.Timestamp("2027-01-01"))
         errors.append(str(exc.value))
@@ -503,8 +509,8 @@ def test_in_order_matches_a_stable_sort() -> None:
         if rng.random() < 0.5:
             when = when[np.lexsort((when, codes))]
         expected = np.array_equal(np.lexsort((when, codes)), np.arange(n))
-        assert validate._in_order(codes, when) == expected
-        assert validate._in_order(codes) == np.array_equal(
+        assert load.in_order(codes, when) == expected
+        assert load.in_order(codes) == np.array_equal(
             np.argsort(codes, kind="stable"), np.arange(n))
 
 
@@ -519,9 +525,8 @@ def test_tables_read_side_by_side_report_in_table_order(
     (path / "labels.parquet").write_bytes(b"PAR1 not really")  # an unreadable file too
     outcomes = []
     for threads in (1, 3):
-        monkeypatch.setattr(validate, "READ_THREADS", threads)
         try:
-            outcomes.append(load_dataset(path, now=NOW))
+            outcomes.append(load_dataset(path, now=NOW, n_jobs=threads))
         except ContractError as exc:
             outcomes.append(exc)
     one, many = outcomes
@@ -530,34 +535,25 @@ def test_tables_read_side_by_side_report_in_table_order(
     assert_same_groups(many.groups, one.groups)
 
 
-@pytest.mark.parametrize("case", ["duplicate keys", "missing required value in a text key"])
-def test_compiled_text_key_proof_gives_the_same_problems(
-        case: str, base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validate, "COMPILED_KEY_ROWS", 0)
-    t = dict(base)
-    CASES[case](t)
-    out, _ = compare(write(tmp_path / "d", t), monkeypatch)
-    assert isinstance(out, ContractError)
-
-
-def test_compiled_text_key_proof_on_valid_data(
-        base: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validate, "COMPILED_KEY_ROWS", 0)
-    out, general = compare(write(tmp_path / "d", dict(base)), monkeypatch)
-    assert isinstance(out, Dataset) and general == []
+def _distinct(starts: np.ndarray, text: pa.ChunkedArray) -> bool:
+    """The text key proof for rows whose accounts begin at ``starts``."""
+    codes = np.zeros(len(text), dtype=np.int64)
+    codes[starts] = 1
+    return arrow._text_keys_distinct(np.cumsum(codes), starts, text)
 
 
 @pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
-def test_texts_distinct_in_segments(kind: pa.DataType) -> None:
+def test_texts_distinct_in_segments(kind: pa.DataType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(arrow, "KEY_BATCH", 3)  # accounts spread over several batches
     texts = ["", "a", "ab", "ba", "é", "e\u0301", "☃", "a", "", "x" * 300, "ab", "zz"]
     arr = pa.chunked_array([pa.array(texts[:5], type=kind), pa.array(texts[5:], type=kind)])
     codes = np.repeat(np.arange(6), 2)  # pairs: (,a) (ab,ba) (é,é') (☃,a) (,x..) (ab,zz)
     starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-    assert validate._text_keys_distinct_compiled(starts, arr)
+    assert _distinct(starts, arr)
     same = pa.chunked_array([pa.array(["q", "w", "w", "e"], type=kind)])
-    assert not validate._text_keys_distinct_compiled(np.array([1, 3]), same)
-    assert not validate._text_keys_distinct_compiled(np.array([2]), same.slice(1, 3))
-    assert validate._text_keys_distinct_compiled(np.array([2]), same)  # q,w | w,e
+    assert not _distinct(np.array([1, 3]), same)
+    assert not _distinct(np.array([2]), same.slice(1, 3))
+    assert _distinct(np.array([2]), same)  # q,w | w,e
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -574,7 +570,7 @@ def test_texts_distinct_across_chunk_boundaries(seed: int) -> None:
                            + [pa.array([], type=kind)], type=kind)
     starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     expected = len(set(zip(codes.tolist(), texts, strict=True))) == n
-    assert validate._text_keys_distinct_compiled(starts, arr) == expected
+    assert _distinct(starts, arr) == expected
     # a repeat placed on both sides of each boundary is always found
     for cut in cuts[1:-1]:
         if 0 < cut < n and codes[cut - 1] == codes[cut]:
@@ -582,7 +578,7 @@ def test_texts_distinct_across_chunk_boundaries(seed: int) -> None:
             twin[cut] = twin[cut - 1]
             again = pa.chunked_array([pa.array(twin[a:b], type=kind)
                                       for a, b in pairwise(cuts)], type=kind)
-            assert not validate._text_keys_distinct_compiled(starts, again)
+            assert not _distinct(starts, again)
 
 
 def test_many_equal_texts_in_one_account_are_settled_at_once() -> None:
@@ -590,7 +586,7 @@ def test_many_equal_texts_in_one_account_are_settled_at_once() -> None:
 
     arr = pa.chunked_array([pa.array([""] * 3_000 + ["a", "b"])])
     started = time.perf_counter()
-    assert not validate._text_keys_distinct_compiled(np.array([3_001]), arr)
+    assert not _distinct(np.array([3_001]), arr)
     # Comparing every pair of a run of equal texts took minutes here (cubic); one
     # confirmed repeat settles the account.
     assert time.perf_counter() - started < 10

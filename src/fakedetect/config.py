@@ -63,6 +63,8 @@ class Config:
         Registry aliases of the serving model and of the newest candidate.
     data_dir, output_dir, report_dir, models_dir : Path
         Default folders for datasets, outputs, the review report and exported models.
+    cache_dir : Path
+        Folder of the feature cache (:mod:`fakedetect.cache`).
     source : Path or None
         The YAML file this was loaded from, ``None`` for the built-in defaults.
     """
@@ -89,6 +91,7 @@ class Config:
     output_dir: Path = Path("out")
     report_dir: Path = Path("out/review")
     models_dir: Path = Path("models")
+    cache_dir: Path = Path(".cache/fakedetect")
     source: Path | None = None
 
     def model_name(self, task: str) -> str:
@@ -129,7 +132,7 @@ _SECTIONS: dict[str, tuple[str, ...] | None] = {
     "experiments": None,
     "registered_models": None,
     "aliases": ("champion", "challenger"),
-    "paths": ("data", "output", "report", "models"),
+    "paths": ("data", "output", "report", "models", "cache"),
 }
 
 
@@ -249,4 +252,5 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         output_dir=where(paths.get("output"), defaults.output_dir),
         report_dir=where(paths.get("report"), defaults.report_dir),
         models_dir=where(paths.get("models"), defaults.models_dir),
+        cache_dir=where(paths.get("cache"), defaults.cache_dir),
     )

@@ -15,6 +15,7 @@ import numpy as np
 from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
+    from fakedetect.cache import FeatureCache
     from fakedetect.config import Config
 
 
@@ -31,7 +32,8 @@ class EvaluationResult:
 
 
 def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None = None,
-             lenient: bool = False, n_jobs: int | None = None) -> EvaluationResult:
+             lenient: bool = False, n_jobs: int | None = None,
+             cache: FeatureCache | None = None) -> EvaluationResult:
     """Score a labelled dataset with a model and measure it.
 
     Parameters
@@ -48,6 +50,8 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
         Drop invalid accounts instead of failing.
     n_jobs : int, optional
         Threads for LightGBM and the compiled kernels (``None``: every core).
+    cache : FeatureCache, optional
+        Where built features are kept (default: built every time).
 
     Returns
     -------
@@ -79,7 +83,7 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
                         hint="add labels.csv with account_id, is_fake (and fraud_type)")
     scorer = account_scorer_from(resolve_account_model(cfg, model, model_uri), n_jobs=n_jobs)
     scored = score_dataset(dataset, model, top_reasons=0, account_scorer=scorer,
-                           n_jobs=n_jobs)
+                           n_jobs=n_jobs, cache=cache)
     s = scored.scores[scored.scores["status"] == "scored"].set_index("account_id")
     lab = labels.assign(account_id=labels["account_id"].astype(str)).set_index("account_id")
     ids = s.index.intersection(lab.index)

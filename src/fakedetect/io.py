@@ -399,8 +399,19 @@ def _csv_shape_problem(path: Path, data: bytes) -> FileError | None:
 # ---------------------------------------------------------------------------- Parquet
 
 
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Arrow to pandas keeping integers with missing values exact and booleans nullable."""
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow to pandas keeping integers with missing values exact and booleans nullable.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+
+    Returns
+    -------
+    pandas.DataFrame
+        Integers (but ``uint64``) as ``Int64``, booleans as ``boolean``, dates as
+        ``datetime64``; other columns as :meth:`pyarrow.Table.to_pandas` converts them.
+    """
     import pandas as pd
     import pyarrow as pa
 
@@ -472,7 +483,7 @@ def arrow_frame(table: pa.Table, path: Path) -> pd.DataFrame:
     import pyarrow as pa
 
     try:
-        return _to_pandas(table)
+        return to_pandas(table)
     except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
         raise FileError(path, f"a column cannot be read ({exc})",
                           hint="store plain numbers, text, booleans or timestamps") from exc
@@ -580,7 +591,7 @@ def _read_jsonl(path: Path, name: str = "") -> tuple[pd.DataFrame, np.ndarray, f
                                                   unexpected_field_behavior="infer"))
             table.validate(full=True)
             if table.num_rows == lines:
-                frame = _to_pandas(table)
+                frame = to_pandas(table)
                 rows = np.arange(len(frame), dtype=np.int64) + 1
                 return frame, rows, _nested_columns(table.schema)
         except (pa.ArrowException, ValueError, TypeError, OverflowError):

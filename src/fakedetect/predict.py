@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from fakedetect.cache import FeatureCache
     from fakedetect.drift import DriftReport
     from fakedetect.model import FakeModel
     from fakedetect.validate import Dataset
@@ -66,7 +67,7 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
                   account_scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
                   all_reasons: bool = False,
                   on_stage: Callable[[str], None] | None = None,
-                  n_jobs: int | None = None) -> Scored:
+                  n_jobs: int | None = None, cache: FeatureCache | None = None) -> Scored:
     """Score every account of a loaded dataset.
 
     Parameters
@@ -86,6 +87,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     n_jobs : int, optional
         Threads building features, predicting and explaining (``None``: the machine's
         cores; pass 1 where other work shares the cores, as on a Dask worker).
+    cache : FeatureCache, optional
+        Where built features are kept (default: built every time).
 
     Returns
     -------
@@ -93,16 +96,16 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     """
     import pandas as pd
 
+    from fakedetect.cache import NO_CACHE
     from fakedetect.explain import explain_frame
-    from fakedetect.features import build_features
 
     stage = on_stage or (lambda name: None)
     stage("features")
     from fakedetect._compiled.runtime import effective_n_jobs
 
     n_jobs = effective_n_jobs(n_jobs)
-    feats = build_features(dataset, model.task, account_scorer=account_scorer,
-                           n_jobs=n_jobs)
+    feats = (cache or NO_CACHE).build(dataset, model.task, account_scorer=account_scorer,
+                                      n_jobs=n_jobs)
     feats.index = feats.index.astype(str)
     acc = dataset.accounts.assign(account_id=dataset.accounts["account_id"].astype(str))
     acc = acc.set_index("account_id").loc[feats.index]

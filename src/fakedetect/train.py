@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from fakedetect.audit import AuditResult
+    from fakedetect.cache import FeatureCache
     from fakedetect.config import Config
     from fakedetect.experiment import Experiment
     from fakedetect.model import FakeModel
@@ -109,8 +110,10 @@ class TrainResult:
 
 
 def prepare(dataset: Dataset, experiment: Experiment, *,
-            account_scorer: AccountScorer | None = None) -> Prepared:
-    """Build features for the labelled accounts, drop exact duplicates.
+            account_scorer: AccountScorer | None = None,
+            cache: FeatureCache | None = None) -> Prepared:
+    """Build features for the labelled accounts (read from ``cache`` when built before),
+    drop exact duplicates.
 
     Raises
     ------
@@ -119,7 +122,8 @@ def prepare(dataset: Dataset, experiment: Experiment, *,
     """
     import pandas as pd
 
-    from fakedetect.features import build_features, feature_names
+    from fakedetect.cache import NO_CACHE
+    from fakedetect.features import feature_names
 
     labels = dataset.get("labels")
     if labels is None:
@@ -133,7 +137,7 @@ def prepare(dataset: Dataset, experiment: Experiment, *,
         raise UserError(f"{experiment.source}: unknown feature(s) for task "
                         f"{experiment.task}: {', '.join(unknown[:5])}",
                         hint="`fakedetect features --list` prints the registry")
-    feats = build_features(dataset, experiment.task, account_scorer=account_scorer)
+    feats = (cache or NO_CACHE).build(dataset, experiment.task, account_scorer=account_scorer)
     lab = labels.assign(account_id=labels["account_id"].astype(str)).set_index("account_id")
     ids = feats.index.astype(str)
     has = ids.isin(lab.index)
@@ -381,7 +385,7 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
           log: Callable[[str], None] = lambda s: None,
           fit: Callable[[Prepared, Experiment], tuple[FakeModel, dict[str, float],
                                                       dict[str, np.ndarray]]] | None = None,
-          ) -> TrainResult:
+          cache: FeatureCache | None = None) -> TrainResult:
     """Train, track in MLflow, register and (if it earns it) promote a model.
 
     Parameters
@@ -403,6 +407,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
         Replaces :func:`fit_model` (same arguments and results), e.g. the Dask engine's
         :class:`~fakedetect.scale.dask_train.DaskFit`; tracking, registry and gate are
         the same.
+    cache : FeatureCache, optional
+        Where built features are kept (default: built every time).
 
     Returns
     -------
@@ -431,7 +437,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
             log(f"audience share from {acc_name} v{audience_model.version}")
         else:
             log("no account model registered: audience share from the rule-based fallback")
-    prep = combine([prepare(d, experiment, account_scorer=scorer) for d in datasets],
+    prep = combine([prepare(d, experiment, account_scorer=scorer, cache=cache)
+                    for d in datasets],
                    experiment)
     log(f"{len(prep.y):,} labelled accounts ({int(prep.y.sum()):,} fake), "
         f"{prep.X.shape[1]} features, {prep.dropped_duplicates:,} duplicates dropped")

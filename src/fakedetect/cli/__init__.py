@@ -42,12 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit code (also passed to ``sys.exit`` when run as a script).
     """
-    from fakedetect.memory import keep_freed_memory, ordinary_pages
-
-    keep_freed_memory()  # one command, then exit: see fakedetect.memory
     _register()
-    with ordinary_pages():  # the whole command: see fakedetect.memory
-        code = _common.run(typer.main.get_command(app), argv)
+    code = _common.run(typer.main.get_command(app), argv)
     if argv is None:
         sys.exit(code)
     return code

@@ -38,6 +38,11 @@ LenientOpt = Annotated[
     typer.Option("--lenient", help="Drop invalid accounts instead of failing; list them "
                                    "in a rejects file."),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Build the features afresh, without reading or writing "
+                                    "the feature cache (paths: cache: in mlflow.yml)."),
+]
 
 NJobsOpt = Annotated[
     int | None,

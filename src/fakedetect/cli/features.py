@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, NJobsOpt, app, echo, load
+from fakedetect.cli._common import ConfigOpt, LenientOpt, NJobsOpt, NoCacheOpt, app, echo, load
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def features(
     ] = 1,
     n_jobs: NJobsOpt = None,
     lenient: LenientOpt = False,
+    no_cache: NoCacheOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
     config: ConfigOpt = None,
@@ -62,7 +63,7 @@ def features(
                         hint="fakedetect features DIR --out features.parquet")
     import time
 
-    from fakedetect.features import build_features
+    from fakedetect.cache import FeatureCache
     from fakedetect.features.audience import MODEL_METHOD, RULE_NAME
     from fakedetect.io import write_table
     from fakedetect.scale.engine import use_dask
@@ -86,7 +87,8 @@ def features(
         scorer = None
         if task == "influencer" and dataset.get("audience") is not None:
             scorer = _account_scorer(cfg, account_model, n_jobs)
-        frame = build_features(dataset, task, account_scorer=scorer, n_jobs=jobs)
+        cache = FeatureCache.from_config(cfg, enabled=not no_cache)
+        frame = cache.build(dataset, task, account_scorer=scorer, n_jobs=jobs)
         audience, model_scored = dataset.get("audience") is not None, scorer is not None
     dest = out or cfg.output_dir / "features.parquet"
     write_table(frame.reset_index(), dest)

@@ -12,6 +12,7 @@ from fakedetect.cli._common import (
     FailOnDriftOpt,
     LenientOpt,
     NJobsOpt,
+    NoCacheOpt,
     app,
     echo,
     load,
@@ -34,6 +35,7 @@ def train(
         "--promote", help="Make the new version champion even if it fails the gate.")
     ] = False,
     lenient: LenientOpt = False,
+    no_cache: NoCacheOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
     n_jobs: Annotated[int | None, typer.Option(
@@ -42,6 +44,7 @@ def train(
     config: ConfigOpt = None,
 ) -> int:
     """Train, calibrate, track in MLflow and register a model; promote it if it earns it."""
+    from fakedetect.cache import FeatureCache
     from fakedetect.errors import UserError
     from fakedetect.experiment import default_experiment, load_experiment
     from fakedetect.scale.engine import use_dask
@@ -73,7 +76,8 @@ def train(
                                lenient=lenient, log=lambda s: echo(f"  {s}"))
     else:
         result = run_train(source, exp, cfg, promote=promote, lenient=lenient,
-                           log=lambda s: echo(f"  {s}"))
+                           log=lambda s: echo(f"  {s}"),
+                           cache=FeatureCache.from_config(cfg, enabled=not no_cache))
     m = result.metrics
     echo(f"{cfg.model_name(exp.task)} v{result.version} (run {result.run_id})")
     echo(f"  test: ROC-AUC {m['test_roc_auc']:.4f}, accuracy {m['test_accuracy']:.4f}, "
@@ -99,16 +103,19 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(
         help="Folder for summary.md, metrics.json and plots.")] = None,
     lenient: LenientOpt = False,
+    no_cache: NoCacheOpt = False,
     fail_on_drift: FailOnDriftOpt = False,
     n_jobs: NJobsOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Measure a model on a labelled dataset; log an evaluation run and write a summary."""
+    from fakedetect.cache import FeatureCache
     from fakedetect.drift import DRIFT_EXIT
     from fakedetect.evaluate import evaluate as run_eval
 
     cfg = load(config)
-    res = run_eval(model, data, cfg, out=out, lenient=lenient, n_jobs=n_jobs)
+    res = run_eval(model, data, cfg, out=out, lenient=lenient, n_jobs=n_jobs,
+                   cache=FeatureCache.from_config(cfg, enabled=not no_cache))
     echo(res.summary.read_text(encoding="utf-8"))
     echo(f"written: {res.summary}")
     return DRIFT_EXIT if fail_on_drift and res.drifted else 0

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fakedetect.features.blocks import account_codes, float_values
+from fakedetect.features.outputs import Outputs, group_names
 from fakedetect.features.profile import profile_columns, profile_features
 from fakedetect.features.registry import MIN_AUDIENCE, feature_names
 from fakedetect.features.strings import arrow_string_parts, utf8_shape
@@ -27,8 +28,8 @@ from fakedetect.features.strings import arrow_string_parts, utf8_shape
 if TYPE_CHECKING:
     import pandas as pd
 
+    from fakedetect.dataset import Dataset
     from fakedetect.quantify import ErrorRates, ShareEstimate
-    from fakedetect.validate import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 
@@ -407,13 +408,8 @@ def _estimate(sums: dict[str, np.ndarray], scorer: AccountScorer | None) -> Shar
     return adjusted_share(mean, var_mean, scorer_error_rates(scorer))
 
 
-NAMES = (
-    "audience__fake_share__scorer_model",
-    "audience__fake_share__se",
-    "audience__mass_follower_share__following_1500",
-    "audience__no_picture_share",
-    "audience__sample_size",
-)
+#: The audience features, in registry order.
+NAMES = group_names("audience")
 
 
 def compute(dataset: Dataset, account_scorer: AccountScorer | None = None
@@ -431,22 +427,20 @@ def compute(dataset: Dataset, account_scorer: AccountScorer | None = None
     """
     n_acc = len(dataset.account_ids)
     sums = _sums(dataset, account_scorer)
+    out = Outputs("audience", n_acc)
     if sums is None:
-        out = {name: np.full(n_acc, np.nan) for name in NAMES}
         out["coverage__audience"] = np.zeros(n_acc, dtype=bool)
         return out
     n = sums["n"]
     ok = n >= MIN_AUDIENCE
     est = _estimate(sums, account_scorer)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = {
-            NAMES[0]: np.where(ok, est.share, np.nan),
-            NAMES[1]: np.where(ok, est.se, np.nan),
-            NAMES[2]: np.where(ok & (sums["mass_n"] > 0), sums["mass"] / sums["mass_n"],
-                               np.nan),
-            NAMES[3]: np.where(ok & (sums["nopic_n"] > 0), sums["nopic"] / sums["nopic_n"],
-                               np.nan),
-            NAMES[4]: n.copy(),
-        }
+        out["audience__fake_share__scorer_model"] = np.where(ok, est.share, np.nan)
+        out["audience__fake_share__se"] = np.where(ok, est.se, np.nan)
+        out["audience__mass_follower_share__following_1500"] = np.where(
+            ok & (sums["mass_n"] > 0), sums["mass"] / sums["mass_n"], np.nan)
+        out["audience__no_picture_share"] = np.where(
+            ok & (sums["nopic_n"] > 0), sums["nopic"] / sums["nopic_n"], np.nan)
+        out["audience__sample_size"] = n.copy()
     out["coverage__audience"] = ok
     return out

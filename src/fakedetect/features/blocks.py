@@ -21,7 +21,7 @@ from fakedetect.features.segments import Segments
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
 #: Seconds per day.
 DAY = 86_400.0

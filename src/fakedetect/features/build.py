@@ -33,12 +33,11 @@ from fakedetect.features.registry import (
     MIN_POSTS,
     feature_names,
 )
-from fakedetect.memory import ordinary_pages
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
 AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 
@@ -46,7 +45,6 @@ AccountScorer = Callable[["pd.DataFrame"], np.ndarray]
 BLOCK_TABLES = ("snapshots", "posts", "comments")
 
 
-@ordinary_pages()
 def build_features(dataset: Dataset, task: str = "influencer", *,
                    account_scorer: AccountScorer | None = None,
                    block_rows: int = BLOCK_ROWS, n_jobs: int = 1) -> pd.DataFrame:
@@ -206,7 +204,7 @@ def dataset_from_frames(tables: dict[str, pd.DataFrame], path: str = "<memory>")
 
     import pandas as pd
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
     if "accounts" not in tables:
         raise ValueError("dataset_from_frames needs an 'accounts' frame")

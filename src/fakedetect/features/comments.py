@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from fakedetect.features.blocks import Block, TableBlock
+from fakedetect.features.outputs import Outputs, group_names
 from fakedetect.features.registry import MIN_COMMENTS
 from fakedetect.features.segments import Segments
 from fakedetect.features.strings import arrow_string_parts
@@ -41,13 +42,8 @@ BURST_MINUTES = 15
 #: A commenter on at least this many of an account's posts is a regular.
 REGULAR_POSTS = 3
 
-NAMES = (
-    "comments__share_generic",
-    "comments__share_emoji_only",
-    "comments__repeat_commenter_share__min_posts_3",
-    "comments__burst_share__minutes_15",
-    "comments__commenter_overlap__previous_post",
-)
+#: The comment features, in registry order.
+NAMES = group_names("comments")
 
 
 def text_flags(text: object) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +131,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
         Feature name -> per-account values, plus ``coverage__comments``.
     """
     m = block.m
-    out = {name: np.full(m, np.nan) for name in NAMES}
+    out = Outputs("comments", m)
     com = block.table("comments")
     if com is None:
         out["coverage__comments"] = np.zeros(m, dtype=bool)
@@ -150,8 +146,8 @@ def compute(block: Block) -> dict[str, np.ndarray]:
         gen_d, emo_d, text_idx = com.view.shared(
             "text_flags", lambda: text_flag_codes(table["text"].array))
         idx = com.rows(text_idx)
-        out[NAMES[0]] = seg.mean(gen_d[idx])
-        out[NAMES[1]] = seg.mean(emo_d[idx])
+        out["comments__share_generic"] = seg.mean(gen_d[idx])
+        out["comments__share_emoji_only"] = seg.mean(emo_d[idx])
     posts = block.table("posts")
     if com.has("commenter") and com.has("post_id"):
         with_posts = posts is not None and posts.has("post_id")
@@ -170,12 +166,14 @@ def compute(block: Block) -> dict[str, np.ndarray]:
         post_row = _match_posts(seg, cpid, posts, ppid) if with_posts else None
         n_rows = posts.seg.size if with_posts else 0  # type: ignore[union-attr]
         pair_post, span = _pair_posts(commenter, pair, cpid, post_row, n_rows)
-        out[NAMES[2]] = _repeat_share(seg, commenter, pair, cpid, pair_post, span)
+        out["comments__repeat_commenter_share__min_posts_3"] = _repeat_share(
+            seg, commenter, pair, cpid, pair_post, span)
         if with_posts:
-            out[NAMES[3]] = _burst_share(seg, com, posts, post_row)  # type: ignore[arg-type]
-            out[NAMES[4]] = _overlap(seg, pair_post, span, posts)  # type: ignore[arg-type]
-    for name in NAMES:
-        out[name] = np.where(enough, out[name], np.nan)
+            assert posts is not None and post_row is not None
+            out["comments__burst_share__minutes_15"] = _burst_share(seg, com, posts, post_row)
+            out["comments__commenter_overlap__previous_post"] = _overlap(seg, pair_post, span,
+                                                                         posts)
+    out.keep_where(enough)
     return out
 
 
@@ -204,9 +202,10 @@ def _unique(keys: np.ndarray) -> np.ndarray:
 
 
 def _factorize(keys: np.ndarray) -> np.ndarray:
+    """Codes of integer keys, numbered by first appearance."""
     import pandas as pd
 
-    return pd.factorize(keys)[0].astype(np.int64, copy=False)
+    return np.asarray(pd.factorize(keys)[0], dtype=np.int64)
 
 
 def _pair_posts(commenter: np.ndarray, pair: np.ndarray, post: np.ndarray,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fakedetect.features.blocks import DAY, Block
+from fakedetect.features.outputs import Outputs, group_names
 from fakedetect.features.registry import LAST_POSTS, MIN_HISTORY_DAYS, MIN_POSTS
 from fakedetect.features.segments import Segments
 
@@ -32,17 +33,8 @@ OUTLIER_MIN_SCALE = 0.05
 MAD_SCALE = 1.4826
 
 N = LAST_POSTS
-NAMES = (
-    f"posts__median_engagement_rate__last_{N}",
-    f"posts__engagement_vs_tier__last_{N}",
-    f"posts__like_cv__last_{N}",
-    f"posts__like_gini__last_{N}",
-    f"posts__comment_like_ratio__last_{N}",
-    "posts__share_like_outliers__robust_z_3",
-    "posts__engagement_follower_trend__per_30_days",
-    f"posts__views_per_like__last_{N}",
-    f"posts__posts_per_week__last_{N}",
-)
+#: The engagement features, in registry order.
+NAMES = group_names("engagement")
 
 
 def expected_engagement_rate(followers: np.ndarray
@@ -82,7 +74,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
         Feature name -> per-account values, plus ``coverage__posts``.
     """
     m = block.m
-    out = {name: np.full(m, np.nan) for name in NAMES}
+    out = Outputs("engagement", m)
     posts = block.table("posts")
     if posts is None:
         out["coverage__posts"] = np.zeros(m, dtype=bool)
@@ -101,25 +93,27 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = (likes + np.nan_to_num(comments, nan=0.0)) / fol[seg.codes]
         med_rate = seg.median(rate)
-        out[NAMES[0]] = med_rate
-        out[NAMES[1]] = med_rate / expected_engagement_rate(fol)[0]
+        out[f"posts__median_engagement_rate__last_{N}"] = med_rate
+        out[f"posts__engagement_vs_tier__last_{N}"] = med_rate / expected_engagement_rate(fol)[0]
         mean_likes = seg.mean(likes)
-        out[NAMES[2]] = np.where(mean_likes > 0, seg.std(likes) / mean_likes, np.nan)
-        out[NAMES[3]] = seg.gini(likes)
+        out[f"posts__like_cv__last_{N}"] = np.where(mean_likes > 0, seg.std(likes) / mean_likes,
+                                                  np.nan)
+        out[f"posts__like_gini__last_{N}"] = seg.gini(likes)
         known = np.isfinite(comments)
         like_sum = seg.sum(np.where(known, likes, 0.0))
-        out[NAMES[4]] = np.where((seg.count(comments) > 0) & (like_sum > 0),
-                                 seg.sum(comments) / like_sum, np.nan)
-        out[NAMES[5]] = _outlier_share(seg, np.log1p(likes))
+        out[f"posts__comment_like_ratio__last_{N}"] = np.where(
+            (seg.count(comments) > 0) & (like_sum > 0), seg.sum(comments) / like_sum, np.nan)
+        out["posts__share_like_outliers__robust_z_3"] = _outlier_share(seg, np.log1p(likes))
         views = posts.floats("views")[valid][last]
         vpl = np.where(likes > 0, views / likes, np.nan)
-        out[NAMES[7]] = np.where(seg.count(vpl) >= MIN_POSTS, seg.median(vpl), np.nan)
-    out[NAMES[6]] = _trend(block, seg_v, likes_all[valid],
-                           posts.floats("comments")[valid], posts.seconds("posted_at")[valid])
-    out[NAMES[8]] = _posts_per_week(posts.seg, posts.seconds("posted_at"))
-    for name in NAMES:
-        if name != NAMES[8]:
-            out[name] = np.where(enough, out[name], np.nan)
+        out[f"posts__views_per_like__last_{N}"] = np.where(seg.count(vpl) >= MIN_POSTS,
+                                                          seg.median(vpl), np.nan)
+    out["posts__engagement_follower_trend__per_30_days"] = _trend(
+        block, seg_v, likes_all[valid], posts.floats("comments")[valid],
+        posts.seconds("posted_at")[valid])
+    weekly = f"posts__posts_per_week__last_{N}"  # counts every post, liked or not
+    out[weekly] = _posts_per_week(posts.seg, posts.seconds("posted_at"))
+    out.keep_where(enough, besides=(weekly,))
     return out
 
 

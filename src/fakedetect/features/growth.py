@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from fakedetect.features.blocks import DAY, Block, TableBlock
+from fakedetect.features.outputs import Outputs, group_names
 from fakedetect.features.registry import MIN_HISTORY_DAYS
 from fakedetect.features.segments import Segments, range_reduce
 
@@ -31,22 +32,8 @@ TOP_PCTS = (1, 5)
 #: Stride between accounts in (account, day) search keys; larger than any day number.
 _KEY_SPAN = 1 << 22
 
-NAMES = (
-    "snapshots__daily_follower_change__mean_pct",
-    "snapshots__daily_follower_change__std_pct",
-    "snapshots__max_jump_robust_z__window_1",
-    "snapshots__max_jump_robust_z__window_3",
-    "snapshots__max_jump_share__window_1",
-    "snapshots__max_drop_robust_z__window_1",
-    "snapshots__growth_concentration__top_pct_1",
-    "snapshots__growth_concentration__top_pct_5",
-    "snapshots__purge_after_jump__days_30",
-    "snapshots__gain_engagement_corr__lag_1",
-    "snapshots__excess_growth_on_post_days__lag_1",
-    "snapshots__following_oscillation__mean_abs_pct",
-    "accounts__account_age_days",
-    "snapshots__history_length_days",
-)
+#: The growth features, in registry order.
+NAMES = group_names("growth")
 
 
 def robust_z(seg: Segments, values: np.ndarray
@@ -140,7 +127,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
         ``coverage__history_ok``.
     """
     m = block.m
-    out = {name: np.full(m, np.nan) for name in NAMES}
+    out = Outputs("growth", m)
     snaps = block.table("snapshots")
     posts = block.table("posts")
     last_seen = np.full(m, np.nan)
@@ -205,10 +192,8 @@ def compute(block: Block) -> dict[str, np.ndarray]:
         churn = np.where(gprev > 0, np.abs(g[rows] - gprev) / gap / gprev, np.nan)
     out["snapshots__following_oscillation__mean_abs_pct"] = dseg.mean(churn)
 
-    keep_always = {"accounts__account_age_days", "snapshots__history_length_days"}
-    for name in NAMES:
-        if name not in keep_always:
-            out[name] = np.where(ok, out[name], np.nan)
+    out.keep_where(ok, besides=("accounts__account_age_days",
+                                "snapshots__history_length_days"))
     return out
 
 

@@ -168,16 +168,12 @@ def derived_from_posts(block: Block) -> dict[str, np.ndarray]:
     Returns
     -------
     dict
-        Feature name -> per-account values of the block (NaN where not derivable).
+        Feature name -> per-account values of the block (NaN where not derivable);
+        empty without a posts table, so the accounts table's values stand.
     """
     posts = block.table("posts")
-    m = block.m
-    names = ["accounts__like_rate_pct", "accounts__comment_rate_pct",
-             "accounts__avg_caption_length", "accounts__share_empty_captions",
-             "accounts__share_location_tagged", "accounts__avg_hashtags",
-             "accounts__post_interval_hours"]
     if posts is None:
-        return {n: np.full(m, np.nan) for n in names}
+        return {}
     last = posts.seg.position_from_end() < LAST_POSTS
     seg = posts.seg.filter(last)
     enough = seg.counts >= MIN_POSTS

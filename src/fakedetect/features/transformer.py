@@ -19,7 +19,7 @@ from fakedetect.features.registry import TASKS, feature_names
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
 
 class FeatureBuilder(TransformerMixin, BaseEstimator):
@@ -68,8 +68,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         """
         import pandas as pd
 
+        from fakedetect.dataset import Dataset
         from fakedetect.features.build import build_features, dataset_from_frames
-        from fakedetect.validate import Dataset, load_dataset
+        from fakedetect.validate import load_dataset
 
         names = feature_names(self.task)
         if isinstance(X, Dataset):

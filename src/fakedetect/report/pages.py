@@ -161,7 +161,7 @@ def _features_api() -> tuple[object, object, float]:
     return expected_engagement_rate, robust_jump_scores, float(SUSPICIOUS_Z)
 
 
-def _normalise_scores(scores: pd.DataFrame) -> pd.DataFrame:
+def normalise_scores(scores: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     missing = [c for c in _REQUIRED_SCORES if c not in scores.columns]
@@ -183,7 +183,7 @@ def _normalise_scores(scores: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _rank_order(scores: pd.DataFrame) -> np.ndarray:
+def rank_order(scores: pd.DataFrame) -> np.ndarray:
     """Row order of highest risk first; accounts not scored last, then by id."""
     prob = scores["fake_probability"].to_numpy(dtype=float)
     scored = (scores["status"].to_numpy(dtype=object) == "scored") & np.isfinite(prob)
@@ -276,7 +276,7 @@ def _context(scores: pd.DataFrame, reasons: pd.DataFrame, dataset: Dataset,
              model: Mapping[str, object]) -> _Context:
     import pandas as pd
 
-    sc = _normalise_scores(scores)
+    sc = normalise_scores(scores)
     position = {str(a): i for i, a in enumerate(sc["account_id"].tolist())}
     accounts = dataset.accounts
     if isinstance(accounts["account_id"].dtype, pd.CategoricalDtype):
@@ -1005,7 +1005,7 @@ def write_report(out_dir: Path, *, scores: pd.DataFrame, reasons: pd.DataFrame,
     out = Path(out_dir)
     check_report_folder(out)
     ctx = _context(scores, reasons, dataset, model)
-    order = _rank_order(ctx.scores)
+    order = rank_order(ctx.scores)
     ids = ctx.scores["account_id"].to_numpy(dtype=object)
     limit = len(order) if max_pages is None else max(int(max_pages), 0)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from fakedetect.config import Config
+    from fakedetect.dataset import Dataset
     from fakedetect.scale.dask_predict import ModelRef
-    from fakedetect.validate import Dataset
 
 #: The one feature that looks beyond its account (see the module docstring).
 AGE_FEATURE = "accounts__account_age_days"

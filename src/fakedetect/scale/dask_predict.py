@@ -363,7 +363,7 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
 
     from fakedetect.features import dataset_from_frames
     from fakedetect.report import write_report
-    from fakedetect.report.pages import _normalise_scores, _rank_order
+    from fakedetect.report.pages import normalise_scores, rank_order
     from fakedetect.scale.partition import partition_of, require_layout
 
     layout = require_layout(root)
@@ -380,7 +380,7 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
         found_drift = drift_report(model.load(), counts, flags.fillna(""))
         model_info = {**model_info, "warnings": found_drift.warnings}
     limit = DASK_REPORT_PAGES if max_pages is None else max(int(max_pages), 0)
-    order = _rank_order(_normalise_scores(scores))
+    order = rank_order(normalise_scores(scores))
     chosen = scores["account_id"].to_numpy(dtype=object)[order[:limit]].astype(str)
     holding = np.unique(partition_of(pd.Series(chosen, dtype="string"), layout.partitions))
     pages = run_partitions(client, pages_partition, holding.tolist(), retries=retries,

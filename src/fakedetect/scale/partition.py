@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from fakedetect.validate import Dataset
+    from fakedetect.dataset import Dataset
 
 #: The file at the top of a partitioned dataset.
 LAYOUT_FILE = "_partitions.json"
@@ -85,9 +85,9 @@ def canonical_ids(values: pd.Series) -> pd.Series:
     pandas.Series
         ``string`` dtype, stripped; missing stays missing.
     """
-    from fakedetect.validate import _as_text
+    from fakedetect.validate.columns import as_text
 
-    return _as_text(values, np.zeros(len(values), dtype=bool)).str.strip()
+    return as_text(values, np.zeros(len(values), dtype=bool)).str.strip()
 
 
 def partition_of(ids: pd.Series, partitions: int) -> np.ndarray:
@@ -489,12 +489,12 @@ def _empty_table(name: str, part: Path, categories: pd.Index) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     from fakedetect.contract import TABLES
-    from fakedetect.io import _to_pandas
-    from fakedetect.validate import _empty
+    from fakedetect.io import to_pandas
+    from fakedetect.validate.columns import empty_column
 
     index = pd.RangeIndex(0)
-    columns = {c.name: _empty(c, index) for c in TABLES[name].columns}
-    stored = _to_pandas(pq.read_table(part))
+    columns = {c.name: empty_column(c, index) for c in TABLES[name].columns}
+    stored = to_pandas(pq.read_table(part))
     frame = pd.DataFrame(columns, index=index)
     for extra in stored.columns:
         if extra not in frame:
