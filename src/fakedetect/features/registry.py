@@ -200,13 +200,15 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Likes vary by {value:.0%} of their mean from post to post", tables=("posts",)),
     _e(f"posts__like_gini__last_{N}",
        f"Gini coefficient of likes over the last {N} posts (0 even, 1 all on one post).",
-       "Likes are spread across posts with a Gini of {value:.2f}", tables=("posts",)),
+       "Likes are spread across posts with an inequality of {value:.2f} (0 even, 1 all "
+       "on one post)", tables=("posts",)),
     _e(f"posts__comment_like_ratio__last_{N}",
        f"Total comments over total likes on the last {N} posts.",
        "Posts get {value:.3f} comments per like", tables=("posts",)),
     _e("posts__share_like_outliers__robust_z_3",
-       f"Share of the last {N} posts whose log likes sit more than 3 robust deviations "
-       "(median/MAD) above the account's own median.",
+       f"Share of the last {N} posts whose log likes sit more than 3 times the typical "
+       "post-to-post variation (median absolute deviation) above the account's own "
+       "median.",
        "{value:.0%} of recent posts got far more likes than the account usually gets", +1,
        tables=("posts",)),
     _e("posts__engagement_follower_trend__per_30_days",
@@ -226,30 +228,34 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Followers changed by {value:+.2%} a day on average"),
     _g("snapshots__daily_follower_change__std_pct",
        "Standard deviation of the daily relative follower change.",
-       "The daily follower change varies by {value:.2%} of followers", +1),
+       "From day to day, the follower count typically moves by {value:.2%} of "
+       "followers", +1),
     _g("snapshots__max_jump_robust_z__window_1",
-       "Largest one-day follower change in robust deviations (median/MAD) above the "
-       "account's usual daily change.",
-       "Followers jumped {value:.0f} robust deviations above the usual daily change", +1,
+       "Largest one-day follower change above the account's usual daily change, in "
+       "multiples of its typical day-to-day variation (median absolute deviation).",
+       "The largest one-day follower gain stood {value:.0f} times the typical day-to-day "
+       "variation above the usual daily change", +1,
        monotone=True),
     _g("snapshots__max_jump_robust_z__window_3",
-       "Largest three-day follower change in robust deviations above the account's usual "
-       "three-day change.",
-       "Over three days, followers rose {value:.0f} robust deviations above the usual", +1,
+       "Largest three-day follower change above the account's usual three-day change, in "
+       "multiples of its typical variation.",
+       "The largest three-day follower gain stood {value:.0f} times the typical variation "
+       "above the usual", +1,
        monotone=True),
     _g("snapshots__max_jump_share__window_1",
        "Largest one-day follower gain as a fraction of the previous day's followers.",
        "Followers jumped {value:.0%} in a single day", +1),
     _g("snapshots__max_drop_robust_z__window_1",
-       "Largest one-day follower loss in robust deviations below the usual daily change "
-       "(purges).",
-       "Followers fell {value:.0f} robust deviations below the usual daily change", +1),
+       "Largest one-day follower loss below the usual daily change, in multiples of the "
+       "typical day-to-day variation (purges).",
+       "The largest one-day follower loss stood {value:.0f} times the typical day-to-day "
+       "variation below the usual daily change", +1),
     _g("snapshots__growth_concentration__top_pct_1",
        "Share of all follower gains made on the top 1% of days.",
-       "{value:.0%} of all follower growth came on the top 1% of days", +1),
+       "{value:.0%} of all follower growth came on the busiest 1% of days", +1),
     _g("snapshots__growth_concentration__top_pct_5",
        "Share of all follower gains made on the top 5% of days.",
-       "{value:.0%} of all follower growth came on the top 5% of days", +1),
+       "{value:.0%} of all follower growth came on the busiest 5% of days", +1),
     _g("snapshots__purge_after_jump__days_30",
        "Share of the largest one-day gain (above the usual daily change) lost again "
        "within 30 days, against the usual trend.",
@@ -304,8 +310,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _a("audience__fake_share__se",
        "Standard error of the estimated fake-follower share: the sampling error plus the "
        "uncertainty of the account model's error rates used to correct it.",
-       "The fake-follower share estimate has a standard error of about {value:.0%} "
-       "(percentage points)"),
+       "The fake-follower share estimate is uncertain by about {value:.0%} (percentage "
+       "points, one standard error)"),
     _a("audience__mass_follower_share__following_1500",
        "Share of sampled followers who follow more than 1,500 accounts.",
        "{value:.0%} of sampled followers follow more than 1,500 accounts", +1),
