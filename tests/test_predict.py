@@ -326,7 +326,9 @@ def test_scores_warn_when_trained_features_are_missing(fresh: Path, folder: Path
     scored = score_dataset(ds, model, top_reasons=1)
     lacking = [f for f in model.metadata["never_missing"] if f.startswith("audience__")]
     assert lacking, "the simulated training data always has an audience sample"
-    assert scored.notes and lacking[0] in scored.notes[0]
+    from fakedetect.drift import feature_label
+
+    assert scored.notes and feature_label(lacking[0]) in scored.notes[0]
     assert scored.drifted
     full = score_dataset(load_dataset(fresh), model, top_reasons=1)
     assert not any("never missing" in n for n in full.notes)

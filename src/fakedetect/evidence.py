@@ -51,8 +51,8 @@ TIERS: tuple[tuple[float, str], ...] = (
 #: Numeric evidence columns, in the order :func:`headline_evidence` returns them.
 EVIDENCE_COLUMNS: tuple[str, ...] = (
     "spike_date", "spike_followers", "spike_usual_daily_change", "spike_vs_usual",
-    "spike_week_likes_vs_usual", "spike_week_posts",
-    "engagement_rate", "engagement_benchmark", "engagement_vs_benchmark", "follower_tier",
+    "spike_week_likes_vs_usual", "spike_week_posts", "drop_date", "drop_followers",
+    "drop_vs_usual", "engagement_rate", "engagement_benchmark", "engagement_vs_benchmark", "follower_tier",
     "comment_repeat_share", "comment_repeat_accounts", "comment_every_post_accounts",
     "comment_posts",
 )
@@ -70,6 +70,9 @@ EVIDENCE_FEATURES: dict[str, str] = {
     "snapshots__growth_concentration__top_pct_1": "spike",
     "snapshots__growth_concentration__top_pct_5": "spike",
     "snapshots__daily_follower_change__std_pct": "spike",
+    "snapshots__max_drop_robust_z__window_1": "drop",
+    "snapshots__purge_after_jump__days_30": "drop",
+    "audience__fake_share__scorer_model": "share",
     "posts__median_engagement_rate__last_30": "engagement",
     "posts__engagement_vs_tier__last_30": "engagement",
     "accounts__like_rate_pct": "engagement",
@@ -145,9 +148,11 @@ def _spikes(dataset: Dataset, ids: pd.Index) -> pd.DataFrame:
     import pandas as pd
 
     cols = ("spike_date", "spike_followers", "spike_usual_daily_change", "spike_vs_usual",
-            "spike_week_likes_vs_usual", "spike_week_posts")
-    out = pd.DataFrame({c: np.nan for c in cols[1:]}, index=ids)
-    out.insert(0, "spike_date", pd.Series(pd.NaT, index=ids, dtype="datetime64[ns]"))
+            "spike_week_likes_vs_usual", "spike_week_posts", "drop_date", "drop_followers",
+            "drop_vs_usual")
+    out = pd.DataFrame({c: np.nan for c in cols}, index=ids)
+    for c in ("spike_date", "drop_date"):
+        out[c] = pd.Series(pd.NaT, index=ids, dtype="datetime64[ns]")
     snaps = dataset.get("snapshots")
     if snaps is None or not len(snaps):
         return out
@@ -182,6 +187,15 @@ def _spikes(dataset: Dataset, ids: pd.Index) -> pd.DataFrame:
     likes, posts_n = _likes_around(dataset, ids, where, best["day"].to_numpy())
     out.iloc[where, 4] = likes
     out.iloc[where, 5] = posts_n
+    worst = frame.loc[frame.groupby("code", sort=False)["change"].idxmin()]
+    worst = worst[worst["change"] < 0]
+    usual = (frame.drop(index=worst.index).groupby("code")["abs"].median()
+             .reindex(worst["code"]).to_numpy())
+    usual = np.maximum(np.nan_to_num(usual, nan=0.0), 1.0)
+    where = worst["code"].to_numpy()
+    out.iloc[where, 6] = pd.to_datetime(worst["day"].to_numpy().astype("datetime64[D]"))
+    out.iloc[where, 7] = worst["change"].to_numpy()
+    out.iloc[where, 8] = -worst["change"].to_numpy() / usual
     return out
 
 
@@ -373,6 +387,21 @@ def spike_sentence(ev: Mapping[str, object]) -> str | None:
     return text
 
 
+def drop_sentence(ev: Mapping[str, object]) -> str | None:
+    """``-1,204 followers on 3 Oct 2026, 37x the usual daily change``; ``None`` without
+    a loss."""
+    loss = ev.get("drop_followers")
+    if not _finite(loss) or float(loss) >= 0:  # type: ignore[arg-type]
+        return None
+    ratio = float(ev["drop_vs_usual"])  # type: ignore[arg-type]
+    day = _day_text(ev["drop_date"])
+    if ratio < 1.5:
+        return (f"No sudden loss: the largest one-day loss, {float(loss):,.0f} followers "  # type: ignore[arg-type]
+                f"on {day}, is close to the usual daily change")
+    return (f"{float(loss):,.0f} followers on {day}, a loss {times_text(ratio)} the "  # type: ignore[arg-type]
+            "usual daily change")
+
+
 def engagement_sentence(ev: Mapping[str, object]) -> str | None:
     """``engagement 0.4%, a quarter of the usual 1.6% for accounts of 20k-50k followers``."""
     rate, bench = ev.get("engagement_rate"), ev.get("engagement_benchmark")
@@ -411,11 +440,12 @@ def comments_sentence(ev: Mapping[str, object]) -> str | None:
 
 
 def evidence_sentences(ev: Mapping[str, object]) -> dict[str, str]:
-    """One account's evidence as sentences by topic (``spike``, ``engagement``,
-    ``comments``); topics without evidence are left out."""
+    """One account's evidence as sentences by topic (``spike``, ``drop``,
+    ``engagement``, ``comments``, ``share``); topics without evidence are left out."""
     out = {}
-    for topic, fn in (("spike", spike_sentence), ("engagement", engagement_sentence),
-                      ("comments", comments_sentence)):
+    for topic, fn in (("spike", spike_sentence), ("drop", drop_sentence),
+                      ("engagement", engagement_sentence), ("comments", comments_sentence),
+                      ("share", share_sentence)):
         text = fn(ev)
         if text:
             out[topic] = text[:1].upper() + text[1:]
@@ -431,6 +461,15 @@ def share_sentence(ev: Mapping[str, object]) -> str | None:
     interval = (f" (95% interval {percent(float(lo))}-{percent(float(hi))})"  # type: ignore[arg-type]
                 if _finite(lo) and _finite(hi) else "")
     return f"An estimated {percent(float(share))} of sampled followers look fake{interval}"  # type: ignore[arg-type]
+
+
+def score_columns(evidence: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`SCORE_COLUMNS` of ``evidence`` as the scores file holds them (the spike
+    day as ``YYYY-MM-DD`` text, empty when there is none)."""
+    out = evidence[list(SCORE_COLUMNS)].copy()
+    day = out["spike_date"]
+    out["spike_date"] = day.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+    return out
 
 
 def review_checklist(ev: Mapping[str, object]) -> dict[str, list[str]]:

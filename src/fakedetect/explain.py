@@ -52,6 +52,10 @@ def _direction_word(contribution: float) -> str:
     return f"{strength(contribution)} push toward {toward}"
 
 
+def _suffix(contribution: float) -> str:
+    return f" — {_direction_word(contribution)}"
+
+
 def sentence(feature: str, value: float, contribution: float) -> str:
     """The registry sentence for ``feature`` at ``value``, with its strength and direction
     in words (none for a missing value: the signal was not assessed)."""
@@ -59,7 +63,7 @@ def sentence(feature: str, value: float, contribution: float) -> str:
 
     if value != value:
         return render_reason(feature, value)
-    return f"{render_reason(feature, value)} ({_direction_word(contribution)})"
+    return f"{render_reason(feature, value)}{_suffix(contribution)}"
 
 
 def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
@@ -145,7 +149,7 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarr
         text = cache[acc].get(t)
         if text:
             used.add((acc, t))
-            out[k] = f"{text} ({_direction_word(contrib[k])})"
+            out[k] = f"{text}{_suffix(contrib[k])}"
     return out
 
 
@@ -177,7 +181,7 @@ def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np
     for k, name in enumerate(names):
         rows = np.flatnonzero(codes == k)
         out[rows] = render_reasons(str(name), values[rows])
-    suffix = {(word, up): f" ({word} push toward {'fake' if up else 'genuine'})"
+    suffix = {(word, up): f" — {word} push toward {'fake' if up else 'genuine'}"
               for _, word in STRENGTHS for up in (True, False)}
     missing = np.isnan(values).tolist()
     return np.array([text if gone else text + suffix[strength(c), c > 0]
@@ -212,7 +216,7 @@ def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
     for k, r in enumerate(mine.itertuples(), start=1):
         c = float(r.contribution)
         words = _direction_word(c)
-        text = str(r.sentence).removesuffix(f" ({words})")
+        text = str(r.sentence).removesuffix(_suffix(c))
         cells = [str(k), text, words, *([f"{c:+.3f}"] if verbose else [])]
         out.append((cells, c > 0))
     return out

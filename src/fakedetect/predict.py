@@ -203,11 +203,11 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base["model_version"] = model.version
     base["followers"] = acc["followers"].astype("Int64")
     base["niche"] = (acc["niche"].astype("string").fillna("") if "niche" in acc else "")
-    from fakedetect.evidence import SCORE_COLUMNS, headline_evidence
+    from fakedetect.evidence import headline_evidence, score_columns
 
     evidence = headline_evidence(dataset, base)  # the facts reasons and the report state
-    for col in SCORE_COLUMNS:
-        base[col] = evidence[col].reindex(feats.index)
+    for col, values in score_columns(evidence).items():
+        base[col] = values.reindex(feats.index)
     if len(X):
         stage("explanations")
         contrib, b = model.contributions(X)
