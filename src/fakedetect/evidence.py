@@ -205,11 +205,9 @@ def _likes_around(dataset: Dataset, ids: pd.Index, codes: np.ndarray, days: np.n
     day over the median likes of its other posts, and the number of such posts."""
     import pandas as pd
 
-    ratio = np.full(len(codes), np.nan)
-    count = np.full(len(codes), np.nan)
     posts = dataset.get("posts")
     if posts is None or not len(posts) or not len(codes):
-        return ratio, count
+        return np.full(len(codes), np.nan), np.full(len(codes), np.nan)
     pcode = _account_codes(posts, ids)
     pday = (pd.to_datetime(posts["posted_at"], utc=True).dt.tz_localize(None)
             .to_numpy(dtype="datetime64[D]").astype(np.int64))
@@ -225,14 +223,11 @@ def _likes_around(dataset: Dataset, ids: pd.Index, codes: np.ndarray, days: np.n
     frame["near"] = np.abs(pday[keep] - spike_day[pcode[keep]]) <= SPIKE_WEEK_DAYS
     near = frame[frame["near"]].groupby("code")["likes"].agg(["median", "size"])
     other = frame[~frame["near"]].groupby("code")["likes"].median()
-    pos = {c: k for k, c in enumerate(codes.tolist())}
-    count[:] = 0.0
-    for c, row in near.iterrows():
-        k = pos[int(c)]  # type: ignore[call-overload]
-        count[k] = float(row["size"])
-        usual = float(other.get(c, np.nan))
-        if usual > 0:
-            ratio[k] = float(row["median"]) / usual
+    count = near["size"].reindex(codes).fillna(0).to_numpy(dtype=float)
+    usual = other.reindex(codes).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(usual > 0, near["median"].reindex(codes).to_numpy(dtype=float)
+                         / usual, np.nan)
     return ratio, count
 
 
@@ -335,20 +330,46 @@ def times_text(ratio: float) -> str:
 
 
 def percent(x: float, digits: int | None = None) -> str:
-    """A share as a percentage for an analyst: ``>99%`` and ``<1%`` at the ends, never a
-    rounded 100% or 0% that the evidence does not carry (exact 0 and 1 stay)."""
-    v = float(x)
+    """A share as a percentage for an analyst, never a rounded certainty: ``>99%`` and
+    ``<1%`` at the ends (``>99.9%`` and ``<0.1%`` with one digit), ``—`` when unknown.
+
+    Parameters
+    ----------
+    x : float
+        A fraction (0.25 for 25%).
+    digits : int, optional
+        Decimals; default 0, or 1 below 10%.
+    """
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "—"
     if not math.isfinite(v):
         return "—"
     if digits is None:
-        digits = 1 if 0 < abs(v) < 0.1 else 0
-    if 0.99 < v < 1.0:
-        return ">99%"
-    if 0.0 < v < 0.01 and digits == 0:
-        return "<1%"
-    if 0.0 < v < 0.001:
-        return "<0.1%"
-    return f"{100 * v:.{digits}f}%"
+        digits = 1 if 0.0 < abs(v) < 0.1 else 0
+    shown = f"{100 * v:.{digits}f}"
+    if 0.0 <= v <= 1.0 and float(shown) == 100.0:
+        return f">{100 - 10.0 ** -digits:.{digits}f}%"
+    if 0.0 <= v <= 1.0 and float(shown) == 0.0:
+        return f"<{10.0 ** -digits:.{digits}f}%"
+    return f"{shown}%"
+
+
+def score_text(score: float) -> str:
+    """An authenticity score (0-100) as text: ``<1`` and ``>99`` at the ends."""
+    try:
+        v = float(score)
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(v):
+        return "—"
+    shown = f"{v:.0f}"
+    if shown in ("0", "-0"):
+        return "<1"
+    if shown == "100":
+        return ">99"
+    return shown
 
 
 def _day_text(day: object) -> str:
