@@ -162,7 +162,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
        f"{N} posts).", "Posts get likes from {value:.2f}% of followers on average"),
     _p("accounts__comment_rate_pct",
        f"Mean comments per post as a percentage of followers (imported, else from the last "
-       f"{N} posts).", "Posts get comments from {value:.3f}% of followers on average"),
+       f"{N} posts).", "Posts get comments from {value:.2g}% of followers on average"),
     _p("accounts__avg_caption_length",
        "Mean caption length in characters (imported, else from the posts).",
        "Captions average {value:.0f} characters"),
@@ -204,7 +204,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "on one post)", tables=("posts",)),
     _e(f"posts__comment_like_ratio__last_{N}",
        f"Total comments over total likes on the last {N} posts.",
-       "Posts get {value:.3f} comments per like", tables=("posts",)),
+       "Posts get {value:.2g} comments per like", tables=("posts",)),
     _e("posts__share_like_outliers__robust_z_3",
        f"Share of the last {N} posts whose log likes sit more than 3 times the typical "
        "post-to-post variation (median absolute deviation) above the account's own "
