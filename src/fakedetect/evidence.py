@@ -52,8 +52,9 @@ TIERS: tuple[tuple[float, str], ...] = (
 EVIDENCE_COLUMNS: tuple[str, ...] = (
     "spike_date", "spike_followers", "spike_usual_daily_change", "spike_vs_usual",
     "spike_week_likes_vs_usual", "spike_week_posts", "drop_date", "drop_followers",
-    "drop_vs_usual", "engagement_rate", "engagement_benchmark", "engagement_vs_benchmark", "follower_tier",
-    "comment_repeat_share", "comment_repeat_accounts", "comment_every_post_accounts",
+    "drop_vs_usual", "engagement_rate", "engagement_benchmark", "engagement_vs_benchmark",
+    "follower_tier", "comment_repeat_share", "comment_repeat_accounts",
+    "comment_every_post_accounts",
     "comment_posts",
 )
 #: Columns added to the scores file (the headline of every account).

@@ -180,7 +180,9 @@ INDEX_JS = r"""
   function num(x) { return x.toLocaleString("en-US", {maximumFractionDigits: 0}); }
   function pct(x, digits) {
     var d = digits || 0, shown = (100 * x).toFixed(d);
-    if (x >= 0 && x <= 1 && +shown === 100) { return ">" + (100 - Math.pow(10, -d)).toFixed(d) + "%"; }
+    if (x >= 0 && x <= 1 && +shown === 100) {
+      return ">" + (100 - Math.pow(10, -d)).toFixed(d) + "%";
+    }
     if (x >= 0 && x <= 1 && +shown === 0) { return "<" + Math.pow(10, -d).toFixed(d) + "%"; }
     return shown + "%";
   }
