@@ -286,4 +286,5 @@ def _model_info(fm: object) -> dict[str, object]:
         "threshold_fake": fm.threshold_fake,  # type: ignore[attr-defined]
         "trained_at": meta.get("trained_at", ""),
         "metrics": meta.get("metrics", {}),
+        "sources": meta.get("sources", []),
     }

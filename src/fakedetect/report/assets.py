@@ -55,6 +55,8 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .ci{color:var(--muted);font-size:.82rem}
+main:has(#accounts){max-width:1380px}
+#accounts td.num .ci{display:block}
 .user{display:block;color:var(--muted);font-size:.82rem}
 td.reason{max-width:340px;min-width:220px}
 td,th,li,p{overflow-wrap:break-word}
@@ -106,6 +108,8 @@ h1 small{display:block;margin-left:0}
 .tools input{min-width:0;width:100%}
 .kv th{width:38%}
 .card{min-width:0;flex:1 1 40%}
+.chart-wrap{overflow-x:auto}
+.chart-wrap svg.chart{min-width:640px}
 #accounts thead{display:none}
 #accounts,#accounts tbody{display:block}
 #accounts tr{display:block;border:1px solid var(--line);border-radius:8px;margin:0 0 10px;
@@ -118,6 +122,7 @@ flex:0 0 auto;font-size:.82rem}
 #accounts td.acc::before{content:none}
 #accounts td:has(> .cell:empty){display:none}
 #accounts td .cell{min-width:0;overflow-wrap:anywhere}
+#accounts td.num .ci{display:inline}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 }
 @media print{html{background:#fff;font-size:11pt}main{max-width:none;padding:0}

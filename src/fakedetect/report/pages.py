@@ -128,6 +128,11 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
 
 
+def _chart(svg: str) -> str:
+    """A chart in a box that scrolls sideways on a phone rather than shrink its text."""
+    return f'<div class="chart-wrap">{svg}</div>'
+
+
 def _badge(status: str, verdict: str, big: bool = False) -> str:
     size = " big" if big else ""
     if status != "scored":
@@ -538,7 +543,7 @@ def _history_section(acc: _Account) -> str:
         table = ("<details><summary>Suspicious days</summary><table><thead><tr><th>day</th>"
                  '<th class="num">follower change</th><th class="num">jump score</th></tr>'
                  f"</thead><tbody>{rows}</tbody></table>{more}</details>")
-    return f"{head}<p>{text}</p>{chart}{table}</section>"
+    return f"{head}<p>{text}</p>{_chart(chart)}{table}</section>"
 
 
 def _followers_at(acc: _Account, days: np.ndarray) -> np.ndarray:
@@ -587,7 +592,7 @@ def _engagement_section(acc: _Account) -> str:
     else:
         text = (f"{days.size:,} post(s), but no engagement rate could be computed (likes "
                 "hidden or no follower count).")
-    return (f"{head}<p>{text}</p>{chart}<p class=\"muted\">Engagement rate = (likes + "
+    return (f"{head}<p>{text}</p>{_chart(chart)}<p class=\"muted\">Engagement rate = (likes + "
             "comments) / followers on the day of the post (comments counted as 0 where "
             "hidden). Far below the band can mean inflated followers; far above it can mean "
             "bought likes or an engagement pod, or simply a viral post.</p></section>")
@@ -637,7 +642,7 @@ def _audience_section(acc: _Account) -> str:
     else:
         parts.append("The sampled followers themselves were not supplied, so their "
                      "breakdown cannot be shown.")
-    return (f"{head}<p>{' '.join(parts)}</p>{charts.shares_svg(bars)}"
+    return (f"{head}<p>{' '.join(parts)}</p>{_chart(charts.shares_svg(bars))}"
             "<p class=\"muted\">Shares among the sampled followers. Mass-followers: sampled "
             f"followers following more than {MASS_FOLLOWING:,} accounts, common among bought "
             "and bot accounts. The interval reflects the sample size: a small sample gives a "
@@ -651,17 +656,11 @@ def _waterfall_section(acc: _Account) -> str:
         what = "Not scored" if not acc.scored else "No SHAP explanation supplied"
         return f'{head}<p class="missing">{what}, so there is no waterfall.</p></section>'
     from fakedetect.explain import strength
-    from fakedetect.features import render_reason
 
     contrib = np.nan_to_num(rs["contribution"])
     base = float(np.nan_to_num(rs["base_value"][0]))
     k = min(WATERFALL_FEATURES, contrib.size)
-    labels = []
-    for i in range(k):
-        try:
-            labels.append(render_reason(str(rs["feature"][i]), float(rs["value"][i])))
-        except (KeyError, ValueError, IndexError):
-            labels.append(_plain_sentence(rs, i))
+    labels = [_plain_sentence(rs, i) for i in range(k)]
     rest_n = contrib.size - k
     rest = float(contrib[k:].sum()) if rest_n else None
     chart = charts.waterfall_svg(base, labels, contrib[:k].tolist(), rest,
@@ -675,7 +674,7 @@ def _waterfall_section(acc: _Account) -> str:
     if _finite(prob) and abs(_sigmoid(final) - float(prob)) >= 0.005:
         text += (f" After calibration against known accounts the fake probability is "
                  f"{_pct(prob)}.")
-    return f"{head}<p>{text}</p>{chart}</section>"
+    return f"{head}<p>{text}</p>{_chart(chart)}</section>"
 
 
 def _coverage_section(acc: _Account) -> str:
@@ -742,9 +741,11 @@ def _not_assessed(acc: _Account) -> str:
     by_need: dict[str, list[str]] = {}
     for f in gone:
         try:
-            need = " and ".join(get_feature(f).tables)
+            tables = get_feature(f).tables
         except KeyError:
-            need = "more data"
+            tables = ()
+        need = ("the imported profile columns of the accounts table"
+                if tables == ("accounts",) else " and ".join(tables) or "more data")
         by_need.setdefault(need, []).append(feature_label(f))
     items = "".join(f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
                     for need, labels in by_need.items())
