@@ -197,6 +197,50 @@ def make_reasons(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def real_reasons(reasons: pd.DataFrame) -> pd.DataFrame:
+    """``reasons`` with registered features (longest descriptions first) and the sentences
+    the explain module writes for them: what an analyst actually reads."""
+    from fakedetect.explain import sentence
+    from fakedetect.features.registry import FEATURES
+
+    out = reasons.copy()
+    longest = sorted(FEATURES, key=lambda f: -len(f.description))
+    k = out["feature"].str.rsplit("_", n=1).str[-1].astype(int)
+    specs = [longest[i] for i in k]
+    out["feature"] = [f.name for f in specs]
+    out["description"] = [f.description for f in specs]
+    out["sentence"] = [sentence(f.name, v, c) for f, v, c in
+                       zip(specs, out["value"], out["contribution"], strict=True)]
+    return out
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees: no attributes, scripts, styles or SVG tooltips."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style", "title"}:
+            self.skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "title"}:
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Visible()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame,
                                                               Dataset]:
@@ -631,3 +675,45 @@ def test_drift_warnings_and_outside_flags_are_rendered(tmp_path: Path, inputs) -
     plain = write_report(tmp_path / "plain", scores=scores.drop(columns="outside_training"),
                          reasons=reasons, dataset=dataset, model=MODEL)
     assert 'id="drift"' not in plain.read_text(encoding="utf-8")
+
+
+def test_headline_evidence_and_uncertain_ends_in_the_index(tmp_path: Path) -> None:
+    dataset = to_dataset(make_frames(tables=("posts",)))  # no snapshots: no spike evidence
+    scores = make_scores(dataset)
+    top = scores["account_id"] == "bob_bought"
+    scores["fake_probability"] = np.where(top, 0.9996, scores["fake_probability"])
+    scores["authenticity_score"] = 100 * (1 - scores["fake_probability"])
+    scores["spike_date"] = np.where(top, "2026-11-26", "")
+    scores["spike_followers"] = np.where(top, 8225.0, np.nan)
+    scores["spike_vs_usual"] = np.where(top, 41.0, np.nan)
+    index = write_report(tmp_path / "r", scores=scores, reasons=make_reasons(scores),
+                         dataset=dataset, model=MODEL)
+    text = index.read_text(encoding="utf-8")
+    row = text[text.index('<td data-label="account" class="acc"><span class="cell">'
+                          '<a href="accounts/bob_bought.html">'):]
+    row = row[:row.index("</tr>")]
+    assert ">&gt;99%<" in row and ">&lt;1<" in row and "100%" not in row
+    assert "+8,225 on 26 Nov 2026" in row and "41x usual" in row
+    assert "vs usual 1.5%" in row  # engagement from the posts against the benchmark
+    page = (index.parent / "accounts" / "bob_bought.html").read_text(encoding="utf-8")
+    assert ">&lt;1<" in page and "&gt;99%" in page
+    alice = (index.parent / "accounts" / "alice.html").read_text(encoding="utf-8")
+    assert 'id="checklist"' not in alice  # authentic accounts get no checklist
+    assert 'id="checklist"' in (index.parent / "accounts" / "dave.html").read_text(
+        encoding="utf-8")
+
+
+def test_pages_speak_plainly(tmp_path: Path, inputs) -> None:
+    from tests.test_explain_text import jargon_in
+
+    scores, reasons, dataset = inputs
+    index = write_report(tmp_path / "r", scores=scores, reasons=real_reasons(reasons),
+                         dataset=dataset, model=MODEL)
+    pages = [index, *sorted((index.parent / "accounts").iterdir())]
+    for page in pages:
+        text = visible_text(page.read_text(encoding="utf-8"))
+        found = [j for j in jargon_in(text) if j not in {"{", "}"}]
+        assert not found, (page.name, found)
+    bob = (index.parent / "accounts" / "bob_bought.html").read_text(encoding="utf-8")
+    assert "log-odds" in bob  # in the tooltips only
+    assert "log-odds" not in visible_text(bob)

@@ -244,20 +244,18 @@ MEASURE_JS = r"""
 def real_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture report with registered features and their real, long sentences (the
     explain module's), so the layout is measured on what analysts read."""
-    from fakedetect.explain import sentence
-    from fakedetect.features.registry import FEATURES
-    from tests.test_report import MODEL, make_frames, make_reasons, make_scores, to_dataset
+    from tests.test_report import (
+        MODEL,
+        make_frames,
+        make_reasons,
+        make_scores,
+        real_reasons,
+        to_dataset,
+    )
 
     dataset = to_dataset(make_frames())
     scores = make_scores(dataset)
-    reasons = make_reasons(scores)
-    longest = sorted(FEATURES, key=lambda f: -len(f.description))
-    k = reasons["feature"].str.rsplit("_", n=1).str[-1].astype(int)
-    specs = [longest[i] for i in k]
-    reasons["feature"] = [f.name for f in specs]
-    reasons["description"] = [f.description for f in specs]
-    reasons["sentence"] = [sentence(f.name, v, c) for f, v, c in
-                           zip(specs, reasons["value"], reasons["contribution"], strict=True)]
+    reasons = real_reasons(make_reasons(scores))
     scores["reason_1"] = "+8,225 followers on 26 Nov 2026, 41x the usual daily change, " \
                          "while likes on the posts that week stayed at their usual level"
     model = {**MODEL, "metrics": {f"heldout_metric_number_{i}": 0.5 for i in range(30)}

@@ -183,7 +183,8 @@ INDEX_JS = r"""
     return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; });
   }
   function num(x) { return x.toLocaleString("en-US", {maximumFractionDigits: 0}); }
-  function pct(x, digits) {
+  function pct(x, digits) { return esc(rawPct(x, digits)); }
+  function rawPct(x, digits) {
     var d = digits || 0, shown = (100 * x).toFixed(d);
     if (x >= 0 && x <= 1 && +shown === 100) {
       return ">" + (100 - Math.pow(10, -d)).toFixed(d) + "%";
@@ -234,7 +235,7 @@ INDEX_JS = r"""
     }
     return "<tr>" + td(0, "acc", acc) +
       td(1, "", "<span class=\"badge " + cls + "\">" + esc(label) + "</span>") +
-      td(2, "num", r.s === null ? "" : score(r.s)) +
+      td(2, "num", r.s === null ? "" : esc(score(r.s))) +
       td(3, "num", r.p === null ? "" : pct(r.p)) +
       td(4, "num", share, r.ss ? " title=\"sample of " + num(r.ss) + " followers\"" : "") +
       td(5, "num", eng) + td(6, "num", spike) +

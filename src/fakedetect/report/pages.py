@@ -50,11 +50,12 @@ VERDICTS = ("likely fake", "review", "authentic")
 _VERDICT_CLASS = {"likely fake": "v-fake", "review": "v-review", "authentic": "v-authentic"}
 _SCORE_TEXT = ("account_id", "status", "status_reason", "verdict", "audience_method",
                "coverage", "model_name", "model_version", "niche", "reason_1", "reason_2",
-               "reason_3", "outside_training")
+               "reason_3", "outside_training", "spike_date")
 _SCORE_NUMBERS = ("authenticity_score", "fake_probability", "fake_probability_low",
                   "fake_probability_high", "fake_follower_share",
                   "fake_follower_share_low", "fake_follower_share_high",
-                  "audience_sample_size", "followers")
+                  "audience_sample_size", "followers", "spike_followers", "spike_vs_usual",
+                  "engagement_rate", "engagement_benchmark")
 _REQUIRED_SCORES = ("account_id", "status", "fake_probability")
 _PLAIN = re.compile(r"[a-z0-9_][a-z0-9._-]{0,79}")
 _RESERVED = frozenset({"con", "prn", "aux", "nul", "index"} | {f"com{i}" for i in range(10)}
@@ -102,9 +103,9 @@ def _finite(x: object) -> bool:
 
 
 def _pct(x: float, digits: int = 0) -> str:
-    """A fraction as a percentage; ``>99%``/``<1%`` at the ends (never a rounded
-    certainty)."""
-    return percent(x, digits) if _finite(x) else "—"
+    """A fraction as a percentage, HTML-escaped; ``>99%``/``<1%`` at the ends (never a
+    rounded certainty)."""
+    return escape(percent(x, digits)) if _finite(x) else "—"
 
 
 def _int(x: float) -> str:
@@ -815,15 +816,15 @@ def _accuracy_words(model: Mapping[str, object]) -> str:
                                                            "fpr_op"))
         if _finite(prec) and _finite(rec):
             text = (f"Tested {where}: of the accounts it called likely fake, "
-                    f"{_pct(float(prec))} were fake; it caught {_pct(float(rec))} of the fake "
-                    "accounts")
+                    f"{percent(float(prec))} were fake; it caught {percent(float(rec))} of "
+                    "the fake accounts")
             if _finite(fpr):
-                text += f" and wrongly flagged {_pct(float(fpr), 1)} of the genuine ones"
+                text += f" and wrongly flagged {percent(float(fpr), 1)} of the genuine ones"
             return text + "."
     for key in ("heldout_roc_auc", "test_roc_auc", "roc_auc", "cv_roc_auc_mean"):
         if _finite(m.get(key)):
             return (f"Ranks a random fake account above a random genuine one "
-                    f"{_pct(float(m[key]))} of the time on data kept out of training.")
+                    f"{percent(float(m[key]))} of the time on data kept out of training.")
     return "No held-out accuracy was recorded with this model."
 
 
@@ -976,14 +977,19 @@ def _index_data(sc: pd.DataFrame, order: np.ndarray, files: Mapping[str, str],
     ids = [str(a) for a in sc["account_id"].to_numpy(dtype=object)[order]]
     col = {k: sc[k].to_numpy()[order] for k in sc.columns}
     size = col["audience_sample_size"]
+    # the scores' headline columns where they hold a value (a Dask report's dataset
+    # holds the tables of the paged accounts only), else the evidence of the dataset
     ev: dict[str, np.ndarray] = {}
     for key in ("engagement_rate", "engagement_benchmark", "spike_followers",
                 "spike_vs_usual"):
-        ev[key] = (evidence[key].reindex(ids).to_numpy(dtype=float)
-                   if evidence is not None else np.full(len(ids), np.nan))
-    days = (evidence["spike_date"].reindex(ids) if evidence is not None else None)
-    spike_day = ([_short_day(d) for d in days.tolist()] if days is not None
-                 else [""] * len(ids))
+        mine = (evidence[key].reindex(ids).to_numpy(dtype=float)
+                if evidence is not None else np.full(len(ids), np.nan))
+        given = col[key].astype(float)
+        ev[key] = np.where(np.isfinite(given), given, mine)
+    days = (evidence["spike_date"].reindex(ids).tolist() if evidence is not None
+            else [None] * len(ids))
+    spike_day = [_short_day(g if g else d) for g, d in zip(col["spike_date"].tolist(), days,
+                                                           strict=True)]
     return {
         "er": _json_column(ev["engagement_rate"], 5),
         "eb": _json_column(ev["engagement_benchmark"], 5),
