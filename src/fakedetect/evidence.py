@@ -22,7 +22,7 @@ clear the account.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -141,7 +141,15 @@ def headline_evidence(dataset: Dataset, shares: pd.DataFrame | None = None
 
 
 def _account_codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
-    return ids.get_indexer(frame["account_id"].astype(str).to_numpy(dtype=object))
+    """Row of ``ids`` of each row's account (-1 for an unknown account)."""
+    import pandas as pd
+
+    col = frame["account_id"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = ids.get_indexer(col.cat.categories.astype(str).to_numpy(dtype=object))
+        codes = col.cat.codes.to_numpy(dtype=np.int64)
+        return np.where(codes >= 0, cats[codes], -1)
+    return ids.get_indexer(col.astype(str).to_numpy(dtype=object))  # type: ignore[no-any-return]
 
 
 def _spikes(dataset: Dataset, ids: pd.Index) -> pd.DataFrame:
@@ -283,10 +291,10 @@ def _comments(dataset: Dataset, ids: pd.Index) -> pd.DataFrame:
     if com is None or not len(com):
         return out
     code = _account_codes(com, ids)
-    who = com["commenter"].astype("string").to_numpy(dtype=object, na_value=None)
-    keep = (code >= 0) & np.array([w is not None for w in who.tolist()], dtype=bool)
-    frame = pd.DataFrame({"code": code[keep], "who": who[keep],
-                          "post": com["post_id"].astype(str).to_numpy(dtype=object)[keep]})
+    who, _ = pd.factorize(com["commenter"], use_na_sentinel=True)
+    post, _ = pd.factorize(com["post_id"], use_na_sentinel=True)
+    keep = (code >= 0) & (who >= 0) & (post >= 0)
+    frame = pd.DataFrame({"code": code[keep], "who": who[keep], "post": post[keep]})
     total = frame.groupby("code").size()
     n_posts = frame.groupby("code")["post"].nunique()
     per = frame.groupby(["code", "who"]).agg(n=("post", "size"), posts=("post", "nunique"))
@@ -461,17 +469,59 @@ def comments_sentence(ev: Mapping[str, object]) -> str | None:
     return text
 
 
+def topic_sentence(topic: str, ev: Mapping[str, object]) -> str | None:
+    """The sentence of one topic (``spike``, ``drop``, ``engagement``, ``comments``,
+    ``share``) for one account's evidence, capitalised; ``None`` without evidence."""
+    text = _TOPICS[topic](ev)
+    return text[:1].upper() + text[1:] if text else None
+
+
 def evidence_sentences(ev: Mapping[str, object]) -> dict[str, str]:
-    """One account's evidence as sentences by topic (``spike``, ``drop``,
-    ``engagement``, ``comments``, ``share``); topics without evidence are left out."""
+    """One account's evidence as sentences by topic; topics without evidence are left
+    out (see :func:`topic_sentence`)."""
     out = {}
-    for topic, fn in (("spike", spike_sentence), ("drop", drop_sentence),
-                      ("engagement", engagement_sentence), ("comments", comments_sentence),
-                      ("share", share_sentence)):
-        text = fn(ev)
+    for topic in _TOPICS:
+        text = topic_sentence(topic, ev)
         if text:
-            out[topic] = text[:1].upper() + text[1:]
+            out[topic] = text
     return out
+
+
+class EvidenceTable:
+    """Column arrays of :func:`headline_evidence`, read one account at a time without
+    building a row per account.
+
+    Parameters
+    ----------
+    evidence : pandas.DataFrame
+        Indexed by account id.
+    """
+
+    def __init__(self, evidence: pd.DataFrame) -> None:
+        self.index = evidence.index.astype(str)
+        self.columns = {str(c): evidence[c].to_numpy() for c in evidence.columns}
+
+    def positions(self, account_ids: np.ndarray) -> np.ndarray:
+        """Row of each account id (-1 when it has no evidence)."""
+        return self.index.get_indexer(account_ids)  # type: ignore[no-any-return]
+
+    def row(self, pos: int) -> Mapping[str, object]:
+        """The evidence of the account in row ``pos``, as a read-only mapping."""
+        return _Row(self.columns, pos)
+
+
+class _Row(Mapping[str, object]):
+    def __init__(self, columns: dict[str, np.ndarray], pos: int) -> None:
+        self._columns, self._pos = columns, pos
+
+    def __getitem__(self, key: str) -> object:
+        return self._columns[key][self._pos]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
 def share_sentence(ev: Mapping[str, object]) -> str | None:
@@ -483,6 +533,11 @@ def share_sentence(ev: Mapping[str, object]) -> str | None:
     interval = (f" (95% interval {percent(float(lo))}-{percent(float(hi))})"  # type: ignore[arg-type]
                 if _finite(lo) and _finite(hi) else "")
     return f"An estimated {percent(float(share))} of sampled followers look fake{interval}"  # type: ignore[arg-type]
+
+
+_TOPICS = {"spike": spike_sentence, "drop": drop_sentence,
+           "engagement": engagement_sentence, "comments": comments_sentence,
+           "share": share_sentence}
 
 
 def score_columns(evidence: pd.DataFrame) -> pd.DataFrame:

@@ -125,37 +125,31 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
 def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarray:
     """The frame's sentences, those of evidence-backed features replaced by the facts
     of :mod:`fakedetect.evidence` (once per account and topic, on the highest rank)."""
-    from fakedetect.evidence import EVIDENCE_FEATURES, evidence_sentences
+    import pandas as pd
+
+    from fakedetect.evidence import EVIDENCE_FEATURES, EvidenceTable, topic_sentence
 
     out = frame["sentence"].to_numpy(dtype=object).copy()
-    topic = frame["feature"].map(EVIDENCE_FEATURES).to_numpy(dtype=object)
-    rows = np.flatnonzero(_present(topic) & np.isfinite(frame["value"].to_numpy(float)))
-    if not rows.size:
+    topic = frame["feature"].map(EVIDENCE_FEATURES)
+    ok = topic.notna().to_numpy() & np.isfinite(frame["value"].to_numpy(dtype=float))
+    if not ok.any():
         return out
-    ids = frame["account_id"].to_numpy(dtype=object)
-    known = evidence.index.astype(str)
-    cache: dict[str, dict[str, str]] = {}
-    used: set[tuple[str, str]] = set()
-    ranks = frame["rank"].to_numpy()
+    sub = pd.DataFrame({"account_id": frame["account_id"].to_numpy(dtype=object)[ok],
+                        "topic": topic.to_numpy(dtype=object)[ok],
+                        "rank": frame["rank"].to_numpy()[ok], "row": np.flatnonzero(ok)})
+    first = sub.sort_values(["account_id", "rank"], kind="stable").drop_duplicates(
+        ["account_id", "topic"])
+    table = EvidenceTable(evidence)
+    where = table.positions(first["account_id"].astype(str).to_numpy(dtype=object))
     contrib = frame["contribution"].to_numpy(dtype=float)
-    for k in rows[np.lexsort((ranks[rows], ids[rows]))].tolist():
-        acc, t = str(ids[k]), str(topic[k])
-        if (acc, t) in used:
+    for row, t, pos in zip(first["row"].tolist(), first["topic"].tolist(), where.tolist(),
+                           strict=True):
+        if pos < 0:
             continue
-        if acc not in cache:
-            pos = known.get_indexer([acc])[0]
-            cache[acc] = (evidence_sentences(evidence.iloc[pos].to_dict()) if pos >= 0
-                          else {})
-        text = cache[acc].get(t)
+        text = topic_sentence(t, table.row(pos))
         if text:
-            used.add((acc, t))
-            out[k] = f"{text}{_suffix(contrib[k])}"
+            out[row] = f"{text}{_suffix(contrib[row])}"
     return out
-
-
-def _present(values: np.ndarray) -> np.ndarray:
-    """True where an object array holds a value (not None or NaN)."""
-    return np.array([v is not None and v == v for v in values.tolist()], dtype=bool)
 
 
 def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
