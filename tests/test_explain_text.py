@@ -207,3 +207,16 @@ def test_terminal_rows_show_words_and_model_units_only_when_verbose(model_and_ro
         assert " — " not in cells[1]
     verbose = reason_rows(tidy, "d", 8, verbose=True)
     assert all(re.fullmatch(r"[+-]\d+\.\d{3}", cells[3]) for cells, _ in verbose)
+
+
+def test_every_registry_evidence_topic_has_a_sentence() -> None:
+    from fakedetect.evidence import _TOPICS, evidence_features
+    from fakedetect.features.registry import EVIDENCE_TOPICS, FeatureSpec
+
+    assert set(EVIDENCE_TOPICS) - {""} == set(_TOPICS)
+    tagged = evidence_features()
+    assert tagged["snapshots__max_jump_robust_z__window_1"] == "spike"
+    assert tagged["posts__engagement_vs_tier__last_30"] == "engagement"
+    assert set(tagged.values()) == set(_TOPICS)
+    with pytest.raises(ValueError, match="evidence topic"):
+        FeatureSpec("posts__x", "engagement", ("posts",), "X.", "{value}", evidence="likes")

@@ -14,7 +14,7 @@ The model reads features; an analyst reads facts with a date, a size and a compa
   the account model, so it comes from the scores).
 
 :func:`evidence_sentences` turns one account's evidence into the plain sentences that
-replace the feature templates of the matching features (:data:`EVIDENCE_FEATURES`), and
+replace the feature templates of the matching features (:func:`evidence_features`), and
 :func:`review_checklist` into what to check, what to ask the creator for and what would
 clear the account.
 """
@@ -63,23 +63,14 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "engagement_benchmark", "engagement_vs_benchmark", "follower_tier",
     "comment_repeat_share",
 )
-#: Features whose reason sentence is the evidence sentence of the same topic.
-EVIDENCE_FEATURES: dict[str, str] = {
-    "snapshots__max_jump_robust_z__window_1": "spike",
-    "snapshots__max_jump_robust_z__window_3": "spike",
-    "snapshots__max_jump_share__window_1": "spike",
-    "snapshots__growth_concentration__top_pct_1": "spike",
-    "snapshots__growth_concentration__top_pct_5": "spike",
-    "snapshots__daily_follower_change__std_pct": "spike",
-    "snapshots__max_drop_robust_z__window_1": "drop",
-    "snapshots__purge_after_jump__days_30": "drop",
-    "audience__fake_share__scorer_model": "share",
-    "posts__median_engagement_rate__last_30": "engagement",
-    "posts__engagement_vs_tier__last_30": "engagement",
-    "accounts__like_rate_pct": "engagement",
-    "comments__repeat_commenter_share__min_posts_3": "comments",
-    "comments__commenter_overlap__previous_post": "comments",
-}
+
+
+def evidence_features() -> dict[str, str]:
+    """Features whose reason sentence is the evidence sentence of a topic (the registry's
+    ``evidence`` field), by name."""
+    from fakedetect.features.registry import FEATURES
+
+    return {f.name: f.evidence for f in FEATURES if f.evidence}
 
 
 def follower_tier(followers: float) -> str:

@@ -127,10 +127,10 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarr
     of :mod:`fakedetect.evidence` (once per account and topic, on the highest rank)."""
     import pandas as pd
 
-    from fakedetect.evidence import EVIDENCE_FEATURES, EvidenceTable, topic_sentence
+    from fakedetect.evidence import EvidenceTable, evidence_features, topic_sentence
 
     out = frame["sentence"].to_numpy(dtype=object).copy()
-    topic = frame["feature"].map(EVIDENCE_FEATURES)
+    topic = frame["feature"].map(evidence_features())
     ok = topic.notna().to_numpy() & np.isfinite(frame["value"].to_numpy(dtype=float))
     if not ok.any():
         return out
