@@ -117,3 +117,36 @@ def test_words_for_numbers() -> None:
         "an eighth of", "60% of"]
     assert [follower_tier(x) for x in (500, 1000, 25_000, 2e6, float("nan"))] == [
         "under 1k", "1k-5k", "20k-50k", "over 1M", ""]
+
+
+def test_scores_carry_the_headline_columns(tmp_path) -> None:
+    import lightgbm as lgb
+
+    from fakedetect.model import Calibration, FakeModel
+    from fakedetect.predict import score_dataset, write_scores
+
+    names = ["snapshots__max_jump_robust_z__window_1", "posts__engagement_vs_tier__last_30",
+             "accounts__log_followers"]
+    rng = np.random.default_rng(3)
+    y = (rng.random(300) < 0.4).astype(int)
+    X = np.column_stack([rng.gamma(2, 2, 300) + 8 * y, rng.lognormal(0, 0.4, 300) - 0.5 * y,
+                         rng.normal(4.3, 0.3, 300)])
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 7, "seed": 1},
+                        lgb.Dataset(X, label=y, feature_name=names), num_boost_round=20)
+    model = FakeModel(booster=booster, task="influencer", features=names,
+                      calibration=Calibration(method="sigmoid"), threshold_fake=0.9,
+                      threshold_review=0.5)
+    dataset = to_dataset(make_frames())
+    scored = score_dataset(dataset, model, top_reasons=3)
+    scores = scored.scores.set_index("account_id")
+    assert set(SCORE_COLUMNS) <= set(scores.columns)
+    ev = headline_evidence(dataset)
+    assert scores.loc["bob_bought", "spike_date"] == "2024-03-11"
+    assert scores.loc["bob_bought", "spike_followers"] == ev.loc["bob_bought",
+                                                                  "spike_followers"] > 5000
+    assert scores.loc["carol", "spike_date"] == ""  # no history
+    bob = " ".join(scores.loc["bob_bought", [f"reason_{k}" for k in (1, 2, 3)]])
+    assert "followers on 11 Mar 2024" in bob, bob
+    written = pd.read_csv(write_scores(scored.scores, tmp_path / "scores.csv"))
+    assert written["engagement_vs_benchmark"].dtype.kind == "f"
+    assert written["fake_probability"].dtype.kind == "f"  # numeric columns stay numeric
