@@ -220,3 +220,24 @@ def test_every_registry_evidence_topic_has_a_sentence() -> None:
     assert set(tagged.values()) == set(_TOPICS)
     with pytest.raises(ValueError, match="evidence topic"):
         FeatureSpec("posts__x", "engagement", ("posts",), "X.", "{value}", evidence="likes")
+
+
+def test_explain_command_speaks_plainly(model_and_rows, tmp_path,
+                                        capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.cli import main
+    from tests.test_report import write_dataset
+
+    monkeypatch.setenv("COLUMNS", "200")  # one line per reason in the terminal table
+    model, _, _ = model_and_rows
+    folder = model.save(tmp_path / "model")
+    data = write_dataset(tmp_path / "data")
+    assert main(["explain", "bob_bought", "--data", str(data), "--model", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "Top reasons" in out and "push toward" in out
+    assert "followers on 11 Mar 2024" in out  # the spike, with its date
+    assert not [j for j in jargon_in(out) if j not in {"{", "}"}], out
+    assert main(["explain", "bob_bought", "--data", str(data), "--model", str(folder),
+                 "-v"]) == 0
+    verbose = capsys.readouterr().out
+    assert "log-odds" in verbose and re.search(r"[+-]\d\.\d{3}", verbose)

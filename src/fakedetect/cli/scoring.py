@@ -175,10 +175,10 @@ def explain(
         console.print(f"[bold]{account_id}[/bold]: not scored: {row['status_reason']}")
         return 0
     colour = {"authentic": "green", "review": "yellow", "likely fake": "red"}[row["verdict"]]
-    from fakedetect.evidence import percent
+    from fakedetect.evidence import percent, score_text
 
     console.print(f"[bold]{account_id}[/bold]  authenticity [bold]"
-                  f"{row['authenticity_score']:.0f}[/bold]/100  "
+                  f"{score_text(row['authenticity_score'])}[/bold]/100  "
                   f"fake probability {percent(row['fake_probability'])} "
                   f"({percent(row['fake_probability_low'])}–"
                   f"{percent(row['fake_probability_high'])})  "

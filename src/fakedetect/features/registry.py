@@ -320,7 +320,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Share of a post's commenters who also commented on the previous commented post "
        "(pooled over posts).",
        "{value:.0%} of commenters also commented on the previous post", +1,
-       tables=("comments", "posts"), evidence="comments"),
+       tables=("comments", "posts")),
     # ----------------------------------------------------------------- audience
     _a("audience__fake_share__scorer_model",
        "Estimated share of fake followers in the audience sample: the registered account "
