@@ -114,8 +114,9 @@ h1 small{display:block;margin-left:0}
 #accounts,#accounts tbody{display:block}
 #accounts tr{display:block;border:1px solid var(--line);border-radius:8px;margin:0 0 10px;
 padding:6px 10px;background:var(--card)}
+.table-wrap:has(> #accounts){overflow-x:visible}
 #accounts td{display:flex;justify-content:space-between;gap:12px;border:0;padding:3px 0;
-text-align:right;max-width:none;min-width:0}
+text-align:right;max-width:none;min-width:0;white-space:normal}
 #accounts td::before{content:attr(data-label);color:var(--muted);text-align:left;
 flex:0 0 auto;font-size:.82rem}
 #accounts td.acc{display:block;text-align:left;font-weight:600}
