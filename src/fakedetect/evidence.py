@@ -4,7 +4,8 @@ The model reads features; an analyst reads facts with a date, a size and a compa
 :func:`headline_evidence` computes, for every account of a dataset:
 
 - the largest one-day follower gain, its day, its size against the account's usual
-  daily change, and what likes did on the posts published around it;
+  daily change, and what likes did on the posts published around it; the largest
+  one-day loss the same way (bought followers are often removed later);
 - the median engagement rate of the last posts against the benchmark for an account of
   that size (the curve :func:`fakedetect.features.expected_engagement_rate` draws);
 - how concentrated the comments are: the share written by accounts that comment on
@@ -48,14 +49,14 @@ TIERS: tuple[tuple[float, str], ...] = (
     (1_000_000, "500k-1M"), (math.inf, "over 1M"),
 )
 
-#: Numeric evidence columns, in the order :func:`headline_evidence` returns them.
+#: Evidence columns, in the order :func:`headline_evidence` returns them (days as
+#: timestamps, the tier as text, the rest as floats).
 EVIDENCE_COLUMNS: tuple[str, ...] = (
     "spike_date", "spike_followers", "spike_usual_daily_change", "spike_vs_usual",
     "spike_week_likes_vs_usual", "spike_week_posts", "drop_date", "drop_followers",
     "drop_vs_usual", "engagement_rate", "engagement_benchmark", "engagement_vs_benchmark",
     "follower_tier", "comment_repeat_share", "comment_repeat_accounts",
-    "comment_every_post_accounts",
-    "comment_posts",
+    "comment_every_post_accounts", "comment_posts",
 )
 #: Columns added to the scores file (the headline of every account).
 SCORE_COLUMNS: tuple[str, ...] = (
