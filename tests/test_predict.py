@@ -115,12 +115,12 @@ def test_reasons_match_shap_signs(fresh: Path, folder: Path) -> None:
     scored = score_dataset(load_dataset(fresh), model, top_reasons=3, all_reasons=True)
     r = scored.reasons
     computed = r["value"].notna()
-    raises = r["sentence"].str.endswith("(raises the fake risk)")
+    raises = r["sentence"].str.endswith("push toward fake")
     assert (raises[computed] == (r.loc[computed, "contribution"] > 0)).all()
     # a signal that could not be computed is not assessed: no direction, ranked last
     gone = r[~computed]
     assert gone["sentence"].str.startswith("Not assessed:").all()
-    assert not gone["sentence"].str.contains("fake risk").any()
+    assert not gone["sentence"].str.contains("push toward").any()
     last_computed = r[computed].groupby("account_id")["rank"].max()
     first_gone = gone.groupby("account_id")["rank"].min()
     both = first_gone.index.intersection(last_computed.index)
@@ -326,7 +326,9 @@ def test_scores_warn_when_trained_features_are_missing(fresh: Path, folder: Path
     scored = score_dataset(ds, model, top_reasons=1)
     lacking = [f for f in model.metadata["never_missing"] if f.startswith("audience__")]
     assert lacking, "the simulated training data always has an audience sample"
-    assert scored.notes and lacking[0] in scored.notes[0]
+    from fakedetect.drift import feature_label
+
+    assert scored.notes and feature_label(lacking[0]) in scored.notes[0]
     assert scored.drifted
     full = score_dataset(load_dataset(fresh), model, top_reasons=1)
     assert not any("never missing" in n for n in full.notes)

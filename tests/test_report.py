@@ -197,6 +197,50 @@ def make_reasons(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def real_reasons(reasons: pd.DataFrame) -> pd.DataFrame:
+    """``reasons`` with registered features (longest descriptions first) and the sentences
+    the explain module writes for them: what an analyst actually reads."""
+    from fakedetect.explain import sentence
+    from fakedetect.features.registry import FEATURES
+
+    out = reasons.copy()
+    longest = sorted(FEATURES, key=lambda f: -len(f.description))
+    k = out["feature"].str.rsplit("_", n=1).str[-1].astype(int)
+    specs = [longest[i] for i in k]
+    out["feature"] = [f.name for f in specs]
+    out["description"] = [f.description for f in specs]
+    out["sentence"] = [sentence(f.name, v, c) for f, v, c in
+                       zip(specs, out["value"], out["contribution"], strict=True)]
+    return out
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees: no attributes, scripts, styles or SVG tooltips."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style", "title"}:
+            self.skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "title"}:
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Visible()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame,
                                                               Dataset]:
@@ -294,7 +338,7 @@ def test_data_is_escaped_everywhere(report: Path) -> None:
         assert "<i>beauty" not in text and "<described>" not in text and "x<b>y" not in text
     evil = _page_of(report, EVIL)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in evil
-    assert re.search(r"Signal number \d+ &lt;described&gt; = ", evil)
+    assert re.search(r'title="Signal number \d+ &lt;described&gt;"', evil)
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in report.read_text(encoding="utf-8")
 
 
@@ -334,9 +378,14 @@ def test_account_page_shows_every_section(report: Path) -> None:
     assert "fakedetect-influencer" in text and "models:/fakedetect-influencer/7" in text
     assert "roc_auc 0.912" in text
     assert "likely fake when the fake probability is at least 70%" in text
-    # reasons: the top five by rank, with signed bars
+    # reasons: the top five by rank, with signed bars, their strength in words and the
+    # model units only in the tooltip
     assert text.count('<span class="div-bar"') == 5
-    assert re.search(r'<span class="contrib">[+-]\d\.\d\d toward (fake|genuine)</span>', text)
+    assert re.search(r'<span class="contrib" title="[+-]\d\.\d{3} log-odds">(strong|moderate|'
+                     r"slight) push toward (fake|genuine)</span>", text)
+    # a likely fake account gets the review checklist, built from its own spike
+    assert '<section id="checklist">' in text
+    assert "What to ask the creator for" in text and "11 Mar 2024" in text
 
 
 def test_suspicious_days_are_marked_on_the_spike_only(report: Path, features_api) -> None:
@@ -346,7 +395,8 @@ def test_suspicious_days_are_marked_on_the_spike_only(report: Path, features_api
     assert marks and marks[0].startswith(f"{spike}: +6,"), marks
     assert len(marks) == 1
     assert "1 suspicious day(s)" in bob
-    assert f"more than {features_api.SUSPICIOUS_Z:g} robust deviations above" in bob
+    assert (f"more than {features_api.SUSPICIOUS_Z:g} times the typical day-to-day variation "
+            "above") in bob
     alice = _page_of(report, "alice")
     assert 'class="suspicious"' not in alice
     assert "No day&#x27;s follower change stands out" in alice or \
@@ -392,14 +442,15 @@ def test_waterfall_adds_up_to_the_model_output(report: Path, inputs) -> None:
     text = _page_of(report, "dave")
     rows = reasons[reasons["account_id"] == "dave"]
     final = rows["base_value"].iloc[0] + rows["contribution"].sum()
-    assert f"raw model output of <b>{final:+.2f}</b>" in text
     assert math.isclose(1 / (1 + math.exp(-final)), 0.62, abs_tol=1e-9)
+    assert "ending at <b>62%</b>" in text
     assert "After calibration" not in text
-    assert f"{N_FEATURES - 10} other features" in text
+    assert f"{N_FEATURES - 10} other signals" in text
     assert text.count('<rect class="step"') == 11
     top = rows.sort_values("rank").iloc[0]
-    assert f"Signal number {top['feature'].rsplit('_', 1)[1]} &lt;described&gt;" in text
-    assert "= missing" in text
+    assert f"Sentence {top['feature'].rsplit('_', 1)[1]} about dave" in text
+    # the signal that could not be computed is listed as not assessed, with what it needs
+    assert '<div id="not-assessed"><h3>Not assessed (1 signal)</h3>' in text
 
 
 def test_not_scored_account_page_explains_why(report: Path) -> None:
@@ -555,8 +606,8 @@ def test_compact_number() -> None:
 def test_waterfall_geometry_ends_at_the_output() -> None:
     svg = charts.waterfall_svg(-1.0, ["a", "b"], [2.0, -0.5], 0.25, "3 other features")
     assert svg.count('<rect class="step"') == 3
-    assert "+0.75 (68%)" in svg
-    assert "-1.00 (27%)" in svg
+    assert 'font-size="12">68%</text></svg>' in svg  # the output marker
+    assert '<text x="' in svg and 'font-size="12">27%</text>' in svg  # the base marker
     widths = [float(w) for w in re.findall(r'class="step" x="[^"]+" y="[^"]+" width="([^"]+)"',
                                            svg)]
     assert widths[0] == pytest.approx(4 * widths[1], rel=0.02)
@@ -602,7 +653,7 @@ def test_index_of_ten_thousand_accounts_is_fast(tmp_path: Path) -> None:
     assert elapsed < 3.0, elapsed
     assert size < 3_500_000, size
     text = index.read_text(encoding="utf-8")
-    assert text.count("<tr><td class=\"acc\">") == 100
+    assert text.count('<tr><td data-label="account" class="acc">') == 100
     assert not (tmp_path / "out" / "accounts").exists()
 
 
@@ -624,3 +675,45 @@ def test_drift_warnings_and_outside_flags_are_rendered(tmp_path: Path, inputs) -
     plain = write_report(tmp_path / "plain", scores=scores.drop(columns="outside_training"),
                          reasons=reasons, dataset=dataset, model=MODEL)
     assert 'id="drift"' not in plain.read_text(encoding="utf-8")
+
+
+def test_headline_evidence_and_uncertain_ends_in_the_index(tmp_path: Path) -> None:
+    dataset = to_dataset(make_frames(tables=("posts",)))  # no snapshots: no spike evidence
+    scores = make_scores(dataset)
+    top = scores["account_id"] == "bob_bought"
+    scores["fake_probability"] = np.where(top, 0.9996, scores["fake_probability"])
+    scores["authenticity_score"] = 100 * (1 - scores["fake_probability"])
+    scores["spike_date"] = np.where(top, "2026-11-26", "")
+    scores["spike_followers"] = np.where(top, 8225.0, np.nan)
+    scores["spike_vs_usual"] = np.where(top, 41.0, np.nan)
+    index = write_report(tmp_path / "r", scores=scores, reasons=make_reasons(scores),
+                         dataset=dataset, model=MODEL)
+    text = index.read_text(encoding="utf-8")
+    row = text[text.index('<td data-label="account" class="acc"><span class="cell">'
+                          '<a href="accounts/bob_bought.html">'):]
+    row = row[:row.index("</tr>")]
+    assert ">&gt;99%<" in row and ">&lt;1<" in row and "100%" not in row
+    assert "+8,225 on 26 Nov 2026" in row and "41x usual" in row
+    assert "vs usual 1.5%" in row  # engagement from the posts against the benchmark
+    page = (index.parent / "accounts" / "bob_bought.html").read_text(encoding="utf-8")
+    assert ">&lt;1<" in page and "&gt;99%" in page
+    alice = (index.parent / "accounts" / "alice.html").read_text(encoding="utf-8")
+    assert 'id="checklist"' not in alice  # authentic accounts get no checklist
+    assert 'id="checklist"' in (index.parent / "accounts" / "dave.html").read_text(
+        encoding="utf-8")
+
+
+def test_pages_speak_plainly(tmp_path: Path, inputs) -> None:
+    from tests.test_explain_text import jargon_in
+
+    scores, reasons, dataset = inputs
+    index = write_report(tmp_path / "r", scores=scores, reasons=real_reasons(reasons),
+                         dataset=dataset, model=MODEL)
+    pages = [index, *sorted((index.parent / "accounts").iterdir())]
+    for page in pages:
+        text = visible_text(page.read_text(encoding="utf-8"))
+        found = [j for j in jargon_in(text) if j not in {"{", "}"}]
+        assert not found, (page.name, found)
+    bob = (index.parent / "accounts" / "bob_bought.html").read_text(encoding="utf-8")
+    assert "log-odds" in bob  # in the tooltips only
+    assert "log-odds" not in visible_text(bob)

@@ -161,3 +161,170 @@ def test_drift_warnings_render_in_the_browser(browser: str, tmp_path: Path) -> N
     page = index.parent / "accounts" / safe_filename("dave")
     dom = dump_dom(browser, page.as_uri(), tmp_path)
     assert 'id="outside-training"' in dom and "Outside what the model has seen" in dom
+
+
+# ------------------------------------------------------------------ layout on any screen
+
+#: Runs in a harness page that shows the measured page in an iframe exactly WIDTH px
+#: wide (headless Chromium's own window is at least 500 px wide): measures every text box
+#: of the page against its container and writes what overflows into ``data-overflow`` on
+#: the harness's <html> (JSON), so ``--dump-dom`` shows it. Elements inside an explicit
+#: horizontal scroller (overflow-x auto or scroll) may be wider than the screen; nothing
+#: else may. Reasons squeezed under 240 px (a few words per line) go to ``data-narrow``.
+MEASURE_JS = r"""
+(function () {
+  var frame = document.getElementById("page");
+  function run() {
+    var doc = frame.contentDocument, win = frame.contentWindow;
+    function scroller(el) {
+      for (var p = el.parentElement; p; p = p.parentElement) {
+        var o = win.getComputedStyle(p).overflowX;
+        if (o === "auto" || o === "scroll") { return true; }
+      }
+      return false;
+    }
+    function hasText(el) {
+      for (var c = el.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3 && c.textContent.trim()) { return true; }
+      }
+      return false;
+    }
+    var bad = [], vw = doc.documentElement.clientWidth;
+    var all = doc.body.getElementsByTagName("*");
+    for (var i = 0; i < all.length; i++) {
+      var el = all[i];
+      if (el.closest("svg") || !hasText(el) || scroller(el)) { continue; }
+      var st = win.getComputedStyle(el);
+      if (st.display === "none" || st.visibility === "hidden") { continue; }
+      var r = el.getBoundingClientRect();
+      if (!r.width) { continue; }
+      var what = el.tagName.toLowerCase() + (el.className ? "." + el.className : "") +
+        ": " + el.textContent.trim().slice(0, 40);
+      if (st.display !== "inline" && el.scrollWidth > el.clientWidth + 1 &&
+          st.overflowX !== "hidden") {
+        bad.push("scrollWidth " + el.scrollWidth + " > clientWidth " + el.clientWidth +
+                 " in " + what);
+      }
+      if (r.right > vw + 1 || r.left < -1) {
+        bad.push("off screen (" + Math.round(r.left) + "-" + Math.round(r.right) + " of " +
+                 vw + ") " + what);
+      }
+    }
+    var svgs = doc.querySelectorAll("svg.chart");
+    for (var s = 0; s < svgs.length; s++) {
+      var vb = svgs[s].viewBox.baseVal, texts = svgs[s].querySelectorAll("text");
+      for (var t = 0; t < texts.length; t++) {
+        var b = texts[t].getBBox();
+        if (b.x < -0.5 || b.x + b.width > vb.width + 0.5) {
+          bad.push("chart text outside its chart (" + Math.round(b.x) + "-" +
+                   Math.round(b.x + b.width) + " of " + vb.width + "): " +
+                   texts[t].textContent.slice(0, 40));
+        }
+      }
+    }
+    var narrow = [], sentences = doc.querySelectorAll(".reasons li > span:first-child");
+    for (var k = 0; k < sentences.length; k++) {
+      if (sentences[k].getBoundingClientRect().width < Math.min(240, vw * 0.6)) {
+        narrow.push(sentences[k].textContent.slice(0, 40));
+      }
+    }
+    if (doc.documentElement.scrollWidth > vw + 1) {
+      bad.push("the page scrolls sideways: " + doc.documentElement.scrollWidth + " > " + vw);
+    }
+    document.documentElement.setAttribute("data-width", String(vw));
+    document.documentElement.setAttribute("data-overflow", JSON.stringify(bad));
+    document.documentElement.setAttribute("data-narrow", JSON.stringify(narrow));
+  }
+  frame.addEventListener("load", run);
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def real_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture report with registered features and their real, long sentences (the
+    explain module's), so the layout is measured on what analysts read."""
+    from tests.test_report import (
+        MODEL,
+        make_frames,
+        make_reasons,
+        make_scores,
+        real_reasons,
+        to_dataset,
+    )
+
+    dataset = to_dataset(make_frames())
+    scores = make_scores(dataset)
+    reasons = real_reasons(make_reasons(scores))
+    scores["reason_1"] = "+8,225 followers on 26 Nov 2026, 41x the usual daily change, " \
+                         "while likes on the posts that week stayed at their usual level"
+    model = {**MODEL, "metrics": {f"heldout_metric_number_{i}": 0.5 for i in range(30)}
+             | {"heldout_precision_op": 0.9, "heldout_recall_op": 0.46,
+                "heldout_fpr_op": 0.022}}
+    return write_report(tmp_path_factory.mktemp("real"), scores=scores, reasons=reasons,
+                        dataset=dataset, model=model)
+
+
+def measure(browser: str, page: Path, tmp: Path, width: int, shot: Path) -> tuple[list[str],
+                                                                                list[str]]:
+    """Screenshot ``page`` at ``width`` px into ``shot``; return what overflows and the
+    reasons squeezed narrow, measured in the DOM of the page shown ``width`` px wide."""
+    import json
+    from html import unescape
+
+    _, console = run_chromium(browser, page.as_uri(), tmp, f"--screenshot={shot}",
+                              f"--window-size={width},2400")
+    assert console == [], console
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    harness = tmp / f"harness-{width}-{page.stem}.html"
+    harness.write_text(
+        '<!DOCTYPE html><html><body style="margin:0"><iframe id="page" '
+        f'src="{page.as_uri()}" style="width:{width}px;height:2400px;border:0"></iframe>'
+        f"<script>{MEASURE_JS}</script></body></html>", encoding="utf-8")
+    dom, console = run_chromium(browser, harness.as_uri(), tmp, "--dump-dom",
+                                "--allow-file-access-from-files", "--window-size=1500,2400")
+    assert console == [], console
+    found = re.search(r'data-overflow="([^"]*)"', dom)
+    narrow = re.search(r'data-narrow="([^"]*)"', dom)
+    assert found and narrow, "the measuring script did not run"
+    assert f'data-width="{width}"' in dom
+    return json.loads(unescape(found.group(1))), json.loads(unescape(narrow.group(1)))
+
+
+@pytest.mark.parametrize("width", [400, 1400])
+def test_no_text_overflows_at_phone_and_desktop_widths(browser: str, real_report: Path,
+                                                       tmp_path: Path, width: int) -> None:
+    pages = [real_report, real_report.parent / "accounts" / safe_filename("bob_bought")]
+    for page in pages:
+        shot = tmp_path / f"{page.stem}-{width}.png"
+        bad, narrow = measure(browser, page, tmp_path, width, shot)
+        assert bad == [], (page.name, width, bad[:8])
+        assert narrow == [], (page.name, width, narrow)
+        print(f"screenshot: {shot}")
+
+
+def test_the_measurement_catches_an_overflow(browser: str, tmp_path: Path) -> None:
+    page = tmp_path / "wide.html"
+    page.write_text('<!DOCTYPE html><html><body><p style="width:300px;white-space:nowrap">'
+                    + "word " * 80 + '</p><svg class="chart" viewBox="0 0 100 20">'
+                    '<text x="-40" y="10">clipped label</text></svg></body></html>',
+                    encoding="utf-8")
+    bad, _ = measure(browser, page, tmp_path, 400, tmp_path / "wide.png")
+    assert any("scrollWidth" in b for b in bad), bad
+    assert any("chart text outside" in b for b in bad), bad
+    assert any("scrolls sideways" in b or "off screen" in b for b in bad), bad
+
+
+def test_print_stylesheet_hides_navigation_and_keeps_charts(browser: str, real_report: Path,
+                                                            tmp_path: Path) -> None:
+    page = real_report.parent / "accounts" / safe_filename("bob_bought")
+    pdf = tmp_path / "bob.pdf"
+    run_chromium(browser, page.as_uri(), tmp_path, f"--print-to-pdf={pdf}",
+                 "--no-pdf-header-footer")
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    assert 2 <= pages <= 8, pages
+    css = page.read_text(encoding="utf-8")
+    assert "@media print" in css and ".nav{display:none}" in css.replace(
+        ".tools,.pager,.nav{display:none}", ".nav{display:none}")

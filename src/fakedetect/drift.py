@@ -341,7 +341,9 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
         warnings.append(
             f"{len(missing)} feature(s) that were never missing when {model.name} "
             f"v{model.version} was trained are missing for most of these accounts: "
-            f"{', '.join(missing[:6])}. The model never learned what their "
+            f"{'; '.join(feature_label(f) for f in missing[:6])}"
+            f"{f'; and {len(missing) - 6} more' if len(missing) > 6 else ''}. The model "
+            "never learned what their "
             "absence means, so treat these scores with caution (or use a model trained on "
             "data like this).")
     shifted = table[table["shifted"]]

@@ -10,6 +10,11 @@ Missing evidence is not evidence: a feature that could not be computed for an ac
 (its value is missing) still has a contribution, so the rows add up, but it ranks after
 every computed feature and its sentence says it was not assessed, with no direction; the
 plain-word reasons of ``predict`` and the report come from computed features only.
+
+Sentences are written for an analyst: where :mod:`fakedetect.evidence` has the facts
+behind a feature (the follower spike with its date and size, engagement against the
+benchmark, the repeat commenters), the sentence states them; the push of each reason is
+given in words (:func:`strength`), its size in model units only in ``contribution``.
 """
 
 from __future__ import annotations
@@ -27,23 +32,43 @@ REASON_COLUMNS = ("account_id", "rank", "feature", "description", "value", "cont
                   "sentence", "base_value")
 
 
+#: Absolute contributions (model units) from which a reason is "strong" or "moderate";
+#: below the last it is "slight".
+STRENGTHS: tuple[tuple[float, str], ...] = ((1.0, "strong"), (0.3, "moderate"),
+                                            (0.0, "slight"))
+
+
+def strength(contribution: float) -> str:
+    """How hard a reason pushes, in words: ``strong``, ``moderate`` or ``slight``."""
+    size = abs(float(contribution))
+    for bound, word in STRENGTHS:
+        if size >= bound:
+            return word
+    return STRENGTHS[-1][1]
+
+
 def _direction_word(contribution: float) -> str:
-    return "raises the fake risk" if contribution > 0 else "lowers the fake risk"
+    toward = "fake" if contribution > 0 else "genuine"
+    return f"{strength(contribution)} push toward {toward}"
+
+
+def _suffix(contribution: float) -> str:
+    return f" — {_direction_word(contribution)}"
 
 
 def sentence(feature: str, value: float, contribution: float) -> str:
-    """The registry sentence for ``feature`` at ``value``, with its direction (none for a
-    missing value: the signal was not assessed)."""
+    """The registry sentence for ``feature`` at ``value``, with its strength and direction
+    in words (none for a missing value: the signal was not assessed)."""
     from fakedetect.features import render_reason
 
     if value != value:
         return render_reason(feature, value)
-    return f"{render_reason(feature, value)} ({_direction_word(contribution)})"
+    return f"{render_reason(feature, value)}{_suffix(contribution)}"
 
 
 def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
-                  contrib: np.ndarray | None = None, base: np.ndarray | None = None
-                  ) -> pd.DataFrame:
+                  contrib: np.ndarray | None = None, base: np.ndarray | None = None,
+                  evidence: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tidy SHAP explanations of ``X`` (indexed by account_id).
 
     Parameters
@@ -55,6 +80,10 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
         Keep only the ``top`` largest absolute contributions per account (all by default).
     contrib, base : numpy.ndarray, optional
         Precomputed :meth:`FakeModel.contributions` output.
+    evidence : pandas.DataFrame, optional
+        :func:`fakedetect.evidence.headline_evidence` of the accounts: the sentences of
+        the features it covers state its facts (each fact once per account, on the
+        strongest of its features).
 
     Returns
     -------
@@ -88,7 +117,39 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
         "sentence": _sentences(feats, v, c),
         "base_value": base[rows],
     })
+    if evidence is not None and len(frame):
+        frame["sentence"] = _evidence_sentences(frame, evidence)
     return frame
+
+
+def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarray:
+    """The frame's sentences, those of evidence-backed features replaced by the facts
+    of :mod:`fakedetect.evidence` (once per account and topic, on the highest rank)."""
+    import pandas as pd
+
+    from fakedetect.evidence import EvidenceTable, evidence_features, topic_sentence
+
+    out = frame["sentence"].to_numpy(dtype=object).copy()
+    topic = frame["feature"].map(evidence_features())
+    ok = topic.notna().to_numpy() & np.isfinite(frame["value"].to_numpy(dtype=float))
+    if not ok.any():
+        return out
+    sub = pd.DataFrame({"account_id": frame["account_id"].to_numpy(dtype=object)[ok],
+                        "topic": topic.to_numpy(dtype=object)[ok],
+                        "rank": frame["rank"].to_numpy()[ok], "row": np.flatnonzero(ok)})
+    first = sub.sort_values(["account_id", "rank"], kind="stable").drop_duplicates(
+        ["account_id", "topic"])
+    table = EvidenceTable(evidence)
+    where = table.positions(first["account_id"].astype(str).to_numpy(dtype=object))
+    contrib = frame["contribution"].to_numpy(dtype=float)
+    for row, t, pos in zip(first["row"].tolist(), first["topic"].tolist(), where.tolist(),
+                           strict=True):
+        if pos < 0:
+            continue
+        text = topic_sentence(t, table.row(pos))
+        if text:
+            out[row] = f"{text}{_suffix(contrib[row])}"
+    return out
 
 
 def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
@@ -108,12 +169,45 @@ def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np
     for k, name in enumerate(names):
         rows = np.flatnonzero(codes == k)
         out[rows] = render_reasons(str(name), values[rows])
-    up, down = f" ({_direction_word(1.0)})", f" ({_direction_word(-1.0)})"
+    suffix = {(word, up): f" — {word} push toward {'fake' if up else 'genuine'}"
+              for _, word in STRENGTHS for up in (True, False)}
     missing = np.isnan(values).tolist()
-    return np.array([text if gone else text + (up if c > 0 else down)
+    return np.array([text if gone else text + suffix[strength(c), c > 0]
                      for text, c, gone in zip(out.tolist(), contrib.tolist(), missing,
                                               strict=True)],
                     dtype=object)
+
+
+def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
+                verbose: bool = False) -> list[tuple[list[str], bool]]:
+    """One account's strongest computed reasons as table cells for a terminal.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output.
+    account_id : str
+    top : int
+        Reasons to list.
+    verbose : bool
+        Add each reason's push in model units (log-odds) as a last cell.
+
+    Returns
+    -------
+    list of (cells, toward_fake)
+        Cells: rank, sentence without its strength suffix, strength and direction in
+        words (and the push with ``verbose``).
+    """
+    mine = reasons[(reasons["account_id"].astype(str) == str(account_id))
+                   & reasons["value"].notna()].sort_values("rank").head(top)
+    out = []
+    for k, r in enumerate(mine.itertuples(), start=1):
+        c = float(r.contribution)
+        words = _direction_word(c)
+        text = str(r.sentence).removesuffix(_suffix(c))
+        cells = [str(k), text, words, *([f"{c:+.3f}"] if verbose else [])]
+        out.append((cells, c > 0))
+    return out
 
 
 def check_additivity(model: FakeModel, X: pd.DataFrame, atol: float = 1e-6) -> float:

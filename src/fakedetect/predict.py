@@ -155,11 +155,16 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     base["model_version"] = model.version
     base["followers"] = acc["followers"].astype("Int64")
     base["niche"] = (acc["niche"].astype("string").fillna("") if "niche" in acc else "")
+    from fakedetect.evidence import headline_evidence, score_columns
+
+    evidence = headline_evidence(dataset, base)  # the facts reasons and the report state
+    for col, values in score_columns(evidence).items():
+        base[col] = values.reindex(feats.index)
     if len(X):
         stage("explanations")
         contrib, b = model.contributions(X, n_jobs=n_jobs)
         tidy = explain_frame(model, X, top=None if all_reasons else max(top_reasons, 1),
-                             contrib=contrib, base=b)
+                             contrib=contrib, base=b, evidence=evidence)
     else:
         contrib = np.zeros((0, len(model.features)))
         tidy = explain_frame(model, X.iloc[:0], top=1, contrib=contrib, base=np.zeros(0))
@@ -191,8 +196,16 @@ def _schema_notes(model: FakeModel, X: pd.DataFrame) -> list[str]:
         return []
     return [f"{len(lacking)} feature(s) that were never missing when {model.name} "
             f"v{model.version} was trained are missing for most of these accounts: "
-            f"{', '.join(lacking[:6])}. The model never learned what their absence means, "
+            f"{_listed(lacking)}. The model never learned what their absence means, "
             "so treat these scores with caution (or use a model trained on data like this)."]
+
+
+def _listed(features: list[str], shown: int = 6) -> str:
+    """Plain descriptions of the first ``shown`` features, and how many more there are."""
+    from fakedetect.drift import feature_label
+
+    text = "; ".join(feature_label(f) for f in features[:shown])
+    return text + (f"; and {len(features) - shown} more" if len(features) > shown else "")
 
 
 def _audience_share(dataset: Dataset, feats: pd.DataFrame,

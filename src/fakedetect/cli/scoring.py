@@ -150,6 +150,8 @@ def explain(
     top_reasons: Annotated[int, typer.Option(help="Reasons to show.")] = 8,
     lenient: LenientOpt = False,
     config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also show each reason's push in model units.")] = False,
 ) -> int:
     """Show one account's score and the reasons behind it (terminal, or an HTML page)."""
     from rich.console import Console
@@ -179,34 +181,43 @@ def explain(
         console.print(f"[bold]{account_id}[/bold]: not scored: {row['status_reason']}")
         return 0
     colour = {"authentic": "green", "review": "yellow", "likely fake": "red"}[row["verdict"]]
+    from fakedetect.evidence import percent, score_text
+
     console.print(f"[bold]{account_id}[/bold]  authenticity [bold]"
-                  f"{row['authenticity_score']:.0f}[/bold]/100  "
-                  f"fake probability {row['fake_probability']:.3f} "
-                  f"({row['fake_probability_low']:.3f}–{row['fake_probability_high']:.3f})  "
+                  f"{score_text(row['authenticity_score'])}[/bold]/100  "
+                  f"fake probability {percent(row['fake_probability'])} "
+                  f"({percent(row['fake_probability_low'])}–"
+                  f"{percent(row['fake_probability_high'])})  "
                   f"verdict [{colour} bold]{row['verdict']}[/]")
     if row["audience_sample_size"]:
         from fakedetect.features.audience import METHOD_TEXT, bound_note
 
         method = str(row["audience_method"])
-        console.print(f"estimated fake followers {100 * row['fake_follower_share']:.0f}% "
-                      f"(95% interval {100 * row['fake_follower_share_low']:.0f}–"
-                      f"{100 * row['fake_follower_share_high']:.0f}%, sample "
+        console.print(f"estimated fake followers {percent(row['fake_follower_share'])} "
+                      f"(95% interval {percent(row['fake_follower_share_low'])}–"
+                      f"{percent(row['fake_follower_share_high'])}, sample "
                       f"{row['audience_sample_size']}; {METHOD_TEXT.get(method, method)})")
         note = bound_note(float(row["fake_follower_share"]), method)
         if note:
             console.print(note)
-    table = Table(title=f"Top reasons ({fm.name} v{fm.version}; log-odds toward fake)")
-    table.add_column("#", justify="right")
-    table.add_column("reason")
-    table.add_column("contribution", justify="right")
-    mine = scored.reasons[scored.reasons["account_id"] == account_id]
-    for r in mine[mine["rank"] <= top_reasons].itertuples():
-        sign = "red" if r.contribution > 0 else "green"
-        table.add_row(str(r.rank), r.sentence, f"[{sign}]{r.contribution:+.3f}[/]")
+    from fakedetect.explain import reason_rows
+
+    table = Table(title=f"Top reasons ({fm.name} v{fm.version})")
+    for name, justify in (("#", "right"), ("reason", "left"), ("push", "left"),
+                          *((("log-odds", "right"),) if verbose else ())):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for cells, toward_fake in reason_rows(scored.reasons, account_id, top_reasons,
+                                          verbose=verbose):
+        colour = "red" if toward_fake else "green"
+        table.add_row(*cells[:2], f"[{colour}]{cells[2]}[/]", *cells[3:])
     console.print(table)
     console.print(f"coverage: {row['coverage']}")
     if row.get("outside_training"):
-        console.print(f"[yellow]outside what the model has seen:[/] {row['outside_training']}")
+        from fakedetect.drift import feature_label
+
+        names = [n.strip() for n in str(row["outside_training"]).split(";") if n.strip()]
+        console.print("[yellow]outside what the model has seen:[/] "
+                      + "; ".join(feature_label(n) for n in names))
     if html is not None:
         from fakedetect.io import write_text
         from fakedetect.report import render_account_page
@@ -282,4 +293,5 @@ def _model_info(fm: object) -> dict[str, object]:
         "threshold_fake": fm.threshold_fake,  # type: ignore[attr-defined]
         "trained_at": meta.get("trained_at", ""),
         "metrics": meta.get("metrics", {}),
+        "sources": meta.get("sources", []),
     }

@@ -45,6 +45,9 @@ COVERAGE_COLUMNS: tuple[str, ...] = (
     "coverage__audience",
 )
 
+#: Evidence topics a feature can be explained by (see :mod:`fakedetect.evidence`).
+EVIDENCE_TOPICS: tuple[str, ...] = ("", "spike", "drop", "engagement", "comments", "share")
+
 _BOTH = frozenset({"account", "influencer"})
 _INFL = frozenset({"influencer"})
 
@@ -77,6 +80,11 @@ class FeatureSpec:
     tasks : frozenset of str
         ``account`` (computable from one profile row, including a sampled follower)
         and/or ``influencer``.
+    evidence : str
+        The topic of :mod:`fakedetect.evidence` whose facts explain this feature to an
+        analyst (``spike``, ``drop``, ``engagement``, ``comments``, ``share``), or ``""``.
+        Where the account has that evidence, its sentence (with the date, the size and
+        the comparison) replaces the template.
     """
 
     name: str
@@ -87,6 +95,7 @@ class FeatureSpec:
     direction: int = 0
     monotone: bool = False
     tasks: frozenset[str] = _INFL
+    evidence: str = ""
 
     def __post_init__(self) -> None:
         if self.direction not in (-1, 0, 1):
@@ -95,35 +104,41 @@ class FeatureSpec:
             raise ValueError(f"{self.name}: a monotone feature needs a direction")
         if self.group not in GROUPS:
             raise ValueError(f"{self.name}: unknown group {self.group!r}")
+        if self.evidence not in EVIDENCE_TOPICS:
+            raise ValueError(f"{self.name}: unknown evidence topic {self.evidence!r}")
 
 
 def _p(name: str, description: str, template: str, direction: int = 0, *,
-       monotone: bool = False) -> FeatureSpec:
+       monotone: bool = False, evidence: str = "") -> FeatureSpec:
     return FeatureSpec(name, "profile", ("accounts",), description, template, direction,
-                       monotone, _BOTH)
+                       monotone, _BOTH, evidence)
 
 
 def _e(name: str, description: str, template: str, direction: int = 0, *,
-       tables: tuple[str, ...] = ("posts", "accounts"), monotone: bool = False
-       ) -> FeatureSpec:
+       tables: tuple[str, ...] = ("posts", "accounts"), monotone: bool = False,
+       evidence: str = "") -> FeatureSpec:
     return FeatureSpec(name, "engagement", tables, description, template, direction,
-                       monotone)
+                       monotone, _INFL, evidence)
 
 
 def _g(name: str, description: str, template: str, direction: int = 0, *,
-       tables: tuple[str, ...] = ("snapshots",), monotone: bool = False) -> FeatureSpec:
-    return FeatureSpec(name, "growth", tables, description, template, direction, monotone)
+       tables: tuple[str, ...] = ("snapshots",), monotone: bool = False,
+       evidence: str = "") -> FeatureSpec:
+    return FeatureSpec(name, "growth", tables, description, template, direction, monotone,
+                       _INFL, evidence)
 
 
 def _c(name: str, description: str, template: str, direction: int = 0, *,
-       tables: tuple[str, ...] = ("comments",), monotone: bool = False) -> FeatureSpec:
-    return FeatureSpec(name, "comments", tables, description, template, direction, monotone)
+       tables: tuple[str, ...] = ("comments",), monotone: bool = False,
+       evidence: str = "") -> FeatureSpec:
+    return FeatureSpec(name, "comments", tables, description, template, direction,
+                       monotone, _INFL, evidence)
 
 
 def _a(name: str, description: str, template: str, direction: int = 0, *,
-       monotone: bool = False) -> FeatureSpec:
+       monotone: bool = False, evidence: str = "") -> FeatureSpec:
     return FeatureSpec(name, "audience", ("audience",), description, template, direction,
-                       monotone)
+                       monotone, _INFL, evidence)
 
 
 N = LAST_POSTS
@@ -159,10 +174,11 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Links to an external site: {yesno}", -1),
     _p("accounts__like_rate_pct",
        f"Mean likes per post as a percentage of followers (imported, else from the last "
-       f"{N} posts).", "Posts get likes from {value:.2f}% of followers on average"),
+       f"{N} posts).", "Posts get likes from {value:.2f}% of followers on average",
+       evidence="engagement"),
     _p("accounts__comment_rate_pct",
        f"Mean comments per post as a percentage of followers (imported, else from the last "
-       f"{N} posts).", "Posts get comments from {value:.3f}% of followers on average"),
+       f"{N} posts).", "Posts get comments from {value:.2g}% of followers on average"),
     _p("accounts__avg_caption_length",
        "Mean caption length in characters (imported, else from the posts).",
        "Captions average {value:.0f} characters"),
@@ -190,23 +206,27 @@ FEATURES: tuple[FeatureSpec, ...] = (
     # --------------------------------------------------------------- engagement
     _e(f"posts__median_engagement_rate__last_{N}",
        f"Median of (likes + comments) / followers over the last {N} posts.",
-       "Posts typically get likes and comments from {value:.2%} of followers"),
+       "Posts typically get likes and comments from {value:.2%} of followers",
+       evidence="engagement"),
     _e(f"posts__engagement_vs_tier__last_{N}",
        "Median engagement rate divided by the expected rate for the follower tier "
        "(1 = typical; see expected_engagement_rate).",
-       "Engagement is {value:.2f}x the typical rate for an account of this size"),
+       "Engagement is {value:.2f}x the typical rate for an account of this size",
+       evidence="engagement"),
     _e(f"posts__like_cv__last_{N}",
        f"Coefficient of variation of likes (std / mean) over the last {N} posts.",
        "Likes vary by {value:.0%} of their mean from post to post", tables=("posts",)),
     _e(f"posts__like_gini__last_{N}",
        f"Gini coefficient of likes over the last {N} posts (0 even, 1 all on one post).",
-       "Likes are spread across posts with a Gini of {value:.2f}", tables=("posts",)),
+       "Likes are spread across posts with an inequality of {value:.2f} (0 even, 1 all "
+       "on one post)", tables=("posts",)),
     _e(f"posts__comment_like_ratio__last_{N}",
        f"Total comments over total likes on the last {N} posts.",
-       "Posts get {value:.3f} comments per like", tables=("posts",)),
+       "Posts get {value:.2g} comments per like", tables=("posts",)),
     _e("posts__share_like_outliers__robust_z_3",
-       f"Share of the last {N} posts whose log likes sit more than 3 robust deviations "
-       "(median/MAD) above the account's own median.",
+       f"Share of the last {N} posts whose log likes sit more than 3 times the typical "
+       "post-to-post variation (median absolute deviation) above the account's own "
+       "median.",
        "{value:.0%} of recent posts got far more likes than the account usually gets", +1,
        tables=("posts",)),
     _e("posts__engagement_follower_trend__per_30_days",
@@ -226,34 +246,39 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Followers changed by {value:+.2%} a day on average"),
     _g("snapshots__daily_follower_change__std_pct",
        "Standard deviation of the daily relative follower change.",
-       "The daily follower change varies by {value:.2%} of followers", +1),
+       "From day to day, the follower count typically moves by {value:.2%} of "
+       "followers", +1, evidence="spike"),
     _g("snapshots__max_jump_robust_z__window_1",
-       "Largest one-day follower change in robust deviations (median/MAD) above the "
-       "account's usual daily change.",
-       "Followers jumped {value:.0f} robust deviations above the usual daily change", +1,
-       monotone=True),
+       "Largest one-day follower change above the account's usual daily change, in "
+       "multiples of its typical day-to-day variation (median absolute deviation).",
+       "The largest one-day follower gain stood {value:.0f} times the typical day-to-day "
+       "variation above the usual daily change", +1,
+       monotone=True, evidence="spike"),
     _g("snapshots__max_jump_robust_z__window_3",
-       "Largest three-day follower change in robust deviations above the account's usual "
-       "three-day change.",
-       "Over three days, followers rose {value:.0f} robust deviations above the usual", +1,
-       monotone=True),
+       "Largest three-day follower change above the account's usual three-day change, in "
+       "multiples of its typical variation.",
+       "The largest three-day follower gain stood {value:.0f} times the typical variation "
+       "above the usual", +1,
+       monotone=True, evidence="spike"),
     _g("snapshots__max_jump_share__window_1",
        "Largest one-day follower gain as a fraction of the previous day's followers.",
-       "Followers jumped {value:.0%} in a single day", +1),
+       "Followers jumped {value:.0%} in a single day", +1, evidence="spike"),
     _g("snapshots__max_drop_robust_z__window_1",
-       "Largest one-day follower loss in robust deviations below the usual daily change "
-       "(purges).",
-       "Followers fell {value:.0f} robust deviations below the usual daily change", +1),
+       "Largest one-day follower loss below the usual daily change, in multiples of the "
+       "typical day-to-day variation (purges).",
+       "The largest one-day follower loss stood {value:.0f} times the typical day-to-day "
+       "variation below the usual daily change", +1, evidence="drop"),
     _g("snapshots__growth_concentration__top_pct_1",
        "Share of all follower gains made on the top 1% of days.",
-       "{value:.0%} of all follower growth came on the top 1% of days", +1),
+       "{value:.0%} of all follower growth came on the busiest 1% of days", +1, evidence="spike"),
     _g("snapshots__growth_concentration__top_pct_5",
        "Share of all follower gains made on the top 5% of days.",
-       "{value:.0%} of all follower growth came on the top 5% of days", +1),
+       "{value:.0%} of all follower growth came on the busiest 5% of days", +1, evidence="spike"),
     _g("snapshots__purge_after_jump__days_30",
        "Share of the largest one-day gain (above the usual daily change) lost again "
        "within 30 days, against the usual trend.",
-       "{value:.0%} of the biggest one-day gain was lost again within 30 days", +1),
+       "{value:.0%} of the biggest one-day gain was lost again within 30 days", +1,
+       evidence="drop"),
     _g("snapshots__gain_engagement_corr__lag_1",
        "Correlation between daily follower change and log engagement of posts published "
        "that day or the day before (organic growth follows posts).",
@@ -285,7 +310,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _c("comments__repeat_commenter_share__min_posts_3",
        "Share of comments written by accounts that comment on 3 or more of the posts "
        "(pods).",
-       "{value:.0%} of comments come from accounts that comment on 3 or more posts", +1),
+       "{value:.0%} of comments come from accounts that comment on 3 or more posts", +1,
+       evidence="comments"),
     _c("comments__burst_share__minutes_15",
        "Share of comments written within 15 minutes of the post.",
        "{value:.0%} of comments arrived within 15 minutes of posting", +1,
@@ -300,12 +326,13 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Estimated share of fake followers in the audience sample: the registered account "
        "model's mean fake probability corrected for its known error rates, else the "
        "profile_rules_v1 fallback's mean.",
-       "An estimated {value:.0%} of sampled followers look fake", +1, monotone=True),
+       "An estimated {value:.0%} of sampled followers look fake", +1, monotone=True,
+       evidence="share"),
     _a("audience__fake_share__se",
        "Standard error of the estimated fake-follower share: the sampling error plus the "
        "uncertainty of the account model's error rates used to correct it.",
-       "The fake-follower share estimate has a standard error of about {value:.0%} "
-       "(percentage points)"),
+       "The fake-follower share estimate is uncertain by about {value:.0%} (percentage "
+       "points, one standard error)"),
     _a("audience__mass_follower_share__following_1500",
        "Share of sampled followers who follow more than 1,500 accounts.",
        "{value:.0%} of sampled followers follow more than 1,500 accounts", +1),

@@ -55,12 +55,16 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .ci{color:var(--muted);font-size:.82rem}
+main:has(#accounts){max-width:1380px}
+#accounts td.num .ci{display:block}
 .user{display:block;color:var(--muted);font-size:.82rem}
-td.reason{max-width:340px}
+td.reason{max-width:340px;min-width:220px}
+td,th,li,p{overflow-wrap:break-word}
+.kv td{overflow-wrap:anywhere}
 .kv th{width:220px;color:var(--muted);font-weight:500}
 .reasons{list-style:none;padding:0;margin:0}
-.reasons li{display:grid;grid-template-columns:minmax(0,1fr) 260px 150px;gap:12px;
-align-items:center;padding:7px 0;border-bottom:1px solid var(--line)}
+.reasons li{display:grid;grid-template-columns:minmax(0,1fr) minmax(120px,240px) 190px;
+gap:12px;align-items:center;padding:7px 0;border-bottom:1px solid var(--line)}
 .reasons li:last-child{border-bottom:0}
 .div-bar{display:grid;grid-template-columns:1fr 1fr;height:14px}
 .div-bar .neg{display:flex;justify-content:flex-end;border-right:1px solid #9ca3af}
@@ -84,9 +88,52 @@ cursor:pointer;color:var(--ink);text-align:inherit}
 background:#fff;cursor:pointer}
 .pager button:disabled{opacity:.45;cursor:default}
 details summary{cursor:pointer;color:#1f5fae}
+h3{font-size:1rem;margin:.8rem 0 .3rem}
+ul.plain{padding-left:1.1rem;margin:.2rem 0 .6rem}
+ul.metrics{list-style:none;padding:0;margin:0;columns:2 16rem;font-variant-numeric:tabular-nums}
+.checklist{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:16px}
+.checklist ul{padding-left:1.1rem;margin:.2rem 0}
+.checklist li{margin:.25rem 0}
+#not-assessed ul{padding-left:1.1rem}
 footer{color:var(--muted);font-size:.85rem;margin-top:24px}
-@media print{html{background:#fff}section{break-inside:avoid;border-color:#ccc}
-.tools,.pager,.nav{display:none}}
+@media (max-width:900px){.checklist{grid-template-columns:minmax(0,1fr)}}
+@media (max-width:700px){
+main{padding:12px 10px 32px}
+section{padding:12px 12px;border-radius:8px}
+h1{font-size:1.3rem}
+h1 small{display:block;margin-left:0}
+.headline{gap:10px 18px}
+.reasons li{grid-template-columns:minmax(0,1fr);gap:4px}
+.div-bar{max-width:100%}
+.tools input{min-width:0;width:100%}
+.kv th{width:38%}
+.card{min-width:0;flex:1 1 40%}
+.chart-wrap{overflow-x:auto}
+.chart-wrap svg.chart{min-width:640px}
+#accounts thead{display:none}
+#accounts,#accounts tbody{display:block}
+#accounts tr{display:block;border:1px solid var(--line);border-radius:8px;margin:0 0 10px;
+padding:6px 10px;background:var(--card)}
+.table-wrap:has(> #accounts){overflow-x:visible}
+#accounts td{display:flex;justify-content:space-between;gap:12px;border:0;padding:3px 0;
+text-align:right;max-width:none;min-width:0;white-space:normal}
+#accounts td::before{content:attr(data-label);color:var(--muted);text-align:left;
+flex:0 0 auto;font-size:.82rem}
+#accounts td.acc{display:block;text-align:left;font-weight:600}
+#accounts td.acc::before{content:none}
+#accounts td:has(> .cell:empty){display:none}
+#accounts td .cell{min-width:0;overflow-wrap:anywhere}
+#accounts td.num .ci{display:inline}
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
+}
+@media print{html{background:#fff;font-size:11pt}main{max-width:none;padding:0}
+section{break-inside:avoid;border-color:#ccc;box-shadow:none}
+section#shap,section#growth,section#engagement{break-inside:avoid-page}
+.tools,.pager,.nav{display:none}
+h2{break-after:avoid}a{color:inherit;text-decoration:none}
+.checklist{grid-template-columns:repeat(3,minmax(0,1fr))}
+svg.chart{max-height:9.5in}
+footer{break-before:avoid}}
 """
 
 #: Script of the index page: sort on header click, text and verdict filters, paging.
@@ -103,7 +150,8 @@ INDEX_JS = r"""
   for (i = 0; i < n; i++) {
     rows[i] = {i: i, id: raw.id[i], u: raw.u[i], f: raw.f[i], v: raw.v[i], s: raw.s[i],
       p: raw.p[i], sh: raw.sh[i], lo: raw.lo[i], hi: raw.hi[i], ss: raw.ss[i],
-      fo: raw.fo[i], ni: raw.ni[i], r: raw.r[i], st: raw.st[i], sr: raw.sr[i]};
+      fo: raw.fo[i], ni: raw.ni[i], r: raw.r[i], st: raw.st[i], sr: raw.sr[i],
+      er: raw.er[i], eb: raw.eb[i], sp: raw.sp[i], sv: raw.sv[i], sd: raw.sd[i]};
     rows[i].text = [raw.id[i], raw.u[i], raw.ni[i], raw.r[i], raw.v[i], raw.sr[i]]
       .join(" \u0001 ").toLowerCase();
   }
@@ -115,6 +163,8 @@ INDEX_JS = r"""
     p: function (r) { return r.p; },
     sh: function (r) { return r.sh; },
     fo: function (r) { return r.fo; },
+    er: function (r) { return r.er === null || !r.eb ? null : r.er / r.eb; },
+    sp: function (r) { return r.sv; },
     ni: function (r) { return r.ni ? r.ni.toLowerCase() : null; },
     r: function (r) { return r.r ? r.r.toLowerCase() : null; },
     st: function (r) { return r.st; }
@@ -134,7 +184,32 @@ INDEX_JS = r"""
     return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; });
   }
   function num(x) { return x.toLocaleString("en-US", {maximumFractionDigits: 0}); }
-  function pct(x) { return (100 * x).toFixed(0) + "%"; }
+  function pct(x, digits) { return esc(rawPct(x, digits)); }
+  function rawPct(x, digits) {
+    var d = digits || 0, shown = (100 * x).toFixed(d);
+    if (x >= 0 && x <= 1 && +shown === 100) {
+      return ">" + (100 - Math.pow(10, -d)).toFixed(d) + "%";
+    }
+    if (x >= 0 && x <= 1 && +shown === 0) { return "<" + Math.pow(10, -d).toFixed(d) + "%"; }
+    return shown + "%";
+  }
+  function score(x) {
+    var shown = x.toFixed(0);
+    return shown === "0" || shown === "-0" ? "<1" : shown === "100" ? ">99" : shown;
+  }
+  function times(r) {
+    if (r >= 10) { return num(r) + "x"; }
+    return r.toFixed(1) + "x";
+  }
+  var LABELS = [];
+  (function () {
+    var ths = document.getElementById("accounts").tHead.rows[0].cells;
+    for (var c = 0; c < ths.length; c++) { LABELS.push(ths[c].textContent); }
+  })();
+  function td(k, cls, html, extra) {
+    return "<td data-label=\"" + esc(LABELS[k]) + "\"" + (cls ? " class=\"" + cls + "\"" : "") +
+      (extra || "") + "><span class=\"cell\">" + html + "</span></td>";
+  }
   var CLASS = {"likely fake": "v-fake", "review": "v-review", "authentic": "v-authentic"};
   function rowHtml(r) {
     var acc = r.f ? "<a href=\"" + esc(r.f) + "\">" + esc(r.id) + "</a>" : esc(r.id);
@@ -149,13 +224,24 @@ INDEX_JS = r"""
       }
     }
     var status = r.st === "scored" ? "scored" : "not scored: " + esc(r.sr);
-    return "<tr><td class=\"acc\">" + acc + "</td><td><span class=\"badge " + cls + "\">" +
-      esc(label) + "</span></td><td class=\"num\">" + (r.s === null ? "" : r.s.toFixed(0)) +
-      "</td><td class=\"num\">" + (r.p === null ? "" : pct(r.p)) + "</td><td class=\"num\"" +
-      (r.ss ? " title=\"sample of " + num(r.ss) + " followers\"" : "") + ">" + share +
-      "</td><td class=\"num\">" + (r.fo === null ? "" : num(r.fo)) + "</td><td>" +
-      esc(r.ni || "") + "</td><td class=\"reason\">" + esc(r.r || "") + "</td><td>" +
-      status + "</td></tr>";
+    var eng = "";
+    if (r.er !== null) {
+      eng = pct(r.er, 1);
+      if (r.eb !== null) { eng += " <span class=\"ci\">vs usual " + pct(r.eb, 1) + "</span>"; }
+    }
+    var spike = "";
+    if (r.sp !== null && r.sv !== null && r.sv >= 1.5) {
+      spike = "+" + num(r.sp) + " on " + esc(r.sd) + " <span class=\"ci\">(" + times(r.sv) +
+        " usual)</span>";
+    }
+    return "<tr>" + td(0, "acc", acc) +
+      td(1, "", "<span class=\"badge " + cls + "\">" + esc(label) + "</span>") +
+      td(2, "num", r.s === null ? "" : esc(score(r.s))) +
+      td(3, "num", r.p === null ? "" : pct(r.p)) +
+      td(4, "num", share, r.ss ? " title=\"sample of " + num(r.ss) + " followers\"" : "") +
+      td(5, "num", eng) + td(6, "num", spike) +
+      td(7, "num", r.fo === null ? "" : num(r.fo)) + td(8, "", esc(r.ni || "")) +
+      td(9, "reason", esc(r.r || "")) + td(10, "", status) + "</tr>";
   }
   function compare(a, b) {
     var get = KEYS[state.sort];

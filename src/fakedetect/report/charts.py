@@ -488,8 +488,25 @@ def _prob(logit: float) -> float:
     return 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
 
 
+def _wrap(text: str, width: int, lines: int) -> list[str]:
+    """``text`` broken at spaces into at most ``lines`` lines of ``width`` characters,
+    the last one clipped with an ellipsis when the text is longer."""
+    import textwrap
+
+    parts = textwrap.wrap(text, width=width, break_long_words=True) or [""]
+    if len(parts) > lines:
+        parts = [*parts[:lines - 1], _clip(" ".join(parts[lines - 1:]), width)]
+    return parts
+
+
+#: Characters per label line of the waterfall, and lines per label.
+WATERFALL_LABEL_CHARS = 50
+WATERFALL_LABEL_LINES = 2
+
+
 def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[float],
-                  rest: float | None, rest_label: str) -> str:
+                  rest: float | None, rest_label: str,
+                  bar_text: Sequence[str] | None = None) -> str:
     """SHAP waterfall: from the base value, feature by feature, to the model output.
 
     Parameters
@@ -504,6 +521,9 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
         Sum of the remaining features' contributions (``None``: no such row).
     rest_label : str
         Label of that row, e.g. ``"12 other features"``.
+    bar_text : sequence of str, optional
+        Text beside each shown feature's bar (default: its signed value); the value is
+        always in the bar's tooltip.
 
     Returns
     -------
@@ -520,7 +540,12 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     starts = np.r_[base, ends[:-1]] if steps else np.array([], dtype=float)
     values = np.r_[base, ends, 0.0]
     ticks = nice_ticks(float(values.min()), float(values.max()), 6)
-    row, label_w = 26.0, 380.0
+    wrapped = [_wrap(t, WATERFALL_LABEL_CHARS, WATERFALL_LABEL_LINES) for t in names]
+    two = any(len(w) > 1 for w in wrapped)
+    row = 36.0 if two else 26.0
+    # the widest line at 12 px fits the label column with a margin on the left
+    label_w = 24.0 + _CHAR_PX * 1.08 * max([len(x) for w in wrapped for x in w] + [38])
+    texts = [str(t) for t in bar_text] if bar_text is not None else []
     n_rows = len(steps) + 2
     area = _Area(label_w, 34, WIDTH - label_w - 80, row * n_rows, float(ticks[0]),
                  float(ticks[-1]), 0.0, 1.0)
@@ -538,14 +563,17 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     body.append(f'<line x1="{x_zero:.1f}" x2="{x_zero:.1f}" y1="{area.top - 6:.1f}" '
                 f'y2="{area.bottom:.1f}" stroke="{INK}" stroke-dasharray="3 3"/>')
     body.append(f'<text x="{area.left:.1f}" y="20" fill="{INK}" font-size="12">'
-                f"log-odds of fake (probability below) — red pushes toward fake, blue toward "
-                f"genuine</text>")
+                f"model score, with the fake probability below — red pushes toward fake, "
+                f"blue toward genuine</text>")
 
     def label_row(k: int, text: str, bold: bool = False) -> str:
         weight = ' font-weight="600"' if bold else ""
-        y = area.top + k * row + row / 2 + 4
-        return (f'<text x="{label_w - 10:.1f}" y="{y:.1f}" text-anchor="end" fill="#111827" '
-                f'font-size="12.5"{weight}>{escape(_clip(text, 56))}'
+        lines = _wrap(text, WATERFALL_LABEL_CHARS, WATERFALL_LABEL_LINES)
+        y = area.top + k * row + row / 2 + 4 - 7.5 * (len(lines) - 1)
+        spans = "".join(f'<tspan x="{label_w - 10:.1f}" dy="{0 if i == 0 else 15}">'
+                        f"{escape(line)}</tspan>" for i, line in enumerate(lines))
+        return (f'<text class="label" x="{label_w - 10:.1f}" y="{y:.1f}" text-anchor="end" '
+                f'fill="#111827" font-size="12"{weight}>{spans}'
                 f"<title>{escape(text)}</title></text>")
 
     def marker(k: int, value: float, text: str) -> str:
@@ -555,8 +583,10 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
                 f'stroke-width="3"/><text x="{x + 8:.1f}" y="{y + 4:.1f}" fill="#111827" '
                 f'font-size="12">{escape(text)}</text>')
 
-    body.append(label_row(0, "Base value (average model output)", bold=True))
-    body.append(marker(0, base, f"{base:+.2f} ({_prob(base):.0%})"))
+    from fakedetect.evidence import percent
+
+    body.append(label_row(0, "The average account", bold=True))
+    body.append(marker(0, base, percent(_prob(base))))
     for k, (name, start, end, step) in enumerate(
             zip(names, starts.tolist(), ends.tolist(), steps, strict=True), start=1):
         y = area.top + k * row
@@ -565,16 +595,17 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
         body.append(label_row(k, name))
         body.append(f'<rect class="step" x="{xa:.1f}" y="{y + 5:.1f}" '
                     f'width="{max(xb - xa, 1.0):.1f}" height="{row - 10:.1f}" fill="{colour}">'
-                    f"<title>{escape(name)}: {step:+.3f}</title></rect>")
+                    f"<title>{escape(name)}: {step:+.3f} log-odds</title></rect>")
         xp = float(area.sx(start))
         body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - 5:.1f}" y2="{y + 5:.1f}" '
                     f'stroke="{INK}" stroke-width="1"/>')
-        room = 6 + 7 * len(f"{step:+.2f}")
+        note = texts[k - 1] if k - 1 < len(texts) else f"{step:+.2f}"
+        room = 6 + 7 * len(note)
         after = xb + room <= WIDTH if step > 0 else xa - room < area.left
         tx, anchor = (xb + 5, "start") if after else (xa - 5, "end")
         body.append(f'<text x="{tx:.1f}" y="{y + row / 2 + 4:.1f}" text-anchor="{anchor}" '
-                    f'fill="{INK}" font-size="11.5">{step:+.2f}</text>')
+                    f'fill="{INK}" font-size="11.5">{escape(note)}</text>')
     k_final = n_rows - 1
-    body.append(label_row(k_final, "Model output (raw, before calibration)", bold=True))
-    body.append(marker(k_final, final, f"{final:+.2f} ({_prob(final):.0%})"))
+    body.append(label_row(k_final, "This account (before calibration)", bold=True))
+    body.append(marker(k_final, final, percent(_prob(final))))
     return _svg(area.bottom + 40, body, "SHAP waterfall of the fake-probability")

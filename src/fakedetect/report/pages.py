@@ -26,6 +26,7 @@ import numpy as np
 
 from fakedetect.drift import feature_label
 from fakedetect.errors import UserError
+from fakedetect.evidence import percent, score_text
 from fakedetect.io import write_text
 from fakedetect.report import assets, charts
 
@@ -49,11 +50,12 @@ VERDICTS = ("likely fake", "review", "authentic")
 _VERDICT_CLASS = {"likely fake": "v-fake", "review": "v-review", "authentic": "v-authentic"}
 _SCORE_TEXT = ("account_id", "status", "status_reason", "verdict", "audience_method",
                "coverage", "model_name", "model_version", "niche", "reason_1", "reason_2",
-               "reason_3", "outside_training")
+               "reason_3", "outside_training", "spike_date")
 _SCORE_NUMBERS = ("authenticity_score", "fake_probability", "fake_probability_low",
                   "fake_probability_high", "fake_follower_share",
                   "fake_follower_share_low", "fake_follower_share_high",
-                  "audience_sample_size", "followers")
+                  "audience_sample_size", "followers", "spike_followers", "spike_vs_usual",
+                  "engagement_rate", "engagement_benchmark")
 _REQUIRED_SCORES = ("account_id", "status", "fake_probability")
 _PLAIN = re.compile(r"[a-z0-9_][a-z0-9._-]{0,79}")
 _RESERVED = frozenset({"con", "prn", "aux", "nul", "index"} | {f"com{i}" for i in range(10)}
@@ -101,7 +103,9 @@ def _finite(x: object) -> bool:
 
 
 def _pct(x: float, digits: int = 0) -> str:
-    return f"{100 * x:.{digits}f}%" if _finite(x) else "—"
+    """A fraction as a percentage, HTML-escaped; ``>99%``/``<1%`` at the ends (never a
+    rounded certainty)."""
+    return escape(percent(x, digits)) if _finite(x) else "—"
 
 
 def _int(x: float) -> str:
@@ -123,6 +127,11 @@ def _day(day: float) -> str:
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+def _chart(svg: str) -> str:
+    """A chart in a box that scrolls sideways on a phone rather than shrink its text."""
+    return f'<div class="chart-wrap">{svg}</div>'
 
 
 def _badge(status: str, verdict: str, big: bool = False) -> str:
@@ -270,6 +279,15 @@ class _Context:
     tables: dict[str, _Slices | None] = field(default_factory=dict)
     accounts: dict[str, np.ndarray] = field(default_factory=dict)
     account_row: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    evidence: pd.DataFrame | None = None
+
+    def evidence_of(self, account_id: str) -> dict[str, object]:
+        """The account's headline evidence (:mod:`fakedetect.evidence`), empty if none."""
+        ev = self.evidence
+        if ev is None:
+            return {}
+        pos = ev.index.get_indexer([account_id])[0]
+        return ev.iloc[pos].to_dict() if pos >= 0 else {}
 
 
 def _context(scores: pd.DataFrame, reasons: pd.DataFrame, dataset: Dataset,
@@ -325,11 +343,15 @@ def _context(scores: pd.DataFrame, reasons: pd.DataFrame, dataset: Dataset,
                           if col in reasons else np.full(len(reasons), "", dtype=object))
         for col in ("value", "contribution", "base_value", "rank"):
             rcols[col] = _float(reasons, col)
+    from fakedetect.evidence import headline_evidence
+
+    shares = sc.drop_duplicates("account_id").set_index("account_id")
+    evidence = headline_evidence(dataset, shares)
     return _Context(scores=sc, model=model, dataset=dataset, ids=ids, position=position,
                     columns={c: sc[c].to_numpy() for c in sc.columns},
                     code_of={str(a): k for k, a in enumerate(ids.tolist())},
                     reasons=rcols, reason_rows=groups, tables=tables, accounts=acc_cols,
-                    account_row=account_row)
+                    account_row=account_row, evidence=evidence)
 
 
 # ------------------------------------------------------------------------ account page
@@ -384,7 +406,7 @@ def _header(acc: _Account, index_href: str | None) -> str:
              else f"<h1>{_e(acc.account_id)}</h1>")
     stats = [_badge(str(r["status"]), str(r["verdict"]), big=True)]
     if acc.scored:
-        stats.append(f'<div class="stat"><b>{_value(round(float(r["authenticity_score"])))}'
+        stats.append(f'<div class="stat"><b>{_e(score_text(r["authenticity_score"]))}'
                      f'<span class="muted" style="font-size:.9rem">/100</span></b>'
                      f"<span>authenticity score</span></div>"
                      if _finite(r["authenticity_score"]) else "")
@@ -401,6 +423,9 @@ def _header(acc: _Account, index_href: str | None) -> str:
     if _finite(r["fake_follower_share"]):
         stats.append(f'<div class="stat"><b>{_pct(r["fake_follower_share"])}</b>'
                      f"<span>est. fake followers</span></div>")
+    elif acc.scored:
+        stats.append('<div class="stat"><b>—</b><span>fake followers not '
+                     "assessed</span></div>")
     if acc.scored:
         lede = ("The score is calibrated: of accounts given a fake probability of "
                 f"{_pct(r['fake_probability'])}, about that share were fake in the evaluation "
@@ -447,6 +472,8 @@ def _reasons_section(acc: _Account) -> str:
     top = [k for k in range(len(contrib)) if contrib[k] != 0][:TOP_REASONS]
     if not top:
         return f'{head}<p class="missing">No feature moved the score.</p></section>'
+    from fakedetect.explain import strength
+
     scale = max(abs(float(contrib[k])) for k in top)
     lis = []
     for k in top:
@@ -454,15 +481,30 @@ def _reasons_section(acc: _Account) -> str:
         width = 100 * abs(c) / scale
         neg = f'<i style="width:{width:.1f}%"></i>' if c < 0 else ""
         pos = f'<i style="width:{width:.1f}%"></i>' if c > 0 else ""
-        toward = "toward fake" if c > 0 else "toward genuine"
-        sentence = rs["sentence"][k] or rs["description"][k] or rs["feature"][k]
-        lis.append(f'<li><span title="{_e(rs["feature"][k])}">{_e(sentence)}</span>'
+        words = f"{strength(c)} push toward {'fake' if c > 0 else 'genuine'}"
+        sentence = _plain_sentence(rs, k)
+        lis.append(f'<li><span class="sentence" title="{_e(rs["description"][k])}">'
+                   f'{_e(sentence)}</span>'
                    f'<span class="div-bar" aria-hidden="true"><span class="neg">{neg}</span>'
                    f'<span class="pos">{pos}</span></span>'
-                   f'<span class="contrib">{c:+.2f} {toward}</span></li>')
+                   f'<span class="contrib" title="{c:+.3f} log-odds">{words}</span></li>')
     return (f"{head}<ul class=\"reasons\">{''.join(lis)}</ul>"
-            '<p class="muted">Bars: each signal\'s push on the log-odds of "fake"; blue to the '
-            "left pushes toward genuine, red to the right toward fake.</p></section>")
+            '<p class="muted">Bars: how hard each signal pushes the score; blue to the left '
+            "pushes toward genuine, red to the right toward fake. Hover over the strength for "
+            "its size in model units.</p></section>")
+
+
+def _plain_sentence(rs: Mapping[str, np.ndarray], k: int) -> str:
+    """Reason ``k``'s sentence without its strength suffix (shown beside it)."""
+    text = str(rs["sentence"][k] or rs["description"][k] or "")
+    cut = text.rfind(" — ")
+    if cut > 0 and text.endswith(("toward fake", "toward genuine")):
+        text = text[:cut]
+    if not text:
+        from fakedetect.drift import feature_label
+
+        text = feature_label(str(rs["feature"][k]))
+    return text
 
 
 def _history_section(acc: _Account) -> str:
@@ -486,7 +528,8 @@ def _history_section(acc: _Account) -> str:
             f"went from {_int(first)} to {_int(last)} ({last - first:+,.0f}). ")
     if n_sus:
         text += (f"{n_sus} suspicious day(s): the daily follower change was more than "
-                 f"{threshold:g} robust deviations above this account's usual change.")
+                 f"{threshold:g} times the typical day-to-day variation above this account's "
+                 "usual change.")
     else:
         text += "No day's follower change stands out from this account's usual change."
     table = ""
@@ -501,7 +544,7 @@ def _history_section(acc: _Account) -> str:
         table = ("<details><summary>Suspicious days</summary><table><thead><tr><th>day</th>"
                  '<th class="num">follower change</th><th class="num">jump score</th></tr>'
                  f"</thead><tbody>{rows}</tbody></table>{more}</details>")
-    return f"{head}<p>{text}</p>{chart}{table}</section>"
+    return f"{head}<p>{text}</p>{_chart(chart)}{table}</section>"
 
 
 def _followers_at(acc: _Account, days: np.ndarray) -> np.ndarray:
@@ -550,7 +593,7 @@ def _engagement_section(acc: _Account) -> str:
     else:
         text = (f"{days.size:,} post(s), but no engagement rate could be computed (likes "
                 "hidden or no follower count).")
-    return (f"{head}<p>{text}</p>{chart}<p class=\"muted\">Engagement rate = (likes + "
+    return (f"{head}<p>{text}</p>{_chart(chart)}<p class=\"muted\">Engagement rate = (likes + "
             "comments) / followers on the day of the post (comments counted as 0 where "
             "hidden). Far below the band can mean inflated followers; far above it can mean "
             "bought likes or an engagement pod, or simply a viral post.</p></section>")
@@ -600,7 +643,7 @@ def _audience_section(acc: _Account) -> str:
     else:
         parts.append("The sampled followers themselves were not supplied, so their "
                      "breakdown cannot be shown.")
-    return (f"{head}<p>{' '.join(parts)}</p>{charts.shares_svg(bars)}"
+    return (f"{head}<p>{' '.join(parts)}</p>{_chart(charts.shares_svg(bars))}"
             "<p class=\"muted\">Shares among the sampled followers. Mass-followers: sampled "
             f"followers following more than {MASS_FOLLOWING:,} accounts, common among bought "
             "and bot accounts. The interval reflects the sample size: a small sample gives a "
@@ -608,28 +651,31 @@ def _audience_section(acc: _Account) -> str:
 
 
 def _waterfall_section(acc: _Account) -> str:
-    head = '<section id="shap"><h2>Why the model says this (SHAP waterfall)</h2>'
+    head = '<section id="shap"><h2>How the signals add up (SHAP waterfall)</h2>'
     rs = acc.reasons
     if not acc.scored or not rs:
         what = "Not scored" if not acc.scored else "No SHAP explanation supplied"
         return f'{head}<p class="missing">{what}, so there is no waterfall.</p></section>'
+    from fakedetect.explain import strength
+
     contrib = np.nan_to_num(rs["contribution"])
     base = float(np.nan_to_num(rs["base_value"][0]))
     k = min(WATERFALL_FEATURES, contrib.size)
-    labels = [f"{rs['description'][i] or rs['feature'][i]} = {_value(rs['value'][i])}"
-              for i in range(k)]
+    labels = [_plain_sentence(rs, i) for i in range(k)]
     rest_n = contrib.size - k
     rest = float(contrib[k:].sum()) if rest_n else None
     chart = charts.waterfall_svg(base, labels, contrib[:k].tolist(), rest,
-                                 f"{rest_n} other feature{'s' if rest_n != 1 else ''}")
+                                 f"{rest_n} other signal{'s' if rest_n != 1 else ''}",
+                                 bar_text=[strength(c) for c in contrib[:k].tolist()])
     final = base + float(contrib.sum())
     prob = acc.row["fake_probability"]
-    text = (f"Starting from the base value {base:+.2f} (probability {_pct(_sigmoid(base))}), "
-            f"the features add up to a raw model output of <b>{final:+.2f}</b> log-odds "
-            f"(probability {_pct(_sigmoid(final))}).")
+    text = (f"The model starts from the average account (a fake probability of "
+            f"{_pct(_sigmoid(base))}); each signal below moves it toward fake (red) or "
+            f"genuine (blue), ending at <b>{_pct(_sigmoid(final))}</b>.")
     if _finite(prob) and abs(_sigmoid(final) - float(prob)) >= 0.005:
-        text += (f" After calibration the fake probability is {_pct(prob)}.")
-    return f"{head}<p>{text}</p>{chart}</section>"
+        text += (f" After calibration against known accounts the fake probability is "
+                 f"{_pct(prob)}.")
+    return f"{head}<p>{text}</p>{_chart(chart)}</section>"
 
 
 def _coverage_section(acc: _Account) -> str:
@@ -677,7 +723,109 @@ def _coverage_section(acc: _Account) -> str:
     signals = (f"<p>Tables the score used: <b>{_e(used.replace(',', ', '))}</b>.</p>"
                if used else "")
     return (f'<section id="coverage"><h2>Data coverage</h2>{signals}'
-            f'<table class="kv"><tbody>{"".join(rows)}</tbody></table></section>')
+            f'<table class="kv"><tbody>{"".join(rows)}</tbody></table>'
+            f"{_not_assessed(acc)}</section>")
+
+
+def _not_assessed(acc: _Account) -> str:
+    """The signals that could not be computed for the account, and the data they need."""
+    from fakedetect.drift import feature_label
+    from fakedetect.features import get_feature
+
+    rs = acc.reasons
+    if not acc.scored or not rs:
+        return ""
+    gone = [str(f) for f, v in zip(rs["feature"].tolist(), rs["value"].tolist(), strict=True)
+            if not _finite(v)]
+    if not gone:
+        return ""
+    by_need: dict[str, list[str]] = {}
+    for f in gone:
+        try:
+            tables = get_feature(f).tables
+        except KeyError:
+            tables = ()
+        need = ("the imported profile columns of the accounts table"
+                if tables == ("accounts",) else " and ".join(tables) or "more data")
+        by_need.setdefault(need, []).append(feature_label(f))
+    items = "".join(f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
+                    for need, labels in by_need.items())
+    return (f'<div id="not-assessed"><h3>Not assessed ({len(gone)} signal'
+            f"{'s' if len(gone) != 1 else ''})</h3><p class=\"muted\">These signals could "
+            "not be computed from the data supplied; they neither accuse nor clear the "
+            "account. Supplying the data named would assess them.</p>"
+            f"<ul>{items}</ul></div>")
+
+
+def _checklist_section(ctx: _Context, acc: _Account) -> str:
+    """What to check, ask for and accept, for accounts a person has to review."""
+    from fakedetect.evidence import review_checklist
+
+    if not acc.scored or acc.row["verdict"] not in ("review", "likely fake"):
+        return ""
+    lists = review_checklist(ctx.evidence_of(acc.account_id))
+    parts = []
+    for key, title in (("check", "What to check"), ("ask", "What to ask the creator for"),
+                       ("clears", "What would clear the account")):
+        items = "".join(f"<li>{_e(t)}</li>" for t in lists[key])
+        parts.append(f'<div class="check-{key}"><h3>{title}</h3><ul>{items}</ul></div>')
+    return ('<section id="checklist"><h2>Review checklist</h2><p class="muted">Built from '
+            "this account's own evidence. A verdict is not proof: decide after these "
+            f"checks.</p><div class=\"checklist\">{''.join(parts)}</div></section>")
+
+
+def _model_box(model: Mapping[str, object], row: Mapping[str, object] | None) -> str:
+    """The model in plain words (what, when, how accurate), the details folded away."""
+    name = model.get("name") or (row or {}).get("model_name") or "unknown"
+    version = model.get("version") or (row or {}).get("model_version") or "unknown"
+    sources = model.get("sources")
+    src = (", ".join(str(x) for x in sources) if isinstance(sources, list | tuple)
+           and sources else "")
+    simulated = src == "sim"
+    what = (f"Trained on labelled accounts from {'simulated data' if simulated else src}."
+            if src else "Trained on labelled accounts (fake and genuine) with known "
+                        "answers.")
+    lines = [f"<li><b>What:</b> {_e(name)} version {_e(version)}. {_e(what)}</li>"]
+    trained = str(model.get("trained_at") or "")
+    if trained:
+        lines.append(f"<li><b>When:</b> trained on {_e(_date_words(trained))}.</li>")
+    lines.append(f"<li><b>How accurate:</b> {_e(_accuracy_words(model))}</li>")
+    return (f'<section id="model"><h2>About the model</h2><ul class="plain">'
+            f"{''.join(lines)}</ul><details><summary>All model details and metrics"
+            f'</summary><table class="kv"><tbody>{_model_rows(model, row)}</tbody></table>'
+            "</details></section>")
+
+
+def _date_words(stamp: str) -> str:
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(stamp)
+    except (ValueError, TypeError):
+        return stamp
+    return f"{ts.day} {ts.strftime('%b %Y')}"
+
+
+def _accuracy_words(model: Mapping[str, object]) -> str:
+    """One sentence on held-out accuracy from the model's metrics, or what is missing."""
+    metrics = model.get("metrics")
+    m = metrics if isinstance(metrics, Mapping) else {}
+    for prefix, where in (("heldout_", "on accounts from worlds it never saw"),
+                          ("test_", "on test accounts kept out of training")):
+        prec, rec, fpr = (m.get(f"{prefix}{k}") for k in ("precision_op", "recall_op",
+                                                           "fpr_op"))
+        if _finite(prec) and _finite(rec):
+            text = (f"Tested {where}: of the accounts it called likely fake, "
+                    f"{percent(float(prec))} were fake; it caught {percent(float(rec))} of "
+                    "the fake accounts")
+            if _finite(fpr):
+                text += f" and wrongly flagged {percent(float(fpr), 1)} of the genuine ones"
+            return text + "."
+    for key in ("heldout_roc_auc", "test_roc_auc", "roc_auc", "cv_roc_auc_mean"):
+        if _finite(m.get(key)):
+            return (f"Ranks a random fake account above a random genuine one "
+                    f"{percent(float(m[key]))} of the time on data kept out of training.")
+    return "No held-out accuracy was recorded with this model."
 
 
 def _model_rows(model: Mapping[str, object], row: Mapping[str, object] | None) -> str:
@@ -694,9 +842,9 @@ def _model_rows(model: Mapping[str, object], row: Mapping[str, object] | None) -
                                   "authentic below"))
     metrics = model.get("metrics")
     if isinstance(metrics, Mapping) and metrics:
-        text = ", ".join(f"{_e(k)} {float(v):.3f}" if _finite(v) else f"{_e(k)} {_e(v)}"
-                         for k, v in sorted(metrics.items()))
-        items.append(("evaluation metrics", text))
+        text = "".join(f"<li>{_e(k)} {float(v):.3f}</li>" if _finite(v)
+                       else f"<li>{_e(k)} {_e(v)}</li>" for k, v in sorted(metrics.items()))
+        items.append(("evaluation metrics", f'<ul class="metrics">{text}</ul>'))
     return "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in items)
 
 
@@ -714,8 +862,7 @@ def _how_to_read(model: Mapping[str, object]) -> str:
         "the model was calibrated on, the true probability lies in it. It is wide where the "
         "model saw few accounts like this one. <i>Likely fake</i> needs the whole interval "
         "above the cutoff; an account whose interval straddles it goes to <i>review</i>. "
-        "The authenticity score is shown as 0 or 100 only when the interval reaches it."
-        "</li>"
+        "Scores never read as certain: the ends show as &lt;1% and &gt;99%.</li>"
         "<li>A follower spike alone is not proof. Giveaways, shout-outs, a viral post or press "
         "coverage bring sudden genuine followers too. Bought followers typically arrive as a "
         "step of thousands within a day or two, with no matching rise in likes, and are often "
@@ -724,8 +871,9 @@ def _how_to_read(model: Mapping[str, object]) -> str:
         "published figures vary widely, so only a large, lasting gap is a signal.</li>"
         "<li>The fake-follower share is estimated from a sample of followers; the interval "
         "shows how uncertain that estimate is.</li>"
-        "<li>The SHAP waterfall shows how each signal moved the model's raw output, in "
-        "log-odds; the contributions add up from the base value to the output.</li>"
+        "<li>Each reason's strength (strong, moderate, slight) says how far it moved the "
+        "score; the waterfall shows them adding up from the average account to this one's "
+        "score.</li>"
         "<li>Missing data is shown as missing: a signal that could not be computed neither "
         "accuses nor clears the account.</li>"
         "<li>This page supports a human review; it is not a verdict on its own.</li>"
@@ -734,18 +882,18 @@ def _how_to_read(model: Mapping[str, object]) -> str:
 
 def _account_html(ctx: _Context, account_id: str, index_href: str | None) -> str:
     acc = _account(ctx, account_id)
-    model_rows = _model_rows(ctx.model, acc.row)
+    model_box = _model_box(ctx.model, acc.row)
     body = "".join((
         _header(acc, index_href),
         _warnings_section(ctx.model),
         _reasons_section(acc),
+        _checklist_section(ctx, acc),
         _history_section(acc),
         _engagement_section(acc),
         _audience_section(acc),
         _waterfall_section(acc),
         _coverage_section(acc),
-        f'<section id="model"><h2>Model</h2><table class="kv"><tbody>{model_rows}'
-        "</tbody></table></section>",
+        model_box,
         _how_to_read(ctx.model),
         "<footer>Generated by fakedetect. Self-contained page: it loads nothing from the "
         "network.</footer>",
@@ -824,11 +972,30 @@ def _json_column(values: np.ndarray, digits: int | None) -> list[object]:
 
 
 def _index_data(sc: pd.DataFrame, order: np.ndarray, files: Mapping[str, str],
-                usernames: Mapping[str, str]) -> dict[str, list[object]]:
+                usernames: Mapping[str, str], evidence: pd.DataFrame | None = None
+                ) -> dict[str, list[object]]:
     ids = [str(a) for a in sc["account_id"].to_numpy(dtype=object)[order]]
     col = {k: sc[k].to_numpy()[order] for k in sc.columns}
     size = col["audience_sample_size"]
+    # the scores' headline columns where they hold a value (a Dask report's dataset
+    # holds the tables of the paged accounts only), else the evidence of the dataset
+    ev: dict[str, np.ndarray] = {}
+    for key in ("engagement_rate", "engagement_benchmark", "spike_followers",
+                "spike_vs_usual"):
+        mine = (evidence[key].reindex(ids).to_numpy(dtype=float)
+                if evidence is not None else np.full(len(ids), np.nan))
+        given = col[key].astype(float)
+        ev[key] = np.where(np.isfinite(given), given, mine)
+    days = (evidence["spike_date"].reindex(ids).tolist() if evidence is not None
+            else [None] * len(ids))
+    spike_day = [_short_day(g if g else d) for g, d in zip(col["spike_date"].tolist(), days,
+                                                           strict=True)]
     return {
+        "er": _json_column(ev["engagement_rate"], 5),
+        "eb": _json_column(ev["engagement_benchmark"], 5),
+        "sp": _json_column(ev["spike_followers"], 0),
+        "sv": _json_column(ev["spike_vs_usual"], 1),
+        "sd": spike_day,
         "id": ids,
         "u": [usernames.get(a, "") for a in ids],
         "f": [files.get(a) for a in ids],
@@ -845,6 +1012,42 @@ def _index_data(sc: pd.DataFrame, order: np.ndarray, files: Mapping[str, str],
         "st": col["status"].tolist(),
         "sr": col["status_reason"].tolist(),
     }
+
+
+def _short_day(day: object) -> str:
+    """``26 Nov 2026`` for a timestamp, ``""`` for a missing one."""
+    import pandas as pd
+
+    if day is None or day is pd.NaT or (isinstance(day, float) and math.isnan(day)):
+        return ""
+    ts = pd.Timestamp(day)  # type: ignore[arg-type]
+    return "" if ts is pd.NaT else f"{ts.day} {ts.strftime('%b %Y')}"
+
+
+def _engagement_cell(rate: object, bench: object) -> str:
+    if not _finite(rate):
+        return ""
+    text = _pct(float(rate), 1)  # type: ignore[arg-type]
+    if _finite(bench):
+        text += f' <span class="ci">vs usual {_pct(float(bench), 1)}</span>'  # type: ignore[arg-type]
+    return text
+
+
+def _spike_cell(gain: object, ratio: object, day: object) -> str:
+    if not _finite(gain) or not _finite(ratio) or float(ratio) < 1.5:  # type: ignore[arg-type]
+        return ""
+    from fakedetect.evidence import times_text
+
+    return (f"+{float(gain):,.0f} on {_e(day)} "  # type: ignore[arg-type]
+            f'<span class="ci">({times_text(float(ratio))} usual)</span>')  # type: ignore[arg-type]
+
+
+#: Index columns: data key, header, class. The labels double as card labels on phones.
+_HEADS = (("id", "account", ""), ("v", "verdict", ""), ("s", "score", "num"),
+          ("p", "fake probability", "num"), ("sh", "fake-follower share", "num"),
+          ("er", "engagement", "num"), ("sp", "largest follower spike", "num"),
+          ("fo", "followers", "num"), ("ni", "niche", ""), ("r", "top reason", ""),
+          ("st", "status", ""))
 
 
 def _static_row(data: Mapping[str, list[object]], k: int) -> str:
@@ -864,12 +1067,26 @@ def _static_row(data: Mapping[str, list[object]], k: int) -> str:
             share += f' <span class="ci">({_pct(get("lo"))}–{_pct(get("hi"))})</span>'  # type: ignore[arg-type]
     s, p, fo = get("s"), get("p"), get("fo")
     status = "scored" if scored else f"not scored: {_e(get('sr'))}"
-    return (f'<tr><td class="acc">{acc}</td><td>{_badge(str(get("st")), str(get("v")))}</td>'
-            f'<td class="num">{"" if s is None else f"{s:.0f}"}</td>'
-            f'<td class="num">{"" if p is None else _pct(p)}</td>'  # type: ignore[arg-type]
-            f'<td class="num">{share}</td><td class="num">{"" if fo is None else _int(fo)}</td>'  # type: ignore[arg-type]
-            f'<td>{_e(get("ni"))}</td><td class="reason">{_e(get("r"))}</td>'
-            f"<td>{status}</td></tr>")
+    cells = [
+        f'<td class="acc">{acc}</td>', f"<td>{_badge(str(get('st')), str(get('v')))}</td>",
+        f'<td class="num">{"" if s is None else _e(score_text(s))}</td>',  # type: ignore[arg-type]
+        f'<td class="num">{"" if p is None else _pct(p)}</td>',  # type: ignore[arg-type]
+        f'<td class="num">{share}</td>',
+        f'<td class="num">{_engagement_cell(get("er"), get("eb"))}</td>',
+        f'<td class="num">{_spike_cell(get("sp"), get("sv"), get("sd"))}</td>',
+        f'<td class="num">{"" if fo is None else _int(fo)}</td>',  # type: ignore[arg-type]
+        f'<td>{_e(get("ni"))}</td>', f'<td class="reason">{_e(get("r"))}</td>',
+        f"<td>{status}</td>"]
+    return "<tr>" + "".join(
+        _labelled(c, label) for c, (_, label, _) in zip(cells, _HEADS, strict=True)) + "</tr>"
+
+
+def _labelled(cell: str, label: str) -> str:
+    """A ``<td>`` with its column label (shown on phones) and its content in one span."""
+    head, _, rest = cell.partition(">")
+    inner = rest.removesuffix("</td>")
+    return (f'{head.replace("<td", f"<td data-label={chr(34)}{label}{chr(34)}", 1)}>'
+            f'<span class="cell">{inner}</span></td>')
 
 
 def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> str:
@@ -880,7 +1097,7 @@ def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> s
         for a, code in zip(ctx.ids.tolist(), ctx.account_row.tolist(), strict=True):
             if code >= 0 and names[code]:
                 usernames[str(a)] = str(names[code])
-    data = _index_data(sc, order, files, usernames)
+    data = _index_data(sc, order, files, usernames, ctx.evidence)
     n = len(order)
     status = sc["status"].to_numpy(dtype=object)
     verdict = sc["verdict"].to_numpy(dtype=object)
@@ -897,10 +1114,7 @@ def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> s
     model_name = ctx.model.get("name") or (sc["model_name"].iat[0] if n else "") or "unknown"
     model_version = (ctx.model.get("version") or (sc["model_version"].iat[0] if n else "")
                      or "unknown")
-    heads = [("id", "account", ""), ("v", "verdict", ""), ("s", "score", "num"),
-             ("p", "fake probability", "num"), ("sh", "fake-follower share", "num"),
-             ("fo", "followers", "num"), ("ni", "niche", ""), ("r", "top reason", ""),
-             ("st", "status", "")]
+    heads = _HEADS
     th = "".join(f'<th data-key="{k}" class="{c}" '
                  f'aria-sort="{"descending" if k == "p" else "none"}">'
                  f'<button type="button">{label}</button></th>' for k, label, c in heads)
@@ -918,9 +1132,9 @@ def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> s
                 "<i>not scored</i> in the verdict filter to see them all.</p>"
                 if len(unscored_idx) > len(shown) else "")
         unscored = (f'<section id="not-scored"><h2>Accounts that could not be scored '
-                    f"({len(unscored_idx):,})</h2><table><thead><tr><th>account</th>"
-                    f"<th>reason</th></tr></thead><tbody>{items}</tbody></table>{more}"
-                    "</section>")
+                    f'({len(unscored_idx):,})</h2><div class="table-wrap"><table><thead><tr>'
+                    f"<th>account</th><th>reason</th></tr></thead><tbody>{items}</tbody>"
+                    f"</table></div>{more}</section>")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     pages_note = (f"{len(files):,} account page(s) written, highest risk first; accounts "
@@ -947,8 +1161,7 @@ def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> s
         f'<span id="table-info" class="muted">Top {min(STATIC_ROWS, n):,} of {n:,} shown; '
         "sorting and filtering need JavaScript.</span></div></section>"
         f"{unscored}"
-        f'<section id="model"><h2>Model</h2><table class="kv"><tbody>'
-        f"{_model_rows(ctx.model, None)}</tbody></table></section>"
+        f"{_model_box(ctx.model, None)}"
         f"{_how_to_read(ctx.model)}"
         f'<script type="application/json" id="report-data">{payload}</script>'
         "<footer>Generated by fakedetect. Self-contained page: it loads nothing from the "

@@ -1,0 +1,243 @@
+"""What an analyst reads: every reason sentence, in plain words, without model jargon.
+
+Every registered feature's sentence is rendered for representative values (and the values
+where templates branch), with each strength of push; the evidence sentences for each of
+their branches; and the explanations of a small real model with evidence attached. None
+may carry an internal feature name, "log-odds", "robust deviation(s)" or a raw
+contribution such as "+2.440".
+"""
+
+from __future__ import annotations
+
+import re
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from fakedetect.evidence import evidence_sentences, review_checklist
+from fakedetect.explain import explain_frame, reason_rows, sentence, strength
+from fakedetect.features.registry import FEATURES, get_feature
+from fakedetect.model import Calibration, FakeModel
+
+#: Text that must never reach an analyst.
+JARGON = (re.compile(r"\b[a-z0-9]+__[a-z0-9_]+"),  # internal feature names
+          re.compile(r"log-?odds", re.I), re.compile(r"robust deviation", re.I),
+          re.compile(r"contribution", re.I), re.compile(r"[+-]\d+\.\d{3}\b"),
+          re.compile(r"\bnan\b|\binf\b", re.I), re.compile(r"[{}]"))
+
+
+def jargon_in(text: str) -> list[str]:
+    return [m.group(0) for rx in JARGON for m in rx.finditer(text)]
+
+
+def test_the_jargon_check_catches_jargon() -> None:
+    assert jargon_in("snapshots__max_jump_robust_z__window_1 is high")
+    assert jargon_in("a push of +2.440 log-odds")
+    assert jargon_in("Followers jumped 9 robust deviations above the usual")
+    assert jargon_in("contribution 1.2")
+    assert not jargon_in("+8,225 followers on 26 Nov 2026, 41x the usual daily change")
+
+
+#: Values every template is rendered at: typical shares, counts on a log scale, ratios,
+#: negative changes, and both sides of the yes/no branch.
+VALUES = (0.0, 0.004, 0.37, 0.5, 0.49999, 1.0, 2.5, 4.4, 12.5, -0.2, -1.3, 1e-9, 40.0)
+
+
+@pytest.mark.parametrize("feature", [f.name for f in FEATURES])
+def test_every_feature_sentence_is_plain(feature: str) -> None:
+    for value in VALUES:
+        for contribution in (2.44, 0.5, 0.05, -0.05, -0.5, -2.44):
+            text = sentence(feature, value, contribution)
+            assert not jargon_in(text), (feature, value, text)
+            toward = "fake" if contribution > 0 else "genuine"
+            assert text.endswith(f" — {strength(contribution)} push toward {toward}")
+    missing = sentence(feature, float("nan"), 1.0)
+    assert missing.startswith("Not assessed:") and "push" not in missing
+    assert not jargon_in(missing), missing
+    assert get_feature(feature).description.rstrip(".") in missing
+
+
+def test_strength_words() -> None:
+    assert [strength(c) for c in (2.4, -1.0, 0.99, -0.3, 0.29, 0.0)] == [
+        "strong", "strong", "moderate", "moderate", "slight", "slight"]
+
+
+def _ev(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "spike_date": pd.Timestamp("2026-11-26"), "spike_followers": 8225.0,
+        "spike_usual_daily_change": 200.0, "spike_vs_usual": 41.1,
+        "spike_week_likes_vs_usual": 1.05, "spike_week_posts": 3.0,
+        "drop_date": pd.Timestamp("2026-12-10"), "drop_followers": -2100.0,
+        "drop_vs_usual": 10.5, "engagement_rate": 0.004, "engagement_benchmark": 0.016,
+        "engagement_vs_benchmark": 0.25, "follower_tier": "20k-50k",
+        "comment_repeat_share": 0.38, "comment_repeat_accounts": 12.0,
+        "comment_every_post_accounts": 4.0, "comment_posts": 15.0,
+        "fake_follower_share": 0.34, "fake_follower_share_low": 0.22,
+        "fake_follower_share_high": 0.46,
+    }
+    base.update(changes)
+    return base
+
+
+def test_evidence_sentences_name_date_size_and_comparison() -> None:
+    s = evidence_sentences(_ev())
+    assert s["spike"] == ("+8,225 followers on 26 Nov 2026, 41x the usual daily change of "
+                          "about 200, while likes on the posts that week stayed at their "
+                          "usual level")
+    assert s["engagement"] == ("Engagement 0.4%, a quarter of the usual 1.6% for accounts "
+                               "of 20k-50k followers")
+    assert s["comments"] == ("38% of comments come from 12 accounts that comment on 3 or "
+                             "more of the 15 commented posts (4 of them on every post)")
+    assert s["drop"] == "-2,100 followers on 10 Dec 2026, a loss 10x the usual daily change"
+    assert s["share"] == ("An estimated 34% of sampled followers look fake (95% interval "
+                          "22%-46%)")
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"spike_vs_usual": 1.2}, {"spike_week_likes_vs_usual": 3.0},
+    {"spike_week_likes_vs_usual": 0.3}, {"spike_week_likes_vs_usual": np.nan,
+                                         "spike_week_posts": 0.0},
+    {"spike_followers": np.nan}, {"spike_followers": -5.0}, {"drop_vs_usual": 1.0},
+    {"engagement_rate": 0.016}, {"engagement_rate": 0.09}, {"engagement_rate": 0.0111},
+    {"follower_tier": ""}, {"engagement_benchmark": np.nan},
+    {"comment_repeat_accounts": 0.0}, {"comment_repeat_accounts": 1.0,
+                                       "comment_every_post_accounts": 1.0},
+    {"comment_every_post_accounts": 0.0}, {"comment_posts": np.nan},
+    {"fake_follower_share": 1.0, "fake_follower_share_low": 0.97,
+     "fake_follower_share_high": 1.0},
+    {"fake_follower_share": 0.0, "fake_follower_share_low": 0.0,
+     "fake_follower_share_high": 0.02},
+])
+def test_every_evidence_branch_is_plain_and_never_certain(changes: dict[str, object]) -> None:
+    ev = _ev(**changes)
+    for text in evidence_sentences(ev).values():
+        assert not jargon_in(text), text
+        assert "100%" not in text and " 0%" not in text and not text.startswith("0%"), text
+    for items in review_checklist(ev).values():
+        assert items
+        for text in items:
+            assert not jargon_in(text), text
+
+
+def test_evidence_branches_read_as_expected() -> None:
+    assert evidence_sentences(_ev(spike_vs_usual=1.2))["spike"].startswith("No day stands out")
+    assert "were 3.0x the usual" in evidence_sentences(
+        _ev(spike_week_likes_vs_usual=3.0))["spike"]
+    assert evidence_sentences(_ev(spike_week_likes_vs_usual=np.nan, spike_week_posts=0.0)
+                              )["spike"].endswith("in a week without posts")
+    assert "spike" not in evidence_sentences(_ev(spike_followers=np.nan))
+    assert evidence_sentences(_ev(engagement_rate=0.09))["engagement"].startswith(
+        "Engagement 9.0%, 5.6x the usual 1.6%")
+    assert "about the usual" in evidence_sentences(_ev(engagement_rate=0.0165))["engagement"]
+    assert evidence_sentences(_ev(fake_follower_share=1.0, fake_follower_share_high=1.0)
+                              )["share"].startswith("An estimated >99%")
+
+
+def test_checklist_is_built_from_the_account_evidence() -> None:
+    lists = review_checklist(_ev())
+    assert any("26 Nov 2026" in t and "+8,225" in t for t in lists["check"])
+    assert any("screenshot of the platform analytics" in t and "26 Nov 2026" in t
+               for t in lists["ask"])
+    assert any("26 Nov 2026" in t for t in lists["clears"])
+    quiet = review_checklist(_ev(spike_vs_usual=2.0, engagement_vs_benchmark=1.0,
+                                 comment_repeat_share=0.05, fake_follower_share=np.nan))
+    assert not any("26 Nov" in t for items in quiet.values() for t in items)
+    assert all(quiet[k] for k in ("check", "ask", "clears"))
+
+
+# ------------------------------------------------------------- a small real model
+
+NAMES = ["snapshots__max_jump_robust_z__window_1", "snapshots__max_jump_share__window_1",
+         "posts__engagement_vs_tier__last_30", "comments__repeat_commenter_share__min_posts_3",
+         "accounts__log_followers"]
+
+
+@pytest.fixture(scope="module")
+def model_and_rows() -> tuple[FakeModel, pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(7)
+    n = 600
+    y = (rng.random(n) < 0.4).astype(int)
+    X = np.column_stack([rng.gamma(2, 2, n) + 8 * y, rng.random(n) * 0.05 + 0.2 * y,
+                         rng.lognormal(0, 0.4, n) - 0.5 * y, rng.random(n) * 0.3 + 0.3 * y,
+                         rng.normal(4.3, 0.3, n)])
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 7, "seed": 1},
+                        lgb.Dataset(X, label=y, feature_name=NAMES), num_boost_round=40)
+    model = FakeModel(booster=booster, task="influencer", features=NAMES,
+                      calibration=Calibration(method="sigmoid"), threshold_fake=0.9,
+                      threshold_review=0.5)
+    rows = pd.DataFrame(X[:4], columns=NAMES, index=pd.Index(["a", "b", "c", "d"]))
+    rows.iloc[0, :2] = [30.0, 0.4]  # a large spike
+    rows.iloc[3, 0] = np.nan  # no growth history: the spike is not assessed
+    rows.iloc[3, 1] = np.nan
+    evidence = pd.DataFrame([_ev(), _ev(spike_vs_usual=1.2), _ev(engagement_rate=0.02),
+                             _ev()], index=pd.Index(["a", "b", "c", "d"]))
+    return model, rows, evidence
+
+
+def test_explanations_state_the_evidence_once(model_and_rows) -> None:
+    model, rows, evidence = model_and_rows
+    tidy = explain_frame(model, rows, evidence=evidence)
+    for acc, part in tidy.groupby("account_id"):
+        texts = part["sentence"].tolist()
+        spike = [t for t in texts if "followers on 26 Nov 2026" in t]
+        assert len(spike) <= 1, (acc, texts)  # a fact is stated once per account
+        for text in texts:
+            assert not jargon_in(text), text
+    a = tidy[tidy["account_id"] == "a"].set_index("feature")["sentence"]
+    spike_feats = [f for f in NAMES[:2] if "+8,225 followers on 26 Nov 2026" in a[f]]
+    assert len(spike_feats) == 1
+    d = tidy[tidy["account_id"] == "d"].set_index("feature")["sentence"]
+    assert d[NAMES[0]].startswith("Not assessed:")  # no evidence sentence for missing data
+    assert d[NAMES[2]].startswith("Engagement 0.4%, a quarter of the usual 1.6%")
+    plain = explain_frame(model, rows)
+    assert plain["contribution"].tolist() == tidy["contribution"].tolist()
+
+
+def test_terminal_rows_show_words_and_model_units_only_when_verbose(model_and_rows) -> None:
+    model, rows, evidence = model_and_rows
+    tidy = explain_frame(model, rows, evidence=evidence)
+    default = reason_rows(tidy, "d", 8)
+    assert [cells[0] for cells, _ in default] == [str(k) for k in range(1, len(default) + 1)]
+    assert len(default) == 3  # the two features without a value are not reasons
+    for cells, toward_fake in default:
+        assert len(cells) == 3 and not jargon_in(" ".join(cells))
+        assert cells[2].endswith("toward fake" if toward_fake else "toward genuine")
+        assert " — " not in cells[1]
+    verbose = reason_rows(tidy, "d", 8, verbose=True)
+    assert all(re.fullmatch(r"[+-]\d+\.\d{3}", cells[3]) for cells, _ in verbose)
+
+
+def test_every_registry_evidence_topic_has_a_sentence() -> None:
+    from fakedetect.evidence import _TOPICS, evidence_features
+    from fakedetect.features.registry import EVIDENCE_TOPICS, FeatureSpec
+
+    assert set(EVIDENCE_TOPICS) - {""} == set(_TOPICS)
+    tagged = evidence_features()
+    assert tagged["snapshots__max_jump_robust_z__window_1"] == "spike"
+    assert tagged["posts__engagement_vs_tier__last_30"] == "engagement"
+    assert set(tagged.values()) == set(_TOPICS)
+    with pytest.raises(ValueError, match="evidence topic"):
+        FeatureSpec("posts__x", "engagement", ("posts",), "X.", "{value}", evidence="likes")
+
+
+def test_explain_command_speaks_plainly(model_and_rows, tmp_path,
+                                        capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.cli import main
+    from tests.test_report import write_dataset
+
+    monkeypatch.setenv("COLUMNS", "200")  # one line per reason in the terminal table
+    model, _, _ = model_and_rows
+    folder = model.save(tmp_path / "model")
+    data = write_dataset(tmp_path / "data")
+    assert main(["explain", "bob_bought", "--data", str(data), "--model", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "Top reasons" in out and "push toward" in out
+    assert "followers on 11 Mar 2024" in out  # the spike, with its date
+    assert not [j for j in jargon_in(out) if j not in {"{", "}"}], out
+    assert main(["explain", "bob_bought", "--data", str(data), "--model", str(folder),
+                 "-v"]) == 0
+    verbose = capsys.readouterr().out
+    assert "log-odds" in verbose and re.search(r"[+-]\d\.\d{3}", verbose)
