@@ -110,15 +110,11 @@ def connect(cfg: Config, *, create: bool = True) -> MlflowClient:
         The store cannot be reached, is locked, does not exist (``create=False``), or its
         folder is not writable.
     """
-    import logging
     import os
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    for noisy in ("mlflow", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     uri = cfg.tracking_uri
     if uri.startswith(("http://", "https://")):
         _probe_server(uri)
