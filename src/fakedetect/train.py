@@ -482,6 +482,7 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
           log: Callable[[str], None] = lambda s: None,
           fit: Callable[[Prepared, Experiment], tuple[FakeModel, dict[str, float],
                                                       dict[str, np.ndarray]]] | None = None,
+          out: str | Path | None = None,
           ) -> TrainResult:
     """Train, track in MLflow, register and (if it earns it) promote a model.
 
@@ -504,6 +505,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
         Replaces :func:`fit_model` (same arguments and results), e.g. the Dask engine's
         :class:`~fakedetect.scale.dask_train.DaskFit`; tracking, registry and gate are
         the same.
+    out : path-like, optional
+        Folder for the local copy of the model folder (default: OUTPUT/models).
 
     Returns
     -------
@@ -593,6 +596,7 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
     })
     name = cfg.model_name(experiment.task)
     exp_id = tracking.experiment_id(client, cfg, experiment.task)
+    digest = data_digest(prep)
     result = TrainResult(model=model, metrics=metrics)
     with tempfile.TemporaryDirectory(prefix="fakedetect-train-") as tmpdir:
         tmp = Path(tmpdir)
@@ -627,19 +631,34 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
         client.set_model_version_tag(name, result.version, "experiment", experiment.name)
         client.set_model_version_tag(name, result.version, tracking.MANIFEST_TAG,
                                      tracking.manifest_digest(folder))
+        client.set_model_version_tag(name, result.version, tracking.DATA_TAG, digest)
+        client.set_model_version_tag(name, result.version, tracking.SOURCES_TAG,
+                                     ",".join(sources))
+        client.update_model_version(name, result.version, description=(
+            tracking.describe_version(
+                task=experiment.task, data=[str(f.resolve()) for f in folders],
+                sources=sources, labelled=len(prep.y), fake=int(prep.y.sum()),
+                digest=digest, metrics=metrics, experiment=experiment.name,
+                run_id=str(result.run_id))))
         tracking.set_alias(client, name, cfg.challenger_alias, result.version)
-        promoted, reasons = gate(model, metrics, experiment, prep, test_idx, cfg, client)
+        promoted, reasons = gate(model, metrics, experiment, prep, test_idx, cfg, client,
+                                 data_sha256=digest)
         if promote and not promoted:
             reasons.append("promoted anyway (--promote)")
             promoted = True
         if promoted:
-            tracking.set_alias(client, name, cfg.champion_alias, result.version)
+            tracking.move_champion(client, cfg, name, result.version, action="train",
+                                   reason=" | ".join(reasons))
+        else:
+            reasons.append(f"v{result.version} stays challenger; to make it champion "
+                           f"anyway: fakedetect promote {name} {result.version} "
+                           "--reason TEXT")
         result.promoted = promoted
         result.gate = reasons
         client.set_model_version_tag(name, result.version, "gate", " | ".join(reasons))
         model.metadata.update({"model_name": name, "model_version": result.version})
         # named by the run too: a rebuilt store's version 1 never overwrites another's
-        result.folder = model.save(cfg.output_dir / "models"
+        result.folder = model.save(Path(out if out is not None else cfg.output_dir / "models")
                                    / f"{name}-v{result.version}-{result.run_id[:8]}")
     result.transfer = transfer_lines
     log(f"trained in {time.time() - started:.1f} s")
@@ -787,13 +806,34 @@ def leave_one_source_out(prep: Prepared, experiment: Experiment,
     return metrics, populations, lines
 
 
+def data_digest(prep: Prepared) -> str:
+    """SHA-256 of the labelled accounts a model learns from: source, id and label of each.
+
+    Two trainings with the same digest saw the same accounts with the same labels, so
+    with the same seed and test share they hold out the same test accounts; the champion
+    gate compares only such versions.
+    """
+    import hashlib
+
+    import pandas as pd
+
+    n = len(prep.y)
+    source = prep.source.astype(str) if len(prep.source) == n else np.full(n, "")
+    frame = pd.DataFrame({"source": source, "account_id": prep.X.index.astype(str),
+                          "is_fake": prep.y.astype(np.int64)})
+    frame = frame.sort_values(["source", "account_id"], kind="stable")
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
 def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
-         prep: Prepared, test_idx: np.ndarray, cfg: Config, client: Any
-         ) -> tuple[bool, list[str]]:
+         prep: Prepared, test_idx: np.ndarray, cfg: Config, client: Any, *,
+         data_sha256: str | None = None) -> tuple[bool, list[str]]:
     """Decide whether a new version becomes champion.
 
     It must pass every validation criterion of the experiment on the test data, and beat
-    the current champion's ``primary_metric`` on the same test accounts.
+    the current champion's ``primary_metric`` on the same test accounts. A champion
+    trained on other labelled accounts (another :func:`data_digest`, e.g. other sources)
+    is not compared with: the new version is not promoted, and the reasons say so.
     """
     from fakedetect import tracking
     from fakedetect.metrics import binary_metrics
@@ -810,6 +850,14 @@ def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
     if champ is None:
         reasons.append("no champion yet")
         return ok, reasons
+    theirs = champ.tags.get(tracking.DATA_TAG)
+    if data_sha256 is not None and theirs != data_sha256:
+        was = champ.tags.get(tracking.SOURCES_TAG) or "data it did not record"
+        now = ",".join(sorted(set(prep.source.astype(str)))) or "unnamed"
+        reasons.append(f"HOLD: champion v{champ.version} was trained on other labelled "
+                       f"accounts (sources {was}; this version: {now}), so the two cannot "
+                       "be compared on the same test accounts; the champion is kept")
+        return False, reasons
     try:
         current = tracking.resolve_model(f"models:/{name}/{champ.version}", cfg)
         cur_margin = current.margin(prep.full.iloc[test_idx])
