@@ -617,7 +617,10 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
             _log_artifacts(model, prep, held, tmp, experiment)
             if audit is not None:
                 mlflow.log_text(audit.table.to_csv(index=False), "shortcut_audit.csv")
-            model_uri = _log_pyfunc(model, prep, folder)
+            account_folder = (Path(str(audience_model.metadata["model_folder"]))
+                              if audience_model is not None
+                              and audience_model.metadata.get("model_folder") else None)
+            model_uri = _log_pyfunc(model, prep, folder, account_folder)
             mlflow.set_tags({"fakedetect.task": experiment.task,
                              "fakedetect.engine": str(model.metadata.get("engine", "local")),
                              "fakedetect.rejects": str(len(dataset.rejects))})
@@ -921,22 +924,37 @@ def pinned_requirements() -> list[str]:
             if v.get(pkg, "unknown") != "unknown"]
 
 
-def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> str:
+def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path,
+                account_folder: Path | None = None) -> str:
+    """Log the pyfunc (:mod:`fakedetect.serving`) with the model folder and, for an
+    influencer model trained with one, the account model folder.
+
+    The signature declares the output and the ``top_reasons`` parameter but no input
+    schema: the model takes account records (with nested history) as well as feature
+    rows, and validates account records against the data contract itself.
+    """
     import mlflow
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ParamSchema, ParamSpec
 
     import fakedetect
     from fakedetect.predict import score_frame
+    from fakedetect.serving import ACCOUNT_ARTIFACT, MODEL_ARTIFACT
 
     example = prep.X.iloc[:3].reset_index(drop=True)
     output = score_frame(model, example, top_reasons=3)
+    artifacts = {MODEL_ARTIFACT: str(folder)}
+    if account_folder is not None:
+        artifacts[ACCOUNT_ARTIFACT] = str(account_folder)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # integer-column hint: ours are floats
-        signature = infer_signature(example, output)
+        signature = ModelSignature(
+            inputs=None, outputs=infer_signature(example, output).outputs,
+            params=ParamSchema([ParamSpec("top_reasons", "long", 3)]))
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(Path(fakedetect.__file__).parent / "serving.py"),
-            artifacts={"fakedetect_model": str(folder)},
+            artifacts=artifacts,
             code_paths=[str(Path(fakedetect.__file__).parent)],
             signature=signature,
             input_example=example,

@@ -24,7 +24,8 @@ def calibrate(
     review_fpr: Annotated[float, typer.Option(
         help="Largest share of genuine accounts sent to review or worse.")] = 0.10,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", file_okay=False, help="Folder for the new model (default: beside a folder model, or the output "
+        "--out", "-o", file_okay=False,
+        help="Folder for the new model (default: beside a folder model, or the output "
              "folder's models/ for a registry model).")] = None,
     promote: Annotated[bool, typer.Option(
         "--promote", help="Make the new version champion even if it fails the gate.")
