@@ -46,7 +46,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize("args,text", [
-    (["validate"], "Missing argument"),
+    (["validate"], "needs a dataset folder"),
+    (["predict", "a", "--data", "b", "-o", "s.csv"], "two datasets given"),
     (["validate", ".", "--bogus"], "No such option"),
     (["no-such-command"], "No such command"),
     ([], "Usage: fakedetect"),

@@ -104,8 +104,11 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
         f"into {data}")
     profiles = profiles_dataset(data / "profiles", genuine=3000, fake=1000, seed=11)
     train_dir = data / "train"
-    simulate(train_dir, accounts=accounts, days=days, seed=7, progress=True, worlds=8,
-             heldout_worlds=2)
+    from fakedetect.progress import ProgressBar
+
+    with ProgressBar("simulating", unit="blocks of 1,000 accounts") as bar:
+        simulate(train_dir, accounts=accounts, days=days, seed=7, progress=bar, worlds=8,
+                 heldout_worlds=2)
     say("[2/6] training the account model (fake follower profiles)")
     exp_file = cfg.root / "training" / "account-demo.yaml"
     acc_exp = (load_experiment(exp_file) if exp_file.is_file()
@@ -156,9 +159,9 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     say(f"  model folders  {exported}/influencer, {exported}/account")
     say(f"  datasets       {data}")
     say(f"  MLflow UI      .venv/bin/mlflow ui --backend-store-uri {cfg.tracking_uri}")
-    say("  try           .venv/bin/fakedetect explain "
-        f"{scored.scores.sort_values('fake_probability', ascending=False)['account_id'].iloc[0]}"
-        f" --data {new_dir}")
+    riskiest = scored.scores.sort_values("fake_probability", ascending=False)
+    say(f"  try            .venv/bin/fakedetect explain {riskiest['account_id'].iloc[0]} "
+        f"{new_dir}")
     return {"scores": scores_path, "report": index, "models": exported}
 
 
@@ -170,9 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=4000)
     parser.add_argument("--fresh", type=int, default=400)
     parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Show library warnings and log messages.")
     args = parser.parse_args(argv)
+    from fakedetect.cli._common import quiet_libraries
+
     try:
-        run(args.config, accounts=args.accounts, fresh=args.fresh, days=args.days)
+        with quiet_libraries(args.verbose):
+            run(args.config, accounts=args.accounts, fresh=args.fresh, days=args.days)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
