@@ -60,8 +60,10 @@ def test_readme_is_short_and_has_no_placeholders() -> None:
 
 
 @pytest.fixture()
-def after_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project folder in the state ``make demo`` leaves (small sizes)."""
+def after_demo(capfd: pytest.CaptureFixture[str], tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder in the state ``make demo`` leaves (small sizes); ``capfd`` is
+    set up first, so the demo's own output is captured for the test to check."""
     from fakedetect import demo
 
     shutil.copy(ROOT / "mlflow.yml", tmp_path / "mlflow.yml")
@@ -82,6 +84,7 @@ def after_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_step_by_step_session_runs_as_written_after_the_demo(
         after_demo: Path, capfd: pytest.CaptureFixture[str]) -> None:
     demo_out = capfd.readouterr()
+    assert "[6/6] writing the review report" in demo_out.out
     for noise in CHATTER:
         assert noise not in demo_out.out + demo_out.err, noise
     for args in session_commands():

@@ -624,7 +624,7 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
             mlflow.set_tags({"fakedetect.task": experiment.task,
                              "fakedetect.engine": str(model.metadata.get("engine", "local")),
                              "fakedetect.rejects": str(len(dataset.rejects))})
-        mv = mlflow.register_model(model_uri, name)
+        mv = _register(client, name, model_uri, result.run_id)
         result.version = str(mv.version)
         for key in ("test_roc_auc", "test_pr_auc", "test_accuracy", "test_recall_op",
                     "test_fpr_op", "test_ece", "cv_accuracy_mean", "cv_roc_auc_mean"):
@@ -807,6 +807,22 @@ def leave_one_source_out(prep: Prepared, experiment: Experiment,
     if fprs:
         metrics["loso_worst_fpr_op"] = float(max(fprs))
     return metrics, populations, lines
+
+
+def _register(client: Any, name: str, model_uri: str, run_id: str | None) -> Any:
+    """Register the logged model as a new version of ``name`` (created if new), through
+    the client, which reports nothing on the terminal."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as exc:
+        if "ALREADY_EXISTS" not in str(exc.error_code):
+            raise
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") \
+        else None
+    return client.create_model_version(name, source=model_uri, run_id=run_id,
+                                       model_id=model_id)
 
 
 def data_digest(prep: Prepared) -> str:

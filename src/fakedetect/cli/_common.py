@@ -62,7 +62,7 @@ DataOpt = Annotated[
 QUIET_LOGGERS = {"mlflow": "WARNING", "alembic": "WARNING", "lightgbm": "ERROR",
                  "distributed": "ERROR", "numba": "WARNING", "urllib3": "WARNING"}
 #: Environment set for the duration of one command unless -v is given.
-QUIET_ENV = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+QUIET_ENV = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "MLFLOW_LOGGING_LEVEL": "WARNING"}
 
 
 def dataset(positional: Path | None, option: Path | None, *, command: str) -> Path:
