@@ -206,3 +206,20 @@ def test_describe_cluster_names_workers_threads_memory_and_dashboard() -> None:
     assert line == ("Dask cluster: 2 worker(s), 4 thread(s), 4.0 GiB memory; dashboard "
                     "http://127.0.0.1:8787/status")
     assert "no dashboard" in describe_cluster(info, None)
+
+
+def test_fakedetect_log_lines_reach_stderr_during_a_command(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from fakedetect.cli._common import quiet_libraries
+
+    with quiet_libraries(verbose=False):
+        logging.getLogger("fakedetect.scale.engine").info("Dask cluster: 2 worker(s)")
+        logging.getLogger("fakedetect").warning("v3 needs a sample")
+        logging.getLogger("fakedetect").debug("only with -v")
+    err = capsys.readouterr().err
+    assert "Dask cluster: 2 worker(s)\n" in err and "warning: v3 needs a sample" in err
+    assert "only with -v" not in err
+    logging.getLogger("fakedetect").info("after the command")
+    assert "after the command" not in capsys.readouterr().err

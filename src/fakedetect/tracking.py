@@ -346,15 +346,17 @@ class AliasMove:
 
 
 def move_champion(client: MlflowClient, cfg: Config, name: str, version: str, *,
-                  reason: str, action: str, record_previous: bool = True) -> AliasMove:
+                  reason: str, action: str, record_previous: bool = True,
+                  log_run: bool = True) -> AliasMove:
     """Point ``name@champion`` at ``version`` and log why.
 
     The version's model files are verified against the registry's checksum
     (:data:`MANIFEST_TAG`) first, so the alias never points at a version the scoring
     commands would refuse. The move is logged twice: as tags on the version
     (:data:`REASON_TAG`, and :data:`PREVIOUS_TAG` naming the champion it replaced, which
-    ``rollback`` returns to) and as an MLflow run in the ``registry`` experiment with the
-    model, both versions, the action and the reason.
+    ``rollback`` returns to) and, for a move by hand, as an MLflow run in the
+    ``registry`` experiment with the model, both versions, the action and the reason
+    (training records its own move in its run and the version's ``gate`` tag).
 
     Parameters
     ----------
@@ -371,6 +373,8 @@ def move_champion(client: MlflowClient, cfg: Config, name: str, version: str, *,
     record_previous : bool, default True
         Tag the version with the champion it replaces (``rollback`` passes False, so
         rolling back twice goes further back instead of in a circle).
+    log_run : bool, default True
+        Log the move as a run of the ``registry`` experiment.
 
     Returns
     -------
@@ -401,6 +405,9 @@ def move_champion(client: MlflowClient, cfg: Config, name: str, version: str, *,
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     client.set_model_version_tag(name, str(mv.version), REASON_TAG,
                                  f"{stamp} {action}: {reason}"[:4000])
+    if not log_run:
+        return AliasMove(name=name, alias=cfg.champion_alias, version=str(mv.version),
+                         previous=previous, reason=reason, run_id="")
     run = client.create_run(experiment_id(client, cfg, REGISTRY_EXPERIMENT),
                             run_name=f"{action}-{name}-v{mv.version}",
                             tags={"fakedetect.action": action,

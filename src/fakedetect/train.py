@@ -651,7 +651,7 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
             promoted = True
         if promoted:
             tracking.move_champion(client, cfg, name, result.version, action="train",
-                                   reason=" | ".join(reasons))
+                                   reason=" | ".join(reasons), log_run=False)
         else:
             reasons.append(f"v{result.version} stays challenger; to make it champion "
                            f"anyway: fakedetect promote {name} {result.version} "
