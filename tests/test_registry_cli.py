@@ -116,3 +116,19 @@ def test_promote_names_the_versions_when_one_is_missing(
     code, _out, err = _run(["promote", "solo", "7"], capsys)
     assert code == 2 and "no version '7'" in err and "v1" in err
     assert "Traceback" not in err
+
+
+def test_config_named_replaces_one_task_and_keeps_the_rest(tmp_path: Path) -> None:
+    from fakedetect.config import Config
+    from fakedetect.errors import UserError
+
+    cfg = Config(root=tmp_path)
+    mine = cfg.named("account", model="agency-account", experiment="agency-trials")
+    assert mine.model_name("account") == "agency-account"
+    assert mine.experiments["account"] == "agency-trials"
+    assert mine.model_name("influencer") == cfg.model_name("influencer")
+    assert cfg.model_name("account") == "fakedetect-account"  # unchanged
+    with pytest.raises(UserError, match="empty model name"):
+        cfg.named("account", model=" ")
+    with pytest.raises(UserError, match="unknown task"):
+        cfg.named("post", model="x")
