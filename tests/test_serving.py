@@ -67,6 +67,7 @@ def test_pyfunc_scores_the_readme_body_like_predict(pyfunc, trained) -> None:
     assert all(r["status"] == "scored" for r in rows), rows
     assert all(r["verdict"] in {"authentic", "review", "likely fake"} for r in rows)
     assert all(r["reason_1"] for r in rows)
+    assert rows[0]["fake_follower_share"] is None  # no audience sample: null, not NaN
     # the same account through `fakedetect predict -` gives the same probability
     model = FakeModel.load(trained.folder)
     first = records[0]

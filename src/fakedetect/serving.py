@@ -161,7 +161,8 @@ class FakedetectPyfunc(mlflow.pyfunc.PythonModel):
             return score_frame(self.model, frame, top_reasons=top)
         scored = score_dataset(dataset_from_records(frame), self.model, top_reasons=top,
                                account_scorer=self.scorer, n_jobs=1)
-        return scored.scores
+        scores = scored.scores.astype(object)
+        return scores.where(scores.notna(), None)  # JSON null, not NaN, for what is missing
 
 
 set_model(FakedetectPyfunc())
