@@ -189,12 +189,17 @@ def test_progress_bar_draws_on_a_terminal_with_elapsed_and_remaining() -> None:
     assert "elapsed" in drawn and "left" in drawn
 
 
-def test_progress_stages_count_as_steps() -> None:
+def test_progress_stages_count_as_steps_and_estimate_what_is_left() -> None:
     from fakedetect.progress import ProgressBar
 
     bar = ProgressBar("predict", enabled=False, stages=("a", "b", "c", "d"))
+    assert bar.remaining() == "? left"
     bar.stage("c")
     assert (bar._done, bar._total) == (2, 4)
+    bar.started -= 30.0  # 2 of 4 steps took 30 s: about 30 s to go
+    assert bar.remaining() in ("about 0:30 left", "about 0:31 left")
+    bar(4, 4)
+    assert bar.remaining() == "done"
 
 
 def test_describe_cluster_names_workers_threads_memory_and_dashboard() -> None:

@@ -97,7 +97,17 @@ class ProgressBar:
                 return
             self._start()
         self._bar.update(self._task, completed=self._done, total=self._total or None,
-                         description=self._what)
+                         description=self._what, left=self.remaining())
+
+    def remaining(self) -> str:
+        """What is left, estimated from the pace so far (``"?"`` before the first unit)."""
+        if not self._total or not self._done:
+            return "? left"
+        if self._done >= self._total:
+            return "done"
+        seconds = self.elapsed / self._done * (self._total - self._done)
+        minutes, secs = divmod(round(seconds), 60)
+        return f"about {minutes}:{secs:02d} left"
 
     def _start(self) -> None:
         from rich.console import Console
@@ -107,15 +117,15 @@ class ProgressBar:
             Progress,
             TextColumn,
             TimeElapsedColumn,
-            TimeRemainingColumn,
         )
 
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
                              MofNCompleteColumn(), TextColumn(self.unit),
                              TimeElapsedColumn(), TextColumn("elapsed,"),
-                             TimeRemainingColumn(), TextColumn("left"),
+                             TextColumn("{task.fields[left]}"),
                              console=Console(file=self.stream), transient=True)
-        self._task = self._bar.add_task(self._what, total=self._total or None)
+        self._task = self._bar.add_task(self._what, total=self._total or None,
+                                        left=self.remaining())
         # the bar's clock starts now; count the time already spent
         self._bar.tasks[0].start_time = self._bar.get_time() - self.elapsed
         self._bar.start()
