@@ -76,7 +76,8 @@ def after_demo(capfd: pytest.CaptureFixture[str], tmp_path: Path,
                    "  - {metric: roc_auc, threshold: 0.5}\n" + text[end:], encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # the copy's mlflow.yml decides
-    assert demo.main(["--accounts", "400", "--fresh", "60", "--days", "60"]) == 0
+    assert demo.main(["--accounts", "400", "--fresh", "60", "--days", "60",
+                      "--profiles", "1600"]) == 0
     return tmp_path
 
 
