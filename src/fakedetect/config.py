@@ -107,6 +107,37 @@ class Config:
         """``models:/NAME@champion`` for ``task``."""
         return f"models:/{self.model_name(task)}@{self.champion_alias}"
 
+    def named(self, task: str, *, model: str | None = None,
+              experiment: str | None = None) -> Config:
+        """This configuration with another registered model or experiment for ``task``.
+
+        Parameters
+        ----------
+        task : str
+            ``account`` or ``influencer``.
+        model, experiment : str, optional
+            The registered model and the MLflow experiment to use instead of the
+            configured ones (``train --model-name`` and ``--experiment-name``).
+
+        Returns
+        -------
+        Config
+            A new configuration; this one is unchanged.
+        """
+        from dataclasses import replace
+
+        self.model_name(task)  # an unknown task fails here
+        for what, value in (("model name", model), ("experiment name", experiment)):
+            if value is not None and not value.strip():
+                raise UserError(f"empty {what}", hint=f"give a {what}, e.g. my-{task}")
+        return replace(
+            self,
+            registered_models=FrozenDict({**self.registered_models,
+                                          **({task: model} if model else {})}),
+            experiments=FrozenDict({**self.experiments,
+                                    **({task: experiment} if experiment else {})}),
+        )
+
 
 def _resolve_uri(uri: str, root: Path) -> str:
     """Make a relative ``sqlite:///`` path absolute under ``root``."""

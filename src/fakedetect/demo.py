@@ -74,7 +74,7 @@ def profiles_dataset(out: Path, *, genuine: int, fake: int, seed: int) -> Path:
 
 
 def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
-        days: int = 120) -> dict[str, Path]:
+        days: int = 120, profiles: int = 4000) -> dict[str, Path]:
     """Run the demo; return the paths it wrote.
 
     Parameters
@@ -87,6 +87,8 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
         Fresh influencers to score and review.
     days : int
         Days of history per influencer.
+    profiles : int
+        Labelled follower profiles the account model trains on (a quarter fake).
     """
     from fakedetect.config import load_config
     from fakedetect.experiment import default_experiment, load_experiment
@@ -103,15 +105,20 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     data = cfg.data_dir
     say(f"[1/6] simulating {accounts:,} influencers x {days} days and labelled profiles "
         f"into {data}")
-    profiles = profiles_dataset(data / "profiles", genuine=3000, fake=1000, seed=11)
+    fake_profiles = profiles // 4
+    profiles_dir = profiles_dataset(data / "profiles", genuine=profiles - fake_profiles,
+                                    fake=fake_profiles, seed=11)
     train_dir = data / "train"
-    simulate(train_dir, accounts=accounts, days=days, seed=7, progress=True, worlds=8,
-             heldout_worlds=2)
+    from fakedetect.progress import ProgressBar
+
+    with ProgressBar("simulating", unit="blocks of 1,000 accounts") as bar:
+        simulate(train_dir, accounts=accounts, days=days, seed=7, progress=bar, worlds=8,
+                 heldout_worlds=2)
     say("[2/6] training the account model (fake follower profiles)")
     exp_file = cfg.root / "training" / "account-demo.yaml"
     acc_exp = (load_experiment(exp_file) if exp_file.is_file()
                else default_experiment("account"))
-    acc = train(profiles, acc_exp, cfg, log=lambda s: say(f"      {s}"))
+    acc = train(profiles_dir, acc_exp, cfg, log=lambda s: say(f"      {s}"))
     say(f"      {cfg.model_name('account')} v{acc.version}: test ROC-AUC "
         f"{acc.metrics['test_roc_auc']:.3f}, {'champion' if acc.promoted else 'challenger'}")
     say("[3/6] training the influencer model")
@@ -157,9 +164,9 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     say(f"  model folders  {exported}/influencer, {exported}/account")
     say(f"  datasets       {data}")
     say(f"  MLflow UI      .venv/bin/mlflow ui --backend-store-uri {cfg.tracking_uri}")
-    say("  try           .venv/bin/fakedetect explain "
-        f"{scored.scores.sort_values('fake_probability', ascending=False)['account_id'].iloc[0]}"
-        f" --data {new_dir}")
+    riskiest = scored.scores.sort_values("fake_probability", ascending=False)
+    say(f"  try            .venv/bin/fakedetect explain {riskiest['account_id'].iloc[0]} "
+        f"{new_dir}")
     return {"scores": scores_path, "report": index, "models": exported}
 
 
@@ -171,9 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=4000)
     parser.add_argument("--fresh", type=int, default=400)
     parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--profiles", type=int, default=4000,
+                        help="Labelled follower profiles for the account model.")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Show library warnings and log messages.")
     args = parser.parse_args(argv)
+    from fakedetect.cli._common import quiet_libraries
+
     try:
-        run(args.config, accounts=args.accounts, fresh=args.fresh, days=args.days)
+        with quiet_libraries(args.verbose):
+            run(args.config, accounts=args.accounts, fresh=args.fresh, days=args.days,
+                profiles=args.profiles)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

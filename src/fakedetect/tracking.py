@@ -110,15 +110,11 @@ def connect(cfg: Config, *, create: bool = True) -> MlflowClient:
         The store cannot be reached, is locked, does not exist (``create=False``), or its
         folder is not writable.
     """
-    import logging
     import os
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    for noisy in ("mlflow", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     uri = cfg.tracking_uri
     if uri.startswith(("http://", "https://")):
         _probe_server(uri)
@@ -325,3 +321,155 @@ def version_metrics(info: VersionInfo) -> dict[str, Any]:
     """Headline metrics stored as ``metric.*`` tags on a version."""
     return {k.removeprefix("metric."): v for k, v in info.tags.items()
             if k.startswith("metric.")}
+
+
+#: Version tags of the registry's own record: the training data's digest, its sources, the
+#: champion a promotion replaced, and why an alias moved.
+DATA_TAG = "fakedetect.data_sha256"
+SOURCES_TAG = "fakedetect.sources"
+PREVIOUS_TAG = "fakedetect.previous_champion"
+REASON_TAG = "fakedetect.champion_reason"
+#: Experiment key (``experiments:`` in ``mlflow.yml``) of the alias moves' runs.
+REGISTRY_EXPERIMENT = "registry"
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """An alias moved by :func:`move_champion`."""
+
+    name: str
+    alias: str
+    version: str
+    previous: str | None
+    reason: str
+    run_id: str
+
+
+def move_champion(client: MlflowClient, cfg: Config, name: str, version: str, *,
+                  reason: str, action: str, record_previous: bool = True,
+                  log_run: bool = True) -> AliasMove:
+    """Point ``name@champion`` at ``version`` and log why.
+
+    The version's model files are verified against the registry's checksum
+    (:data:`MANIFEST_TAG`) first, so the alias never points at a version the scoring
+    commands would refuse. The move is logged twice: as tags on the version
+    (:data:`REASON_TAG`, and :data:`PREVIOUS_TAG` naming the champion it replaced, which
+    ``rollback`` returns to) and, for a move by hand, as an MLflow run in the
+    ``registry`` experiment with the model, both versions, the action and the reason
+    (training records its own move in its run and the version's ``gate`` tag).
+
+    Parameters
+    ----------
+    client : MlflowClient
+    cfg : Config
+    name : str
+        Registered model.
+    version : str
+        The version to make champion.
+    reason : str
+        Why, in the user's words (or the gate's).
+    action : str
+        ``train``, ``promote`` or ``rollback``.
+    record_previous : bool, default True
+        Tag the version with the champion it replaces (``rollback`` passes False, so
+        rolling back twice goes further back instead of in a circle).
+    log_run : bool, default True
+        Log the move as a run of the ``registry`` experiment.
+
+    Returns
+    -------
+    AliasMove
+
+    Raises
+    ------
+    UserError
+        No such model or version, or its files do not match the registry's checksum.
+    """
+    import time
+
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version(name, version)
+    except MlflowException as exc:
+        known = ", ".join(f"v{v.version}" for v in list_versions(client, name)) or "none"
+        raise UserError(f"{name}: no version {version!r} (versions: {known})",
+                        hint="`fakedetect models` lists the registered models and "
+                             "versions") from exc
+    _download(client, name, str(mv.version), cfg.output_dir / ".model-cache")
+    current = alias_version(client, name, cfg.champion_alias)
+    previous = current.version if current is not None else None
+    set_alias(client, name, cfg.champion_alias, str(mv.version))
+    if record_previous and previous is not None and previous != str(mv.version):
+        client.set_model_version_tag(name, str(mv.version), PREVIOUS_TAG, previous)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    client.set_model_version_tag(name, str(mv.version), REASON_TAG,
+                                 f"{stamp} {action}: {reason}"[:4000])
+    if not log_run:
+        return AliasMove(name=name, alias=cfg.champion_alias, version=str(mv.version),
+                         previous=previous, reason=reason, run_id="")
+    run = client.create_run(experiment_id(client, cfg, REGISTRY_EXPERIMENT),
+                            run_name=f"{action}-{name}-v{mv.version}",
+                            tags={"fakedetect.action": action,
+                                  "fakedetect.model": name})
+    for key, value in (("model", name), ("alias", cfg.champion_alias),
+                       ("version", str(mv.version)), ("previous", previous or "none"),
+                       ("action", action)):
+        client.log_param(run.info.run_id, key, value)
+    client.set_tag(run.info.run_id, "mlflow.note.content", reason)
+    client.set_tag(run.info.run_id, "fakedetect.reason", reason[:4000])
+    client.set_terminated(run.info.run_id)
+    return AliasMove(name=name, alias=cfg.champion_alias, version=str(mv.version),
+                     previous=previous, reason=reason, run_id=run.info.run_id)
+
+
+def rollback_target(client: MlflowClient, cfg: Config, name: str) -> str:
+    """The version ``rollback`` returns to: the champion the current one replaced.
+
+    Raises
+    ------
+    UserError
+        The model has no champion, or the champion records no predecessor.
+    """
+    current = alias_version(client, name, cfg.champion_alias)
+    if current is None:
+        known = ", ".join(f"v{v.version}" for v in list_versions(client, name))
+        raise UserError(f"{name}: no version carries the alias {cfg.champion_alias!r}, so "
+                        "there is nothing to roll back",
+                        hint=(f"make one champion: fakedetect promote {name} VERSION "
+                              f"(versions: {known})") if known else
+                        "`fakedetect models` lists the registered models")
+    previous = current.tags.get(PREVIOUS_TAG)
+    if not previous:
+        raise UserError(f"{name}: champion v{current.version} records no earlier champion",
+                        hint=f"choose one: fakedetect promote {name} VERSION (see "
+                             "`fakedetect models`)")
+    return previous
+
+
+def describe_version(*, task: str, data: list[str], sources: list[str], labelled: int,
+                     fake: int, digest: str, metrics: dict[str, float], experiment: str,
+                     run_id: str) -> str:
+    """The version description the registry shows: data, sources and headline metrics."""
+    def fmt(key: str, pct: bool = False) -> str:
+        v = metrics.get(key, float("nan"))
+        if v != v:
+            return "n/a"
+        return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
+
+    lines = [
+        f"fakedetect {task} model, experiment {experiment} (MLflow run {run_id}).",
+        f"Data: {labelled:,} labelled accounts ({fake:,} fake) from source(s) "
+        f"{', '.join(sources) or 'unnamed'}; folder(s) {', '.join(data)}; "
+        f"labels sha256 {digest[:16]}.",
+        f"Held-out test: ROC-AUC {fmt('test_roc_auc')}, accuracy "
+        f"{fmt('test_accuracy', True)}, recall {fmt('test_recall_op', True)} at "
+        f"{fmt('test_fpr_op', True)} false positives, ECE {fmt('test_ece')}; "
+        f"cross-validation ROC-AUC {fmt('cv_roc_auc_mean')}.",
+    ]
+    extra = [k for k in sorted(metrics) if k.startswith("heldout_roc_auc")
+             or (k.startswith("loso_") and k.endswith("_roc_auc"))]
+    if extra:
+        lines.append("Never-seen populations: " + ", ".join(
+            f"{k.removesuffix('_roc_auc')} ROC-AUC {fmt(k)}" for k in extra) + ".")
+    return "\n".join(lines)

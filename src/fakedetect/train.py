@@ -385,6 +385,7 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
           log: Callable[[str], None] = lambda s: None,
           fit: Callable[[Prepared, Experiment], tuple[FakeModel, dict[str, float],
                                                       dict[str, np.ndarray]]] | None = None,
+          out: str | Path | None = None,
           cache: FeatureCache | None = None) -> TrainResult:
     """Train, track in MLflow, register and (if it earns it) promote a model.
 
@@ -409,6 +410,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
         the same.
     cache : FeatureCache, optional
         Where built features are kept (default: built every time).
+    out : path-like, optional
+        Folder for the local copy of the model folder (default: OUTPUT/models).
 
     Returns
     -------
@@ -501,6 +504,7 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
     })
     name = cfg.model_name(experiment.task)
     exp_id = tracking.experiment_id(client, cfg, experiment.task)
+    digest = data_digest(prep)
     result = TrainResult(model=model, metrics=metrics)
     with tempfile.TemporaryDirectory(prefix="fakedetect-train-") as tmpdir:
         tmp = Path(tmpdir)
@@ -521,11 +525,14 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
             _log_artifacts(model, prep, held, tmp, experiment)
             if audit is not None:
                 mlflow.log_text(audit.table.to_csv(index=False), "shortcut_audit.csv")
-            model_uri = _log_pyfunc(model, prep, folder)
+            account_folder = (Path(str(audience_model.metadata["model_folder"]))
+                              if audience_model is not None
+                              and audience_model.metadata.get("model_folder") else None)
+            model_uri = _log_pyfunc(model, prep, folder, account_folder)
             mlflow.set_tags({"fakedetect.task": experiment.task,
                              "fakedetect.engine": str(model.metadata.get("engine", "local")),
                              "fakedetect.rejects": str(len(dataset.rejects))})
-        mv = mlflow.register_model(model_uri, name)
+        mv = _register(client, name, model_uri, result.run_id)
         result.version = str(mv.version)
         for key in ("test_roc_auc", "test_pr_auc", "test_accuracy", "test_recall_op",
                     "test_fpr_op", "test_ece", "cv_accuracy_mean", "cv_roc_auc_mean"):
@@ -535,19 +542,34 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
         client.set_model_version_tag(name, result.version, "experiment", experiment.name)
         client.set_model_version_tag(name, result.version, tracking.MANIFEST_TAG,
                                      tracking.manifest_digest(folder))
+        client.set_model_version_tag(name, result.version, tracking.DATA_TAG, digest)
+        client.set_model_version_tag(name, result.version, tracking.SOURCES_TAG,
+                                     ",".join(sources))
+        client.update_model_version(name, result.version, description=(
+            tracking.describe_version(
+                task=experiment.task, data=[str(f.resolve()) for f in folders],
+                sources=sources, labelled=len(prep.y), fake=int(prep.y.sum()),
+                digest=digest, metrics=metrics, experiment=experiment.name,
+                run_id=str(result.run_id))))
         tracking.set_alias(client, name, cfg.challenger_alias, result.version)
-        promoted, reasons = gate(model, metrics, experiment, prep, test_idx, cfg, client)
+        promoted, reasons = gate(model, metrics, experiment, prep, test_idx, cfg, client,
+                                 data_sha256=digest)
         if promote and not promoted:
             reasons.append("promoted anyway (--promote)")
             promoted = True
         if promoted:
-            tracking.set_alias(client, name, cfg.champion_alias, result.version)
+            tracking.move_champion(client, cfg, name, result.version, action="train",
+                                   reason=" | ".join(reasons), log_run=False)
+        else:
+            reasons.append(f"v{result.version} stays challenger; to make it champion "
+                           f"anyway: fakedetect promote {name} {result.version} "
+                           "--reason TEXT")
         result.promoted = promoted
         result.gate = reasons
         client.set_model_version_tag(name, result.version, "gate", " | ".join(reasons))
         model.metadata.update({"model_name": name, "model_version": result.version})
         # named by the run too: a rebuilt store's version 1 never overwrites another's
-        result.folder = model.save(cfg.output_dir / "models"
+        result.folder = model.save(Path(out if out is not None else cfg.output_dir / "models")
                                    / f"{name}-v{result.version}-{result.run_id[:8]}")
     result.transfer = transfer_lines
     log(f"trained in {time.time() - started:.1f} s")
@@ -695,13 +717,50 @@ def leave_one_source_out(prep: Prepared, experiment: Experiment,
     return metrics, populations, lines
 
 
+def _register(client: Any, name: str, model_uri: str, run_id: str | None) -> Any:
+    """Register the logged model as a new version of ``name`` (created if new), through
+    the client, which reports nothing on the terminal."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as exc:
+        if "ALREADY_EXISTS" not in str(exc.error_code):
+            raise
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") \
+        else None
+    return client.create_model_version(name, source=model_uri, run_id=run_id,
+                                       model_id=model_id)
+
+
+def data_digest(prep: Prepared) -> str:
+    """SHA-256 of the labelled accounts a model learns from: source, id and label of each.
+
+    Two trainings with the same digest saw the same accounts with the same labels, so
+    with the same seed and test share they hold out the same test accounts; the champion
+    gate compares only such versions.
+    """
+    import hashlib
+
+    import pandas as pd
+
+    n = len(prep.y)
+    source = prep.source.astype(str) if len(prep.source) == n else np.full(n, "")
+    frame = pd.DataFrame({"source": source, "account_id": prep.X.index.astype(str),
+                          "is_fake": prep.y.astype(np.int64)})
+    frame = frame.sort_values(["source", "account_id"], kind="stable")
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
 def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
-         prep: Prepared, test_idx: np.ndarray, cfg: Config, client: Any
-         ) -> tuple[bool, list[str]]:
+         prep: Prepared, test_idx: np.ndarray, cfg: Config, client: Any, *,
+         data_sha256: str | None = None) -> tuple[bool, list[str]]:
     """Decide whether a new version becomes champion.
 
     It must pass every validation criterion of the experiment on the test data, and beat
-    the current champion's ``primary_metric`` on the same test accounts.
+    the current champion's ``primary_metric`` on the same test accounts. A champion
+    trained on other labelled accounts (another :func:`data_digest`, e.g. other sources)
+    is not compared with: the new version is not promoted, and the reasons say so.
     """
     from fakedetect import tracking
     from fakedetect.metrics import binary_metrics
@@ -718,6 +777,14 @@ def gate(model: FakeModel, metrics: dict[str, float], experiment: Experiment,
     if champ is None:
         reasons.append("no champion yet")
         return ok, reasons
+    theirs = champ.tags.get(tracking.DATA_TAG)
+    if data_sha256 is not None and theirs != data_sha256:
+        was = champ.tags.get(tracking.SOURCES_TAG) or "data it did not record"
+        now = ",".join(sorted(set(prep.source.astype(str)))) or "unnamed"
+        reasons.append(f"HOLD: champion v{champ.version} was trained on other labelled "
+                       f"accounts (sources {was}; this version: {now}), so the two cannot "
+                       "be compared on the same test accounts; the champion is kept")
+        return False, reasons
     try:
         current = tracking.resolve_model(f"models:/{name}/{champ.version}", cfg)
         cur_margin = current.margin(prep.full.iloc[test_idx])
@@ -781,22 +848,37 @@ def pinned_requirements() -> list[str]:
             if v.get(pkg, "unknown") != "unknown"]
 
 
-def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path) -> str:
+def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path,
+                account_folder: Path | None = None) -> str:
+    """Log the pyfunc (:mod:`fakedetect.serving`) with the model folder and, for an
+    influencer model trained with one, the account model folder.
+
+    The signature declares the output and the ``top_reasons`` parameter but no input
+    schema: the model takes account records (with nested history) as well as feature
+    rows, and validates account records against the data contract itself.
+    """
     import mlflow
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ParamSchema, ParamSpec
 
     import fakedetect
     from fakedetect.scoring import score_frame
+    from fakedetect.serving import ACCOUNT_ARTIFACT, MODEL_ARTIFACT
 
     example = prep.X.iloc[:3].reset_index(drop=True)
     output = score_frame(model, example, top_reasons=3)
+    artifacts = {MODEL_ARTIFACT: str(folder)}
+    if account_folder is not None:
+        artifacts[ACCOUNT_ARTIFACT] = str(account_folder)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # integer-column hint: ours are floats
-        signature = infer_signature(example, output)
+        signature = ModelSignature(
+            inputs=None, outputs=infer_signature(example, output).outputs,
+            params=ParamSchema([ParamSpec("top_reasons", "long", 3)]))
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(Path(fakedetect.__file__).parent / "serving.py"),
-            artifacts={"fakedetect_model": str(folder)},
+            artifacts=artifacts,
             code_paths=[str(Path(fakedetect.__file__).parent)],
             signature=signature,
             input_example=example,

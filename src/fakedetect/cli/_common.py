@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -57,6 +60,123 @@ FailOnDriftOpt = Annotated[
 ]
 
 
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print the summary as one JSON object on stdout."),
+]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="The dataset folder (same as the positional DATA).",
+                 show_default=False),
+]
+#: Library loggers kept at WARNING (ERROR for the chattiest) unless -v is given.
+QUIET_LOGGERS = {"mlflow": "WARNING", "alembic": "WARNING", "lightgbm": "ERROR",
+                 "distributed": "ERROR", "numba": "WARNING", "urllib3": "WARNING"}
+#: Environment set for the duration of one command unless -v is given.
+QUIET_ENV = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "MLFLOW_LOGGING_LEVEL": "WARNING"}
+
+
+def dataset(positional: Path | None, option: Path | None, *, command: str) -> Path:
+    """The dataset folder given as the positional DATA or as ``--data`` (one of them).
+
+    Raises
+    ------
+    UserError
+        Neither or two different folders were given.
+    """
+    from fakedetect.errors import UserError
+
+    if positional is not None and option is not None and positional != option:
+        raise UserError(f"two datasets given: {positional} and --data {option}",
+                        hint=f"give one: fakedetect {command} DATA ...")
+    folder = positional if positional is not None else option
+    if folder is None:
+        raise UserError(f"fakedetect {command} needs a dataset folder",
+                        hint=f"fakedetect {command} DATA ... (or --data DATA)")
+    return folder
+
+
+def print_json(value: object) -> None:
+    """Print ``value`` as indented JSON on stdout (numpy scalars become numbers)."""
+    import json
+
+    def plain(v: object) -> object:
+        item = getattr(v, "item", None)
+        if callable(item):
+            return item()
+        return str(v)
+
+    typer.echo(json.dumps(value, indent=2, default=plain, allow_nan=False))
+
+
+@contextmanager
+def quiet_libraries(verbose: bool = False) -> Iterator[None]:
+    """Keep library warnings and log chatter out of one command's output.
+
+    Warnings raised outside fakedetect (numpy's ``RuntimeWarning``, MLflow's and
+    LightGBM's notices) are dropped, the chatty library loggers raised to WARNING or
+    ERROR and MLflow's download bars switched off, all restored when the block ends.
+    fakedetect's own log lines (``warning: ...``, the Dask cluster) go to stderr. With
+    ``verbose`` nothing is hidden and fakedetect logs at DEBUG.
+    """
+    import os
+    import warnings
+
+    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    env = {key: os.environ.get(key) for key in QUIET_ENV}
+    ours = logging.getLogger("fakedetect")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    ours_level = ours.level
+    with warnings.catch_warnings():
+        if not verbose:
+            warnings.filterwarnings("ignore")
+            warnings.filterwarnings("default", module=r"fakedetect(\.|$)")
+            for name, level in QUIET_LOGGERS.items():
+                logging.getLogger(name).setLevel(level)
+            for key, value in QUIET_ENV.items():
+                os.environ.setdefault(key, value)
+        ours.addHandler(handler)
+        ours.setLevel(logging.DEBUG if verbose else logging.INFO)
+        try:
+            yield
+        finally:
+            ours.removeHandler(handler)
+            ours.setLevel(ours_level)
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
+            for key, old in env.items():
+                if old is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = old
+
+
+class _Formatter(logging.Formatter):
+    """``warning: message`` for warnings, the bare message for information."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {text}"
+        return text
+
+
+def split_verbose(argv: list[str]) -> tuple[list[str], bool]:
+    """Remove ``-v``/``--verbose`` wherever it stands (before a ``--``)."""
+    out: list[str] = []
+    verbose = False
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg in ("-v", "--verbose"):
+            verbose = True
+            continue
+        out.append(arg)
+    return out, verbose
+
+
 def load(config: Path | None) -> Config:
     """Load the configuration once for a command."""
     from fakedetect.config import load_config
@@ -105,8 +225,10 @@ def run(command: Any, argv: list[str] | None) -> int:
         interrupted, or the code the command returned. Anything else is a bug and keeps
         its traceback.
     """
+    args, verbose = split_verbose(list(sys.argv[1:] if argv is None else argv))
     try:
-        result = command.main(args=argv, prog_name="fakedetect", standalone_mode=False)
+        with quiet_libraries(verbose):
+            result = command.main(args=args, prog_name="fakedetect", standalone_mode=False)
     except UserError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         return exc.exit_code
@@ -148,6 +270,12 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True,
                      help="Print the version and exit."),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v",
+                     help="Show library warnings and log messages (allowed anywhere on "
+                          "the line)."),
     ] = False,
 ) -> None:
     """Is an influencer's audience and engagement real?"""

@@ -7,20 +7,24 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, app, echo, load
+from fakedetect.cli._common import ConfigOpt, LenientOpt, app, dataset, echo, load
 
 
 @app.command()
 def calibrate(
     model: Annotated[str, typer.Option(
         help="models:/NAME@ALIAS, models:/NAME/VERSION or an exported folder.")],
-    data: Annotated[Path, typer.Option(
-        help="Labelled dataset folder from your market (at least 50 accounts).")],
+    directory: Annotated[Path | None, typer.Argument(
+        metavar="DATA", help="Labelled dataset folder from your market (at least 50 "
+                             "accounts).", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Same as the positional DATA.", show_default=False)] = None,
     max_fpr: Annotated[float, typer.Option(
         help="Largest share of genuine accounts called likely fake.")] = 0.02,
     review_fpr: Annotated[float, typer.Option(
         help="Largest share of genuine accounts sent to review or worse.")] = 0.10,
     out: Annotated[Path | None, typer.Option(
+        "--out", "-o", file_okay=False,
         help="Folder for the new model (default: beside a folder model, or the output "
              "folder's models/ for a registry model).")] = None,
     promote: Annotated[bool, typer.Option(
@@ -36,6 +40,11 @@ def calibrate(
     if not 0 < max_fpr <= review_fpr < 1:
         raise UserError(f"--max-fpr {max_fpr} and --review-fpr {review_fpr}: expected "
                         "0 < max-fpr <= review-fpr < 1")
+    data = dataset(directory, data, command="calibrate")
+    if out is not None:
+        from fakedetect.io import check_output_folder
+
+        check_output_folder(out)  # before any work
     cfg = load(config)
     res = run_calibrate(model, data, cfg, max_fpr=max_fpr, review_fpr=review_fpr,
                         out=out, promote=promote, lenient=lenient)

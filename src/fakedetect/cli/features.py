@@ -7,7 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, NJobsOpt, NoCacheOpt, app, echo, load
+from fakedetect.cli._common import (
+    ConfigOpt,
+    DataOpt,
+    JsonOpt,
+    LenientOpt,
+    NJobsOpt,
+    NoCacheOpt,
+    app,
+    dataset,
+    echo,
+    load,
+    print_json,
+)
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
 if TYPE_CHECKING:
@@ -19,12 +31,19 @@ if TYPE_CHECKING:
     from fakedetect.config import Config
 
 
+#: The steps of the local features command, for its progress bar.
+_STAGES = ("loading and validating", "loading the account model", "computing features",
+           "writing")
+
+
 @app.command()
 def features(
     directory: Annotated[Path | None, typer.Argument(
-        help="Dataset folder (accounts.csv, snapshots.csv, posts.csv, ...).")] = None,
+        metavar="DATA", help="Dataset folder (accounts.csv, snapshots.csv, posts.csv, ...).",
+        show_default=False)] = None,
+    data: DataOpt = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Features file: .parquet, .csv or .jsonl "
+        "--out", "-o", help="Features file: .parquet, .csv or .jsonl "
                       "(default: OUTPUT/features.parquet from the configuration).")] = None,
     task: Annotated[str, typer.Option(
         "--task", help="account (profile features) or influencer (all features).")
@@ -46,9 +65,10 @@ def features(
     no_cache: NoCacheOpt = False,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
-    """Turn DIRECTORY into one row of features per account (same code as training and
+    """Turn DATA into one row of features per account (same code as training and
     scoring), or print the registry with --list."""
     from fakedetect.errors import UserError
     from fakedetect.features.registry import TASKS, registry_markdown, registry_text
@@ -58,22 +78,22 @@ def features(
     if list_:
         echo(registry_markdown() if markdown else registry_text(task))
         return 0
-    if directory is None:
+    if directory is None and data is None:
         raise UserError("fakedetect features needs a dataset folder (or --list)",
-                        hint="fakedetect features DIR --out features.parquet")
+                        hint="fakedetect features DATA --out features.parquet")
+    directory = dataset(directory, data, command="features")
     import time
 
     from fakedetect.cache import FeatureCache
     from fakedetect.features.audience import MODEL_METHOD, RULE_NAME
-    from fakedetect.io import write_table
+    from fakedetect.io import check_output_file, write_table
+    from fakedetect.progress import ProgressBar
     from fakedetect.scale.engine import use_dask
     from fakedetect.validate import load_dataset
 
     cfg = load(config)
-    if out is not None:
-        from fakedetect.io import check_output_file
-
-        check_output_file(out, (".csv", ".parquet", ".jsonl"))  # before any work
+    dest = out or cfg.output_dir / "features.parquet"
+    check_output_file(dest, (".csv", ".parquet", ".jsonl"))  # before any work
     started = time.perf_counter()
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_features import run_features
@@ -82,20 +102,31 @@ def features(
             cfg, directory, task, account_model=account_model, lenient=lenient,
             scheduler=scheduler, note=lambda s: echo(s, err=True),
             progress=progress_line("features"))
+        write_table(frame.reset_index(), dest)
     else:
-        dataset = load_dataset(directory, lenient=lenient)
-        scorer = None
-        if task == "influencer" and dataset.get("audience") is not None:
-            scorer = _account_scorer(cfg, account_model, n_jobs)
-        cache = FeatureCache.from_config(cfg, enabled=not no_cache)
-        frame = cache.build(dataset, task, account_scorer=scorer, n_jobs=jobs)
-        audience, model_scored = dataset.get("audience") is not None, scorer is not None
-    dest = out or cfg.output_dir / "features.parquet"
-    write_table(frame.reset_index(), dest)
+        with ProgressBar("features", stages=_STAGES) as bar:
+            bar.stage("loading and validating")
+            loaded = load_dataset(directory, lenient=lenient)
+            scorer = None
+            if task == "influencer" and loaded.get("audience") is not None:
+                bar.stage("loading the account model")
+                scorer = _account_scorer(cfg, account_model, n_jobs)
+            bar.stage("computing features")
+            cache = FeatureCache.from_config(cfg, enabled=not no_cache)
+            frame = cache.build(loaded, task, account_scorer=scorer, n_jobs=jobs)
+            bar.stage("writing")
+            write_table(frame.reset_index(), dest)
+        audience, model_scored = loaded.get("audience") is not None, scorer is not None
     covered = {c.removeprefix("coverage__"): int(frame[c].sum())
                for c in frame.columns if c.startswith("coverage__")}
     method = "" if not audience else (
         f"; audience scored by {MODEL_METHOD if model_scored else RULE_NAME}")
+    if json_:
+        print_json({"out": str(dest), "accounts": len(frame), "columns": frame.shape[1],
+                    "seconds": round(time.perf_counter() - started, 2),
+                    "audience_scored_by": (MODEL_METHOD if model_scored else RULE_NAME)
+                    if audience else None, "accounts_with_enough_data": covered})
+        return 0
     echo(f"{dest}: {len(frame):,} account(s) x {frame.shape[1]:,} column(s) "
          f"in {time.perf_counter() - started:.1f} s{method}")
     echo("accounts with enough data: " + ", ".join(f"{k} {v:,}" for k, v in covered.items()))

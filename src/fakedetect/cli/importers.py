@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import app, echo
+from fakedetect.cli._common import ConfigOpt, app, echo, load
 
 
 @app.command("import")
@@ -60,6 +60,7 @@ def import_cmd(
     sep: Annotated[
         str | None, typer.Option(help="csv: field separator (default: detected).")
     ] = None,
+    config: ConfigOpt = None,
 ) -> int:
     """Import FORMAT data from SRC into a dataset folder that passes `fakedetect validate`.
 
@@ -70,6 +71,7 @@ def import_cmd(
     from fakedetect.importers import run_import
     from fakedetect.io import check_output_folder
 
+    load(config)  # a wrong --config fails before any work
     check_output_folder(out)  # before any work
     summary = run_import(
         fmt,

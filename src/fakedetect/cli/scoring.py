@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,12 +9,16 @@ import typer
 
 from fakedetect.cli._common import (
     ConfigOpt,
+    DataOpt,
     FailOnDriftOpt,
+    JsonOpt,
     LenientOpt,
     NJobsOpt,
     app,
+    dataset,
     echo,
     load,
+    print_json,
 )
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
@@ -27,11 +30,15 @@ TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
 
 @app.command()
 def predict(
-    data: Annotated[str, typer.Argument(
-        help="Dataset folder, or - to read one account as JSON on stdin.")],
+    data: Annotated[str | None, typer.Argument(
+        metavar="DATA", help="Dataset folder, or - to read one account as JSON on stdin.",
+        show_default=False)] = None,
+    data_opt: Annotated[str | None, typer.Option(
+        "--data", help="The dataset folder (same as the positional DATA).",
+        show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Scores file: .csv, .parquet or .jsonl (required unless DATA is -, whose "
-             "score is printed as JSON without it).")] = None,
+        "--out", "-o", help="Scores file: .csv, .parquet or .jsonl (required unless DATA "
+                            "is -, whose score is printed as JSON without it).")] = None,
     model: ModelOpt = None,
     task: TaskOpt = "influencer",
     top_reasons: Annotated[int, typer.Option(help="Plain-word reasons per account.")] = 3,
@@ -40,25 +47,33 @@ def predict(
     scheduler: SchedulerOpt = None,
     fail_on_drift: FailOnDriftOpt = False,
     n_jobs: NJobsOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
-    """Score every account: authenticity 0-100, verdict, audience share, top reasons."""
-    import json
-    import sys
+    """Score every account: authenticity 0-100, verdict, audience share, top reasons.
+
+    DATA - reads one account as JSON on stdin (a flat object of account columns, or
+    {"account": {...}, "snapshots": [...], "posts": [...], ...}) and prints its score
+    as JSON.
+    """
     import time
 
     from fakedetect.drift import DRIFT_EXIT
     from fakedetect.errors import UserError
-    from fakedetect.predict import dataset_from_json, score_dataset, write_scores
+    from fakedetect.predict import write_scores
+    from fakedetect.progress import ProgressBar
     from fakedetect.scale.engine import use_dask
-    from fakedetect.scoring import load_models
-    from fakedetect.validate import load_dataset
 
-    cfg = load(config)
+    data = str(dataset(Path(data) if data is not None else None,
+                       Path(data_opt) if data_opt is not None else None, command="predict"))
     if out is not None:
         from fakedetect.io import check_output_file
 
         check_output_file(out, (".csv", ".parquet", ".jsonl"))  # before any work
+    elif data != "-":
+        raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)",
+                        hint=f"fakedetect predict {data} -o scores.csv")
+    cfg = load(config)
     started = time.perf_counter()
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_predict
@@ -73,11 +88,57 @@ def predict(
         for note in drift.warnings if drift is not None else []:
             echo(f"note: {note}", err=True)
         write_scores(scores, out)
+        code = DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
+        if json_:
+            print_json(_summary(scores, fm, out, started, drift is not None and drift.fired))
+            return code
         echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} on Dask in "
              f"{time.perf_counter() - started:.1f} s")
         echo(f"written: {out}")
-        return DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
-    stage = _stages(quiet=data == "-")
+        return code
+    bar = ProgressBar("predict", stages=_STAGES, enabled=False if data == "-" else None)
+    with bar:
+        return _predict_local(data, out, cfg, bar, model=model, task=task,
+                              top_reasons=top_reasons, lenient=lenient,
+                              fail_on_drift=fail_on_drift, json_=json_, started=started,
+                              n_jobs=n_jobs)
+
+
+#: The steps of a local prediction, for its progress bar.
+_STAGES = ("loading and validating", "loading the model", "features", "scores",
+           "explanations", "writing")
+
+
+def _summary(scores: object, fm: object, out: Path, started: float, drifted: bool
+             ) -> dict[str, object]:
+    """The ``--json`` summary of a prediction."""
+    import time
+
+    verdicts = scores["verdict"].replace("", "not scored").value_counts()  # type: ignore[index]
+    return {"scored": int((scores["status"] == "scored").sum()),  # type: ignore[index]
+            "accounts": len(scores),  # type: ignore[arg-type]
+            "verdicts": {str(k): int(v) for k, v in sorted(verdicts.items())},
+            "model": fm.name, "version": fm.version,  # type: ignore[attr-defined]
+            "out": str(out), "drift": drifted,
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _predict_local(data: str, out: Path | None, cfg: object, bar: object, *,
+                   model: str | None, task: str, top_reasons: int, lenient: bool,
+                   fail_on_drift: bool, json_: bool, started: float,
+                   n_jobs: int | None = None) -> int:
+    """``predict`` on this process (the local engine)."""
+    import json
+    import sys
+    import time
+
+    from fakedetect.drift import DRIFT_EXIT
+    from fakedetect.errors import UserError
+    from fakedetect.predict import dataset_from_json, score_dataset, write_scores
+    from fakedetect.scoring import load_models
+    from fakedetect.validate import load_dataset
+
+    stage = bar.stage  # type: ignore[attr-defined]
     if data == "-":
         binary = getattr(sys.stdin, "buffer", None)
         if binary is None:  # a text stream given in place of the terminal's
@@ -90,12 +151,10 @@ def predict(
                                 hint="send the account as UTF-8 JSON") from None
         dataset = dataset_from_json(text)
     else:
-        if out is None:
-            raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)")
         stage("loading and validating")
         dataset = load_dataset(data, lenient=lenient)
     stage("loading the model")
-    fm, scorer = load_models(cfg, model, task, n_jobs=n_jobs)
+    fm, scorer = load_models(cfg, model, task, n_jobs=n_jobs)  # type: ignore[arg-type]
     scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,
                            on_stage=stage, n_jobs=n_jobs)
     for note in scored.notes:
@@ -116,35 +175,29 @@ def predict(
         rejects = out.with_name(f"{out.stem}.rejects.csv")
         write_table(dataset.rejects, rejects)
         echo(f"rejects: {rejects} ({len(dataset.rejects):,} problem(s))")
+    bar.close()  # type: ignore[attr-defined]
+    code = DRIFT_EXIT if fail_on_drift and scored.drifted else 0
+    if json_:
+        print_json(_summary(scores, fm, out, started, scored.drifted))
+        return code
     counts = scores["verdict"].replace("", "not scored").value_counts().to_dict()
     shown = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
     echo(f"scored {len(scores):,} account(s) with {fm.name} v{fm.version} in "
          f"{time.perf_counter() - started:.1f} s: {shown}")
     echo(f"written: {out}")
-    return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
-
-
-def _stages(*, quiet: bool) -> Callable[[str], None]:
-    """Progress for long runs: each stage with the time since start, on stderr."""
-    import sys
-    import time
-
-    t0 = time.perf_counter()
-    show = not quiet and sys.stderr.isatty()
-
-    def stage(name: str) -> None:
-        if show:
-            echo(f"  [{time.perf_counter() - t0:6.1f} s] {name} ...", err=True)
-
-    return stage
+    return code
 
 
 @app.command()
 def explain(
     account_id: Annotated[str, typer.Argument(help="The account to explain.")],
-    data: Annotated[Path, typer.Option(help="Dataset folder holding the account.")],
+    directory: Annotated[Path | None, typer.Argument(
+        metavar="DATA", help="Dataset folder holding the account.", show_default=False)
+    ] = None,
+    data: DataOpt = None,
     html: Annotated[Path | None, typer.Option(
-        help="Also write a self-contained HTML page here.")] = None,
+        "--out", "-o", "--html", help="Also write a self-contained HTML page here.")
+    ] = None,
     model: ModelOpt = None,
     task: TaskOpt = "influencer",
     top_reasons: Annotated[int, typer.Option(help="Reasons to show.")] = 8,
@@ -162,18 +215,19 @@ def explain(
     from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
-    cfg = load(config)
+    data = dataset(directory, data, command="explain ACCOUNT_ID")
     if html is not None:
         from fakedetect.io import check_output_file
 
         check_output_file(html, (".html", ".htm"))  # before any work
-    dataset = load_dataset(data, lenient=lenient)
-    ids = set(dataset.accounts["account_id"].astype(str))
+    cfg = load(config)
+    loaded = load_dataset(data, lenient=lenient)
+    ids = set(loaded.accounts["account_id"].astype(str))
     if account_id not in ids:
         raise UserError(f"{data}: no account {account_id!r} in the accounts table",
                         hint="check the id (ids are case-sensitive)")
     fm, scorer = load_models(cfg, model, task)
-    scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,
+    scored = score_dataset(loaded, fm, top_reasons=3, account_scorer=scorer,
                            all_reasons=True)
     row = scored.scores.set_index("account_id").loc[account_id]
     console = Console()
@@ -223,7 +277,7 @@ def explain(
         from fakedetect.report import render_account_page
 
         page = render_account_page(account_id, scores=scored.scores, reasons=scored.reasons,
-                                   dataset=dataset, model=_model_info(fm))
+                                   dataset=loaded, model=_model_info(fm))
         write_text(html, page)
         echo(f"written: {html}")
     return 0
@@ -231,9 +285,12 @@ def explain(
 
 @app.command()
 def report(
-    data: Annotated[Path, typer.Argument(help="Dataset folder to score and review.")],
+    directory: Annotated[Path | None, typer.Argument(
+        metavar="DATA", help="Dataset folder to score and review.", show_default=False)
+    ] = None,
+    data: DataOpt = None,
     out: Annotated[Path | None, typer.Option(
-        help="Report folder (default: the configuration's report folder).")] = None,
+        "--out", "-o", help="Report folder (default: the configuration's report folder).")] = None,
     model: ModelOpt = None,
     task: TaskOpt = "influencer",
     max_pages: Annotated[int | None, typer.Option(
@@ -249,11 +306,13 @@ def report(
     """Write the review report: a ranked index page and one page per account."""
     from fakedetect.drift import DRIFT_EXIT
     from fakedetect.predict import score_dataset
+    from fakedetect.progress import ProgressBar
     from fakedetect.report import write_report
     from fakedetect.scale.engine import use_dask
     from fakedetect.scoring import load_models
     from fakedetect.validate import load_dataset
 
+    data = dataset(directory, data, command="report")
     cfg = load(config)
     from fakedetect.report.pages import check_report_folder
 
@@ -269,16 +328,22 @@ def report(
             echo(f"note: {note}", err=True)
         echo(f"review report: {index} ({pages:,} account page(s))")
         return DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
-    dataset = load_dataset(data, lenient=lenient)
-    fm, scorer = load_models(cfg, model, task)
-    scored = score_dataset(dataset, fm, top_reasons=3, account_scorer=scorer,
-                           all_reasons=True)
+    with ProgressBar("report", stages=_STAGES) as bar:
+        bar.stage("loading and validating")
+        loaded = load_dataset(data, lenient=lenient)
+        bar.stage("loading the model")
+        fm, scorer = load_models(cfg, model, task)
+        scored = score_dataset(loaded, fm, top_reasons=3, account_scorer=scorer,
+                               all_reasons=True, on_stage=bar.stage)
+        bar.stage("writing")
     for note in scored.notes:
         echo(f"note: {note}", err=True)
     dest = out or cfg.report_dir
-    index = write_report(dest, scores=scored.scores, reasons=scored.reasons,
-                         dataset=dataset, model={**_model_info(fm), "warnings": scored.notes},
-                         max_pages=max_pages)
+    with ProgressBar("writing account pages", unit="pages") as pages:
+        index = write_report(dest, scores=scored.scores, reasons=scored.reasons,
+                             dataset=loaded,
+                             model={**_model_info(fm), "warnings": scored.notes},
+                             max_pages=max_pages, progress=pages)
     echo(f"review report: {index}")
     return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
 

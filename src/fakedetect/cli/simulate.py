@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import app, echo
+from fakedetect.cli._common import ConfigOpt, JsonOpt, app, echo, load, print_json
 
 
 @app.command()
 def simulate(
     accounts: Annotated[int, typer.Option("--accounts", help="Influencers to simulate.")],
-    out: Annotated[Path, typer.Option("--out", help="Output dataset folder.",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset folder.",
                                       file_okay=False)],
     days: Annotated[int, typer.Option("--days", help="Days of history per account.")] = 180,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives "
@@ -46,13 +46,19 @@ def simulate(
                                 "K (a stable hash of account_id), e.g. 0/2.")] = None,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress",
-        help="Progress bar (default: on for 20,000+ accounts on a terminal).")] = None,
+        help="Progress bar (default: on a terminal, once the work lasts a few "
+             "seconds).")] = None,
+    json_: JsonOpt = False,
+    config: ConfigOpt = None,
 ) -> int:
     """Simulate genuine and fraudulent influencer histories into OUT (passes validate)."""
-    import sys
-
     from fakedetect.errors import UserError
+    from fakedetect.io import check_output_folder
+    from fakedetect.progress import ProgressBar
     from fakedetect.simulate import simulate as run
+
+    load(config)  # a wrong --config fails before any work
+    check_output_folder(out)
 
     fold = None
     if profiles_fold is not None:
@@ -62,12 +68,18 @@ def simulate(
             raise UserError(f"--profiles-fold {profiles_fold!r} is not I/K",
                             hint="e.g. --profiles-fold 0/2") from exc
         fold = (i, k)
-    show = progress if progress is not None else (accounts >= 20_000 and sys.stderr.isatty())
-    summary = run(out, accounts=accounts, days=days, seed=seed, fraud_rate=fraud_rate,
-                  difficulty=difficulty, fmt=fmt, label_noise=label_noise,
-                  end_date=end_date, progress=show, worlds=worlds,
-                  heldout_worlds=heldout_worlds, coverage=coverage, profiles=profiles,
-                  profiles_fold=fold)
+    with ProgressBar("simulating", unit="blocks of 1,000 accounts",
+                     enabled=progress) as bar:
+        summary = run(out, accounts=accounts, days=days, seed=seed, fraud_rate=fraud_rate,
+                      difficulty=difficulty, fmt=fmt, label_noise=label_noise,
+                      end_date=end_date, progress=bar, worlds=worlds,
+                      heldout_worlds=heldout_worlds, coverage=coverage, profiles=profiles,
+                      profiles_fold=fold)
+    if json_:
+        print_json({"out": str(summary.out), "accounts": summary.accounts,
+                    "days": summary.days, "fake_accounts": summary.fake_accounts,
+                    "rows": summary.rows, "seconds": round(summary.seconds, 2)})
+        return 0
     rows = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
     echo(f"{summary.out}: {summary.accounts:,} accounts x {summary.days} days "
          f"({summary.fake_accounts:,} labelled fake) in {summary.seconds:.1f} s")

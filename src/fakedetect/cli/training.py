@@ -9,31 +9,53 @@ import typer
 
 from fakedetect.cli._common import (
     ConfigOpt,
+    DataOpt,
     FailOnDriftOpt,
+    JsonOpt,
     LenientOpt,
     NJobsOpt,
     NoCacheOpt,
     app,
+    dataset,
     echo,
     load,
+    print_json,
 )
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt
 
 TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
 
 
+ReasonOpt = Annotated[str | None, typer.Option(
+    "--reason", help="Why, in your words; logged with the alias move.")]
+
+
 @app.command()
 def train(
+    folders: Annotated[list[Path] | None, typer.Argument(
+        metavar="[DATA]...", help="Labelled dataset folder(s) (default: the experiment's "
+                                  "data); several train on several sources together.",
+        show_default=False)] = None,
     task: TaskOpt = "influencer",
     data: Annotated[list[Path] | None, typer.Option(
-        help="Labelled dataset folder (default: the experiment's data); repeat it to "
-             "train on several sources together.")] = None,
+        "--data", help="Same as the positional DATA (repeatable).",
+        show_default=False)] = None,
     experiment: Annotated[Path | None, typer.Option(
         help="Experiment YAML (default: training/TASK.yaml if present, else built-in).",
         dir_okay=False)] = None,
+    model_name: Annotated[str | None, typer.Option(
+        "--model-name", help="Registered model to add the version to (default: the "
+                             "task's name in mlflow.yml).")] = None,
+    experiment_name: Annotated[str | None, typer.Option(
+        "--experiment-name", help="MLflow experiment of the run (default: the task's "
+                                  "experiment in mlflow.yml).")] = None,
     promote: Annotated[bool, typer.Option(
-        "--promote", help="Make the new version champion even if it fails the gate.")
+        "--promote", help="Make the new version champion even if it fails the gate or "
+                          "the champion was trained on other data.")
     ] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for the local copy of the model folder (default: "
+                            "OUTPUT/models).", file_okay=False)] = None,
     lenient: LenientOpt = False,
     no_cache: NoCacheOpt = False,
     engine: EngineOpt = "local",
@@ -41,15 +63,28 @@ def train(
     n_jobs: Annotated[int | None, typer.Option(
         "--n-jobs", min=1, help="LightGBM's threads (default: num_threads of the "
                                 "experiment).")] = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
-    """Train, calibrate, track in MLflow and register a model; promote it if it earns it."""
+    """Train, calibrate, track in MLflow and register a model; promote it if it earns it.
+
+    The new version becomes champion only when it passes the experiment's criteria and
+    beats the champion on the same test accounts; a champion trained on other labelled
+    data is kept (promote the new version with `fakedetect promote NAME VERSION`).
+    """
     from fakedetect.cache import FeatureCache
     from fakedetect.errors import UserError
     from fakedetect.experiment import default_experiment, load_experiment
     from fakedetect.scale.engine import use_dask
     from fakedetect.train import train as run_train
 
+    if folders and data and list(folders) != list(data):
+        raise UserError("datasets given both as DATA and --data",
+                        hint="give them one way: fakedetect train DATA [DATA ...]")
+    if out is not None:
+        from fakedetect.io import check_output_folder
+
+        check_output_folder(out)  # before any work
     cfg = load(config)
     if experiment is None:
         candidate = cfg.root / "training" / f"{task}.yaml"
@@ -62,10 +97,17 @@ def train(
         from dataclasses import replace
 
         exp = replace(exp, params={**exp.params, "num_threads": n_jobs})
-    sources = list(data or exp.data)
+    if model_name is not None or experiment_name is not None:
+        cfg = cfg.named(exp.task, model=model_name, experiment=experiment_name)
+    sources = list(folders or data or exp.data)
     if not sources:
-        raise UserError("no data: pass --data DIR or set data: in the experiment file")
+        raise UserError("no data: give a dataset folder (fakedetect train DATA) or set "
+                        "data: in the experiment file")
     source = sources[0] if len(sources) == 1 else sources
+
+    def say(line: str) -> None:
+        echo(f"  {line}", err=json_)
+
     if use_dask(engine, scheduler):
         if len(sources) > 1:
             raise UserError("the Dask engine trains on one dataset folder",
@@ -73,12 +115,18 @@ def train(
         from fakedetect.scale.dask_train import train_on_dask
 
         result = train_on_dask(source, exp, cfg, scheduler=scheduler, promote=promote,
-                               lenient=lenient, log=lambda s: echo(f"  {s}"))
+                               lenient=lenient, log=say)
     else:
-        result = run_train(source, exp, cfg, promote=promote, lenient=lenient,
-                           log=lambda s: echo(f"  {s}"),
-                           cache=FeatureCache.from_config(cfg, enabled=not no_cache))
+        result = run_train(source, exp, cfg, promote=promote, lenient=lenient, log=say,
+                           out=out, cache=FeatureCache.from_config(cfg, enabled=not no_cache))
     m = result.metrics
+    if json_:
+        print_json({"model": cfg.model_name(exp.task), "version": result.version,
+                    "run_id": result.run_id, "experiment": cfg.experiments.get(exp.task),
+                    "promoted": result.promoted, "gate": result.gate,
+                    "folder": str(result.folder),
+                    "metrics": {k: v for k, v in m.items() if v == v}})
+        return 0
     echo(f"{cfg.model_name(exp.task)} v{result.version} (run {result.run_id})")
     echo(f"  test: ROC-AUC {m['test_roc_auc']:.4f}, accuracy {m['test_accuracy']:.4f}, "
          f"recall {m['test_recall_op']:.3f} at FPR {m['test_fpr_op']:.3f} "
@@ -99,9 +147,12 @@ def train(
 def evaluate(
     model: Annotated[str, typer.Option(
         help="models:/NAME@ALIAS, models:/NAME/VERSION or an exported folder.")],
-    data: Annotated[Path, typer.Option(help="Labelled dataset folder.")],
+    directory: Annotated[Path | None, typer.Argument(
+        metavar="DATA", help="Labelled dataset folder.", show_default=False)] = None,
+    data: DataOpt = None,
     out: Annotated[Path | None, typer.Option(
-        help="Folder for summary.md, metrics.json and plots.")] = None,
+        "--out", "-o", help="Folder for summary.md, metrics.json and plots.",
+        file_okay=False)] = None,
     lenient: LenientOpt = False,
     no_cache: NoCacheOpt = False,
     fail_on_drift: FailOnDriftOpt = False,
@@ -113,6 +164,11 @@ def evaluate(
     from fakedetect.drift import DRIFT_EXIT
     from fakedetect.evaluate import evaluate as run_eval
 
+    data = dataset(directory, data, command="evaluate")
+    if out is not None:
+        from fakedetect.io import check_output_folder
+
+        check_output_folder(out)  # before any work
     cfg = load(config)
     res = run_eval(model, data, cfg, out=out, lenient=lenient, n_jobs=n_jobs,
                    cache=FeatureCache.from_config(cfg, enabled=not no_cache))
@@ -122,15 +178,31 @@ def evaluate(
 
 
 @app.command()
-def models(config: ConfigOpt = None) -> int:
+def models(
+    names: Annotated[list[str] | None, typer.Argument(
+        metavar="[NAME]...", help="Registered models to list (default: the ones in "
+                                  "mlflow.yml).", show_default=False)] = None,
+    json_: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> int:
     """List registered versions, their aliases and headline metrics."""
     from fakedetect import tracking
 
     cfg = load(config)
     client = tracking.connect(cfg, create=False)
+    wanted = list(names or (cfg.model_name(t) for t in ("account", "influencer")))
+    if json_:
+        print_json({name: [{
+            "version": v.version, "aliases": list(v.aliases), "run_id": v.run_id,
+            "metrics": {k: float(x) for k, x in tracking.version_metrics(v).items()},
+            "sources": v.tags.get(tracking.SOURCES_TAG, ""),
+            "data_sha256": v.tags.get(tracking.DATA_TAG, ""),
+            "champion_reason": v.tags.get(tracking.REASON_TAG, ""),
+            "gate": v.tags.get("gate", ""),
+        } for v in tracking.list_versions(client, name)] for name in wanted})
+        return 0
     any_found = False
-    for task in ("account", "influencer"):
-        name = cfg.model_name(task)
+    for name in wanted:
         versions = tracking.list_versions(client, name)
         if not versions:
             echo(f"{name}: no versions registered")
@@ -143,7 +215,9 @@ def models(config: ConfigOpt = None) -> int:
             shown = "  ".join(f"{k}={m[k]}" for k in ("test_roc_auc", "test_accuracy",
                                                       "test_recall_op", "test_fpr_op")
                               if k in m)
-            echo(f"  v{v.version:<4} {aliases:<22} {shown}")
+            sources = v.tags.get(tracking.SOURCES_TAG, "")
+            echo(f"  v{v.version:<4} {aliases:<22} {shown}"
+                 + (f"  sources={sources}" if sources else ""))
     if not any_found:
         echo("train one with `fakedetect train` or `make demo`")
     return 0
@@ -152,7 +226,8 @@ def models(config: ConfigOpt = None) -> int:
 @app.command()
 def export(
     model: Annotated[str, typer.Option(help="models:/NAME@ALIAS or models:/NAME/VERSION.")],
-    out: Annotated[Path, typer.Option(help="Folder to write (e.g. models/influencer).")],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Folder to write (e.g. models/influencer).", file_okay=False)],
     force: Annotated[bool, typer.Option(
         "--force", help="Replace a different model already in --out.")] = False,
     config: ConfigOpt = None,
@@ -179,4 +254,48 @@ def export(
                             hint="choose a new folder, or pass --force to replace it")
     fm.save(out)
     echo(f"exported {fm.name} v{fm.version} to {out}")
+    return 0
+
+
+@app.command()
+def promote(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. fakedetect-influencer.")],
+    version: Annotated[str, typer.Argument(help="The version to make champion.")],
+    reason: ReasonOpt = None,
+    config: ConfigOpt = None,
+) -> int:
+    """Make VERSION of NAME the champion; the reason is logged on the version and in an
+    MLflow run of the registry experiment."""
+    from fakedetect import tracking
+
+    cfg = load(config)
+    client = tracking.connect(cfg, create=False)
+    move = tracking.move_champion(client, cfg, name, version.removeprefix("v"),
+                                  reason=reason or "promoted by hand (no reason given)",
+                                  action="promote")
+    was = f" (was v{move.previous})" if move.previous else ""
+    echo(f"{name}@{move.alias} -> v{move.version}{was}; logged in MLflow run {move.run_id}")
+    if move.previous:
+        echo(f"undo with: fakedetect rollback {name} --reason TEXT")
+    return 0
+
+
+@app.command()
+def rollback(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. fakedetect-influencer.")],
+    reason: ReasonOpt = None,
+    config: ConfigOpt = None,
+) -> int:
+    """Give the champion alias of NAME back to the version it replaced; the reason is
+    logged on the version and in an MLflow run of the registry experiment."""
+    from fakedetect import tracking
+
+    cfg = load(config)
+    client = tracking.connect(cfg, create=False)
+    target = tracking.rollback_target(client, cfg, name)
+    move = tracking.move_champion(client, cfg, name, target,
+                                  reason=reason or "rolled back (no reason given)",
+                                  action="rollback", record_previous=False)
+    echo(f"{name}@{move.alias} -> v{move.version} (was v{move.previous}); logged in MLflow "
+         f"run {move.run_id}")
     return 0

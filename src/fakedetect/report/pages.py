@@ -31,6 +31,8 @@ from fakedetect.io import write_text
 from fakedetect.report import assets, charts
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from fakedetect.validate import Dataset
@@ -1177,7 +1179,8 @@ def _link(account_id: str, files: Mapping[str, str]) -> str:
 
 def write_report(out_dir: Path, *, scores: pd.DataFrame, reasons: pd.DataFrame,
                  dataset: Dataset, model: dict[str, object],
-                 max_pages: int | None = None) -> Path:
+                 max_pages: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Path:
     """Write the review report: ``index.html`` and ``accounts/<account>.html``.
 
     Parameters
@@ -1200,6 +1203,8 @@ def write_report(out_dir: Path, *, scores: pd.DataFrame, reasons: pd.DataFrame,
     max_pages : int, optional
         Write account pages for at most this many accounts, highest risk first
         (default: all). The index lists every account either way.
+    progress : callable, optional
+        Called with ``(pages written, pages to write)`` after each account page.
 
     Returns
     -------
@@ -1232,6 +1237,8 @@ def write_report(out_dir: Path, *, scores: pd.DataFrame, reasons: pd.DataFrame,
             write_text(stage / "accounts" / name,
                        _account_html(ctx, account_id, "../index.html"))
             files[account_id] = f"accounts/{name}"
+            if progress is not None:
+                progress(len(files), min(limit, len(order)))
         write_text(stage / "index.html", _index_html(ctx, order, files))
         write_text(stage / REPORT_MARKER, "a fakedetect review report\n")
         old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"

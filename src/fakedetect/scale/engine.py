@@ -121,16 +121,19 @@ def dask_client(scheduler: str | None = None, *, n_workers: int | None = None,
     UserError
         The address is malformed, or no scheduler answers there within ``timeout``.
     """
+    import importlib.util
     import os
 
     from distributed import Client, LocalCluster
 
     if scheduler is None:
         workers = n_workers or os.cpu_count() or 1
+        board = ":0" if importlib.util.find_spec("bokeh") is not None else None
         with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
                           processes=True, memory_limit=memory_limit,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=board, silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
+            _announce(client)
             yield client
         return
     try:
@@ -150,10 +153,20 @@ def dask_client(scheduler: str | None = None, *, n_workers: int | None = None,
                         f"scheduler ({type(exc).__name__}: {exc})",
                         hint="check the host and the port (8786 by default; the dashboard "
                              "port 8787 is not the scheduler)") from exc
+    _announce(client)
     try:
         yield client
     finally:
         client.close()
+
+
+def _announce(client: Client) -> None:
+    """Log the cluster's workers, threads, memory and dashboard link (INFO)."""
+    from fakedetect.progress import describe_cluster
+
+    board = client.dashboard_link if client.scheduler_info().get("services", {}).get(
+        "dashboard") else None
+    logging.getLogger(__name__).info(describe_cluster(client.scheduler_info(), board))
 
 
 def worker_count(client: Client) -> int:

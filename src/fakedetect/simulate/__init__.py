@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,8 @@ def _check(accounts: int, days: int, fraud_rate: float, difficulty: str, fmt: st
 def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
              fraud_rate: float = 0.3, difficulty: str = "realistic", fmt: str = "parquet",
              label_noise: float = 0.0, end_date: str = DEFAULT_END_DATE,
-             chunk_size: int = DEFAULT_CHUNK, progress: bool = False, worlds: int = 1,
+             chunk_size: int = DEFAULT_CHUNK,
+             progress: bool | Callable[[int, int], None] = False, worlds: int = 1,
              heldout_worlds: int = 0, coverage: str = "partial",
              profiles: str | Path | None = None,
              profiles_fold: tuple[int, int] | None = None) -> SimulationSummary:
@@ -178,8 +180,9 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
         Last simulated day (UTC); must be in the past for the dataset to validate.
     chunk_size : int
         Accounts per written chunk; changes only the file layout, not the data.
-    progress : bool
-        Show a progress bar on stderr.
+    progress : bool or callable
+        Show a progress bar on stderr, or call ``progress(done, total)`` (blocks of
+        1,000 accounts) as blocks are written.
     worlds : int, default 1
         Training worlds ``w00`` .. (``w00`` has the default parameters).
     heldout_worlds : int, default 0
@@ -250,7 +253,8 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
     fake = 0
     by_type = dict.fromkeys(PATTERNS, 0)
     per_world = np.zeros(len(ctx.worlds.ids), dtype=np.int64)
-    bar = _progress(progress, n_blocks)
+    bar = _progress(progress is True, n_blocks)
+    done = 0
     try:
         import pyarrow as pa
 
@@ -264,8 +268,11 @@ def simulate(out: str | Path, *, accounts: int, days: int = 180, seed: int = 0,
                 counts = b.truth["patterns"].sum(axis=0)
                 for p, c in zip(PATTERNS, counts, strict=True):
                     by_type[p] += int(c)
+            done += len(blocks)
             if bar is not None:
                 bar[0].update(bar[1], advance=len(blocks))
+            elif callable(progress):
+                progress(done, n_blocks)
         for sink in sinks.values():
             sink.close()
         for path in stale_tables(root, TABLE_NAMES, fmt):
