@@ -221,7 +221,7 @@ def test_crash_mid_run_leaves_a_valid_dataset_and_the_next_run_resumes(
     assert set(ds.tables["snapshots"]["account_id"]) == {"travel.anna"}
     assert not list(out.glob(".*.tmp"))
     # The next run, capped at two accounts, takes the two not yet observed today.
-    client, ctx = _client()
+    client, _ = _client()
     summary = collect(watch, out, client, CollectOptions(max_accounts=2), today=DAY1)
     assert {o.username: o.status for o in summary.outcomes} == {
         "travel.anna": "deferred", "bot.follow4f": "collected", "fan.one": "collected"}
@@ -307,7 +307,7 @@ def test_audience_and_comments_need_a_login(tmp_path: Path) -> None:
 
 
 def test_logged_in_run_samples_audience_and_comments(tmp_path: Path) -> None:
-    client, ctx = _client(logged_in=True)
+    client, _ = _client(logged_in=True)
     out = tmp_path / "ds"
     summary = collect(["travel.anna"], out, client,
                       CollectOptions(audience=200, comments=5), today=DAY1)

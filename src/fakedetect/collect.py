@@ -373,12 +373,8 @@ class CollectSummary:
         return out
 
 
-class _RateLimited(Exception):
+class _RateLimitedError(Exception):
     """The platform kept answering 'too many requests' after every back-off round."""
-
-
-class _Stop(Exception):
-    """The platform refuses every further request (e.g. login required)."""
 
 
 # ------------------------------------------------------------------------ the store
@@ -690,7 +686,7 @@ def collect(
                 lambda u=username, a=account_id, k=user_id: _one(
                     store, client, opts, u, a, k, day),
                 opts, sleep)
-        except _RateLimited:
+        except _RateLimitedError:
             outcome = AccountOutcome(
                 username, "skipped", f"rate limited: the platform still answered 'too many "
                 f"requests' after {opts.retries} back-off round(s)", account_id)
@@ -728,7 +724,7 @@ def _with_backoff(fetch: Callable[[], AccountOutcome], opts: CollectOptions,
             if not _is_rate_limit(exc):
                 raise
             if attempt == opts.retries:
-                raise _RateLimited from exc
+                raise _RateLimitedError from exc
             sleep(opts.backoff * 2 ** attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
