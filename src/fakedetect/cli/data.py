@@ -29,12 +29,14 @@ def validate(
     reason, in the rejects file (written even when empty), and the exit code is 0 as
     long as one valid account is left.
     """
+    from fakedetect.coverage import print_coverage
     from fakedetect.validate import format_problems, load_dataset
 
     dataset = load_dataset(directory, lenient=lenient)
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in dataset.tables.items())
     if not lenient:
         echo(f"{directory}: valid ({counts} rows)")
+        print_coverage(dataset, echo)
         return 0
     from fakedetect.io import write_table
 
@@ -48,4 +50,5 @@ def validate(
     echo(f"{directory}: kept {len(dataset.accounts):,} account(s), dropped {accounts:,} "
          f"account(s) and {tables:,} table(s); rejects written to {dest}")
     echo(f"kept rows: {counts}")
+    print_coverage(dataset, echo)
     return 0

@@ -85,6 +85,9 @@ def predict(
             raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)")
         stage("loading and validating")
         dataset = load_dataset(data, lenient=lenient)
+        from fakedetect.coverage import print_coverage
+
+        print_coverage(dataset, echo, err=True)
     stage("loading the model")
     fm, scorer = load_models(cfg, model, task)
     if len(dataset.accounts) < TABULATED_SHAP_ROWS:
