@@ -86,4 +86,6 @@ def import_cmd(
     )
     for line in summary.lines():
         echo(line)
+    for line in summary.warnings:
+        echo(f"warning: {line}", err=True)
     return 0

@@ -116,6 +116,8 @@ class ImportSummary:
         Exact duplicate source rows removed.
     notes : list of str
         Other facts about the import (files read, skipped items, derived values).
+    warnings : list of str
+        Evidence the import could not build, with what to do.
     """
 
     fmt: str
@@ -128,6 +130,7 @@ class ImportSummary:
     fraud_types: dict[str, int] = field(default_factory=dict)
     duplicates_dropped: int = 0
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """The summary as short lines for the terminal."""
@@ -216,4 +219,5 @@ def run_import(
         fraud_types=kinds,
         duplicates_dropped=imported.duplicates_dropped,
         notes=tuple(imported.notes),
+        warnings=tuple(imported.warnings),
     )

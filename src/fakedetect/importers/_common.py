@@ -42,11 +42,14 @@ class Imported:
         Exact duplicate rows removed from the source.
     notes : list of str
         Facts the user should know about this import (skipped files, derived values).
+    warnings : list of str
+        Evidence the import could not build, with what to do (printed on stderr).
     """
 
     tables: dict[str, pd.DataFrame]
     duplicates_dropped: int = 0
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_json(path: Path) -> Any:
