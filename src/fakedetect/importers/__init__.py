@@ -12,7 +12,8 @@ instafake  InstaFake JSON files (Akyon & Kalfaoglu 2019)  accounts, posts, label
 purba      Purba et al. (2020) 4-class CSV                accounts, labels
 instaloader folder written by the instaloader tool        accounts, posts, snapshots,
                                                           comments
-csv        any CSV of accounts + a column mapping         accounts, labels
+csv        any CSV + a column mapping (``--table``)       accounts, labels, snapshots,
+                                                          posts, comments or audience
 ========== ============================================== ==============================
 """
 
@@ -42,11 +43,12 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "instafake": ("part",),
     "purba": (),
     "instaloader": (),
-    "csv": ("mapping", "label", "label_values", "id_prefix", "sep", "platform"),
+    "csv": ("table", "mapping", "label", "label_values", "id_prefix", "sep", "platform"),
 }
 #: Option name -> how a user types it, for error messages.
 _OPTION_FLAGS = {
     "part": "--part",
+    "table": "--table",
     "mapping": "--map",
     "label": "--label",
     "label_values": "--label-values",
@@ -175,9 +177,15 @@ def run_import(
         Replace the table files already in ``out`` even when an earlier import did not
         write them.
     **options
-        Importer options (``part`` for instafake; ``mapping``, ``label``,
+        Importer options (``part`` for instafake; ``table``, ``mapping``, ``label``,
         ``label_values``, ``id_prefix``, ``sep``, ``platform`` for csv). Options set to
         ``None`` are ignored.
+
+    Notes
+    -----
+    Importing into a folder that earlier imports (or ``fakedetect collect``) wrote
+    merges the new rows into its tables (see :func:`fakedetect.importers._common.merge`);
+    ``force`` replaces the tables instead.
 
     Returns
     -------
