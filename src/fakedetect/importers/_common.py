@@ -248,6 +248,13 @@ def write_dataset(
         find_tables(out)[0] if merging else {}, out, imported, source or "the source")
     imported.notes.extend(notes)
     imported.duplicates_dropped += dropped
+    if "accounts" not in tables and "accounts" not in kept:
+        table = ", ".join(tables)
+        raise UserError(
+            f"{source or 'the source'}: {out} has no accounts table for the {table} rows "
+            "to belong to",
+            hint="import the accounts first (fakedetect import csv FILE --out "
+                 f"{out} --table accounts --map ...), or collect them")
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-{os.getpid()}-", dir=out))
     try:
         suffix = OUT_FORMATS[out_format]
@@ -416,7 +423,7 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
                          "table of the folder with this import")
             fill = (a.isna() & b.notna()).to_numpy(dtype=bool)
             if fill.any():
-                values = result[col].astype(object).to_numpy()
+                values = result[col].astype(object).to_numpy().copy()
                 values[pos[hit[fill]]] = new[col].iloc[hit[fill]].astype(object).to_numpy()
                 result[col] = values
         added = new.iloc[np.flatnonzero(pos < 0)]
