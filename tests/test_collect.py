@@ -368,3 +368,42 @@ def test_cli_collect_reports_refusals_with_exit_code(
     code = main(["collect", str(watch), "--out", str(tmp_path / "ds"), "--audience", "50"])
     err = capsys.readouterr().err
     assert code == 2 and "need a logged-in session" in err and "Traceback" not in err
+
+
+def test_two_weeks_of_collection_feed_growth_and_audience_features(tmp_path: Path) -> None:
+    """From a watch list to the evidence blocks a report shows: 14 daily runs give the
+    growth features, a logged-in audience sample gives the fake-follower share."""
+    from fakedetect.coverage import coverage
+    from fakedetect.features.build import build_features
+
+    out = tmp_path / "ds"
+    fans = [{"id": str(3000 + i), "username": f"fan.{i:02d}", "full_name": "",
+             "biography": "hi" if i % 3 else "", "external_url": None, "is_private": False,
+             "is_verified": False, "is_business_account": False,
+             "profile_pic_url_hd": "https://scontent.example/v/t51/f_n.jpg",
+             "edge_followed_by": {"count": 5 + i}, "edge_follow": {"count": 300 * i},
+             "edge_owner_to_timeline_media": {"count": i % 4}} for i in range(12)]
+    for day in range(14):
+        client, ctx = _client(logged_in=True, bump=40 * day + (900 if day == 9 else 0))
+        ctx.profiles.update({f["username"]: copy.deepcopy(f) for f in fans})
+        ctx.followers["travel.anna"] = [
+            {k: f[k] for k in ("id", "username", "full_name", "is_private", "is_verified")}
+            for f in fans]
+        summary = collect(["travel.anna"], out, client, CollectOptions(audience=20),
+                          today=date(2024, 5, 1 + day))
+        assert summary.exit_code == 0
+    rows = {r.account_id: r for r in collect_status(out)}
+    assert rows["travel.anna"].history_ok and rows["travel.anna"].gaps == []
+    assert rows["travel.anna"].audience == 12
+    ds = load_dataset(out)
+    cov = coverage(ds)["tables"]
+    assert cov["snapshots"]["accounts_enough"] == 1
+    assert cov["audience"]["accounts_enough"] == 1
+    feats = build_features(ds)
+    anna = feats.loc["travel.anna"]
+    assert bool(anna["coverage__history_ok"]) and bool(anna["coverage__audience"])
+    growth = [c for c in feats.columns if c.startswith("snapshots__")]
+    audience = [c for c in feats.columns if c.startswith("audience__")]
+    assert growth and audience
+    assert anna[growth].notna().all()
+    assert anna[audience].notna().any()
