@@ -299,6 +299,17 @@ def test_login_required_refusal(tmp_path: Path) -> None:
     assert load_dataset(tmp_path / "ds").accounts["account_id"].tolist() == ["travel.anna"]
 
 
+def test_checkpoint_answer_stops_the_run(tmp_path: Path) -> None:
+    from instaloader import AbortDownloadException
+
+    client, ctx = _client()
+    ctx.script = [AbortDownloadException('400 Bad Request - "checkpoint_required"')]
+    summary = collect(WATCH, tmp_path / "ds", client, today=DAY1, sleep=lambda s: None)
+    assert [o.status for o in summary.outcomes] == ["skipped", "not attempted"]
+    assert "checkpoint_required" in summary.outcomes[0].reason
+    assert ctx.requests == ["page travel.anna/"]
+
+
 def test_audience_and_comments_need_a_login(tmp_path: Path) -> None:
     client, ctx = _client()
     with pytest.raises(UserError, match="need a logged-in session"):

@@ -655,6 +655,7 @@ def collect(
         For an invalid dataset in ``out`` or impossible options.
     """
     from instaloader import (
+        AbortDownloadException,
         InstaloaderException,
         LoginRequiredException,
         PrivateProfileNotFollowedException,
@@ -696,6 +697,12 @@ def collect(
                 username, "skipped", f"login required ({exc}); pass --login USER with a "
                 "session saved by `instaloader --login USER`", account_id)
             stop = "the run stopped: the platform requires a login"
+        except AbortDownloadException as exc:
+            outcome = AccountOutcome(
+                username, "skipped", f"the platform asks to stop ({exc}); wait, check the "
+                "account in a browser (a checkpoint or a logged-out session), then run "
+                "again", account_id)
+            stop = "the run stopped: the platform asked to stop"
         except ProfileNotExistsException:
             outcome = AccountOutcome(
                 username, "skipped", "no such profile (deleted, renamed or blocking you); "
