@@ -418,3 +418,13 @@ def test_two_weeks_of_collection_feed_growth_and_audience_features(tmp_path: Pat
     assert growth and audience
     assert anna[growth].notna().all()
     assert anna[audience].notna().any()
+
+
+def test_missing_session_file_is_a_clear_error(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UserError, match="no saved instaloader session for me") as info:
+        coll.make_client("me", tmp_path / "session-me")
+    assert "instaloader --login me" in str(info.value)
+    assert "never stores a password" in str(info.value)
+    assert main(["collect", "--out", str(tmp_path / "ds")]) == 2
+    assert "collect needs a WATCHLIST" in capsys.readouterr().err
