@@ -428,3 +428,30 @@ def test_missing_session_file_is_a_clear_error(tmp_path: Path,
     assert "never stores a password" in str(info.value)
     assert main(["collect", "--out", str(tmp_path / "ds")]) == 2
     assert "collect needs a WATCHLIST" in capsys.readouterr().err
+
+
+def test_collect_adds_to_an_imported_dataset(tmp_path: Path) -> None:
+    """A dataset from `import csv` (no user_id, some usernames missing) takes collect runs;
+    the account already there keeps its id and gains a snapshot, flags stay 0/1."""
+    from fakedetect.importers import run_import
+
+    src = tmp_path / "acc.csv"
+    src.write_text("account_id,username,followers,is_private\nanna,travel.anna,52000,no\n"
+                   "other,,10,yes\n")
+    out = tmp_path / "ds"
+    run_import("csv", src, out)
+    collect(WATCH, out, _client()[0], today=DAY1)
+    ds = load_dataset(out)
+    assert sorted(ds.accounts["account_id"].astype(str)) == ["anna", "bot.follow4f", "other"]
+    snaps = ds.tables["snapshots"]
+    assert snaps[snaps["account_id"] == "anna"]["followers"].tolist() == [52300]
+    text = (out / "accounts.csv").read_text()
+    assert "True" not in text and "False" not in text
+    collect(WATCH, out, _client(bump=5)[0], today=DAY2)
+    assert len(load_dataset(out).tables["snapshots"]) == 4
+    # A vendor's older history imports into the collected folder and merges.
+    older = tmp_path / "older.csv"
+    older.write_text("account_id,date,followers\nanna,2024-05-01,51000\n")
+    run_import("csv", older, out, table="snapshots")
+    snaps = load_dataset(out).tables["snapshots"]
+    assert snaps[snaps["account_id"] == "anna"]["followers"].tolist() == [51000, 52300, 52305]

@@ -380,11 +380,15 @@ class _RateLimitedError(Exception):
 # ------------------------------------------------------------------------ the store
 
 
-def _str_ids(frame: pd.DataFrame) -> pd.DataFrame:
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A loaded table with text ids and 0/1 flags, as collect writes new rows."""
     out = frame.copy()
     for col in ("account_id", "post_id"):
         if col in out:
             out[col] = out[col].astype(str)
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.BooleanDtype):
+            out[col] = out[col].astype("Int64")
     return out
 
 
@@ -420,7 +424,7 @@ class _Store:
                                          "into another folder") from exc
                 self.files = dict(files)
                 for name, frame in ds.tables.items():
-                    self.tables[name] = _str_ids(frame)
+                    self.tables[name] = _plain(frame)
                 if "snapshots" in self.tables:
                     snaps = self.tables["snapshots"]
                     snaps["date"] = pd.to_datetime(snaps["date"], utc=True).dt.strftime(
@@ -432,7 +436,8 @@ class _Store:
         if acc is None or acc.empty:
             return None, None
         users = acc["username"].astype("string").str.lower() if "username" in acc else None
-        hit = acc[users == username] if users is not None else acc.iloc[0:0]
+        hit = (acc[(users == username).fillna(False).to_numpy(dtype=bool)]
+               if users is not None else acc.iloc[0:0])
         if hit.empty:
             hit = acc[acc["account_id"] == username]
         if hit.empty:
@@ -447,7 +452,7 @@ class _Store:
         if acc is None or "user_id" not in acc:
             return None
         ids = acc["user_id"].astype("string")
-        hit = acc[ids == user_id]
+        hit = acc[(ids == user_id).fillna(False).to_numpy(dtype=bool)]
         return None if hit.empty else str(hit["account_id"].iloc[-1])
 
     def observed_on(self, account_id: str | None, day: str) -> bool:

@@ -343,8 +343,8 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
     columns). A new key adds a row. A matching row is merged column by column: a value
     missing on one side is taken from the other, equal values are kept once, and two
     different values are a conflict: the import is refused, naming both lines.
-    Snapshots of accounts the dataset does not list add an accounts row from their
-    latest day.
+    Snapshots are sorted by account and day; snapshots of accounts the dataset does not
+    list add an accounts row from their latest day.
 
     Parameters
     ----------
@@ -432,7 +432,11 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
         notes.append(f"{name}: merged into {existing[name].name}: {len(added):,} new row(s), "
                      f"{hit.size:,} matching row(s)")
     snaps = merged.get("snapshots")
-    if snaps is not None:
+    if snaps is not None:  # the contract wants days ascending per account
+        order = pd.DataFrame({"a": _canon(snaps["account_id"], "id").to_numpy(),
+                              "d": _canon(snaps["date"], "date").to_numpy()})
+        snaps = snaps.iloc[order.sort_values(["a", "d"], kind="stable").index.to_numpy()]
+        snaps = merged["snapshots"] = snaps.reset_index(drop=True)
         if "accounts" in merged:
             accounts_ids = set(_canon(merged["accounts"]["account_id"], "id").dropna())
         elif "accounts" in existing:
