@@ -48,13 +48,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SKIPPED_EXIT",
+    "AccountHistory",
     "AccountOutcome",
+    "Client",
     "CollectOptions",
     "CollectSummary",
     "InstaloaderClient",
     "collect",
+    "collect_status",
     "make_client",
     "read_watchlist",
+    "status_lines",
 ]
 
 #: Exit code of a run in which the platform refused some accounts (the others were written).

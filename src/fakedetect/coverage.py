@@ -15,6 +15,7 @@ renders them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     from fakedetect.validate import Dataset
 
-__all__ = ["EVIDENCE", "coverage", "coverage_lines"]
+__all__ = ["EVIDENCE", "coverage", "coverage_lines", "print_coverage"]
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,24 @@ def coverage_lines(summary: dict[str, Any]) -> list[str]:
     return out
 
 
-def print_coverage(dataset: Dataset, echo: Any, *, err: bool = False) -> dict[str, Any]:
-    """Print the coverage lines with ``echo`` (the CLI's) and return the summary."""
+def print_coverage(dataset: Dataset, echo: Callable[..., None], *,
+                   err: bool = False) -> dict[str, Any]:
+    """Print the coverage lines with ``echo`` (the CLI's) and return the summary.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The loaded dataset.
+    echo : callable
+        Called as ``echo(line, err=err)`` for each line.
+    err : bool
+        Print on stderr (``predict``, whose stdout may carry results).
+
+    Returns
+    -------
+    dict
+        What :func:`coverage` returned.
+    """
     summary = coverage(dataset)
     for line in coverage_lines(summary):
         echo(f"coverage: {line}", err=err)
