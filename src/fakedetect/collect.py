@@ -196,7 +196,8 @@ class InstaloaderClient:
         return itertools.islice(post.get_comments(), limit)
 
     def followers(self, profile: Profile, limit: int) -> Iterable[Profile]:
-        """Up to ``limit`` followers, newest first (``Profile.get_followers``)."""
+        """The first ``limit`` followers Instagram lists (``Profile.get_followers``;
+        mostly the most recent ones, so not a uniform sample)."""
         return itertools.islice(profile.get_followers(), limit)
 
 
