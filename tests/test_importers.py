@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import os
 import shutil
 from pathlib import Path
 
@@ -210,7 +211,8 @@ def test_purba_small_file_drops_duplicates(tmp_path: Path) -> None:
 
 def test_instaloader_fixture_folder(tmp_path: Path) -> None:
     summary = run_import("instaloader", FIXTURES, tmp_path / "il", out_format="parquet")
-    assert summary.rows == {"accounts": 2, "snapshots": 2, "posts": 5, "comments": 3}
+    assert summary.rows == {"accounts": 2, "snapshots": 3, "posts": 5, "comments": 3}
+    assert any("growth features need at least 14 days" in w for w in summary.warnings)
     ds = load_dataset(tmp_path / "il")
     acc = ds.accounts.set_index("account_id")
     anna = acc.loc["travel.anna"]
@@ -224,8 +226,11 @@ def test_instaloader_fixture_folder(tmp_path: Path) -> None:
     assert bool(bot["is_private"]) and not bool(bot["external_url"])
 
     snaps = ds.tables["snapshots"]
-    assert snaps["followers"].tolist() == [15210, 18950]
-    assert snaps["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-15", "2024-02-15"]
+    anna_snaps = snaps[snaps["account_id"] == "travel.anna"]
+    assert anna_snaps["followers"].tolist() == [15210, 18950]
+    assert anna_snaps["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-15", "2024-02-15"]
+    # bot.follow4f_<id>.json has no date in its name or folder: its mtime dates it.
+    assert snaps[snaps["account_id"] == "bot.follow4f"]["followers"].tolist() == [37]
 
     posts = ds.tables["posts"].set_index("post_id")
     assert posts.index.tolist() == [
@@ -254,13 +259,70 @@ def test_instaloader_fixture_folder(tmp_path: Path) -> None:
     ]
 
 
-def test_instaloader_single_profile_folder_without_snapshots(tmp_path: Path) -> None:
+def test_instaloader_single_observation_warns(tmp_path: Path) -> None:
     src = tmp_path / "travel.anna"
     shutil.copytree(FIXTURES / "travel.anna", src)
     (src / "2024-01-15_00-00-00_UTC_profile.json").unlink()
     imported = import_instaloader(src)
-    assert "snapshots" not in imported.tables  # one dated observation only
+    assert imported.tables["snapshots"]["followers"].tolist() == [18950]
     assert imported.tables["accounts"]["followers"].tolist() == [18950]
+    assert imported.warnings == [
+        "1 profile observation for travel.anna: growth features need at least 14 days; "
+        "run `fakedetect collect` daily or keep each download"]
+
+
+def _profile_file(path: Path, followers: int, *, username: str = "travel.anna",
+                  user_id: str = "123", mtime: str | None = None) -> None:
+    """A profile JSON as instaloader saves it (``<profile>_<id>.json(.xz)``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"node": {"id": user_id, "username": username, "biography": "trains",
+                     "edge_followed_by": {"count": followers}, "edge_follow": {"count": 50},
+                     "edge_owner_to_timeline_media": {"count": 9}, "is_private": False,
+                     "external_url": None},
+            "instaloader": {"version": "4.16", "node_type": "Profile"}}
+    if path.name.endswith(".xz"):
+        with lzma.open(path, "wt") as fh:
+            json.dump(data, fh)
+    else:
+        path.write_text(json.dumps(data))
+    if mtime is not None:
+        stamp = pd.Timestamp(mtime, tz="UTC").timestamp()
+        os.utime(path, (stamp, stamp))
+
+
+def _history(src: Path) -> list[tuple[str, int]]:
+    snaps = import_instaloader(src).tables["snapshots"]
+    return list(zip(snaps["date"], snaps["followers"].astype(int), strict=True))
+
+
+def test_instaloader_history_from_dated_folders(tmp_path: Path) -> None:
+    for day, n in (("2024-05-01", 100), ("2024-05-02", 104), ("2024-05-04", 110)):
+        _profile_file(tmp_path / "dl" / day / "travel.anna" / "travel.anna_123.json.xz", n)
+    assert _history(tmp_path / "dl") == [("2024-05-01", 100), ("2024-05-02", 104),
+                                         ("2024-05-04", 110)]
+    notes = import_instaloader(tmp_path / "dl").notes
+    assert "profile observations dated by a folder name (3)" in notes
+
+
+def test_instaloader_history_from_date_named_profile_files(tmp_path: Path) -> None:
+    src = tmp_path / "travel.anna"
+    _profile_file(src / "travel.anna_123_2024-05-01.json.xz", 100)
+    _profile_file(src / "20240502_travel.anna_123.json", 104)
+    _profile_file(src / "2024-05-02_21-00-00_UTC_profile.json", 105)  # later that day
+    assert _history(src) == [("2024-05-01", 100), ("2024-05-02", 105)]
+
+
+def test_instaloader_history_from_a_folder_per_run(tmp_path: Path) -> None:
+    # Undated run folders: each copy is dated by its modification time; the account
+    # renamed between runs stays one account (same Instagram id).
+    _profile_file(tmp_path / "runs" / "a" / "travel.anna_123.json.xz", 100,
+                  mtime="2024-05-01 06:00")
+    _profile_file(tmp_path / "runs" / "b" / "anna.travels_123.json.xz", 101,
+                  username="anna.travels", mtime="2024-05-02 06:00")
+    imported = import_instaloader(tmp_path / "runs")
+    assert imported.tables["accounts"]["account_id"].tolist() == ["anna.travels"]
+    assert _history(tmp_path / "runs") == [("2024-05-01", 100), ("2024-05-02", 101)]
+    assert imported.warnings[0].startswith("2 day(s) of profile observations for anna.travels")
 
 
 def test_instaloader_posts_only_uses_embedded_owner(tmp_path: Path) -> None:
@@ -449,8 +511,113 @@ def test_out_folder_protection(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "snapshots.jsonl",
     ]
     assert f"written to {out}" in printed
-    assert "tables: accounts 2, snapshots 2, posts 5, comments 3" in printed
+    assert "tables: accounts 2, snapshots 3, posts 5, comments 3" in printed
     # A folder written by an import can be re-imported into without --force.
     code, _, _ = _cli(argv, capsys)
     assert code == 0
     assert len(load_dataset(out).tables["posts"]) == 5
+
+
+# ------------------------------------------------------------- csv into any table
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_csv_history_posts_and_audience_merge_into_one_dataset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ds"
+    acc = _write(tmp_path / "acc.csv", "handle,Followers,Bio\n"
+                 "travel.anna,52300,Slow travel #lisbon\nuser2024x9,80,\n")
+    code, _, _ = _cli(["import", "csv", str(acc), "--out", str(out), "--map",
+                       "account_id=handle,followers=Followers,bio=Bio,username=handle"], capsys)
+    assert code == 0
+    daily = _write(tmp_path / "daily.csv", "handle;day;followers\n"
+                   "travel.anna;2024-05-01;52000\ntravel.anna;2024-05-02;52100\n"
+                   "travel.anna;2024-05-02;52100\nnew.one;2024-05-02;10\n")
+    code, printed, _ = _cli(["import", "csv", str(daily), "--out", str(out), "--table",
+                             "snapshots", "--map", "account_id=handle,date=day"], capsys)
+    assert code == 0
+    assert "duplicates dropped: 1" in printed
+    assert "accounts: 1 account(s) added from their latest snapshot" in printed
+    posts = _write(tmp_path / "posts.csv", "handle,code,when,likes,Caption\n"
+                   "travel.anna,A1,2024-05-01T10:00:00Z,1.2k,hello #a #b\n"
+                   "travel.anna,A2,2024-05-02T10:00:00Z,900,\n")
+    summary = run_import("csv", posts, out, table="posts", mapping={
+        "account_id": "handle", "post_id": "code", "posted_at": "when", "caption": "Caption"})
+    assert any("derived caption_length, hashtags from caption" in n for n in summary.notes)
+    aud = _write(tmp_path / "aud.csv", "influencer,follower,followers,bio\n"
+                 "travel.anna,fan.one,310,coffee\ntravel.anna,bot99,2,\n")
+    run_import("csv", aud, out, table="audience", mapping={
+        "account_id": "influencer", "follower_username": "follower", "bio": "bio"})
+    # A second accounts file fills columns the first left empty for the same account.
+    more = _write(tmp_path / "more.csv", "account_id,following,followers\n"
+                  "travel.anna,410,52300\n")
+    run_import("csv", more, out)
+    ds = load_dataset(out)
+    a = ds.accounts.set_index("account_id")
+    assert a.loc["travel.anna", "bio_length"] == len("Slow travel #lisbon")
+    assert pd.isna(a.loc["user2024x9", "bio_length"])  # an empty bio cell stays missing
+    assert (a.loc["user2024x9", "username_length"], a.loc["user2024x9", "username_digits"]) \
+        == (10, 5)
+    assert a.loc["travel.anna", "following"] == 410
+    assert a.loc["new.one", "followers"] == 10
+    snaps = ds.tables["snapshots"]
+    assert snaps[snaps["account_id"] == "travel.anna"]["followers"].tolist() == [52000, 52100]
+    p = ds.tables["posts"].set_index("post_id")
+    assert (p.loc["A1", "likes"], p.loc["A1", "caption_length"], p.loc["A1", "hashtags"]) \
+        == (1200, 11, 2)
+    assert (p.loc["A2", "caption_length"], p.loc["A2", "hashtags"]) == (0, 0)
+    au = ds.tables["audience"].set_index("follower_username")
+    assert au.loc["fan.one", "bio_length"] == 6 and pd.isna(au.loc["bot99", "bio_length"])
+    # Importing the same file again changes nothing.
+    before = (out / "snapshots.csv").read_text()
+    code, _, _ = _cli(["import", "csv", str(daily), "--out", str(out), "--table",
+                       "snapshots", "--map", "account_id=handle,date=day"], capsys)
+    assert code == 0 and (out / "snapshots.csv").read_text() == before
+
+
+def test_csv_conflicting_rows_are_refused_with_both_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ds"
+    first = _write(tmp_path / "a.csv", "id,day,followers\nanna,2024-05-01,100\n"
+                   "anna,2024-05-02,104\n")
+    run_import("csv", first, out, table="snapshots", mapping="account_id=id,date=day")
+    clash = _write(tmp_path / "b.csv", "id,day,followers\nanna,2024-05-03,109\n"
+                   "anna,2024-05-02,999\n")
+    before = (out / "snapshots.csv").read_text()
+    code, _, err = _cli(["import", "csv", str(clash), "--out", str(out), "--table",
+                         "snapshots", "--map", "account_id=id,date=day"], capsys)
+    _assert_user_error(code, err, "anna, 2024-05-02: followers 104 in",
+                       "snapshots.csv line 3", "999 in", "b.csv line 3", "--force")
+    assert (out / "snapshots.csv").read_text() == before  # nothing written
+    inner = _write(tmp_path / "c.csv", "id,day,followers\nbob,2024-05-01,1\n"
+                   "bob,2024-05-01,2\n")
+    code, _, err = _cli(["import", "csv", str(inner), "--out", str(tmp_path / "x"),
+                         "--table", "snapshots", "--map", "account_id=id,date=day"], capsys)
+    _assert_user_error(code, err, "bob, 2024-05-01 at line 2 and line 3")
+
+
+def test_csv_table_errors_suggest_names(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(tmp_path / "p.csv", "handle,code,when,likes,text\nanna,A1,2024-05-01,3,hi\n")
+    base = ["import", "csv", str(src), "--out", str(tmp_path / "ds")]
+    code, _, err = _cli([*base, "--table", "post"], capsys)
+    _assert_user_error(code, err, "--table post", "did you mean 'posts'?")
+    code, _, err = _cli([*base, "--table", "posts", "--map", "account_id=handle,post_id=code,"
+                         "posted_at=when,captoin=text"], capsys)
+    _assert_user_error(code, err, "'captoin' is not a column of the posts table",
+                       "did you mean 'caption'?")
+    code, _, err = _cli([*base, "--table", "posts", "--map", "post_id=code,posted_at=when"],
+                        capsys)
+    _assert_user_error(code, err, "no column is mapped to account_id (required in posts)")
+    code, _, err = _cli([*base, "--table", "posts", "--map", "account_id=handle,post_id=code,"
+                         "posted_at=when"], capsys)
+    _assert_user_error(code, err, "has no accounts table for the posts rows",
+                       "--table accounts")
+    code, _, err = _cli([*base, "--table", "posts", "--label", "x"], capsys)
+    _assert_user_error(code, err, "--label applies to --table accounts")

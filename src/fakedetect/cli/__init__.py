@@ -21,7 +21,7 @@ def _register() -> None:
     from fakedetect.cli import data as _data  # noqa: F401
 
     for name in ("importers", "simulate", "features", "training", "scoring", "scale",
-                 "calibration"):
+                 "calibration", "collect"):
         try:
             __import__(f"fakedetect.cli.{name}")
         except ModuleNotFoundError as exc:  # a stage not built yet

@@ -45,6 +45,7 @@ def validate(
     reason, in the rejects file (written even when empty), and the exit code is 0 as
     long as one valid account is left.
     """
+    from fakedetect.coverage import coverage, print_coverage
     from fakedetect.io import check_output_file
     from fakedetect.validate import format_problems, load_dataset
 
@@ -58,9 +59,11 @@ def validate(
     counts = ", ".join(f"{name} {n:,}" for name, n in rows.items())
     if not lenient:
         if json_:
-            print_json({"data": str(directory), "valid": True, "rows": rows})
+            print_json({"data": str(directory), "valid": True, "rows": rows,
+                        "coverage": coverage(loaded)})
         else:
             echo(f"{directory}: valid ({counts} rows)")
+            print_coverage(loaded, echo)
         return 0
     from fakedetect.io import write_table
 
@@ -73,9 +76,11 @@ def validate(
     if json_:
         print_json({"data": str(directory), "valid": not len(table), "rows": rows,
                     "kept_accounts": len(loaded.accounts), "dropped_accounts": accounts,
-                    "dropped_tables": tables, "rejects": str(dest)})
+                    "dropped_tables": tables, "rejects": str(dest),
+                    "coverage": coverage(loaded)})
         return 0
     echo(f"{directory}: kept {len(loaded.accounts):,} account(s), dropped {accounts:,} "
          f"account(s) and {tables:,} table(s); rejects written to {dest}")
     echo(f"kept rows: {counts}")
+    print_coverage(loaded, echo)
     return 0

@@ -33,12 +33,19 @@ def import_cmd(
         str | None,
         typer.Option(help="instafake: which files, profiles, posts or all (default: all present)."),
     ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(help="csv: the table the rows belong to: accounts (default), "
+                          "snapshots, posts, comments or audience."),
+    ] = None,
     mapping: Annotated[
         list[str] | None,
         typer.Option(
             "--map",
             help="csv: contract column = CSV column, e.g. "
-            "followers=Number.of.followers,following=Following (repeatable).",
+            "followers=Number.of.followers,following=Following (repeatable); bio=, "
+            "username= and caption= give bio_length, username_length/digits and "
+            "caption_length/hashtags.",
         ),
     ] = None,
     label: Annotated[
@@ -80,6 +87,7 @@ def import_cmd(
         out_format=out_format,
         force=force,
         part=part,
+        table=table,
         mapping=mapping or None,
         label=label,
         label_values=label_values,
@@ -88,4 +96,6 @@ def import_cmd(
     )
     for line in summary.lines():
         echo(line)
+    for line in summary.warnings:
+        echo(f"warning: {line}", err=True)
     return 0

@@ -153,6 +153,9 @@ def _predict_local(data: str, out: Path | None, cfg: object, bar: object, *,
     else:
         stage("loading and validating")
         dataset = load_dataset(data, lenient=lenient)
+        from fakedetect.coverage import print_coverage
+
+        print_coverage(dataset, echo, err=True)
     stage("loading the model")
     fm, scorer = load_models(cfg, model, task, n_jobs=n_jobs)  # type: ignore[arg-type]
     scored = score_dataset(dataset, fm, top_reasons=top_reasons, account_scorer=scorer,

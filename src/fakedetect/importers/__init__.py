@@ -12,7 +12,8 @@ instafake  InstaFake JSON files (Akyon & Kalfaoglu 2019)  accounts, posts, label
 purba      Purba et al. (2020) 4-class CSV                accounts, labels
 instaloader folder written by the instaloader tool        accounts, posts, snapshots,
                                                           comments
-csv        any CSV of accounts + a column mapping         accounts, labels
+csv        any CSV + a column mapping (``--table``)       accounts, labels, snapshots,
+                                                          posts, comments or audience
 ========== ============================================== ==============================
 """
 
@@ -42,11 +43,12 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "instafake": ("part",),
     "purba": (),
     "instaloader": (),
-    "csv": ("mapping", "label", "label_values", "id_prefix", "sep", "platform"),
+    "csv": ("table", "mapping", "label", "label_values", "id_prefix", "sep", "platform"),
 }
 #: Option name -> how a user types it, for error messages.
 _OPTION_FLAGS = {
     "part": "--part",
+    "table": "--table",
     "mapping": "--map",
     "label": "--label",
     "label_values": "--label-values",
@@ -116,6 +118,8 @@ class ImportSummary:
         Exact duplicate source rows removed.
     notes : list of str
         Other facts about the import (files read, skipped items, derived values).
+    warnings : list of str
+        Evidence the import could not build, with what to do.
     """
 
     fmt: str
@@ -128,6 +132,7 @@ class ImportSummary:
     fraud_types: dict[str, int] = field(default_factory=dict)
     duplicates_dropped: int = 0
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """The summary as short lines for the terminal."""
@@ -172,9 +177,15 @@ def run_import(
         Replace the table files already in ``out`` even when an earlier import did not
         write them.
     **options
-        Importer options (``part`` for instafake; ``mapping``, ``label``,
+        Importer options (``part`` for instafake; ``table``, ``mapping``, ``label``,
         ``label_values``, ``id_prefix``, ``sep``, ``platform`` for csv). Options set to
         ``None`` are ignored.
+
+    Notes
+    -----
+    Importing into a folder that earlier imports (or ``fakedetect collect``) wrote
+    merges the new rows into its tables (see :func:`fakedetect.importers._common.merge`);
+    ``force`` replaces the tables instead.
 
     Returns
     -------
@@ -216,4 +227,5 @@ def run_import(
         fraud_types=kinds,
         duplicates_dropped=imported.duplicates_dropped,
         notes=tuple(imported.notes),
+        warnings=tuple(imported.warnings),
     )

@@ -28,6 +28,10 @@ from fakedetect.errors import UserError
 MARKER = ".import.json"
 #: Output formats a dataset can be written in, with their file suffix.
 OUT_FORMATS = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
+OUT_FORMATS_BY_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+                         ".jsonl": "jsonl", ".ndjson": "jsonl"}
+#: Conflicting rows shown in a merge error.
+_SHOWN = 5
 
 
 @dataclass
@@ -42,11 +46,18 @@ class Imported:
         Exact duplicate rows removed from the source.
     notes : list of str
         Facts the user should know about this import (skipped files, derived values).
+    warnings : list of str
+        Evidence the import could not build, with what to do (printed on stderr).
+    lines : dict
+        Table name to each row's line in the source file, when the source is one file
+        (for messages about conflicting rows).
     """
 
     tables: dict[str, pd.DataFrame]
     duplicates_dropped: int = 0
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    lines: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def read_json(path: Path) -> Any:
@@ -190,8 +201,9 @@ def write_dataset(
         File format of every table.
     force : bool
         Replace table files already in ``out`` (all of them, so no stale table mixes
-        with the new ones). Without it, a folder holding tables is an error unless an
-        earlier import wrote them all (recorded in ``out/.import.json``).
+        with the new ones). Without it, a folder holding tables is an error unless
+        earlier imports (or ``fakedetect collect``) wrote them all (recorded in
+        ``out/.import.json``); the new rows are then merged into them (:func:`merge`).
     source : str
         What was imported, for error messages and the record.
     fmt : str
@@ -229,33 +241,258 @@ def write_dataset(
         )
     out.mkdir(parents=True, exist_ok=True)
     sweep_stale(out, f".{out.name}.import-")  # left by a killed import
+    from fakedetect.io import find_tables
+
+    merging = bool(old) and not force
+    tables, kept, notes, dropped = merge(
+        find_tables(out)[0] if merging else {}, out, imported, source or "the source")
+    imported.notes.extend(notes)
+    imported.duplicates_dropped += dropped
+    if "accounts" not in tables and "accounts" not in kept:
+        table = ", ".join(tables)
+        raise UserError(
+            f"{source or 'the source'}: {out} has no accounts table for the {table} rows "
+            "to belong to",
+            hint="import the accounts first (fakedetect import csv FILE --out "
+                 f"{out} --table accounts --map ...), or collect them")
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-{os.getpid()}-", dir=out))
     try:
         suffix = OUT_FORMATS[out_format]
-        for name, frame in imported.tables.items():
-            write_table(frame, staging / f"{name}{suffix}", fmt=out_format)
+        names: dict[str, str] = {}
+        for name, frame in tables.items():
+            fname = kept[name].name if name in kept else f"{name}{suffix}"
+            fmt_of = OUT_FORMATS_BY_SUFFIX.get(Path(fname).suffix, out_format)
+            write_table(frame, staging / fname, fmt=fmt_of)
+            names[name] = fname
+        for name, path in kept.items():  # untouched tables, so the whole is checked
+            if name not in tables:
+                shutil.copy2(path, staging / path.name)
         try:
             load_dataset(staging)
         except ContractError as exc:
             raise UserError(
                 f"{source or 'the source'}: the imported tables break the data contract\n"
                 f"{exc.message}",
-                hint="fix the source values listed (or the column mapping) and import again",
+                hint="fix the source values listed (or the column mapping) and import "
+                     "again; rows of a table other than accounts need their accounts in "
+                     "the dataset (import them first with --table accounts, or collect)",
             ) from exc
-        for path in existing_tables(out):
-            path.unlink()
+        if not merging:
+            for path in existing_tables(out):
+                path.unlink()
         files: dict[str, Path] = {}
-        for name in imported.tables:
-            dest = out / f"{name}{suffix}"
+        for name in tables:
+            dest = out / names[name]
             os.replace(staging / dest.name, dest)
             files[name] = dest
+        recorded = sorted({p.name for p in files.values()} | {p.name for p in kept.values()})
         record = {
             "format": fmt,
             "source": source,
-            "files": [p.name for p in files.values()],
+            "files": recorded,
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_text(out / MARKER, json.dumps(record, indent=2) + "\n")
         return files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _canon(values: pd.Series, kind: str) -> pd.Series:
+    """Values in a form that compares equal across file formats (text, numbers, times)."""
+    s = pd.Series(values).reset_index(drop=True)
+    if kind in {"int", "float", "bool"}:
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            low = s.astype("string").str.strip().str.lower()
+            low = low.replace({"true": "1", "t": "1", "yes": "1", "y": "1", "false": "0",
+                               "f": "0", "no": "0", "n": "0", "": pd.NA})
+            return pd.to_numeric(low, errors="coerce").astype("Float64")
+        return pd.to_numeric(s, errors="coerce").astype("Float64")
+    if kind in {"date", "timestamp"}:
+        text = s.astype("string").str.strip().replace({"": pd.NA})
+        when = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+        if kind == "date":
+            return when.dt.strftime("%Y-%m-%d").astype("string")
+        return when.astype("string")
+    text = s.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _key_text(frame: pd.DataFrame, key: tuple[str, ...], kinds: dict[str, str]) -> pd.Series:
+    parts = [_canon(frame[k], kinds.get(k, "string")).fillna("\x00") for k in key]
+    out = parts[0].astype(str)
+    for p in parts[1:]:
+        out = out + "\x1f" + p.astype(str)
+    return out
+
+
+def _where(lines: np.ndarray | None, i: int, fmt: str) -> str:
+    return f"line {lines[i]}" if lines is not None else f"{fmt} {i + 1}"
+
+
+def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
+          ) -> tuple[dict[str, pd.DataFrame], dict[str, Path], list[str], int]:
+    """Merge imported tables into the dataset already in ``out``.
+
+    The rule: rows are matched by the table's key (``account_id`` for accounts,
+    ``account_id`` and ``date`` for snapshots, ``account_id`` and ``post_id`` for posts,
+    ``account_id`` and ``follower_username`` for audience; comments by all their contract
+    columns). A new key adds a row. A matching row is merged column by column: a value
+    missing on one side is taken from the other, equal values are kept once, and two
+    different values are a conflict: the import is refused, naming both lines.
+    Snapshots are sorted by account and day; snapshots of accounts the dataset does not
+    list add an accounts row from their latest day.
+
+    Parameters
+    ----------
+    existing : dict
+        Table name to its file in the dataset (empty when the import replaces it).
+    out : Path
+        The dataset folder, for messages.
+    imported : Imported
+        The new tables (``lines`` gives their source lines for messages).
+    source : str
+        The imported file, for messages.
+
+    Returns
+    -------
+    tables : dict
+        Table name to the merged frame, for every table to write.
+    kept : dict
+        Table name to the existing file (written tables keep its name and format).
+    notes : list of str
+        What the merge did.
+    dropped : int
+        Rows of the import that repeat an earlier row exactly (dropped).
+
+    Raises
+    ------
+    UserError
+        On conflicting rows (within the import or with the dataset), with line numbers.
+    """
+    from fakedetect.io import read_raw
+
+    merged: dict[str, pd.DataFrame] = {}
+    notes: list[str] = []
+    total_dropped = 0
+    for name, new in imported.tables.items():
+        spec = TABLES[name]
+        kinds = {c.name: c.kind for c in spec.columns}
+        new_lines = imported.lines.get(name)
+        new = new.reset_index(drop=True)
+        key = spec.key or tuple(c for c in spec.names if c in new)
+        new, dropped = _dedupe(new, key, kinds, new_lines, source)
+        total_dropped += dropped
+        if name not in existing:
+            merged[name] = new
+            continue
+        raw = read_raw(name, existing[name])
+        old = raw.frame.reset_index(drop=True)
+        key = spec.key or tuple(c for c in spec.names if c in new and c in old)
+        ko = _key_text(old, key, kinds)
+        kn = _key_text(new, key, kinds)
+        pos = pd.Index(ko).get_indexer(kn)
+        hit = np.flatnonzero(pos >= 0)
+        result = old.copy()
+        for col in new.columns:
+            if col in key:
+                continue
+            kind = kinds.get(col, "string")
+            b = _canon(new[col], kind).iloc[hit].reset_index(drop=True)
+            if col not in result:
+                result[col] = pd.Series([None] * len(result), dtype=object)
+                a = pd.Series([pd.NA] * len(hit), dtype=b.dtype)
+            else:
+                a = _canon(result[col], kind).iloc[pos[hit]].reset_index(drop=True)
+            clash = (a.notna() & b.notna() & (a != b)).fillna(False).to_numpy(dtype=bool)
+            if clash.any():
+                idx = np.flatnonzero(clash)
+                shown = "; ".join(
+                    f"{', '.join(str(new[k].iloc[hit[i]]) for k in key)}: {col} "
+                    f"{old[col].iloc[pos[hit[i]]]} in {raw.path} "
+                    f"{raw.row_word} {raw.rows[pos[hit[i]]]}, "
+                    f"{new[col].iloc[hit[i]]} in {source} "
+                    f"{_where(new_lines, hit[i], 'row')}" for i in idx[:_SHOWN])
+                raise UserError(
+                    f"{name}: {idx.size} row(s) of {source} conflict with the dataset in "
+                    f"{out}: {shown}",
+                    hint="fix the value that is wrong, or pass --force to replace every "
+                         "table of the folder with this import")
+            fill = (a.isna() & b.notna()).to_numpy(dtype=bool)
+            if fill.any():
+                values = result[col].astype(object).to_numpy().copy()
+                values[pos[hit[fill]]] = new[col].iloc[hit[fill]].astype(object).to_numpy()
+                result[col] = values
+        added = new.iloc[np.flatnonzero(pos < 0)]
+        result = pd.concat([result.astype(object), added.astype(object)], ignore_index=True)
+        merged[name] = result
+        notes.append(f"{name}: merged into {existing[name].name}: {len(added):,} new row(s), "
+                     f"{hit.size:,} matching row(s)")
+    snaps = merged.get("snapshots")
+    if snaps is not None:  # the contract wants days ascending per account
+        order = pd.DataFrame({"a": _canon(snaps["account_id"], "id").to_numpy(),
+                              "d": _canon(snaps["date"], "date").to_numpy()})
+        snaps = snaps.iloc[order.sort_values(["a", "d"], kind="stable").index.to_numpy()]
+        snaps = merged["snapshots"] = snaps.reset_index(drop=True)
+        if "accounts" in merged:
+            accounts_ids = set(_canon(merged["accounts"]["account_id"], "id").dropna())
+        elif "accounts" in existing:
+            acc = read_raw("accounts", existing["accounts"]).frame
+            accounts_ids = set(_canon(acc["account_id"], "id").dropna())
+        else:
+            accounts_ids = set()
+        made = _accounts_from_snapshots(snaps, accounts_ids)
+        if made is not None:
+            base = merged.get("accounts")
+            if base is None and "accounts" in existing:
+                base = read_raw("accounts", existing["accounts"]).frame
+            merged["accounts"] = made if base is None else pd.concat(
+                [base.astype(object), made.astype(object)], ignore_index=True)
+            notes.append(f"accounts: {len(made):,} account(s) added from their latest "
+                         "snapshot (followers, following, posts)")
+    return merged, dict(existing), notes, total_dropped
+
+
+def _dedupe(frame: pd.DataFrame, key: tuple[str, ...], kinds: dict[str, str],
+            lines: np.ndarray | None, source: str) -> tuple[pd.DataFrame, int]:
+    """Drop rows repeating an earlier one; refuse rows with the same key but other values."""
+    if not key or frame.empty:
+        return frame, 0
+    k = _key_text(frame, key, kinds)
+    dup = k.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return frame, 0
+    canon = pd.DataFrame({c: _canon(frame[c], kinds.get(c, "string")) for c in frame.columns})
+    exact = canon.astype("string").fillna("\x00").duplicated(keep="first").to_numpy()
+    first = pd.Series(np.arange(len(frame))).groupby(k.to_numpy()).transform("min").to_numpy()
+    clash = dup & ~exact & (first != np.arange(len(frame)))
+    if clash.any():
+        shown = "; ".join(
+            f"{', '.join(str(frame[c].iloc[i]) for c in key)} at "
+            f"{_where(lines, int(first[i]), 'row')} and {_where(lines, int(i), 'row')}"
+            for i in np.flatnonzero(clash)[:_SHOWN])
+        raise UserError(
+            f"{source}: {int(clash.sum())} row(s) repeat the key ({', '.join(key)}) of an "
+            f"earlier row with other values: {shown}",
+            hint="keep one row per key (for snapshots: one per account and day)")
+    return frame[~exact].reset_index(drop=True), int(exact.sum())
+
+
+def _accounts_from_snapshots(snaps: pd.DataFrame, known: set[str]) -> pd.DataFrame | None:
+    """Accounts rows (latest day's counters) for snapshot accounts not in ``known``."""
+    ids = _canon(snaps["account_id"], "id")
+    days = _canon(snaps["date"], "date")
+    new = ~ids.isin(known).to_numpy()
+    if not new.any():
+        return None
+    part = snaps.reset_index(drop=True)[new].assign(_id=ids[new].to_numpy(),
+                                                   _day=days[new].to_numpy())
+    latest = part.sort_values(["_id", "_day"], kind="stable").groupby("_id").tail(1)
+    cols = [c for c in ("followers", "following", "posts") if c in latest]
+    out = latest[cols].copy()
+    out.insert(0, "account_id", latest["_id"].to_numpy())
+    out.insert(1, "platform", "instagram")
+    return out.reset_index(drop=True)

@@ -26,6 +26,18 @@ from fakedetect.contract import FRAUD_TYPES, TABLES
 from fakedetect.errors import UserError
 from fakedetect.importers._common import Imported, stable_ids
 
+#: Per table: source names that are not contract columns but give contract columns
+#: (``--map bio=Biography`` fills ``bio_length``), with what each gives.
+DERIVED: dict[str, dict[str, tuple[str, ...]]] = {
+    "accounts": {"bio": ("bio_length",), "username": ("username_length", "username_digits")},
+    "audience": {"bio": ("bio_length",)},
+    "posts": {"caption": ("caption_length", "hashtags")},
+    "snapshots": {},
+    "comments": {},
+}
+#: Tables ``import csv --table`` can fill.
+CSV_TABLES = tuple(DERIVED)
+_HASHTAG = re.compile(r"#\w+")
 _TRUE = {"1", "true", "t", "yes", "y", "1.0"}
 _FALSE = {"0", "false", "f", "no", "n", "0.0"}
 _EXAMPLES = 5
@@ -142,6 +154,7 @@ def _label_targets(values: Mapping[str, str]) -> dict[str, tuple[int, str]]:
 def import_csv(
     src: str | Path,
     *,
+    table: str = "accounts",
     mapping: Mapping[str, str] | str | Iterable[str] | None = None,
     label: str | None = None,
     label_values: Mapping[str, str] | str | Iterable[str] | None = None,
@@ -149,17 +162,23 @@ def import_csv(
     sep: str | None = None,
     platform: str = "instagram",
 ) -> Imported:
-    """Read a CSV of accounts, renaming its columns to the contract's.
+    """Read a CSV into one contract table, renaming its columns to the contract's.
 
     Parameters
     ----------
     src : path-like
         The CSV file (UTF-8; the separator is detected unless ``sep`` is given).
+    table : {"accounts", "snapshots", "posts", "comments", "audience"}
+        The contract table the rows belong to (one row per account, per account and
+        day, per post, per comment, per sampled follower).
     mapping : dict or str, optional
         Contract column -> CSV column, e.g. ``{"followers": "Number.of.followers"}``, or
-        the ``followers=Number.of.followers,...`` text form. Targets are columns of the
-        accounts table (``account_id``, ``username``, ``followers``, ...). CSV columns
-        already named like a contract column are used when not mapped otherwise.
+        the ``followers=Number.of.followers,...`` text form. Targets are columns of
+        ``table``, or a raw value a column is derived from (:data:`DERIVED`: ``bio``
+        gives ``bio_length``; ``username`` gives ``username_length`` and
+        ``username_digits``; ``caption`` gives ``caption_length`` and ``hashtags``).
+        CSV columns already named like a contract column are used when not mapped
+        otherwise. Tables other than accounts need ``account_id``.
     label : str, optional
         CSV column holding the label (``COLUMN`` or ``is_fake=COLUMN``); adds a labels
         table. Rows with an empty label cell get no label.
@@ -178,27 +197,37 @@ def import_csv(
     Returns
     -------
     Imported
-        ``accounts``, and ``labels`` when ``label`` is given.
+        The table, and ``labels`` when ``label`` is given (accounts only); ``lines``
+        holds each row's line in the CSV.
 
     Raises
     ------
     UserError
         If the file is missing or unreadable, a mapping names an unknown contract column
-        or a CSV column that does not exist, ``followers`` is not mapped, a value does
-        not convert (naming the line), ids repeat, or a label value is not mapped.
+        or a CSV column that does not exist, a required column is not mapped, a value
+        does not convert (naming the line), ids repeat, or a label value is not mapped.
     """
     path = Path(src)
+    if table not in CSV_TABLES:
+        raise UserError(f"--table {table}: not a table csv can fill{_near(table, CSV_TABLES)}",
+                        hint="use one of: " + ", ".join(CSV_TABLES))
     if not path.is_file():
-        raise UserError(f"{path}: no such file", hint="pass the CSV of accounts to import")
+        raise UserError(f"{path}: no such file", hint=f"pass the CSV of {table} to import")
+    if label is not None and table != "accounts":
+        raise UserError(f"--label applies to --table accounts, not {table}",
+                        hint="import labels with the accounts")
     pairs = mapping if isinstance(mapping, Mapping) else parse_pairs(mapping, "--map")
-    accounts_table = TABLES["accounts"]
+    accounts_table = TABLES[table]
     targets = accounts_table.names
+    derived = DERIVED[table]
+    allowed = (*targets, *(d for d in derived if d not in targets))
     for target in pairs:
-        if target not in targets:
+        if target not in allowed:
+            extra = (f"; {', '.join(derived)} give derived columns" if derived else "")
             raise UserError(
                 f"--map {target}={pairs[target]}: {target!r} is not a column of "
-                f"the accounts table{_near(target, targets)}",
-                hint="map to one of: " + ", ".join(targets),
+                f"the {table} table{_near(target, allowed)}",
+                hint="map to one of: " + ", ".join(targets) + extra,
             )
     delimiter = sep or _sniff(path)
     try:
@@ -232,14 +261,16 @@ def import_csv(
             )
     chosen = dict(pairs)
     mapped_sources = set(pairs.values())
-    for name in targets:
+    for name in allowed:
         if name not in chosen and name in raw and name not in mapped_sources:
             chosen[name] = name
-    if "followers" not in chosen:
-        raise UserError(
-            f"{path}: no column is mapped to followers (required)",
-            hint="add --map followers=COLUMN; columns are: " + ", ".join(columns[:30]),
-        )
+    needed = [c.name for c in accounts_table.columns if c.required
+              and not (table == "accounts" and c.name == "account_id")]
+    for name in needed:
+        if name not in chosen:
+            hint = f"add --map {name}=COLUMN; columns are: " + ", ".join(columns[:30])
+            raise UserError(f"{path}: no column is mapped to {name} (required in {table})",
+                            hint=hint)
     lines = np.arange(len(raw)) + 2
     accounts = pd.DataFrame(index=raw.index)
     for target in targets:
@@ -268,6 +299,9 @@ def import_csv(
             ).astype("Int64")
         else:
             accounts[target] = text.mask(empty)
+    derived_notes = _derive(raw, accounts, chosen, derived)
+    if table != "accounts":
+        return _other_table(table, path, raw, accounts, chosen, lines, derived_notes)
     if "account_id" in accounts:
         ids = accounts["account_id"]
         missing = ids.isna().to_numpy()
@@ -306,7 +340,7 @@ def import_csv(
         "filled in (followers is required)",
     )
     tables = {"accounts": accounts.reset_index(drop=True)}
-    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items())]
+    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items()), *derived_notes]
     if label is not None:
         labels, label_notes = _labels(raw, accounts, path, lines, label, label_values)
         tables["labels"] = labels
@@ -315,7 +349,50 @@ def import_csv(
         raise UserError(
             "--label-values given without --label", hint="name the label column with --label COLUMN"
         )
-    return Imported(tables=tables, notes=notes)
+    return Imported(tables=tables, notes=notes, lines={"accounts": lines})
+
+
+def _derive(raw: pd.DataFrame, out: pd.DataFrame, chosen: dict[str, str],
+            derived: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Fill derived columns from the raw text (bio, username, caption) where not mapped."""
+    notes = []
+    for source_name, gives in derived.items():
+        if source_name not in chosen:
+            continue
+        text = raw[chosen[source_name]]
+        empty = (text.str.strip() == "").to_numpy()
+        made = []
+        for col in gives:
+            if col in chosen:
+                continue
+            if col in {"bio_length", "caption_length", "username_length"}:
+                value = text.str.len()
+            elif col == "username_digits":
+                value = text.str.count(r"\d")
+            else:  # hashtags
+                value = text.str.count(_HASHTAG.pattern)
+            if col != "caption_length" and col != "hashtags":
+                value = value.mask(empty)
+            out[col] = value.astype("Int64")
+            made.append(col)
+        if made:
+            notes.append(f"derived {', '.join(made)} from {source_name} "
+                         f"(column {chosen[source_name]!r})")
+    return notes
+
+
+def _other_table(table: str, path: Path, raw: pd.DataFrame, frame: pd.DataFrame,
+                 chosen: dict[str, str], lines: np.ndarray, notes: list[str]) -> Imported:
+    """Finish a non-accounts table: every row needs its account and the required values."""
+    spec = TABLES[table]
+    for col in spec.columns:
+        if col.required and not col.nullable and col.name in frame:
+            _fail_cells(path, lines, frame[col.name].isna().to_numpy(), raw[chosen[col.name]],
+                        chosen[col.name], col.name, f"filled in ({col.name} is required)")
+    order = [c for c in spec.names if c in frame]
+    frame = frame[order].reset_index(drop=True)
+    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items()), *notes]
+    return Imported(tables={table: frame}, notes=notes, lines={table: lines})
 
 
 def _labels(

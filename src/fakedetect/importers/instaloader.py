@@ -15,6 +15,14 @@ By default it writes one folder per profile (the target, named after the profile
   the owner's profile embedded under ``owner``;
 * ``<date>_UTC_comments.json`` per post when comments were downloaded.
 
+instaloader overwrites ``<profile>_<id>.json.xz`` on every run, so a history comes from
+keeping each run's copy. Every profile file is one observation of the account, dated by
+(first match wins) a date in its file name (``2024-05-01_travel.anna_123.json.xz``,
+``<date>_UTC_profile.json``), a date in a folder above it (``2024-05-01/travel.anna/``),
+or its modification time. Each account gets one snapshot per observed day (the latest
+observation of the day); an account observed on fewer days than growth features need
+is named in a warning.
+
 This importer is liberal in what it accepts: any folder tree, plain or compressed files,
 bare nodes without the wrapper, and older field names. Files of other structures
 (stories, hashtags, resume files) are skipped and counted.
@@ -33,7 +41,10 @@ import pandas as pd
 from fakedetect.errors import UserError
 from fakedetect.importers._common import Imported, read_json
 
-_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})_UTC")
+_DATE_RE = re.compile(
+    r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:[_T ](\d{2})[-:](\d{2})[-:](\d{2}))?(?!\d)")
+#: A compact day (``20240501``) standing alone between separators.
+_COMPACT_RE = re.compile(r"(?:^|[_.\- ])((?:19|20)\d{2})(\d{2})(\d{2})(?=$|[_.\- ])")
 _HASHTAG_RE = re.compile(r"#(\w+)")
 #: File name of Instagram's default ("no picture") avatar; a URL ending in it means the
 #: account has no profile picture of its own.
@@ -73,12 +84,35 @@ def _stem(path: Path) -> str:
 
 
 def _date_in(name: str) -> datetime | None:
-    m = _DATE_RE.search(name)
-    if not m:
-        return None
-    return datetime.strptime(
-        f"{m.group(1)} {m.group(2)}:{m.group(3)}:{m.group(4)}", "%Y-%m-%d %H:%M:%S"
-    ).replace(tzinfo=UTC)
+    """The date (and time, when given) in a file or folder name, in UTC."""
+    for m in _DATE_RE.finditer(name):
+        parts = [int(g) if g is not None else 0 for g in m.groups()]
+        try:
+            return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+        except ValueError:
+            continue
+    for m in _COMPACT_RE.finditer(name):
+        try:
+            return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _observed(path: Path, root: Path) -> tuple[datetime, str]:
+    """When a profile file was observed, and where that came from (name, folder, mtime)."""
+    when = _date_in(_stem(path))
+    if when is not None:
+        return when, "name"
+    folder = path.parent
+    while True:
+        when = _date_in(folder.name)
+        if when is not None:
+            return when, "folder"
+        if folder == root or folder.parent == folder or root not in folder.parents:
+            break
+        folder = folder.parent
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC), "mtime"
 
 
 def _get(node: dict[str, Any], *paths: str) -> Any:
@@ -262,8 +296,9 @@ def import_instaloader(src: str | Path) -> Imported:
     -------
     Imported
         ``accounts`` (one per profile, from its newest observation); ``posts`` when post
-        files exist; ``snapshots`` (one row per account and day) when some profile has
-        dated observations on two or more days; ``comments`` when comment files exist.
+        files exist; ``snapshots`` (one row per account and observed day) when profile
+        files exist; ``comments`` when comment files exist. ``warnings`` names each
+        account observed on fewer days than growth features need.
 
     Raises
     ------
@@ -276,9 +311,9 @@ def import_instaloader(src: str | Path) -> Imported:
     ``account_id`` is the (lowercase) username of the newest observation; observations
     are grouped by Instagram user id when present, so a renamed profile stays one
     account. Posts are attributed to their ``owner`` (id, then username), else to the
-    profile named by their folder. A profile file without a date in its name is used
-    for the accounts table only when no dated observation exists. Without a profile
-    file, the owner profile embedded in the newest post is used. ``has_profile_pic`` is
+    profile named by their folder. Without a profile file, the owner profile embedded
+    in the newest post gives the accounts row (and no snapshot: it is a copy from an
+    unknown day). ``has_profile_pic`` is
     false when the picture URL is Instagram's default avatar.
     """
     root = Path(src)
@@ -299,6 +334,7 @@ def import_instaloader(src: str | Path) -> Imported:
     posts: list[dict[str, Any]] = []
     comment_files: list[Path] = []
     skipped: dict[str, int] = {}
+    dated_by: dict[str, int] = {}
     for path in files:
         if path.name.lower().endswith("_comments.json"):
             comment_files.append(path)
@@ -316,13 +352,15 @@ def import_instaloader(src: str | Path) -> Imported:
                     f"{path}: profile has no username",
                     hint="this file does not look like an instaloader profile",
                 )
+            observed, how = _observed(path, root if root.is_dir() else path.parent)
+            dated_by[how] = dated_by.get(how, 0) + 1
             profiles.append(
                 _Profile(
                     key="",
                     username=str(row["username"]).lower(),
                     user_id=None if row["user_id"] is None else str(row["user_id"]),
                     row=row,
-                    observed=_date_in(path.name),
+                    observed=observed,
                     mtime=mtime,
                     from_file=True,
                     path=path,
@@ -359,11 +397,16 @@ def import_instaloader(src: str | Path) -> Imported:
             f"{root}: no instaloader profile or post JSON found (skipped: {kinds})",
             hint="point at the folder holding <profile>_<id>.json.xz and <date>_UTC.json.xz files",
         )
-    accounts, snapshots, keys = _accounts(profiles, root)
+    accounts, snapshots, keys, warnings = _accounts(profiles, root)
     notes = [
         f"read {len(files):,} JSON file(s): {sum(p.from_file for p in profiles):,} "
         f"profile, {len(posts):,} post, {len(comment_files):,} comment file(s)"
     ]
+    if dated_by:
+        words = {"name": "its file name", "folder": "a folder name",
+                 "mtime": "its modification time"}
+        notes.append("profile observations dated by " + ", ".join(
+            f"{words[k]} ({n:,})" for k, n in dated_by.items()))
     if skipped:
         notes.append("skipped " + ", ".join(f"{n:,} {k}" for k, n in skipped.items()) + " file(s)")
     tables: dict[str, pd.DataFrame] = {"accounts": accounts}
@@ -387,13 +430,19 @@ def import_instaloader(src: str | Path) -> Imported:
             "posts (the profile's post count) is missing where instaloader did "
             "not store edge_owner_to_timeline_media.count"
         )
-    return Imported(tables=tables, notes=notes)
+    return Imported(tables=tables, notes=notes, warnings=warnings)
 
 
 def _accounts(
     profiles: list[_Profile], root: Path
-) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
-    """Group observations into accounts; return accounts, snapshots, lookup to account_id."""
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str], list[str]]:
+    """Group observations into accounts.
+
+    Returns accounts, snapshots, the lookup to ``account_id`` and the warnings about
+    accounts observed on too few days for growth features.
+    """
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
+
     for p in profiles:
         p.key = f"id:{p.user_id}" if p.user_id is not None else f"name:{p.username}"
     # A username seen with an id belongs to that id's account.
@@ -409,7 +458,7 @@ def _accounts(
         groups.setdefault(p.key, []).append(p)
     rows, snaps = [], []
     lookup: dict[str, str] = {}
-    multi_day = False
+    warnings: list[str] = []
     for obs in groups.values():
         dated = sorted(
             (p for p in obs if p.observed is not None and p.from_file), key=lambda p: p.observed
@@ -435,7 +484,14 @@ def _accounts(
         days: dict[pd.Timestamp, _Profile] = {}
         for p in dated:
             days[pd.Timestamp(p.observed).floor("D")] = p
-        multi_day |= len(days) >= 2
+        if len(days) < MIN_HISTORY_DAYS:
+            seen = ("no profile file (counters from the copy in its posts; no snapshot)"
+                    if not dated else "1 profile observation" if len(dated) == 1
+                    else f"{len(days)} day(s) of profile observations")
+            warnings.append(
+                f"{seen} for {account_id}: growth features need at least "
+                f"{MIN_HISTORY_DAYS} days; run `fakedetect collect` daily or keep each "
+                "download")
         for day, p in days.items():
             if p.row["followers"] is None:
                 continue
@@ -483,13 +539,13 @@ def _accounts(
     accounts = accounts[order + [c for c in accounts if c not in order]]
     accounts = accounts.sort_values("account_id", kind="stable").reset_index(drop=True)
     snapshots = None
-    if multi_day and snaps:
+    if snaps:
         snapshots = pd.DataFrame(snaps)
         for col in ("followers", "following", "posts"):
             snapshots[col] = pd.to_numeric(snapshots[col], errors="coerce").astype("Int64")
         snapshots = snapshots.sort_values(["account_id", "date"], kind="stable")
         snapshots = snapshots.reset_index(drop=True)
-    return accounts, snapshots, lookup
+    return accounts, snapshots, lookup, warnings
 
 
 def _bools(col: pd.Series) -> pd.Series:
