@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -162,6 +163,15 @@ class _Formatter(logging.Formatter):
         return text
 
 
+#: Whether the running command was given ``-v`` (set by :func:`main` for its call).
+_VERBOSE: ContextVar[bool] = ContextVar("fakedetect_verbose", default=False)
+
+
+def verbose_requested() -> bool:
+    """Whether ``-v``/``--verbose`` was given anywhere on the command line."""
+    return _VERBOSE.get()
+
+
 def split_verbose(argv: list[str]) -> tuple[list[str], bool]:
     """Remove ``-v``/``--verbose`` wherever it stands (before a ``--``)."""
     out: list[str] = []
@@ -226,6 +236,7 @@ def run(command: Any, argv: list[str] | None) -> int:
         its traceback.
     """
     args, verbose = split_verbose(list(sys.argv[1:] if argv is None else argv))
+    token = _VERBOSE.set(verbose)
     try:
         with quiet_libraries(verbose):
             result = command.main(args=args, prog_name="fakedetect", standalone_mode=False)
@@ -250,6 +261,8 @@ def run(command: Any, argv: list[str] | None) -> int:
             raise
         typer.secho(f"error: {_os_message(exc)}", err=True, fg="red")
         return 2
+    finally:
+        _VERBOSE.reset(token)
     sys.stdout.flush()
     if isinstance(result, int) and not isinstance(result, bool):
         return result

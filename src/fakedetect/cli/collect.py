@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import app, echo
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int, int, str], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    import sys
-
-    if not sys.stderr.isatty() or total <= 1:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(TextColumn("collect {task.description}"), BarColumn(),
-                  MofNCompleteColumn(), console=Console(stderr=True),
-                  transient=True) as bar:
-        task = bar.add_task("", total=total)
-
-        def advance(done: int, _total: int, username: str) -> None:
-            bar.update(task, completed=done, description=username)
-
-        yield advance
+from fakedetect.cli._common import ConfigOpt, app, echo, load
 
 
 @app.command("collect")
@@ -62,6 +38,7 @@ def collect_cmd(
                                        "first next run.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
     = False,
+    config: ConfigOpt = None,
 ) -> int:
     """Fetch each watched account and append today's snapshot, posts and samples.
 
@@ -72,6 +49,7 @@ def collect_cmd(
     """
     from fakedetect.errors import UserError
 
+    load(config)  # a broken configuration is reported before any request
     if status is not None:
         from fakedetect.collect import collect_status, status_lines
 
@@ -94,8 +72,11 @@ def collect_cmd(
                              max_accounts=max_accounts)
     client = make_client(login, session_file)
     options.check(client.logged_in)
-    with _progress(len(names)) as advance:
-        summary = collect(names, out, client, options, on_account=advance)
+    from fakedetect.progress import ProgressBar
+
+    with ProgressBar("collect", unit="accounts") as bar:
+        summary = collect(names, out, client, options,
+                          on_account=lambda done, total, _name: bar(done, total))
     if as_json:
         echo(json.dumps(summary.as_dict(), indent=2))
     else:

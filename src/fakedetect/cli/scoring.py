@@ -206,10 +206,14 @@ def explain(
     top_reasons: Annotated[int, typer.Option(help="Reasons to show.")] = 8,
     lenient: LenientOpt = False,
     config: ConfigOpt = None,
-    verbose: Annotated[bool, typer.Option(
-        "--verbose", "-v", help="Also show each reason's push in model units.")] = False,
 ) -> int:
-    """Show one account's score and the reasons behind it (terminal, or an HTML page)."""
+    """Show one account's score and the reasons behind it (terminal, or an HTML page).
+
+    With -v each reason also shows its push in model units (log-odds).
+    """
+    from fakedetect.cli._common import verbose_requested
+
+    verbose = verbose_requested()
     from rich.console import Console
     from rich.table import Table
 
