@@ -322,12 +322,20 @@ def calibrate(model_uri: str, data: str | Path, cfg: Config, *, max_fpr: float =
                              "parent_version": parent.version,
                              "calibration_data_sha256": digest})
             if registry:
-                from fakedetect.train import _log_pyfunc
+                from fakedetect.scoring import resolve_account_model
+                from fakedetect.train import log_pyfunc
 
-                model_uri_new = _log_pyfunc(new, _Rows(X[parent.features]), folder)
+                account = resolve_account_model(cfg, parent, model_uri)
+                account_folder = (Path(str(account.metadata["model_folder"]))
+                                  if account is not None
+                                  and account.metadata.get("model_folder") else None)
+                model_uri_new = log_pyfunc(new, _Rows(X[parent.features]), folder,
+                                           account_folder)
         if registry:
+            from fakedetect.train import register_version
+
             name = parent.name
-            mv = mlflow.register_model(model_uri_new, name)
+            mv = register_version(client, name, model_uri_new, result.run_id)
             result.version = str(mv.version)
             for key, value in (("parent_version", parent.version),
                                ("calibration_data_sha256", digest),

@@ -528,11 +528,11 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
             account_folder = (Path(str(audience_model.metadata["model_folder"]))
                               if audience_model is not None
                               and audience_model.metadata.get("model_folder") else None)
-            model_uri = _log_pyfunc(model, prep, folder, account_folder)
+            model_uri = log_pyfunc(model, prep, folder, account_folder)
             mlflow.set_tags({"fakedetect.task": experiment.task,
                              "fakedetect.engine": str(model.metadata.get("engine", "local")),
                              "fakedetect.rejects": str(len(dataset.rejects))})
-        mv = _register(client, name, model_uri, result.run_id)
+        mv = register_version(client, name, model_uri, result.run_id)
         result.version = str(mv.version)
         for key in ("test_roc_auc", "test_pr_auc", "test_accuracy", "test_recall_op",
                     "test_fpr_op", "test_ece", "cv_accuracy_mean", "cv_roc_auc_mean"):
@@ -717,9 +717,26 @@ def leave_one_source_out(prep: Prepared, experiment: Experiment,
     return metrics, populations, lines
 
 
-def _register(client: Any, name: str, model_uri: str, run_id: str | None) -> Any:
+def register_version(client: Any, name: str, model_uri: str, run_id: str | None) -> Any:
     """Register the logged model as a new version of ``name`` (created if new), through
-    the client, which reports nothing on the terminal."""
+    the client, which reports nothing on the terminal.
+
+    Parameters
+    ----------
+    client : mlflow.MlflowClient
+        The registry.
+    name : str
+        The registered model.
+    model_uri : str
+        The logged model (``models:/m-...`` or a run URI).
+    run_id : str or None
+        The run that logged it.
+
+    Returns
+    -------
+    mlflow.entities.model_registry.ModelVersion
+        The new version.
+    """
     from mlflow.exceptions import MlflowException
 
     try:
@@ -848,7 +865,7 @@ def pinned_requirements() -> list[str]:
             if v.get(pkg, "unknown") != "unknown"]
 
 
-def _log_pyfunc(model: FakeModel, prep: Prepared, folder: Path,
+def log_pyfunc(model: FakeModel, prep: Prepared, folder: Path,
                 account_folder: Path | None = None) -> str:
     """Log the pyfunc (:mod:`fakedetect.serving`) with the model folder and, for an
     influencer model trained with one, the account model folder.
