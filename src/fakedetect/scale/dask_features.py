@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fakedetect.errors import UserError
-from fakedetect.scale.engine import RETRIES, run_partitions
+from fakedetect.scale.engine import RETRIES, in_account_order, run_partitions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,14 +126,6 @@ def finish_age(parts: list[PartFeatures]) -> float:
         age = np.maximum(overall - p.created_day, 0.0)
         p.frame.loc[p.undated, AGE_FEATURE] = age
     return overall
-
-
-def in_account_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by account id as the local engine orders them (Python string order)."""
-    ids = np.asarray(frame.index if "account_id" not in frame.columns
-                     else frame["account_id"], dtype=object)
-    order = np.argsort(ids.astype(str), kind="stable")
-    return frame.take(order)
 
 
 def features_on_dask(client: Client, root: str | os.PathLike[str], task: str = "influencer",

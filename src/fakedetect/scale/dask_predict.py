@@ -209,7 +209,7 @@ def combine_scores(parts: Sequence[PartScores | None]) -> pd.DataFrame:
     dropped accounts by id)."""
     import pandas as pd
 
-    from fakedetect.scale.dask_features import in_account_order
+    from fakedetect.scale.engine import in_account_order
 
     found = [p for p in parts if p is not None]
     if not found:
@@ -402,7 +402,7 @@ def report_on_dask(client: Client, root: str | os.PathLike[str], out: str | os.P
 
 def in_order(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by ``account_id`` (the local engine's order)."""
-    from fakedetect.scale.dask_features import in_account_order
+    from fakedetect.scale.engine import in_account_order
 
     return in_account_order(frame).reset_index(drop=True)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fakedetect.errors import UserError
 
 if TYPE_CHECKING:
+    import pandas as pd
     from distributed import Client
 
 #: The engines a command can run on.
@@ -254,3 +255,23 @@ def run_partitions(client: Client, fn: Callable[..., Any], parts: Sequence[int],
         client.cancel([f for f in futures if not f.done()])
     return results
 
+
+def in_account_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by account id as the local engine orders them (Python string order).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows with an ``account_id`` column, or indexed by account id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, in account order.
+    """
+    import numpy as np
+
+    ids = np.asarray(frame.index if "account_id" not in frame.columns
+                     else frame["account_id"], dtype=object)
+    order = np.argsort(ids.astype(str), kind="stable")
+    return frame.take(order)

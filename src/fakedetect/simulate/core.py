@@ -31,6 +31,7 @@ from fakedetect.simulate.genuine import (
 )
 from fakedetect.simulate.names import comment_vocabulary, influencer_usernames
 from fakedetect.simulate.params import CAPTION_LIMIT, FOLLOWING_LIMIT, POSTS_FIT
+from fakedetect.simulate.tables import account_ids
 from fakedetect.simulate.worlds import Worlds, make_worlds
 
 #: Accounts per block (the unit of randomness).
@@ -142,12 +143,6 @@ def make_context(settings: Settings) -> Context:
                    purge_share=purge_share, purge_length=purge_length.astype(np.int64),
                    window_start=np.int64(window_start),
                    end_ts=np.int64(end_ts), id_width=max(7, len(str(settings.accounts - 1))))
-
-
-def account_ids(ctx: Context, start: int, n: int) -> list[str]:
-    """Ids of accounts ``start .. start + n - 1`` (zero-padded, so they sort by number)."""
-    w = ctx.id_width
-    return [f"sim{k:0{w}d}" for k in range(start, start + n)]
 
 
 def coverage(rng: np.random.Generator, world: dict[str, np.ndarray], days: int,

@@ -79,7 +79,6 @@ def block_tables(ctx: Context, raw: dict[str, Any]) -> dict[str, pa.Table]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from fakedetect.simulate.core import account_ids
 
     sch = schemas()
     n, days = raw["n"], raw["days"]
@@ -168,3 +167,9 @@ def block_tables(ctx: Context, raw: dict[str, Any]) -> dict[str, pa.Table]:
     ], schema=sch["labels"])
     return {"accounts": accounts, "snapshots": snapshots, "posts": posts,
             "comments": comments, "audience": audience, "labels": labels}
+
+
+def account_ids(ctx: Context, start: int, n: int) -> list[str]:
+    """Ids of accounts ``start .. start + n - 1`` (zero-padded, so they sort by number)."""
+    w = ctx.id_width
+    return [f"sim{k:0{w}d}" for k in range(start, start + n)]
