@@ -538,7 +538,7 @@ def test_tables_read_side_by_side_report_in_table_order(
 def _distinct(starts: np.ndarray, text: pa.ChunkedArray) -> bool:
     """The text key proof for rows whose accounts begin at ``starts``."""
     codes = np.zeros(len(text), dtype=np.int64)
-    codes[starts] = 1
+    codes[starts[starts < len(text)]] = 1
     return arrow._text_keys_distinct(np.cumsum(codes), starts, text)
 
 
@@ -587,6 +587,4 @@ def test_many_equal_texts_in_one_account_are_settled_at_once() -> None:
     arr = pa.chunked_array([pa.array([""] * 3_000 + ["a", "b"])])
     started = time.perf_counter()
     assert not _distinct(np.array([3_001]), arr)
-    # Comparing every pair of a run of equal texts took minutes here (cubic); one
-    # confirmed repeat settles the account.
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 10  # a run of equal texts is not cubic
