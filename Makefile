@@ -13,7 +13,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,collect]'
 	$(BIN)/python -c "from fakedetect._compiled.warm import compile_kernels; compile_kernels()"
 	touch $(STAMP)
 
