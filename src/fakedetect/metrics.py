@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -192,10 +192,6 @@ def plot_curves(y: np.ndarray, proba: np.ndarray, threshold: float, out_dir: Pat
     list of Path
         The written files.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import precision_recall_curve, roc_curve
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -204,7 +200,7 @@ def plot_curves(y: np.ndarray, proba: np.ndarray, threshold: float, out_dir: Pat
     files: list[Path] = []
     both = 0 < y.sum() < y.size
 
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = _figure((5, 4.5))
     if both:
         fpr, tpr, _ = roc_curve(y, p)
         ax.plot(fpr, tpr, color="#3b6ea8")
@@ -217,7 +213,7 @@ def plot_curves(y: np.ndarray, proba: np.ndarray, threshold: float, out_dir: Pat
            title=f"ROC: {title}")
     files.append(_save(fig, out_dir / "roc_curve.png"))
 
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = _figure((5, 4.5))
     if both:
         prec, rec, _ = precision_recall_curve(y, p)
         ax.plot(rec, prec, color="#3b6ea8")
@@ -225,7 +221,7 @@ def plot_curves(y: np.ndarray, proba: np.ndarray, threshold: float, out_dir: Pat
            ylim=(0, 1.02))
     files.append(_save(fig, out_dir / "pr_curve.png"))
 
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = _figure((5, 4.5))
     bins = np.linspace(0, 1, 11)
     idx = np.clip(np.digitize(p, bins) - 1, 0, 9)
     cnt = np.bincount(idx, minlength=10)
@@ -238,7 +234,7 @@ def plot_curves(y: np.ndarray, proba: np.ndarray, threshold: float, out_dir: Pat
            title=f"Calibration (ECE {expected_calibration_error(p, y):.3f})")
     files.append(_save(fig, out_dir / "calibration_curve.png"))
 
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = _figure((4.5, 4))
     pred = p >= threshold
     cm = np.array([[np.sum(~pred & (y == 0)), np.sum(pred & (y == 0))],
                    [np.sum(~pred & (y == 1)), np.sum(pred & (y == 1))]])
@@ -255,13 +251,8 @@ def plot_curves(y: np.ndarray, proba: np.ndarray, threshold: float, out_dir: Pat
 
 def plot_importance(names: list[str], gain: np.ndarray, path: Path, top: int = 25) -> Path:
     """Horizontal bar chart of LightGBM gain importance."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     order = np.argsort(gain)[::-1][:top][::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(order) + 1.2))
+    fig, ax = _figure((7, 0.3 * len(order) + 1.2))
     ax.barh([names[i] for i in order], np.asarray(gain)[order], color="#3b6ea8")
     ax.set(xlabel="total gain", title="Feature importance")
     ax.tick_params(axis="y", labelsize=7)
@@ -269,10 +260,11 @@ def plot_importance(names: list[str], gain: np.ndarray, path: Path, top: int = 2
 
 
 def plot_shap_summary(contrib: np.ndarray, X: pd.DataFrame, path: Path) -> Path:
-    """SHAP beeswarm summary (``shap.summary_plot``) of contributions on ``X``."""
-    import matplotlib
+    """SHAP beeswarm summary (``shap.summary_plot``) of contributions on ``X``.
 
-    matplotlib.use("Agg")
+    shap draws on pyplot's current figure; the figure is written and closed here and
+    never shown, whatever backend the user's process has chosen.
+    """
     import matplotlib.pyplot as plt
     import shap
 
@@ -285,13 +277,24 @@ def plot_shap_summary(contrib: np.ndarray, X: pd.DataFrame, path: Path) -> Path:
         shap.summary_plot(contrib, X, show=False, max_display=20, plot_size=(8, 7),
                           rng=np.random.default_rng(0))
     fig = plt.gcf()
-    return _save(fig, path)
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
 
 
-def _save(fig: object, path: Path) -> Path:
-    import matplotlib.pyplot as plt
+def _figure(size: tuple[float, float]) -> tuple[Any, Any]:
+    """A figure drawn by matplotlib's Agg canvas, outside pyplot (no backend is chosen
+    for the process)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    fig.tight_layout()  # type: ignore[attr-defined]
-    fig.savefig(path, dpi=110)  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _save(fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     return path

@@ -219,15 +219,12 @@ def combined_scores(signals: pd.DataFrame, y: np.ndarray, *, seed: int = 0,
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from threadpoolctl import threadpool_limits
 
     model = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.08,
                                            max_leaf_nodes=15, random_state=seed)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    # One thread: on a few thousand rows OpenMP start-up costs more than it saves.
-    with threadpool_limits(1):
-        proba = cross_val_predict(model, signals.to_numpy(dtype=float), y, cv=cv,
-                                  method="predict_proba")
+    proba = cross_val_predict(model, signals.to_numpy(dtype=float), y, cv=cv,
+                              method="predict_proba")
     return proba[:, 1]
 
 
