@@ -180,8 +180,9 @@ def evaluate(
 @app.command()
 def models(
     names: Annotated[list[str] | None, typer.Argument(
-        metavar="[NAME]...", help="Registered models to list (default: the ones in "
-                                  "mlflow.yml).", show_default=False)] = None,
+        metavar="[NAME]...", help="Registered models to list (default: every model in "
+                                  "the store, and the ones in mlflow.yml).",
+        show_default=False)] = None,
     json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
@@ -190,10 +191,12 @@ def models(
 
     cfg = load(config)
     client = tracking.connect(cfg, create=False)
-    wanted = list(names or (cfg.model_name(t) for t in ("account", "influencer")))
+    configured = [cfg.model_name(t) for t in ("account", "influencer")]
+    wanted = list(names or dict.fromkeys(configured + tracking.registered_names(client)))
     if json_:
         print_json({name: [{
             "version": v.version, "aliases": list(v.aliases), "run_id": v.run_id,
+            "description": v.description,
             "metrics": {k: float(x) for k, x in tracking.version_metrics(v).items()},
             "sources": v.tags.get(tracking.SOURCES_TAG, ""),
             "data_sha256": v.tags.get(tracking.DATA_TAG, ""),
@@ -262,6 +265,7 @@ def promote(
     name: Annotated[str, typer.Argument(help="Registered model, e.g. fakedetect-influencer.")],
     version: Annotated[str, typer.Argument(help="The version to make champion.")],
     reason: ReasonOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Make VERSION of NAME the champion; the reason is logged on the version and in an
@@ -273,6 +277,12 @@ def promote(
     move = tracking.move_champion(client, cfg, name, version.removeprefix("v"),
                                   reason=reason or "promoted by hand (no reason given)",
                                   action="promote")
+    if json_:
+        print_json(_move_json(move))
+        return 0
+    if not move.changed:
+        echo(f"{name} v{move.version} is already {move.alias}; nothing changed")
+        return 0
     was = f" (was v{move.previous})" if move.previous else ""
     echo(f"{name}@{move.alias} -> v{move.version}{was}; logged in MLflow run {move.run_id}")
     if move.previous:
@@ -284,6 +294,7 @@ def promote(
 def rollback(
     name: Annotated[str, typer.Argument(help="Registered model, e.g. fakedetect-influencer.")],
     reason: ReasonOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Give the champion alias of NAME back to the version it replaced; the reason is
@@ -296,6 +307,15 @@ def rollback(
     move = tracking.move_champion(client, cfg, name, target,
                                   reason=reason or "rolled back (no reason given)",
                                   action="rollback", record_previous=False)
+    if json_:
+        print_json(_move_json(move))
+        return 0
     echo(f"{name}@{move.alias} -> v{move.version} (was v{move.previous}); logged in MLflow "
          f"run {move.run_id}")
     return 0
+
+
+def _move_json(move: object) -> dict[str, object]:
+    """What promote and rollback did, for ``--json``."""
+    return {k: getattr(move, k) for k in ("name", "alias", "version", "previous", "reason",
+                                         "run_id", "changed")}
