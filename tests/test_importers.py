@@ -645,3 +645,16 @@ def test_csv_bad_dates_name_the_source_lines_and_leave_no_folder(tmp_path: Path)
         run_import("csv", src, out, table="snapshots")
     assert (out / "accounts.csv").is_file()
     assert sorted(p.name for p in out.iterdir()) == [".import.json", "accounts.csv"]
+
+
+def test_import_json_summary_and_a_file_name_out_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(tmp_path / "acc.csv", "account_id,followers\nalice,12020\nbob,8020\n")
+    code, _, err = _cli(["import", "csv", str(src), "--out", str(tmp_path / "o.csv")], capsys)
+    assert code == 2 and "give a folder name" in err and not (tmp_path / "o.csv").exists()
+    code, printed, _ = _cli(["import", "csv", str(src), "--out", str(tmp_path / "o"),
+                             "--json"], capsys)
+    assert code == 0
+    got = json.loads(printed)
+    assert got["rows"] == {"accounts": 2} and got["out"] == str(tmp_path / "o")
+    assert Path(got["files"]["accounts"]).is_file()

@@ -159,3 +159,27 @@ def test_config_named_replaces_one_task_and_keeps_the_rest(tmp_path: Path) -> No
         cfg.named("account", model=" ")
     with pytest.raises(UserError, match="unknown task"):
         cfg.named("post", model="x")
+
+
+def test_evaluate_calibrate_and_export_print_json(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _train("agency-a", capsys, "--model-name", "solo")
+    code, out, err = _run(["evaluate", "--model", "models:/solo@champion", "agency-b",
+                           "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["accounts"] == 420 and 0.5 < got["metrics"]["roc_auc"] <= 1
+    assert Path(got["summary"]).is_file()
+    code, out, err = _run(["export", "--model", "models:/solo/1", "-o", "exported",
+                           "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert (got["model"], got["version"]) == ("solo", "1") and "model.txt" in got["files"]
+    code, out, err = _run(["export", "--model", "models:/solo/1", "-o", "m.json"], capsys)
+    assert code == 2 and "give a folder name" in err
+    code, out, err = _run(["calibrate", "--model", "models:/solo@champion", "agency-b",
+                           "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["model"] == "solo" and got["version"] == "2"
+    assert set(got["before"]) == set(got["after"]) and "ece" in got["after"]

@@ -20,6 +20,7 @@ from fakedetect.cli._common import (
     echo,
     load,
     print_json,
+    refuse_file_name,
 )
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt
 
@@ -157,6 +158,7 @@ def evaluate(
     no_cache: NoCacheOpt = False,
     fail_on_drift: FailOnDriftOpt = False,
     n_jobs: NJobsOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Measure a model on a labelled dataset; log an evaluation run and write a summary."""
@@ -172,6 +174,12 @@ def evaluate(
     cfg = load(config)
     res = run_eval(model, data, cfg, out=out, lenient=lenient, n_jobs=n_jobs,
                    cache=FeatureCache.from_config(cfg, enabled=not no_cache))
+    if json_:
+        print_json({"model": model, "data": str(data), "accounts": res.n_accounts,
+                    "run_id": res.run_id, "summary": str(res.summary),
+                    "drifted": res.drifted, "notes": list(res.notes),
+                    "metrics": {k: float(v) for k, v in res.metrics.items() if v == v}})
+        return DRIFT_EXIT if fail_on_drift and res.drifted else 0
     echo(res.summary.read_text(encoding="utf-8"))
     echo(f"written: {res.summary}")
     return DRIFT_EXIT if fail_on_drift and res.drifted else 0
@@ -233,6 +241,7 @@ def export(
         "--out", "-o", help="Folder to write (e.g. models/influencer).", file_okay=False)],
     force: Annotated[bool, typer.Option(
         "--force", help="Replace a different model already in --out.")] = False,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Write a model folder: LightGBM text model, metadata JSON and SHA-256 manifest."""
@@ -244,6 +253,7 @@ def export(
     from fakedetect.model import MODEL_FILE
 
     cfg = load(config)
+    refuse_file_name(out, writes="a model folder")
     check_output_folder(out)
     fm = tracking.resolve_model(model, cfg)
     if out.is_dir() and any(out.iterdir()) and not force:
@@ -256,6 +266,11 @@ def export(
                             "other files)",
                             hint="choose a new folder, or pass --force to replace it")
     fm.save(out)
+    if json_:
+        print_json({"model": fm.name, "version": fm.version, "uri": model,
+                    "folder": str(out), "files": sorted(p.name for p in out.iterdir()
+                                                        if not p.name.startswith("."))})
+        return 0
     echo(f"exported {fm.name} v{fm.version} to {out}")
     return 0
 
