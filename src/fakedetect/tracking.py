@@ -224,6 +224,12 @@ def registered_names(client: MlflowClient) -> list[str]:
 def check_model_name(client: MlflowClient, name: str) -> None:
     """Refuse a model name the registry does not hold, suggesting the closest one.
 
+    Parameters
+    ----------
+    client : MlflowClient
+    name : str
+        The registered model the user named.
+
     Raises
     ------
     UserError

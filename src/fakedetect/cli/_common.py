@@ -108,6 +108,15 @@ FILE_SUFFIXES = frozenset({
 def refuse_file_name(path: Path, *, option: str = "--out", writes: str = "a folder") -> None:
     """Refuse an output folder named like a file (``out/x.csv``), before any work.
 
+    Parameters
+    ----------
+    path : Path
+        The folder the command would write.
+    option : str
+        The option that named it, for the message.
+    writes : str
+        What the command writes there, in words.
+
     Raises
     ------
     UserError
