@@ -365,7 +365,9 @@ def _in_source_terms(exc: Any, staging: Path, out: Path, names: dict[str, str],
             positions[name] = {int(r): i for i, r in enumerate(rows)}
         i = positions[name].get(int(problem.row))
         if i is None or i >= len(origins[name]) or origins[name][i] is None:
-            return replace(problem, file=f"the {name} rows imported", row=None)
+            made = "an accounts row made from the imported snapshots" if name == "accounts" \
+                else f"the {name} rows imported"
+            return replace(problem, file=made, row=None)
         file, word, row = origins[name][i]
         return replace(problem, file=file, row_word=word, row=row)
 
@@ -545,15 +547,17 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str,
         made = _accounts_from_snapshots(snaps, accounts_ids)
         if made is not None:
             base = merged.get("accounts")
+            base_origin = origin.get("accounts")
             if base is None and "accounts" in existing:
-                base = read_raw("accounts", existing["accounts"]).frame
+                raw = read_raw("accounts", existing["accounts"])
+                base = raw.frame
+                base_origin = np.empty(len(base), dtype=object)
+                base_origin[:] = [(str(raw.path), raw.row_word, int(r)) for r in raw.rows]
             merged["accounts"] = made if base is None else pd.concat(
                 [base.astype(object), made.astype(object)], ignore_index=True)
             made_origin = np.full(len(made), None, dtype=object)
-            if "accounts" in origin:
-                origin["accounts"] = np.concatenate([origin["accounts"], made_origin])
-            elif base is None:
-                origin["accounts"] = made_origin
+            origin["accounts"] = made_origin if base_origin is None else np.concatenate(
+                [base_origin, made_origin])
             notes.append(f"accounts: {len(made):,} account(s) added from their latest "
                          "snapshot (followers, following, posts)")
     return merged, dict(existing), notes, total_dropped
