@@ -455,3 +455,58 @@ def test_collect_adds_to_an_imported_dataset(tmp_path: Path) -> None:
     run_import("csv", older, out, table="snapshots")
     snaps = load_dataset(out).tables["snapshots"]
     assert snaps[snaps["account_id"] == "anna"]["followers"].tolist() == [51000, 52300, 52305]
+
+
+NO_DNS = ("Page request to https://www.instagram.com/{u}/?__a=1 failed: "
+          "HTTPSConnectionPool(host='www.instagram.com', port=443): Max retries exceeded "
+          "with url: /{u}/ (Caused by NameResolutionError(\"<urllib3.connection."
+          "HTTPSConnection object at 0x7f>: Failed to resolve 'www.instagram.com' ([Errno -3] "
+          "Temporary failure in name resolution)\"))")
+
+
+def test_no_network_is_one_plain_line_with_the_raw_text_under_verbose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from instaloader import ConnectionException
+
+    watch = tmp_path / "watch.txt"
+    watch.write_text("travel.anna\nquiet.kim\nfan.one\n")
+
+    def offline(login: object, session: object) -> object:
+        client, ctx = _client()
+        ctx.script = [ConnectionException(NO_DNS.format(u=u))
+                      for u in ("travel.anna", "quiet.kim", "fan.one")]
+        return client
+
+    monkeypatch.setattr(coll, "make_client", offline)
+    code = main(["collect", str(watch), "--out", str(tmp_path / "ds")])
+    err = capsys.readouterr().err
+    assert code == SKIPPED_EXIT
+    lines = [line for line in err.splitlines() if line.startswith("skipped")]
+    assert lines == ["skipped: cannot reach www.instagram.com: no network or DNS "
+                     "(3 account(s) skipped: travel.anna, quiet.kim, fan.one)"], err
+    assert "HTTPSConnectionPool" not in err
+    code = main(["-v", "collect", str(watch), "--out", str(tmp_path / "ds")])
+    err = capsys.readouterr().err
+    assert "skipped: quiet.kim: ConnectionException: Page request" in err
+
+    # The folder the failed run made holds no accounts: status says what to run.
+    assert main(["collect", "--status", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    assert f"nothing collected yet in {tmp_path / 'ds'}; run: fakedetect collect " \
+        f"WATCHLIST -o {tmp_path / 'ds'}" in out
+    assert "--lenient" not in out
+    assert main(["collect", "--status", str(tmp_path / "nope")]) == 2
+    assert "no such dataset folder" in capsys.readouterr().err
+
+
+def test_network_reason_names_the_cause() -> None:
+    from instaloader import ConnectionException
+
+    assert coll.network_reason(ConnectionException(NO_DNS.format(u="a"))) == (
+        "cannot reach www.instagram.com: no network or DNS")
+    refused = ConnectionException("HTTPSConnectionPool(host='i.instagram.com', port=443): "
+                                  "[Errno 111] Connection refused")
+    assert coll.network_reason(refused) == (
+        "cannot reach i.instagram.com: the connection was refused")
+    assert coll.network_reason(ConnectionException("JSON Query to graphql: 500")) is None

@@ -621,3 +621,40 @@ def test_csv_table_errors_suggest_names(tmp_path: Path,
                        "--table accounts")
     code, _, err = _cli([*base, "--table", "posts", "--label", "x"], capsys)
     _assert_user_error(code, err, "--label applies to --table accounts")
+
+
+def test_csv_bad_dates_name_the_source_lines_and_leave_no_folder(tmp_path: Path) -> None:
+    rows = [f"alice,2026-11-{d:02d},{12000 + d}" for d in range(1, 21)]
+    rows[2] = "alice,2026-13-03,12030"  # line 4 (the header is line 1)
+    rows += [f"bob,2026-11-{d:02d},{8000 + d}" for d in range(1, 21)]
+    rows[22] = "bob,2026-13-03,8020"  # line 24
+    src = _write(tmp_path / "snaps.csv", "account_id,date,followers\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "data" / "mine"
+    with pytest.raises(UserError) as err:
+        run_import("csv", src, out, table="snapshots")
+    text = str(err.value)
+    assert f"{src}, line 4, column 'date': found '2026-13-03'" in text
+    assert f"{src}, line 24, column 'date'" in text
+    assert ".import-" not in text
+    assert not (tmp_path / "data").exists()  # made by the failed import, so removed
+    # A folder that existed before stays, with the tables it held.
+    out.mkdir(parents=True)
+    accounts = _write(tmp_path / "acc.csv", "account_id,followers\nalice,12020\nbob,8020\n")
+    run_import("csv", accounts, out, table="accounts")
+    with pytest.raises(UserError, match="line 24"):
+        run_import("csv", src, out, table="snapshots")
+    assert (out / "accounts.csv").is_file()
+    assert sorted(p.name for p in out.iterdir()) == [".import.json", "accounts.csv"]
+
+
+def test_import_json_summary_and_a_file_name_out_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(tmp_path / "acc.csv", "account_id,followers\nalice,12020\nbob,8020\n")
+    code, _, err = _cli(["import", "csv", str(src), "--out", str(tmp_path / "o.csv")], capsys)
+    assert code == 2 and "give a folder name" in err and not (tmp_path / "o.csv").exists()
+    code, printed, _ = _cli(["import", "csv", str(src), "--out", str(tmp_path / "o"),
+                             "--json"], capsys)
+    assert code == 0
+    got = json.loads(printed)
+    assert got["rows"] == {"accounts": 2} and got["out"] == str(tmp_path / "o")
+    assert Path(got["files"]["accounts"]).is_file()

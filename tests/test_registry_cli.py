@@ -112,10 +112,37 @@ def test_a_champion_on_other_data_is_kept_until_promoted_and_rollback_undoes(
 
 def test_promote_names_the_versions_when_one_is_missing(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _train("agency-a", capsys, "--model-name", "solo")
+    first = _train("agency-a", capsys, "--model-name", "solo", "--experiment-name", "agency")
+    assert first["promoted"]
     code, _out, err = _run(["promote", "solo", "7"], capsys)
     assert code == 2 and "no version '7'" in err and "v1" in err
     assert "Traceback" not in err
+    for args in (["promote", "sollo", "1"], ["rollback", "sollo"]):
+        code, _out, err = _run(args, capsys)
+        assert code == 2 and "no model named 'sollo'; did you mean solo?" in err, err
+
+    client = _client(project)
+    registry = client.get_experiment_by_name("fakedetect-registry")
+    runs_before = len(client.search_runs([registry.experiment_id])) if registry else 0
+    code, out, err = _run(["promote", "solo", "1"], capsys)
+    assert code == 0, err
+    assert "solo v1 is already champion; nothing changed" in out
+    code, out, err = _run(["promote", "solo", "v1", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out) == {"name": "solo", "alias": "champion", "version": "1",
+                               "previous": "1", "reason": "promoted by hand (no reason given)",
+                               "run_id": "", "changed": False}
+    registry = client.get_experiment_by_name("fakedetect-registry")
+    assert (len(client.search_runs([registry.experiment_id])) if registry else 0) == runs_before
+
+    # Every model in the store is listed, not only the configured ones.
+    code, out, err = _run(["models"], capsys)
+    assert code == 0, err
+    assert "solo:" in out and "fakedetect-account: no versions registered" in out
+    code, out, err = _run(["models", "--json"], capsys)
+    listed = json.loads(out)["solo"][0]
+    assert "MLflow experiment agency" in listed["description"]
+    assert "420 labelled" in listed["description"]
 
 
 def test_config_named_replaces_one_task_and_keeps_the_rest(tmp_path: Path) -> None:
@@ -132,3 +159,27 @@ def test_config_named_replaces_one_task_and_keeps_the_rest(tmp_path: Path) -> No
         cfg.named("account", model=" ")
     with pytest.raises(UserError, match="unknown task"):
         cfg.named("post", model="x")
+
+
+def test_evaluate_calibrate_and_export_print_json(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _train("agency-a", capsys, "--model-name", "solo")
+    code, out, err = _run(["evaluate", "--model", "models:/solo@champion", "agency-b",
+                           "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["accounts"] == 420 and 0.5 < got["metrics"]["roc_auc"] <= 1
+    assert Path(got["summary"]).is_file()
+    code, out, err = _run(["export", "--model", "models:/solo/1", "-o", "exported",
+                           "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert (got["model"], got["version"]) == ("solo", "1") and "model.txt" in got["files"]
+    code, out, err = _run(["export", "--model", "models:/solo/1", "-o", "m.json"], capsys)
+    assert code == 2 and "give a folder name" in err
+    code, out, err = _run(["calibrate", "--model", "models:/solo@champion", "agency-b",
+                           "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["model"] == "solo" and got["version"] == "2"
+    assert set(got["before"]) == set(got["after"]) and "ece" in got["after"]

@@ -108,3 +108,9 @@ def test_profile_only_records_are_answered_not_scored(pyfunc) -> None:
                                               "following": 300, "posts": 40}]})
     rows = _invoke(pyfunc, body)
     assert rows[0]["status"] == "not_scored" and "history" in rows[0]["status_reason"]
+
+
+def test_the_answer_names_the_registered_version(pyfunc, trained) -> None:
+    answer = _invoke(pyfunc, readme_body())
+    assert {(r["model_name"], r["model_version"]) for r in answer} == {
+        ("fakedetect-influencer", str(trained.version))}

@@ -318,6 +318,9 @@ class AccountOutcome:
         The dataset's id for the account, once known.
     rows : dict
         Table name to rows written for this account.
+    detail : str
+        The library's own message behind ``reason``, when ``reason`` is a plain summary
+        of it (shown with ``-v``).
     """
 
     username: str
@@ -325,6 +328,7 @@ class AccountOutcome:
     reason: str = ""
     account_id: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
+    detail: str = ""
 
 
 @dataclass
@@ -361,8 +365,12 @@ class CollectSummary:
         return {"out": str(self.out), "day": self.day, "exit_code": self.exit_code,
                 "accounts": [vars(o) for o in self.outcomes]}
 
-    def lines(self) -> list[str]:
-        """The summary as short lines for the terminal."""
+    def lines(self, *, verbose: bool = False) -> list[str]:
+        """The summary as short lines for the terminal.
+
+        Accounts skipped for the same network cause share one line; with ``verbose``
+        each one's raw message follows.
+        """
         done = [o for o in self.outcomes if o.status == "collected"]
         totals: dict[str, int] = {}
         for o in self.outcomes:
@@ -372,10 +380,64 @@ class CollectSummary:
                f"into {self.out}"]
         if totals:
             out.append("rows written: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
+        shared: dict[str, list[AccountOutcome]] = {}
         for o in self.outcomes:
-            if o.status != "collected":
+            if o.status == "skipped" and o.reason.startswith(_UNREACHABLE):
+                shared.setdefault(o.reason, []).append(o)
+            elif o.status != "collected":
                 out.append(f"{o.status}: {o.username}: {o.reason}")
+        for reason, group in shared.items():
+            out.append(f"skipped: {reason} ({len(group)} account(s) skipped: "
+                       f"{', '.join(o.username for o in group[:5])}"
+                       f"{', ...' if len(group) > 5 else ''})")
+            if verbose:
+                out.extend(f"skipped: {o.username}: {o.detail}" for o in group if o.detail)
         return out
+
+
+#: How a network failure's reason starts (such accounts share one summary line).
+_UNREACHABLE = "cannot reach "
+
+
+def network_reason(exc: BaseException) -> str | None:
+    """One plain line for a failure to reach the platform, or ``None`` for other errors.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What instaloader raised (its ``ConnectionException`` wraps the requests error).
+
+    Returns
+    -------
+    str or None
+        ``cannot reach HOST: CAUSE`` with the cause in plain words (no network or DNS,
+        connection refused, timed out, TLS failure, or the connection failed).
+    """
+    chain = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
+    low = text.lower()
+    causes = (
+        (("nameresolutionerror", "name or service not known", "temporary failure in name "
+          "resolution", "nodename nor servname", "getaddrinfo failed", "no address "
+          "associated", "network is unreachable", "no route to host"),
+         "no network or DNS"),
+        (("connection refused", "connectionrefusederror"), "the connection was refused"),
+        (("timed out", "timeout"), "no answer in time (timed out)"),
+        (("sslerror", "certificate", "ssl:"), "the secure connection failed (TLS)"),
+        (("connectionerror", "connection aborted", "connection reset",
+          "remotedisconnected", "max retries exceeded"), "the connection failed"),
+    )
+    for needles, cause in causes:
+        if any(n in low for n in needles):
+            match = re.search(r"host='([^']+)'", text) or re.search(
+                r"https?://([^/:\s]+)", text)
+            host = match.group(1) if match else "the platform"
+            return f"{_UNREACHABLE}{host}: {cause}"
+    return None
 
 
 class _RateLimitedError(Exception):
@@ -721,8 +783,10 @@ def collect(
             outcome = AccountOutcome(username, "skipped", "private and not followed",
                                      account_id)
         except InstaloaderException as exc:
-            outcome = AccountOutcome(username, "skipped", f"{type(exc).__name__}: {exc}",
-                                     account_id)
+            raw = f"{type(exc).__name__}: {exc}"
+            plain = network_reason(exc)
+            outcome = AccountOutcome(username, "skipped", plain or raw, account_id,
+                                     detail=raw if plain else "")
         outcomes[username] = outcome
         if on_account is not None:
             on_account(i + 1, len(chosen), username)
@@ -861,9 +925,16 @@ def collect_status(path: str | Path) -> list[AccountHistory]:
         If the folder is not a valid dataset.
     """
     from fakedetect.features.registry import MIN_AUDIENCE, MIN_HISTORY_DAYS, MIN_POSTS
+    from fakedetect.io import find_tables
     from fakedetect.validate import load_dataset
 
-    ds = load_dataset(path)
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such dataset folder",
+                        hint=f"collect into it first: fakedetect collect WATCHLIST -o {folder}")
+    if "accounts" not in find_tables(folder)[0]:
+        return []  # nothing collected (or imported) yet
+    ds = load_dataset(folder)
     ids = [str(a) for a in ds.accounts["account_id"]]
 
     def counts(name: str) -> dict[str, int]:
@@ -909,10 +980,13 @@ def collect_status(path: str | Path) -> list[AccountHistory]:
     return out
 
 
-def status_lines(rows: list[AccountHistory]) -> list[str]:
-    """:func:`collect_status` as lines for the terminal."""
+def status_lines(rows: list[AccountHistory], path: str | Path | None = None) -> list[str]:
+    """:func:`collect_status` as lines for the terminal (``path`` names the folder)."""
     if not rows:
-        return ["no accounts"]
+        where = f" in {path}" if path is not None else ""
+        target = path if path is not None else "DATASET"
+        return [f"nothing collected yet{where}; run: fakedetect collect WATCHLIST -o "
+                f"{target}"]
     width = max(len(r.account_id) for r in rows)
     out = [f"{'account':<{width}}  days  first       last        gaps  growth  posts  "
            "audience"]

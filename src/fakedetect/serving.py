@@ -135,6 +135,53 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
+def registered_as(artifact: str) -> tuple[str, str] | None:
+    """The registered name and version of the logged model holding ``artifact``.
+
+    The model folder is logged before it is registered, so its metadata cannot hold
+    the version; the registry knows it by the logged model's run (and, with MLflow 3,
+    its model id), read from the ``MLmodel`` file above the artifact. The registry is
+    asked only when ``MLFLOW_TRACKING_URI`` names one (as when serving ``models:/...``).
+
+    Parameters
+    ----------
+    artifact : str
+        The local path of the model-folder artifact.
+
+    Returns
+    -------
+    (name, version) or None
+        ``None`` when no tracking URI is set, the model is not registered, or the
+        registry cannot say which single version it is.
+    """
+    import os
+    from pathlib import Path
+
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        return None
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import Model
+    from mlflow.tracking import MlflowClient
+
+    root = next((d for d in Path(artifact).resolve().parents if (d / "MLmodel").is_file()),
+                None)
+    if root is None:
+        return None
+    try:
+        logged = Model.load(str(root / "MLmodel"))
+        if not logged.run_id:
+            return None
+        versions = MlflowClient().search_model_versions(f"run_id='{logged.run_id}'")
+    except (MlflowException, OSError, ValueError):
+        return None
+    model_id = getattr(logged, "model_id", None)
+    if model_id:
+        versions = [v for v in versions if getattr(v, "model_id", None) in (None, model_id)]
+    if len(versions) != 1:
+        return None
+    return str(versions[0].name), str(versions[0].version)
+
+
 class FakedetectPyfunc(mlflow.pyfunc.PythonModel):
     """Score account records or feature rows with a verified fakedetect model folder."""
 
@@ -143,6 +190,10 @@ class FakedetectPyfunc(mlflow.pyfunc.PythonModel):
         from fakedetect.model import FakeModel
 
         self.model = FakeModel.load(context.artifacts[MODEL_ARTIFACT])
+        if not self.model.metadata.get("model_version"):
+            found = registered_as(context.artifacts[MODEL_ARTIFACT])
+            if found is not None:
+                self.model.metadata.update({"model_name": found[0], "model_version": found[1]})
         self.scorer = None
         folder = context.artifacts.get(ACCOUNT_ARTIFACT)
         if folder:

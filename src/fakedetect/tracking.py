@@ -170,6 +170,7 @@ class VersionInfo:
     run_id: str
     created: int
     tags: dict[str, str]
+    description: str = ""
 
 
 def _aliases(client: MlflowClient, name: str) -> dict[str, tuple[str, ...]]:
@@ -197,9 +198,55 @@ def list_versions(client: MlflowClient, name: str) -> list[VersionInfo]:
     aliases = _aliases(client, name)
     out = [VersionInfo(name=v.name, version=str(v.version),
                        aliases=aliases.get(str(v.version), ()), run_id=v.run_id or "",
-                       created=int(v.creation_timestamp or 0), tags=dict(v.tags or {}))
+                       created=int(v.creation_timestamp or 0), tags=dict(v.tags or {}),
+                       description=str(getattr(v, "description", None) or ""))
            for v in versions]
     return sorted(out, key=lambda v: int(v.version), reverse=True)
+
+
+def registered_names(client: MlflowClient) -> list[str]:
+    """Every registered model in the store, sorted by name (empty if none)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.search_registered_models()
+        names = [m.name for m in found]
+        token = getattr(found, "token", None)
+        while token:
+            found = client.search_registered_models(page_token=token)
+            names += [m.name for m in found]
+            token = getattr(found, "token", None)
+    except MlflowException:
+        return []
+    return sorted(set(names))
+
+
+def check_model_name(client: MlflowClient, name: str) -> None:
+    """Refuse a model name the registry does not hold, suggesting the closest one.
+
+    Parameters
+    ----------
+    client : MlflowClient
+    name : str
+        The registered model the user named.
+
+    Raises
+    ------
+    UserError
+        ``no model named NAME; did you mean OTHER?`` (or the list of models).
+    """
+    import difflib
+
+    names = registered_names(client)
+    if name in names:
+        return
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        raise UserError(f"no model named {name!r}; did you mean {close[0]}?",
+                        hint="`fakedetect models` lists the registered models")
+    raise UserError(f"no model named {name!r}",
+                    hint=(f"registered models: {', '.join(names)}" if names else
+                          "no model is registered yet: train one with `fakedetect train`"))
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> VersionInfo | None:
@@ -343,6 +390,7 @@ class AliasMove:
     previous: str | None
     reason: str
     run_id: str
+    changed: bool = True
 
 
 def move_champion(client: MlflowClient, cfg: Config, name: str, version: str, *,
@@ -384,11 +432,17 @@ def move_champion(client: MlflowClient, cfg: Config, name: str, version: str, *,
     ------
     UserError
         No such model or version, or its files do not match the registry's checksum.
+
+    Notes
+    -----
+    When ``version`` already is the champion nothing is changed or logged; the move
+    comes back with ``changed`` false.
     """
     import time
 
     from mlflow.exceptions import MlflowException
 
+    check_model_name(client, name)
     try:
         mv = client.get_model_version(name, version)
     except MlflowException as exc:
@@ -399,6 +453,9 @@ def move_champion(client: MlflowClient, cfg: Config, name: str, version: str, *,
     _download(client, name, str(mv.version), cfg.output_dir / ".model-cache")
     current = alias_version(client, name, cfg.champion_alias)
     previous = current.version if current is not None else None
+    if previous == str(mv.version):
+        return AliasMove(name=name, alias=cfg.champion_alias, version=previous,
+                         previous=previous, reason=reason, run_id="", changed=False)
     set_alias(client, name, cfg.champion_alias, str(mv.version))
     if record_previous and previous is not None and previous != str(mv.version):
         client.set_model_version_tag(name, str(mv.version), PREVIOUS_TAG, previous)
@@ -429,8 +486,10 @@ def rollback_target(client: MlflowClient, cfg: Config, name: str) -> str:
     Raises
     ------
     UserError
-        The model has no champion, or the champion records no predecessor.
+        No such model, the model has no champion, or the champion records no
+        predecessor.
     """
+    check_model_name(client, name)
     current = alias_version(client, name, cfg.champion_alias)
     if current is None:
         known = ", ".join(f"v{v.version}" for v in list_versions(client, name))
@@ -449,8 +508,12 @@ def rollback_target(client: MlflowClient, cfg: Config, name: str) -> str:
 
 def describe_version(*, task: str, data: list[str], sources: list[str], labelled: int,
                      fake: int, digest: str, metrics: dict[str, float], experiment: str,
-                     run_id: str) -> str:
-    """The version description the registry shows: data, sources and headline metrics."""
+                     run_id: str, mlflow_experiment: str | None = None) -> str:
+    """The version description the registry shows: data, sources and headline metrics.
+
+    ``experiment`` is the training setup's name; ``mlflow_experiment`` the MLflow
+    experiment the run was logged in (``train --experiment-name``), named when given.
+    """
     def fmt(key: str, pct: bool = False) -> str:
         v = metrics.get(key, float("nan"))
         if v != v:
@@ -458,7 +521,9 @@ def describe_version(*, task: str, data: list[str], sources: list[str], labelled
         return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
 
     lines = [
-        f"fakedetect {task} model, experiment {experiment} (MLflow run {run_id}).",
+        f"fakedetect {task} model, training setup {experiment}"
+        + (f", MLflow experiment {mlflow_experiment}" if mlflow_experiment else "")
+        + f" (MLflow run {run_id}).",
         f"Data: {labelled:,} labelled accounts ({fake:,} fake) from source(s) "
         f"{', '.join(sources) or 'unnamed'}; folder(s) {', '.join(data)}; "
         f"labels sha256 {digest[:16]}.",

@@ -550,7 +550,8 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
                 task=experiment.task, data=[str(f.resolve()) for f in folders],
                 sources=sources, labelled=len(prep.y), fake=int(prep.y.sum()),
                 digest=digest, metrics=metrics, experiment=experiment.name,
-                run_id=str(result.run_id))))
+                run_id=str(result.run_id),
+                mlflow_experiment=cfg.experiments.get(experiment.task))))
         tracking.set_alias(client, name, cfg.challenger_alias, result.version)
         promoted, reasons = gate(model, metrics, experiment, prep, test_idx, cfg, client,
                                  data_sha256=digest)

@@ -97,6 +97,42 @@ def dataset(positional: Path | None, option: Path | None, *, command: str) -> Pa
     return folder
 
 
+#: Name endings that make an output folder name look like a file the user meant to get.
+FILE_SUFFIXES = frozenset({
+    ".csv", ".tsv", ".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".ndjson",
+    ".parquet", ".pq", ".pdf", ".png", ".jpg", ".jpeg", ".svg", ".xlsx", ".xls", ".xml",
+    ".yaml", ".yml", ".zip", ".gz", ".tar", ".log",
+})
+
+
+def refuse_file_name(path: Path, *, option: str = "--out", writes: str = "a folder") -> None:
+    """Refuse an output folder named like a file (``out/x.csv``), before any work.
+
+    Parameters
+    ----------
+    path : Path
+        The folder the command would write.
+    option : str
+        The option that named it, for the message.
+    writes : str
+        What the command writes there, in words.
+
+    Raises
+    ------
+    UserError
+        When the name ends in one of :data:`FILE_SUFFIXES` and no folder of that name
+        exists yet.
+    """
+    from fakedetect.errors import UserError
+
+    suffix = path.suffix.lower()
+    if suffix in FILE_SUFFIXES and not path.is_dir():
+        raise UserError(
+            f"{option} {path}: names a {suffix} file, but this command writes {writes}",
+            hint=f"give a folder name without a file extension, e.g. {option} "
+                 f"{path.with_suffix('')}")
+
+
 def print_json(value: object) -> None:
     """Print ``value`` as indented JSON on stdout (numpy scalars become numbers)."""
     import json

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, LenientOpt, app, dataset, echo, load
+from fakedetect.cli._common import (
+    ConfigOpt,
+    JsonOpt,
+    LenientOpt,
+    app,
+    dataset,
+    echo,
+    load,
+    print_json,
+)
 
 
 @app.command()
@@ -31,6 +40,7 @@ def calibrate(
         "--promote", help="Make the new version champion even if it fails the gate.")
     ] = False,
     lenient: LenientOpt = False,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Refit the probability map, thresholds and intervals on your labelled accounts."""
@@ -49,6 +59,14 @@ def calibrate(
     res = run_calibrate(model, data, cfg, max_fpr=max_fpr, review_fpr=review_fpr,
                         out=out, promote=promote, lenient=lenient)
     b, a = res.before, res.after
+    if json_:
+        print_json({"model": res.model.name, "version": res.version,
+                    "parent": res.model.metadata.get("parent"), "run_id": res.run_id,
+                    "promoted": res.promoted, "gate": list(res.gate),
+                    "data_sha256": res.digest, "folder": str(res.folder),
+                    "before": {k: float(v) for k, v in b.items() if v == v},
+                    "after": {k: float(v) for k, v in a.items() if v == v}})
+        return 0
     echo(f"recalibrated {res.model.name} on {int(a['n']):,} labelled accounts "
          f"(data sha256 {res.digest[:12]}); figures cross-fitted over folds")
     echo(f"{'':28}{'before':>10}{'after':>10}")

@@ -57,7 +57,7 @@ def collect_cmd(
         if as_json:
             echo(json.dumps([vars(r) for r in rows], indent=2))
         else:
-            for line in status_lines(rows):
+            for line in status_lines(rows, status):
                 echo(line)
         return 0
     if watchlist is None or out is None:
@@ -80,6 +80,8 @@ def collect_cmd(
     if as_json:
         echo(json.dumps(summary.as_dict(), indent=2))
     else:
-        for line in summary.lines():
+        from fakedetect.cli._common import verbose_requested
+
+        for line in summary.lines(verbose=verbose_requested()):
             echo(line, err=line.startswith(("skipped", "partial", "not attempted")))
     return summary.exit_code

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from fakedetect.cli._common import ConfigOpt, app, echo, load
+from fakedetect.cli._common import (
+    ConfigOpt,
+    JsonOpt,
+    app,
+    echo,
+    load,
+    print_json,
+    refuse_file_name,
+)
 
 
 @app.command("import")
@@ -67,6 +75,7 @@ def import_cmd(
     sep: Annotated[
         str | None, typer.Option(help="csv: field separator (default: detected).")
     ] = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Import FORMAT data from SRC into a dataset folder that passes `fakedetect validate`.
@@ -79,6 +88,7 @@ def import_cmd(
     from fakedetect.io import check_output_folder
 
     load(config)  # a wrong --config fails before any work
+    refuse_file_name(out, writes="a dataset folder")
     check_output_folder(out)  # before any work
     summary = run_import(
         fmt,
@@ -94,6 +104,15 @@ def import_cmd(
         id_prefix=id_prefix,
         sep=sep,
     )
+    if json_:
+        print_json({"format": summary.fmt, "source": str(summary.source),
+                    "out": str(summary.out),
+                    "files": {k: str(v) for k, v in summary.files.items()},
+                    "rows": summary.rows, "fake": summary.n_fake,
+                    "genuine": summary.n_genuine, "fraud_types": summary.fraud_types,
+                    "duplicates_dropped": summary.duplicates_dropped,
+                    "notes": list(summary.notes), "warnings": list(summary.warnings)})
+        return 0
     for line in summary.lines():
         echo(line)
     for line in summary.warnings:

@@ -19,6 +19,7 @@ from fakedetect.cli._common import (
     echo,
     load,
     print_json,
+    refuse_file_name,
 )
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt, progress_line
 
@@ -205,9 +206,12 @@ def explain(
     task: TaskOpt = "influencer",
     top_reasons: Annotated[int, typer.Option(help="Reasons to show.")] = 8,
     lenient: LenientOpt = False,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Show one account's score and the reasons behind it (terminal, or an HTML page).
+
+    With --json, prints the account's score row, its reasons and what was not assessed.
 
     With -v each reason also shows its push in model units (log-odds).
     """
@@ -237,6 +241,9 @@ def explain(
     scored = score_dataset(loaded, fm, top_reasons=3, account_scorer=scorer,
                            all_reasons=True)
     row = scored.scores.set_index("account_id").loc[account_id]
+    if json_:
+        print_json(_explain_json(account_id, row, scored.reasons, top_reasons, fm))
+        return 0
     console = Console()
     if row["status"] != "scored":
         console.print(f"[bold]{account_id}[/bold]: not scored: {row['status_reason']}")
@@ -308,9 +315,14 @@ def report(
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
     fail_on_drift: FailOnDriftOpt = False,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
-    """Write the review report: a ranked index page and one page per account."""
+    """Write the review report: a ranked index page and one page per account.
+
+    With --json, prints the folder, the index page, the account pages written and the
+    verdict counts.
+    """
     from fakedetect.drift import DRIFT_EXIT
     from fakedetect.predict import score_dataset
     from fakedetect.progress import ProgressBar
@@ -320,6 +332,8 @@ def report(
     from fakedetect.validate import load_dataset
 
     data = dataset(directory, data, command="report")
+    if out is not None:
+        refuse_file_name(out, writes="a report folder (index.html and accounts/)")
     cfg = load(config)
     from fakedetect.report.pages import check_report_folder
 
@@ -333,7 +347,12 @@ def report(
                                          progress=progress_line("report"))
         for note in drift.warnings if drift is not None else []:
             echo(f"note: {note}", err=True)
-        echo(f"review report: {index} ({pages:,} account page(s))")
+        if json_:
+            print_json({"folder": str(index.parent), "index": str(index), "pages": pages,
+                        "counts": None,
+                        "drift_notes": list(drift.warnings if drift is not None else [])})
+        else:
+            echo(f"review report: {index} ({pages:,} account page(s))")
         return DRIFT_EXIT if fail_on_drift and drift is not None and drift.fired else 0
     with ProgressBar("report", stages=_STAGES) as bar:
         bar.stage("loading and validating")
@@ -351,6 +370,17 @@ def report(
                              dataset=loaded,
                              model={**_model_info(fm), "warnings": scored.notes},
                              max_pages=max_pages, progress=pages)
+    if json_:
+        folder = Path(index).parent
+        status = scored.scores["status"].astype(str)
+        verdicts = scored.scores.loc[status == "scored", "verdict"].astype(str)
+        print_json({"folder": str(folder), "index": str(index),
+                    "pages": sum(1 for _ in (folder / "accounts").glob("*.html")),
+                    "counts": {"accounts": len(scored.scores),
+                               "scored": int((status == "scored").sum()),
+                               **{v: int(n) for v, n in verdicts.value_counts().items()}},
+                    "drift_notes": list(scored.notes)})
+        return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
     echo(f"review report: {index}")
     return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
 
@@ -366,4 +396,47 @@ def _model_info(fm: object) -> dict[str, object]:
         "trained_at": meta.get("trained_at", ""),
         "metrics": meta.get("metrics", {}),
         "sources": meta.get("sources", []),
+    }
+
+
+def _plain(value: object) -> object:
+    """``value`` as JSON can hold it: numpy scalars as numbers, missing as null."""
+    import math
+
+    item = getattr(value, "item", None)
+    if callable(item):
+        value = item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _explain_json(account_id: str, row: object, reasons: object, top: int,
+                  fm: object) -> dict[str, object]:
+    """``explain --json``: the score row, the strongest computed reasons, what was not
+    assessed, and the model."""
+    mine = reasons[reasons["account_id"].astype(str) == str(account_id)]  # type: ignore[index]
+    mine = mine.sort_values("rank")
+    computed = mine[mine["value"].notna()].head(top)
+    missing = mine[mine["value"].isna()]
+    return {
+        "account_id": account_id,
+        "model": {"name": fm.name, "version": fm.version},  # type: ignore[attr-defined]
+        "score": {str(k): _plain(v) for k, v in row.items()},  # type: ignore[attr-defined]
+        "reasons": [{
+            "rank": k, "feature": str(r.feature), "sentence": str(r.sentence),
+            "value": _plain(r.value), "contribution": _plain(r.contribution),
+            "toward": "fake" if float(r.contribution) > 0 else "genuine",
+        } for k, r in enumerate(computed.itertuples(), start=1)],
+        "not_assessed": [{"feature": str(r.feature), "description": str(r.description)}
+                         for r in missing.itertuples()],
     }

@@ -20,6 +20,7 @@ from fakedetect.cli._common import (
     echo,
     load,
     print_json,
+    refuse_file_name,
 )
 from fakedetect.cli.scale import EngineOpt, SchedulerOpt
 
@@ -157,6 +158,7 @@ def evaluate(
     no_cache: NoCacheOpt = False,
     fail_on_drift: FailOnDriftOpt = False,
     n_jobs: NJobsOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Measure a model on a labelled dataset; log an evaluation run and write a summary."""
@@ -172,6 +174,12 @@ def evaluate(
     cfg = load(config)
     res = run_eval(model, data, cfg, out=out, lenient=lenient, n_jobs=n_jobs,
                    cache=FeatureCache.from_config(cfg, enabled=not no_cache))
+    if json_:
+        print_json({"model": model, "data": str(data), "accounts": res.n_accounts,
+                    "run_id": res.run_id, "summary": str(res.summary),
+                    "drifted": res.drifted, "notes": list(res.notes),
+                    "metrics": {k: float(v) for k, v in res.metrics.items() if v == v}})
+        return DRIFT_EXIT if fail_on_drift and res.drifted else 0
     echo(res.summary.read_text(encoding="utf-8"))
     echo(f"written: {res.summary}")
     return DRIFT_EXIT if fail_on_drift and res.drifted else 0
@@ -180,8 +188,9 @@ def evaluate(
 @app.command()
 def models(
     names: Annotated[list[str] | None, typer.Argument(
-        metavar="[NAME]...", help="Registered models to list (default: the ones in "
-                                  "mlflow.yml).", show_default=False)] = None,
+        metavar="[NAME]...", help="Registered models to list (default: every model in "
+                                  "the store, and the ones in mlflow.yml).",
+        show_default=False)] = None,
     json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
@@ -190,10 +199,12 @@ def models(
 
     cfg = load(config)
     client = tracking.connect(cfg, create=False)
-    wanted = list(names or (cfg.model_name(t) for t in ("account", "influencer")))
+    configured = [cfg.model_name(t) for t in ("account", "influencer")]
+    wanted = list(names or dict.fromkeys(configured + tracking.registered_names(client)))
     if json_:
         print_json({name: [{
             "version": v.version, "aliases": list(v.aliases), "run_id": v.run_id,
+            "description": v.description,
             "metrics": {k: float(x) for k, x in tracking.version_metrics(v).items()},
             "sources": v.tags.get(tracking.SOURCES_TAG, ""),
             "data_sha256": v.tags.get(tracking.DATA_TAG, ""),
@@ -230,6 +241,7 @@ def export(
         "--out", "-o", help="Folder to write (e.g. models/influencer).", file_okay=False)],
     force: Annotated[bool, typer.Option(
         "--force", help="Replace a different model already in --out.")] = False,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Write a model folder: LightGBM text model, metadata JSON and SHA-256 manifest."""
@@ -241,6 +253,7 @@ def export(
     from fakedetect.model import MODEL_FILE
 
     cfg = load(config)
+    refuse_file_name(out, writes="a model folder")
     check_output_folder(out)
     fm = tracking.resolve_model(model, cfg)
     if out.is_dir() and any(out.iterdir()) and not force:
@@ -253,6 +266,11 @@ def export(
                             "other files)",
                             hint="choose a new folder, or pass --force to replace it")
     fm.save(out)
+    if json_:
+        print_json({"model": fm.name, "version": fm.version, "uri": model,
+                    "folder": str(out), "files": sorted(p.name for p in out.iterdir()
+                                                        if not p.name.startswith("."))})
+        return 0
     echo(f"exported {fm.name} v{fm.version} to {out}")
     return 0
 
@@ -262,6 +280,7 @@ def promote(
     name: Annotated[str, typer.Argument(help="Registered model, e.g. fakedetect-influencer.")],
     version: Annotated[str, typer.Argument(help="The version to make champion.")],
     reason: ReasonOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Make VERSION of NAME the champion; the reason is logged on the version and in an
@@ -273,6 +292,12 @@ def promote(
     move = tracking.move_champion(client, cfg, name, version.removeprefix("v"),
                                   reason=reason or "promoted by hand (no reason given)",
                                   action="promote")
+    if json_:
+        print_json(_move_json(move))
+        return 0
+    if not move.changed:
+        echo(f"{name} v{move.version} is already {move.alias}; nothing changed")
+        return 0
     was = f" (was v{move.previous})" if move.previous else ""
     echo(f"{name}@{move.alias} -> v{move.version}{was}; logged in MLflow run {move.run_id}")
     if move.previous:
@@ -284,6 +309,7 @@ def promote(
 def rollback(
     name: Annotated[str, typer.Argument(help="Registered model, e.g. fakedetect-influencer.")],
     reason: ReasonOpt = None,
+    json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
     """Give the champion alias of NAME back to the version it replaced; the reason is
@@ -296,6 +322,15 @@ def rollback(
     move = tracking.move_champion(client, cfg, name, target,
                                   reason=reason or "rolled back (no reason given)",
                                   action="rollback", record_previous=False)
+    if json_:
+        print_json(_move_json(move))
+        return 0
     echo(f"{name}@{move.alias} -> v{move.version} (was v{move.previous}); logged in MLflow "
          f"run {move.run_id}")
     return 0
+
+
+def _move_json(move: object) -> dict[str, object]:
+    """What promote and rollback did, for ``--json``."""
+    return {k: getattr(move, k) for k in ("name", "alias", "version", "previous", "reason",
+                                         "run_id", "changed")}

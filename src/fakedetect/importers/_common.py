@@ -220,9 +220,6 @@ def write_dataset(
         If ``out`` holds tables and ``force`` is false, the format is unknown, or the
         imported tables break the contract.
     """
-    from fakedetect.io import sweep_stale, write_table, write_text
-    from fakedetect.validate import ContractError, load_dataset
-
     if out_format not in OUT_FORMATS:
         raise UserError(
             f"unknown output format {out_format!r}", hint=f"use one of: {', '.join(OUT_FORMATS)}"
@@ -239,13 +236,44 @@ def write_dataset(
             f"{out}: already holds a dataset ({names})",
             hint="choose another --out folder, or pass --force to replace every table file in it",
         )
+    created = _missing_folders(out)
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_into(imported, out, out_format, old=old, force=force, source=source,
+                           fmt=fmt)
+    except BaseException:
+        for folder in created:  # only folders this import made, and only when empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _missing_folders(out: Path) -> list[Path]:
+    """``out`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for folder in (out, *out.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _write_into(imported: Imported, out: Path, out_format: str, *, old: list[Path],
+                force: bool, source: str, fmt: str) -> dict[str, Path]:
+    """The body of :func:`write_dataset` once ``out`` exists."""
+    from fakedetect.io import sweep_stale, write_table, write_text
+    from fakedetect.validate import ContractError, load_dataset
+
     sweep_stale(out, f".{out.name}.import-")  # left by a killed import
     from fakedetect.io import find_tables
 
     merging = bool(old) and not force
+    origins: dict[str, np.ndarray] = {}
     tables, kept, notes, dropped = merge(
-        find_tables(out)[0] if merging else {}, out, imported, source or "the source")
+        find_tables(out)[0] if merging else {}, out, imported, source or "the source",
+        origins)
     imported.notes.extend(notes)
     imported.duplicates_dropped += dropped
     if "accounts" not in tables and "accounts" not in kept:
@@ -270,9 +298,10 @@ def write_dataset(
         try:
             load_dataset(staging)
         except ContractError as exc:
+            message = _in_source_terms(exc, staging, out, names, origins, kept)
             raise UserError(
                 f"{source or 'the source'}: the imported tables break the data contract\n"
-                f"{exc.message}",
+                f"{message}",
                 hint="fix the source values listed (or the column mapping) and import "
                      "again; rows of a table other than accounts need their accounts in "
                      "the dataset (import them first with --table accounts, or collect)",
@@ -296,6 +325,60 @@ def write_dataset(
         return files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _in_source_terms(exc: Any, staging: Path, out: Path, names: dict[str, str],
+                     origins: dict[str, np.ndarray], kept: dict[str, Path]) -> str:
+    """The contract problems of the staged tables, told as rows of the files they came from.
+
+    A row of a written table is named by its source file and line (``origins``); a row
+    of a table the import left as it was, by that table's file in ``out``. The staging
+    folder is never named (it is gone when the user reads the message).
+    """
+    from dataclasses import replace
+
+    from fakedetect.io import read_raw
+    from fakedetect.validate.problems import format_problems
+
+    by_file = {fname: name for name, fname in names.items()}
+    by_file.update({p.name: n for n, p in kept.items()})
+    positions: dict[str, dict[int, int]] = {}
+
+    def where(problem: Any) -> Any:
+        path = Path(problem.file)
+        if path == staging:
+            return replace(problem, file=str(out))
+        if path.parent != staging:
+            return problem
+        name = by_file.get(path.name)
+        if name is None:
+            return replace(problem, file=str(out / path.name))
+        if name not in origins:  # copied unchanged from out
+            return replace(problem, file=str(kept.get(name, out / path.name)))
+        if problem.row is None:
+            return replace(problem, file=f"the {name} rows imported")
+        if name not in positions:
+            try:
+                rows = read_raw(name, path).rows
+            except UserError:  # the message then names the table only
+                rows = np.empty(0, dtype=np.int64)
+            positions[name] = {int(r): i for i, r in enumerate(rows)}
+        i = positions[name].get(int(problem.row))
+        if i is None or i >= len(origins[name]) or origins[name][i] is None:
+            made = "an accounts row made from the imported snapshots" if name == "accounts" \
+                else f"the {name} rows imported"
+            return replace(problem, file=made, row=None)
+        file, word, row = origins[name][i]
+        return replace(problem, file=file, row_word=word, row=row)
+
+    groups = []
+    for g in exc.groups:
+        examples = tuple(where(p) for p in g.examples)
+        file = examples[0].file if examples else g.file
+        word = examples[0].row_word if examples else g.row_word
+        groups.append(replace(g, examples=examples, file=file, row_word=word))
+    text = format_problems(out, groups)
+    return text.replace(str(staging), str(out))
 
 
 # --------------------------------------------------------------------------- merging
@@ -333,7 +416,8 @@ def _where(lines: np.ndarray | None, i: int, fmt: str) -> str:
     return f"line {lines[i]}" if lines is not None else f"{fmt} {i + 1}"
 
 
-def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
+def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str,
+          origins: dict[str, np.ndarray] | None = None,
           ) -> tuple[dict[str, pd.DataFrame], dict[str, Path], list[str], int]:
     """Merge imported tables into the dataset already in ``out``.
 
@@ -356,6 +440,10 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
         The new tables (``lines`` gives their source lines for messages).
     source : str
         The imported file, for messages.
+    origins : dict, optional
+        Filled with table name to an object array, one ``(file, row_word, row)`` per
+        merged row (``None`` when the row has no single source row), so a problem found
+        in the written tables can name the row it came from.
 
     Returns
     -------
@@ -378,19 +466,26 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
     merged: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
     total_dropped = 0
+    origin: dict[str, np.ndarray] = {} if origins is None else origins
     for name, new in imported.tables.items():
         spec = TABLES[name]
         kinds = {c.name: c.kind for c in spec.columns}
         new_lines = imported.lines.get(name)
         new = new.reset_index(drop=True)
         key = spec.key or tuple(c for c in spec.names if c in new)
-        new, dropped = _dedupe(new, key, kinds, new_lines, source)
+        new, dropped, kept_rows = _dedupe(new, key, kinds, new_lines, source)
         total_dropped += dropped
+        new_origin = np.empty(len(new), dtype=object)
+        new_origin[:] = [(source, "line", int(new_lines[i])) if new_lines is not None
+                         else (source, "row", int(i) + 1) for i in kept_rows]
         if name not in existing:
             merged[name] = new
+            origin[name] = new_origin
             continue
         raw = read_raw(name, existing[name])
         old = raw.frame.reset_index(drop=True)
+        old_origin = np.empty(len(old), dtype=object)
+        old_origin[:] = [(str(raw.path), raw.row_word, int(r)) for r in raw.rows]
         key = spec.key or tuple(c for c in spec.names if c in new and c in old)
         ko = _key_text(old, key, kinds)
         kn = _key_text(new, key, kinds)
@@ -429,14 +524,19 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
         added = new.iloc[np.flatnonzero(pos < 0)]
         result = pd.concat([result.astype(object), added.astype(object)], ignore_index=True)
         merged[name] = result
+        old_origin[pos[hit]] = new_origin[hit]  # a merged row's new values came from here
+        origin[name] = np.concatenate([old_origin, new_origin[np.flatnonzero(pos < 0)]])
         notes.append(f"{name}: merged into {existing[name].name}: {len(added):,} new row(s), "
                      f"{hit.size:,} matching row(s)")
     snaps = merged.get("snapshots")
     if snaps is not None:  # the contract wants days ascending per account
         order = pd.DataFrame({"a": _canon(snaps["account_id"], "id").to_numpy(),
                               "d": _canon(snaps["date"], "date").to_numpy()})
-        snaps = snaps.iloc[order.sort_values(["a", "d"], kind="stable").index.to_numpy()]
+        ranks = order.sort_values(["a", "d"], kind="stable").index.to_numpy()
+        snaps = snaps.iloc[ranks]
         snaps = merged["snapshots"] = snaps.reset_index(drop=True)
+        if "snapshots" in origin:
+            origin["snapshots"] = origin["snapshots"][ranks]
         if "accounts" in merged:
             accounts_ids = set(_canon(merged["accounts"]["account_id"], "id").dropna())
         elif "accounts" in existing:
@@ -447,24 +547,35 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str
         made = _accounts_from_snapshots(snaps, accounts_ids)
         if made is not None:
             base = merged.get("accounts")
+            base_origin = origin.get("accounts")
             if base is None and "accounts" in existing:
-                base = read_raw("accounts", existing["accounts"]).frame
+                raw = read_raw("accounts", existing["accounts"])
+                base = raw.frame
+                base_origin = np.empty(len(base), dtype=object)
+                base_origin[:] = [(str(raw.path), raw.row_word, int(r)) for r in raw.rows]
             merged["accounts"] = made if base is None else pd.concat(
                 [base.astype(object), made.astype(object)], ignore_index=True)
+            made_origin = np.full(len(made), None, dtype=object)
+            origin["accounts"] = made_origin if base_origin is None else np.concatenate(
+                [base_origin, made_origin])
             notes.append(f"accounts: {len(made):,} account(s) added from their latest "
                          "snapshot (followers, following, posts)")
     return merged, dict(existing), notes, total_dropped
 
 
 def _dedupe(frame: pd.DataFrame, key: tuple[str, ...], kinds: dict[str, str],
-            lines: np.ndarray | None, source: str) -> tuple[pd.DataFrame, int]:
-    """Drop rows repeating an earlier one; refuse rows with the same key but other values."""
+            lines: np.ndarray | None, source: str) -> tuple[pd.DataFrame, int, np.ndarray]:
+    """Drop rows repeating an earlier one; refuse rows with the same key but other values.
+
+    Returns the kept rows, the number dropped and the kept rows' positions in ``frame``.
+    """
+    every = np.arange(len(frame))
     if not key or frame.empty:
-        return frame, 0
+        return frame, 0, every
     k = _key_text(frame, key, kinds)
     dup = k.duplicated(keep=False).to_numpy()
     if not dup.any():
-        return frame, 0
+        return frame, 0, every
     canon = pd.DataFrame({c: _canon(frame[c], kinds.get(c, "string")) for c in frame.columns})
     exact = canon.astype("string").fillna("\x00").duplicated(keep="first").to_numpy()
     first = pd.Series(np.arange(len(frame))).groupby(k.to_numpy()).transform("min").to_numpy()
@@ -478,7 +589,7 @@ def _dedupe(frame: pd.DataFrame, key: tuple[str, ...], kinds: dict[str, str],
             f"{source}: {int(clash.sum())} row(s) repeat the key ({', '.join(key)}) of an "
             f"earlier row with other values: {shown}",
             hint="keep one row per key (for snapshots: one per account and day)")
-    return frame[~exact].reset_index(drop=True), int(exact.sum())
+    return frame[~exact].reset_index(drop=True), int(exact.sum()), every[~exact]
 
 
 def _accounts_from_snapshots(snaps: pd.DataFrame, known: set[str]) -> pd.DataFrame | None:
