@@ -6,6 +6,11 @@ the same values from :mod:`fakedetect._compiled.treeshap` on large inputs): for 
 calibration. A positive contribution pushes toward *fake*. The plain-word sentence of each
 row comes from the feature registry's template, filled with the account's value.
 
+Features that measure how much data there is (the length of the follower history, the
+size of the audience sample: the registry's ``context`` flag) are never reasons: they rank
+after every other feature, so the rows still add up but no analyst reads "the history
+covers 4 days" as a sign of fraud (:func:`is_reason` tells the two apart).
+
 Missing evidence is not evidence: a feature that could not be computed for an account
 (its value is missing) still has a contribution, so the rows add up, but it ranks after
 every computed feature and its sentence says it was not assessed, with no direction; the
@@ -99,8 +104,11 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     n, k = contrib.shape
     values = X[model.features].to_numpy(dtype=np.float64, na_value=np.nan)
     keep = k if top is None else min(top, k)
-    # computed features first (by the size of their push), then the not assessed ones
-    order = _strongest(np.where(np.isnan(values), 0.0, np.abs(contrib) + 1.0), keep)
+    # computed features first (by the size of their push), then the not assessed ones,
+    # then the amount-of-data features, which are never reasons
+    context = np.array([get_feature(f).context for f in model.features], dtype=bool)
+    key = np.where(np.isnan(values), 1.0, np.abs(contrib) + 2.0)
+    order = _strongest(np.where(context[None, :], 0.0, key), keep)
     rows = np.repeat(np.arange(n), keep)
     cols = order.ravel()
     feats = np.asarray(model.features, dtype=object)[cols]
@@ -152,30 +160,40 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarr
     return out
 
 
-def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
-    """Columns of the ``keep`` largest absolute contributions of every row, largest
-    first, ties in feature order (a stable sort)."""
-    return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
+def _strongest(key: np.ndarray, keep: int) -> np.ndarray:
+    """Columns of the ``keep`` largest (non-negative) keys of every row, largest first,
+    ties in feature order (a stable sort)."""
+    return np.argsort(-key, axis=1, kind="stable")[:, :keep]
 
 
-def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:
-    """:func:`sentence` of every row, rendered one feature at a time."""
-    import pandas as pd
+def is_reason(features: pd.Series | np.ndarray, values: pd.Series | np.ndarray
+              ) -> np.ndarray:
+    """Which explanation rows may be shown as reasons: computed, and not an
+    amount-of-data feature (the registry's ``context`` flag).
 
-    from fakedetect.features import render_reasons
+    Parameters
+    ----------
+    features, values : array-like
+        The ``feature`` and ``value`` columns of :func:`explain_frame`.
 
-    out = np.empty(len(feats), dtype=object)
-    codes, names = pd.factorize(feats)
-    for k, name in enumerate(names):
-        rows = np.flatnonzero(codes == k)
-        out[rows] = render_reasons(str(name), values[rows])
-    suffix = {(word, up): f" — {word} push toward {'fake' if up else 'genuine'}"
-              for _, word in STRENGTHS for up in (True, False)}
-    missing = np.isnan(values).tolist()
-    return np.array([text if gone else text + suffix[strength(c), c > 0]
-                     for text, c, gone in zip(out.tolist(), contrib.tolist(), missing,
-                                              strict=True)],
-                    dtype=object)
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    feats = np.asarray(features, dtype=object)
+    context = {f: _is_context(str(f)) for f in set(feats.tolist())}
+    vals = np.asarray(values, dtype=np.float64)
+    return ~np.isnan(vals) & ~np.array([context[f] for f in feats.tolist()], dtype=bool)
+
+
+def _is_context(name: str) -> bool:
+    """Whether ``name`` is an amount-of-data feature (unknown names are not)."""
+    from fakedetect.features import get_feature
+
+    try:
+        return get_feature(name).context
+    except KeyError:
+        return False
 
 
 def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
@@ -198,8 +216,8 @@ def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
         Cells: rank, sentence without its strength suffix, strength and direction in
         words (and the push with ``verbose``).
     """
-    mine = reasons[(reasons["account_id"].astype(str) == str(account_id))
-                   & reasons["value"].notna()].sort_values("rank").head(top)
+    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    mine = own[is_reason(own["feature"], own["value"])].sort_values("rank").head(top)
     out = []
     for k, r in enumerate(mine.itertuples(), start=1):
         c = float(r.contribution)

@@ -470,8 +470,11 @@ def _reasons_section(acc: _Account) -> str:
             return f'{head}<p class="missing">No explanation supplied.</p></section>'
         lis = "".join(f"<li>{_e(s)}</li>" for s in items)
         return f"{head}<ol>{lis}</ol></section>"
+    from fakedetect.explain import is_reason
+
     contrib = np.nan_to_num(rs["contribution"])
-    top = [k for k in range(len(contrib)) if contrib[k] != 0][:TOP_REASONS]
+    shown = is_reason(rs["feature"], rs["value"])
+    top = [k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]][:TOP_REASONS]
     if not top:
         return f'{head}<p class="missing">No feature moved the score.</p></section>'
     from fakedetect.explain import strength
@@ -489,11 +492,11 @@ def _reasons_section(acc: _Account) -> str:
                    f'{_e(sentence)}</span>'
                    f'<span class="div-bar" aria-hidden="true"><span class="neg">{neg}</span>'
                    f'<span class="pos">{pos}</span></span>'
-                   f'<span class="contrib" title="{c:+.3f} log-odds">{words}</span></li>')
+                   f'<span class="contrib" title="For data scientists: {c:+.3f} in model units '
+                   f'(log-odds)">{words}</span></li>')
     return (f"{head}<ul class=\"reasons\">{''.join(lis)}</ul>"
             '<p class="muted">Bars: how hard each signal pushes the score; blue to the left '
-            "pushes toward genuine, red to the right toward fake. Hover over the strength for "
-            "its size in model units.</p></section>")
+            "pushes toward genuine, red to the right toward fake.</p></section>")
 
 
 def _plain_sentence(rs: Mapping[str, np.ndarray], k: int) -> str:
@@ -653,10 +656,10 @@ def _audience_section(acc: _Account) -> str:
 
 
 def _waterfall_section(acc: _Account) -> str:
-    head = '<section id="shap"><h2>How the signals add up (SHAP waterfall)</h2>'
+    head = '<section id="shap"><h2>How the signals add up</h2>'
     rs = acc.reasons
     if not acc.scored or not rs:
-        what = "Not scored" if not acc.scored else "No SHAP explanation supplied"
+        what = "Not scored" if not acc.scored else "No explanation supplied"
         return f'{head}<p class="missing">{what}, so there is no waterfall.</p></section>'
     from fakedetect.explain import strength
 
@@ -680,7 +683,7 @@ def _waterfall_section(acc: _Account) -> str:
     return f"{head}<p>{text}</p>{_chart(chart)}</section>"
 
 
-def _coverage_section(acc: _Account) -> str:
+def _coverage_section(ctx: _Context, acc: _Account) -> str:
     rows = []
 
     def add(name: str, ok: bool, text: str) -> None:
@@ -726,21 +729,42 @@ def _coverage_section(acc: _Account) -> str:
                if used else "")
     return (f'<section id="coverage"><h2>Data coverage</h2>{signals}'
             f'<table class="kv"><tbody>{"".join(rows)}</tbody></table>'
-            f"{_not_assessed(acc)}</section>")
+            f"{_not_assessed(ctx, acc)}</section>")
 
 
-def _not_assessed(acc: _Account) -> str:
-    """The signals that could not be computed for the account, and the data they need."""
+def _not_assessed(ctx: _Context, acc: _Account) -> str:
+    """The signals that could not be computed for the account, and the data they need;
+    a history too short for the growth signals is said so, with the evidence that was
+    found in it all the same (a follower spike is shown, not scored)."""
     from fakedetect.drift import feature_label
     from fakedetect.features import get_feature
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
 
     rs = acc.reasons
     if not acc.scored or not rs:
         return ""
-    gone = [str(f) for f, v in zip(rs["feature"].tolist(), rs["value"].tolist(), strict=True)
-            if not _finite(v)]
+    values = dict(zip(rs["feature"].tolist(), rs["value"].tolist(), strict=True))
+    gone = [str(f) for f, v in values.items() if not _finite(v)]
+    gone_n = len(gone)
     if not gone:
         return ""
+    notes = []
+    days = values.get("snapshots__history_length_days")
+    growth_gone = [f for f in gone if f.startswith("snapshots__")]
+    if _finite(days) and float(days) < MIN_HISTORY_DAYS and growth_gone:
+        notes.append(f"<li><b>Follower history too short:</b> it covers {float(days):,.0f} "
+                     f"day(s); the growth signals need at least {MIN_HISTORY_DAYS} days of "
+                     "daily snapshots. Collecting the account for "
+                     f"{MIN_HISTORY_DAYS - float(days):,.0f} more day(s) (fakedetect collect) "
+                     "would assess them.</li>")
+        from fakedetect.evidence import spike_sentence
+
+        spike = spike_sentence(ctx.evidence_of(acc.account_id))
+        if spike and not spike.startswith("No day"):
+            notes.append(f"<li><b>Seen in the history, not scored:</b> {_e(spike)}. "
+                         "The model did not weigh it (the history is too short); check "
+                         "it by hand.</li>")
+        gone = [f for f in gone if f not in growth_gone]
     by_need: dict[str, list[str]] = {}
     for f in gone:
         try:
@@ -750,10 +774,11 @@ def _not_assessed(acc: _Account) -> str:
         need = ("the imported profile columns of the accounts table"
                 if tables == ("accounts",) else " and ".join(tables) or "more data")
         by_need.setdefault(need, []).append(feature_label(f))
-    items = "".join(f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
-                    for need, labels in by_need.items())
-    return (f'<div id="not-assessed"><h3>Not assessed ({len(gone)} signal'
-            f"{'s' if len(gone) != 1 else ''})</h3><p class=\"muted\">These signals could "
+    items = "".join(notes) + "".join(
+        f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
+        for need, labels in by_need.items())
+    return (f'<div id="not-assessed"><h3>Not assessed ({gone_n} signal'
+            f"{'s' if gone_n != 1 else ''})</h3><p class=\"muted\">These signals could "
             "not be computed from the data supplied; they neither accuse nor clear the "
             "account. Supplying the data named would assess them.</p>"
             f"<ul>{items}</ul></div>")
@@ -765,14 +790,23 @@ def _checklist_section(ctx: _Context, acc: _Account) -> str:
 
     if not acc.scored or acc.row["verdict"] not in ("review", "likely fake"):
         return ""
-    lists = review_checklist(ctx.evidence_of(acc.account_id))
+    from fakedetect.evidence import checklist_topics
+    from fakedetect.explain import is_reason
+
+    rs = acc.reasons
+    topics: list[str] = []
+    if rs:
+        ok = is_reason(rs["feature"], rs["value"])
+        topics = checklist_topics(np.asarray(rs["feature"])[ok].tolist(),
+                                  np.nan_to_num(rs["contribution"])[ok].tolist())
+    lists = review_checklist(ctx.evidence_of(acc.account_id), topics)
     parts = []
     for key, title in (("check", "What to check"), ("ask", "What to ask the creator for"),
                        ("clears", "What would clear the account")):
         items = "".join(f"<li>{_e(t)}</li>" for t in lists[key])
         parts.append(f'<div class="check-{key}"><h3>{title}</h3><ul>{items}</ul></div>')
     return ('<section id="checklist"><h2>Review checklist</h2><p class="muted">Built from '
-            "this account's own evidence. A verdict is not proof: decide after these "
+            "this account's strongest reasons toward fake and its own evidence. A verdict is not proof: decide after these "
             f"checks.</p><div class=\"checklist\">{''.join(parts)}</div></section>")
 
 
@@ -894,7 +928,7 @@ def _account_html(ctx: _Context, account_id: str, index_href: str | None) -> str
         _engagement_section(acc),
         _audience_section(acc),
         _waterfall_section(acc),
-        _coverage_section(acc),
+        _coverage_section(ctx, acc),
         model_box,
         _how_to_read(ctx.model),
         "<footer>Generated by fakedetect. Self-contained page: it loads nothing from the "
