@@ -196,6 +196,26 @@ def _is_context(name: str) -> bool:
         return False
 
 
+def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:
+    """:func:`sentence` of every row, rendered one feature at a time."""
+    import pandas as pd
+
+    from fakedetect.features import render_reasons
+
+    out = np.empty(len(feats), dtype=object)
+    codes, names = pd.factorize(feats)
+    for k, name in enumerate(names):
+        rows = np.flatnonzero(codes == k)
+        out[rows] = render_reasons(str(name), values[rows])
+    suffix = {(word, up): f" — {word} push toward {'fake' if up else 'genuine'}"
+              for _, word in STRENGTHS for up in (True, False)}
+    missing = np.isnan(values).tolist()
+    return np.array([text if gone else text + suffix[strength(c), c > 0]
+                     for text, c, gone in zip(out.tolist(), contrib.tolist(), missing,
+                                              strict=True)],
+                    dtype=object)
+
+
 def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
                 verbose: bool = False) -> list[tuple[list[str], bool]]:
     """One account's strongest computed reasons as table cells for a terminal.
