@@ -339,3 +339,23 @@ def test_checklist_follows_the_strongest_reasons() -> None:
     assert len(lists["check"]) == 3
     for items in lists.values():
         assert items and not any(jargon_in(t) for t in items)
+
+
+def test_explain_lists_not_assessed_and_the_checklist_without_cutting_words(
+        model_and_rows, tmp_path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.cli import main
+    from tests.test_report import write_dataset
+
+    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal: no width from it
+    model, _, _ = model_and_rows
+    folder = model.save(tmp_path / "model")
+    data = write_dataset(tmp_path / "data")
+    assert main(["explain", "bob_bought", "--data", str(data), "--model", str(folder)]) == 0
+    out = capsys.readouterr().out
+    head = out.splitlines()[0]
+    assert "verdict" in head and head.rstrip().endswith(("authentic", "review", "fake")), head
+    assert "Not assessed" in out and "Needs " in out
+    if "verdict review" in head or "verdict likely fake" in head:
+        assert "Review checklist" in out and "What would clear the account" in out
+    assert not [j for j in jargon_in(out) if j not in {"{", "}"}], out

@@ -386,14 +386,15 @@ def spike_sentence(ev: Mapping[str, object]) -> str | None:
     gain = ev.get("spike_followers")
     if not _finite(gain) or float(gain) <= 0:  # type: ignore[arg-type]
         return None
-    ratio, usual = float(ev["spike_vs_usual"]), float(ev["spike_usual_daily_change"])  # type: ignore[arg-type]
+    ratio = float(ev["spike_vs_usual"])  # type: ignore[arg-type]
+    usual = ev.get("spike_usual_daily_change")
+    of = f" of about {float(usual):,.0f}" if _finite(usual) else ""  # type: ignore[arg-type]
     day = _day_text(ev["spike_date"])
     if ratio < 1.5:
         return (f"No day stands out: the largest one-day gain, +{float(gain):,.0f} "  # type: ignore[arg-type]
-                f"followers on {day}, is close to the usual daily change of about "
-                f"{usual:,.0f}")
+                f"followers on {day}, is close to the usual daily change{of}")
     text = (f"+{float(gain):,.0f} followers on {day}, "  # type: ignore[arg-type]
-            f"{times_text(ratio)} the usual daily change of about {usual:,.0f}")
+            f"{times_text(ratio)} the usual daily change{of}")
     likes, n = ev.get("spike_week_likes_vs_usual"), ev.get("spike_week_posts")
     if _finite(likes):
         lk = float(likes)  # type: ignore[arg-type]

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from fakedetect.model import FakeModel
@@ -252,3 +254,59 @@ def check_additivity(model: FakeModel, X: pd.DataFrame, atol: float = 1e-6) -> f
     """Largest gap between ``base + sum(contributions)`` and the raw margin (for tests)."""
     contrib, base = model.contributions(X)
     return float(np.max(np.abs(contrib.sum(axis=1) + base - model.margin(X))))
+
+
+def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
+                       evidence: Mapping[str, object] | None = None) -> list[str]:
+    """What could not be assessed for one account, in plain words, with the data that
+    would assess it.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output with every feature (``all_reasons``).
+    account_id : str
+    evidence : mapping, optional
+        The account's evidence (:func:`fakedetect.evidence.headline_evidence` row or the
+        matching columns of the scores): a follower spike seen in a history too short
+        for the growth signals is stated, as seen but not scored.
+
+    Returns
+    -------
+    list of str
+        One line per missing kind of data; empty when everything was assessed.
+    """
+    from fakedetect.drift import feature_label
+    from fakedetect.features import get_feature
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
+
+    mine = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    values = dict(zip(mine["feature"].astype(str), mine["value"].astype(float),
+                      strict=True))
+    gone = [f for f, v in values.items() if v != v]
+    lines: list[str] = []
+    days = values.get("snapshots__history_length_days", float("nan"))
+    growth = [f for f in gone if f.startswith("snapshots__")]
+    if days == days and days < MIN_HISTORY_DAYS and growth:
+        lines.append(f"Follower history too short: it covers {days:,.0f} day(s); the growth "
+                     f"signals need at least {MIN_HISTORY_DAYS} days of daily snapshots "
+                     f"(collect the account for {MIN_HISTORY_DAYS - days:,.0f} more day(s)).")
+        if evidence is not None:
+            from fakedetect.evidence import spike_sentence
+
+            spike = spike_sentence(evidence)
+            if spike and not spike.startswith("No day"):
+                lines.append(f"Seen in the history but not scored: {spike}; check it by "
+                             "hand.")
+        gone = [f for f in gone if f not in growth]
+    by_need: dict[str, list[str]] = {}
+    for f in gone:
+        try:
+            tables = get_feature(f).tables
+        except KeyError:
+            tables = ()
+        need = ("the imported profile columns of the accounts table"
+                if tables == ("accounts",) else " and ".join(tables) or "more data")
+        by_need.setdefault(need, []).append(feature_label(f))
+    lines += [f"Needs {need}: {'; '.join(labels)}." for need, labels in by_need.items()]
+    return lines
