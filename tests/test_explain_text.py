@@ -336,7 +336,12 @@ def test_checklist_follows_the_strongest_reasons() -> None:
     assert "following" in lists["check"][0] and "unfollow" in lists["check"][0]
     assert "first minutes" in lists["check"][1]
     assert "26 Nov 2026" in lists["check"][2]
-    assert len(lists["check"]) == 3
+    # then the evidence's own topics: engagement, repeat commenters, fake followers
+    assert len(lists["check"]) == 6 and "twenty of the followers" in lists["check"][5]
+    quiet = review_checklist(_ev(spike_vs_usual=2.0, engagement_vs_benchmark=1.0,
+                                 comment_repeat_share=0.05, fake_follower_share=np.nan),
+                             ["churn"])
+    assert len(quiet["check"]) == 1 and "unfollow" in quiet["check"][0]
     for items in lists.values():
         assert items and not any(jargon_in(t) for t in items)
 

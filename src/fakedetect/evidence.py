@@ -568,7 +568,7 @@ def check_topic(feature: str) -> str:
     try:
         spec = get_feature(feature)
     except KeyError:
-        return "profile"
+        return ""
     return spec.evidence or _GROUP_TOPICS.get(spec.group, "profile")
 
 
@@ -679,33 +679,32 @@ def review_checklist(ev: Mapping[str, object], topics: Sequence[str] = ()
         One row of :func:`headline_evidence` (plus the share columns when known).
     topics : sequence of str
         Checklist topics (:func:`check_topic`) of the account's reasons toward fake,
-        strongest first; one item per topic, in that order. Without them, the topics
-        come from the evidence alone (a large spike, engagement far from the benchmark,
-        many repeat commenters, an estimated fake-follower share).
+        strongest first; one item per topic, in that order. The evidence's own topics
+        (a large spike, engagement far from the benchmark, many repeat commenters, an
+        estimated fake-follower share) follow, so that a spike the model could not weigh
+        (too short a history) is still checked.
 
     Returns
     -------
     dict
         ``check``, ``ask`` and ``clears``: lists of sentences (never empty).
     """
-    if not topics:
-        found = []
-        if _finite(ev.get("spike_vs_usual")) and float(
-                ev["spike_vs_usual"]) >= SPIKE_CHECK_RATIO:  # type: ignore[arg-type]
-            found.append("spike")
-        ratio = ev.get("engagement_vs_benchmark")
-        if _finite(ratio) and (float(ratio) < 0.5 or float(ratio) > 3):  # type: ignore[arg-type]
-            found.append("engagement")
-        rep = ev.get("comment_repeat_share")
-        if _finite(rep) and float(rep) >= 0.2:  # type: ignore[arg-type]
-            found.append("comments")
-        if _finite(ev.get("fake_follower_share")):
-            found.append("share")
-        topics = found
+    found = list(topics)  # the reasons' topics, then the evidence's own
+    if _finite(ev.get("spike_vs_usual")) and float(
+            ev["spike_vs_usual"]) >= SPIKE_CHECK_RATIO:  # type: ignore[arg-type]
+        found.append("spike")
+    ratio = ev.get("engagement_vs_benchmark")
+    if _finite(ratio) and (float(ratio) < 0.5 or float(ratio) > 3):  # type: ignore[arg-type]
+        found.append("engagement")
+    rep = ev.get("comment_repeat_share")
+    if _finite(rep) and float(rep) >= 0.2:  # type: ignore[arg-type]
+        found.append("comments")
+    if _finite(ev.get("fake_follower_share")):
+        found.append("share")
     check: list[str] = []
     ask: list[str] = []
     clears: list[str] = []
-    for topic in dict.fromkeys(topics):
+    for topic in dict.fromkeys(found):
         make = _ITEMS.get(topic)
         items = make(ev) if make is not None else None
         if items is None:

@@ -970,8 +970,9 @@ def _metric_groups(metrics: Mapping[str, object]) -> list[tuple[str, str]]:
         rows.append((_e(heading), f'<ul class="metrics">{lis}</ul>'))
     rest = sorted(str(k) for k in metrics if k not in taken)
     if rest:
-        lis = "".join(f"<li>{_e(k)}: {_metric_value(k, metrics[k])}</li>" for k in rest)
-        rows.append(("other metrics", f'<ul class="metrics">{lis}</ul>'))
+        lis = "".join(f'<li title="{_e(k)}">{_e(_metric_words(k))}: '
+                      f"{_metric_value(k, metrics[k])}</li>" for k in rest)
+        rows.append(("other measurements", f'<ul class="metrics">{lis}</ul>'))
     return rows
 
 
