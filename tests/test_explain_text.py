@@ -298,7 +298,7 @@ def test_amount_of_data_is_never_a_reason(model_and_rows) -> None:
     context = [f.name for f in FEATURES if f.context]
     assert set(context) >= {"snapshots__history_length_days", "audience__sample_size",
                             "audience__fake_share__se"}
-    model, rows, _ = model_and_rows
+    _, rows, _ = model_and_rows
     names = [*NAMES, "snapshots__history_length_days"]
     rng = np.random.default_rng(3)
     X = np.column_stack([rows.fillna(0.0).to_numpy()[rng.integers(0, 4, 400)],

@@ -162,10 +162,10 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarr
     return out
 
 
-def _strongest(key: np.ndarray, keep: int) -> np.ndarray:
-    """Columns of the ``keep`` largest (non-negative) keys of every row, largest first,
-    ties in feature order (a stable sort)."""
-    return np.argsort(-key, axis=1, kind="stable")[:, :keep]
+def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
+    """Columns of the ``keep`` largest absolute contributions of every row, largest
+    first, ties in feature order (a stable sort)."""
+    return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
 
 
 def is_reason(features: pd.Series | np.ndarray, values: pd.Series | np.ndarray

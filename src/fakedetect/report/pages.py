@@ -811,8 +811,9 @@ def _checklist_section(ctx: _Context, acc: _Account) -> str:
         items = "".join(f"<li>{_e(t)}</li>" for t in lists[key])
         parts.append(f'<div class="check-{key}"><h3>{title}</h3><ul>{items}</ul></div>')
     return ('<section id="checklist"><h2>Review checklist</h2><p class="muted">Built from '
-            "this account's strongest reasons toward fake and its own evidence. A verdict is not proof: decide after these "
-            f"checks.</p><div class=\"checklist\">{''.join(parts)}</div></section>")
+            "this account's strongest reasons toward fake and its own evidence. A verdict "
+            "is not proof: decide after these checks.</p>"
+            f"<div class=\"checklist\">{''.join(parts)}</div></section>")
 
 
 def _model_box(model: Mapping[str, object], row: Mapping[str, object] | None) -> str:
