@@ -152,7 +152,8 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
             "threshold_review": model.threshold_review,
             "threshold_fake": model.threshold_fake,
             "trained_at": model.metadata.get("trained_at", ""),
-            "metrics": model.metadata.get("metrics", {})}
+            "metrics": model.metadata.get("metrics", {}),
+            "sources": model.metadata.get("sources", [])}
     index = write_report(cfg.report_dir, scores=scored.scores, reasons=scored.reasons,
                          dataset=dataset, model=info)
     verdicts = scored.scores["verdict"].replace("", "not scored").value_counts()

@@ -618,7 +618,8 @@ def _comments_items(ev: Mapping[str, object]) -> tuple[str, str, str]:
     rep = ev.get("comment_repeat_share")
     who = (f"{percent(float(rep))} of comments come from the same accounts post after "  # type: ignore[arg-type]
            "post. " if _finite(rep) and float(rep) > 0 else "")  # type: ignore[arg-type]
-    return (f"Open the comments of the last posts: {who}Are the commenters friends and "
+    are = "Are" if who else "are"
+    return (f"Open the comments of the last posts: {who}{are} the commenters friends and "
             "regular fans, or the same accounts leaving generic comments on every post, as "
             "in an engagement pod?",
             "The names of the creator's regular commenters and how they know them, if the "
