@@ -351,13 +351,14 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
             "absence means, so treat these scores with caution (or use a model trained on "
             "data like this).")
     shifted = table[table["shifted"]]
-    warnings += [_shift_sentence(r) for r in shifted.head(MAX_SENTENCES).itertuples()]
+    said = [_shift_sentence(r) for r in shifted.head(MAX_SENTENCES).itertuples()]
+    warnings += [w if k == 0 else w.removesuffix(f" {ADVICE}") for k, w in enumerate(said)]
     if len(shifted) > MAX_SENTENCES:
         rest = shifted.iloc[MAX_SENTENCES:]
         warnings.append(
             f"{len(rest)} more signal(s) are distributed unlike the training data: "
             f"{', '.join(rest['description'].head(8))}"
-            + (", ..." if len(rest) > 8 else "") + f". {ADVICE}")
+            + (", ..." if len(rest) > 8 else "") + ".")
     fired = bool(warnings)
     if counts.flagged:
         worst = table[table["outside"] > 0].sort_values("outside", ascending=False,

@@ -504,6 +504,12 @@ WATERFALL_LABEL_CHARS = 50
 WATERFALL_LABEL_LINES = 4
 
 
+def _percent(x: float) -> str:
+    from fakedetect.evidence import percent
+
+    return percent(x)
+
+
 def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[float],
                   rest: float | None, rest_label: str,
                   bar_text: Sequence[str] | None = None) -> str:
@@ -555,17 +561,13 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.top:.1f}" '
                     f'y2="{area.bottom:.1f}" stroke="{GRID}"/><text x="{x:.1f}" '
                     f'y="{area.bottom + 16:.1f}" text-anchor="middle" fill="{INK}" '
-                    f'font-size="12">{_signed(t)}</text><text x="{x:.1f}" '
-                    f'y="{area.bottom + 31:.1f}" '
-                    f'text-anchor="middle" fill="{INK}" font-size="11">'
-                    f"{_prob(t):.0%}</text>")
+                    f'font-size="12">{escape(_percent(_prob(t)))}<title>{_signed(t)} in '
+                    f"model units (log-odds), for data scientists</title></text>")
     x_zero = float(area.sx(0.0))
     body.append(f'<line x1="{x_zero:.1f}" x2="{x_zero:.1f}" y1="{area.top - 6:.1f}" '
                 f'y2="{area.bottom:.1f}" stroke="{INK}" stroke-dasharray="3 3"/>')
     body.append(f'<text x="{area.left:.1f}" y="20" fill="{INK}" font-size="12">'
-                f"fake probability — red pushes toward fake, blue toward genuine"
-                f"<title>Upper axis: the model's raw score in log-odds (for data "
-                f"scientists); lower axis: the same as a probability</title></text>")
+                f"fake probability — red pushes toward fake, blue toward genuine</text>")
 
     def label_row(k: int, text: str, bold: bool = False) -> str:
         weight = ' font-weight="600"' if bold else ""
@@ -584,8 +586,7 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
                 f'stroke-width="3"/><text x="{x + 8:.1f}" y="{y + 4:.1f}" fill="#111827" '
                 f'font-size="12">{escape(text)}</text>')
 
-    from fakedetect.evidence import percent
-
+    percent = _percent
     body.append(label_row(0, "The average account", bold=True))
     body.append(marker(0, base, percent(_prob(base))))
     for k, (name, start, end, step) in enumerate(
