@@ -241,3 +241,126 @@ def test_explain_command_speaks_plainly(model_and_rows, tmp_path,
                  "-v"]) == 0
     verbose = capsys.readouterr().out
     assert "log-odds" in verbose and re.search(r"[+-]\d\.\d{3}", verbose)
+
+
+#: Forms a garbled or statistical sentence takes: a signed zero count, a doubled word,
+#: a bare statistic with no comparison, a formula, an internal fallback name.
+GARBLED = (re.compile(r"-0 times"), re.compile(r"\b(\w+) \1\b", re.I),
+           re.compile(r"\bcorrelation of\b", re.I), re.compile(r"\binequality of\b", re.I),
+           re.compile(r"\bmore\b.*\bmore\b", re.I), re.compile(r"log10|log\("),
+           re.compile(r"profile_rules|standard error|SHAP|Venn|PSI\b"),
+           re.compile(r"e[+-]\d\d"), re.compile(r": (yes|no)$"))
+
+#: Values where band templates switch, and past them.
+EDGES = (-3.0, -0.06, -0.04, -0.0, 0.0, 0.004, 0.006, 0.01, 0.02, 0.1, 0.15, 0.25, 0.3,
+         0.5, 0.85, 1.0, 1.5, 2.0, 2.6, 3.0, 3.2, 3.9, 4.1, 6.5, 10.0, 100.0, 400.0, 800.0)
+
+
+@pytest.mark.parametrize("feature", [f.name for f in FEATURES])
+def test_no_sentence_is_garbled(feature: str) -> None:
+    for value in VALUES + EDGES:
+        text = sentence(feature, value, 0.5)
+        found = [m.group(0) for rx in GARBLED for m in rx.finditer(text)]
+        assert not found, (feature, value, text, found)
+    spec = get_feature(feature)
+    for text in (spec.description, spec.template, *(t for _, t in spec.bands)):
+        assert not [m.group(0) for rx in GARBLED[5:7] for m in rx.finditer(text)], text
+
+
+def test_statistics_read_as_comparisons() -> None:
+    gini = "posts__like_gini__last_30"
+    assert sentence(gini, 0.05, 1.0).startswith("Likes are unusually even across posts")
+    assert sentence(gini, 0.7, 1.0).startswith("A few posts get most of the likes")
+    corr = "snapshots__gain_engagement_corr__lag_1"
+    assert "do not follow" in sentence(corr, 0.0, 1.0)
+    assert "rise and fall with" in sentence(corr, 0.46, -1.0)
+    drop = "snapshots__max_drop_robust_z__window_1"
+    assert sentence(drop, -0.3, 0.5).startswith("No day shows an unusual follower loss")
+    assert "purge" in sentence(drop, 25.0, 1.0)
+    churn = "snapshots__following_oscillation__mean_abs_pct"
+    assert "follows and unfollows in bulk" in sentence(churn, 0.07, 1.0)
+    following = "accounts__log_following"
+    assert "more than 1,500" in sentence(following, np.log10(2045), 1.0)
+    assert "ordinary number" in sentence(following, np.log10(300), 1.0)
+    mean = "snapshots__daily_follower_change__mean_pct"
+    assert "over 30 days" in sentence(mean, 0.0044, 1.0)
+    conc = "snapshots__growth_concentration__top_pct_1"
+    assert sentence(conc, 0.97, -0.5).startswith("Follower gains are concentrated: 97%")
+    assert not sentence(conc, 0.97, -0.5).startswith("Follower growth is spread")
+    post_days = "snapshots__excess_growth_on_post_days__lag_1"
+    assert "brought 71% more of the follower growth" in sentence(post_days, 0.71, -1.0)
+    assert "less" in sentence(post_days, -0.3, 1.0)
+
+
+def test_amount_of_data_is_never_a_reason(model_and_rows) -> None:
+    from fakedetect.explain import is_reason
+
+    context = [f.name for f in FEATURES if f.context]
+    assert set(context) >= {"snapshots__history_length_days", "audience__sample_size",
+                            "audience__fake_share__se"}
+    _, rows, _ = model_and_rows
+    names = [*NAMES, "snapshots__history_length_days"]
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rows.fillna(0.0).to_numpy()[rng.integers(0, 4, 400)],
+                         rng.integers(3, 40, 400)])
+    y = (X[:, 5] < 15).astype(int)  # the history length alone decides the label
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 7, "seed": 1},
+                        lgb.Dataset(X, label=y, feature_name=names), num_boost_round=20)
+    m = FakeModel(booster=booster, task="influencer", features=names,
+                  calibration=Calibration(method="sigmoid"), threshold_fake=0.9,
+                  threshold_review=0.5)
+    frame = pd.DataFrame(X[:20], columns=names, index=pd.Index([f"x{i}" for i in range(20)]))
+    tidy = explain_frame(m, frame)
+    hist = tidy[tidy["feature"] == "snapshots__history_length_days"]
+    assert (hist["rank"] == len(names)).all()  # ranked last, though it decides the score
+    assert np.abs(hist["contribution"]).max() > 0.3
+    assert not is_reason(hist["feature"], hist["value"]).any()
+    for acc in frame.index:
+        assert all("history" not in cells[1] for cells, _ in reason_rows(tidy, acc, 6))
+    from fakedetect.scoring import score_frame
+
+    scored = score_frame(m, frame, top_reasons=6)
+    assert not scored.filter(like="reason_").apply(
+        lambda c: c.str.contains("history covers")).any().any()
+
+
+def test_checklist_follows_the_strongest_reasons() -> None:
+    from fakedetect.evidence import checklist_topics
+
+    topics = checklist_topics(
+        ["snapshots__following_oscillation__mean_abs_pct", "comments__burst_share__minutes_15",
+         "snapshots__max_jump_robust_z__window_1", "posts__like_gini__last_30"],
+        [1.4, 0.9, 0.1, -0.8])
+    assert topics == ["churn", "timing", "spike"]  # toward fake, strongest first
+    lists = review_checklist(_ev(spike_vs_usual=9.0), topics)
+    assert "following" in lists["check"][0] and "unfollow" in lists["check"][0]
+    assert "first minutes" in lists["check"][1]
+    assert "26 Nov 2026" in lists["check"][2]
+    # then the evidence's own topics: engagement, repeat commenters, fake followers
+    assert len(lists["check"]) == 6 and "twenty of the followers" in lists["check"][5]
+    quiet = review_checklist(_ev(spike_vs_usual=2.0, engagement_vs_benchmark=1.0,
+                                 comment_repeat_share=0.05, fake_follower_share=np.nan),
+                             ["churn"])
+    assert len(quiet["check"]) == 1 and "unfollow" in quiet["check"][0]
+    for items in lists.values():
+        assert items and not any(jargon_in(t) for t in items)
+
+
+def test_explain_lists_not_assessed_and_the_checklist_without_cutting_words(
+        model_and_rows, tmp_path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.cli import main
+    from tests.test_report import write_dataset
+
+    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal: no width from it
+    model, _, _ = model_and_rows
+    folder = model.save(tmp_path / "model")
+    data = write_dataset(tmp_path / "data")
+    assert main(["explain", "bob_bought", "--data", str(data), "--model", str(folder)]) == 0
+    out = capsys.readouterr().out
+    head = out.splitlines()[0]
+    assert "verdict" in head and head.rstrip().endswith(("authentic", "review", "fake")), head
+    assert "Not assessed" in out and "Needs " in out
+    if "verdict review" in head or "verdict likely fake" in head:
+        assert "Review checklist" in out and "What would clear the account" in out
+    assert not [j for j in jargon_in(out) if j not in {"{", "}"}], out

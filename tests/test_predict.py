@@ -22,6 +22,7 @@ from fakedetect.cli import main
 from fakedetect.config import Config
 from fakedetect.errors import UserError
 from fakedetect.features import build_features
+from fakedetect.features.registry import FEATURES
 from fakedetect.intervals import authenticity_score
 from fakedetect.model import FakeModel
 from fakedetect.predict import score_dataset
@@ -121,11 +122,23 @@ def test_reasons_match_shap_signs(fresh: Path, folder: Path) -> None:
     gone = r[~computed]
     assert gone["sentence"].str.startswith("Not assessed:").all()
     assert not gone["sentence"].str.contains("push toward").any()
-    last_computed = r[computed].groupby("account_id")["rank"].max()
+    from fakedetect.explain import is_reason
+
+    # reasons (computed behaviour), then not assessed, then amount-of-data features
+    shown = pd.Series(is_reason(r["feature"], r["value"]), index=r.index)
+    last_computed = r[shown].groupby("account_id")["rank"].max()
     first_gone = gone.groupby("account_id")["rank"].min()
     both = first_gone.index.intersection(last_computed.index)
     assert (first_gone.loc[both] > last_computed.loc[both]).all()
-    rc = r[computed]
+    context = r[computed & ~shown]
+    assert set(context["feature"]) <= {f.name for f in FEATURES if f.context}
+    last_gone = gone.groupby("account_id")["rank"].max()
+    first_context = context.groupby("account_id")["rank"].min()
+    both = last_gone.index.intersection(first_context.index)
+    assert (first_context.loc[both] > last_gone.loc[both]).all()
+    reasons = scored.scores.filter(regex=r"^reason_\d$").stack()
+    assert not reasons.str.contains("follower history covers|audience sample holds").any()
+    rc = r[shown]
     top = rc[rc["rank"] == 1].set_index("account_id")["contribution"].abs()
     second = rc[rc["rank"] == 2].set_index("account_id")["contribution"].abs()
     assert (top >= second.loc[top.index]).all()

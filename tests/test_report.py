@@ -376,12 +376,13 @@ def test_account_page_shows_every_section(report: Path) -> None:
     assert 'href="../index.html"' in text
     assert "A follower spike alone is not proof" in text
     assert "fakedetect-influencer" in text and "models:/fakedetect-influencer/7" in text
-    assert "roc_auc 0.912" in text
+    assert re.search(r'title="roc_auc">ranking quality \(ROC AUC[^<]*: 0\.912', text)
     assert "likely fake when the fake probability is at least 70%" in text
     # reasons: the top five by rank, with signed bars, their strength in words and the
     # model units only in the tooltip
     assert text.count('<span class="div-bar"') == 5
-    assert re.search(r'<span class="contrib" title="[+-]\d\.\d{3} log-odds">(strong|moderate|'
+    assert re.search(r'<span class="contrib" title="For data scientists: [+-]\d\.\d{3} in model '
+                     r'units \(log-odds\)">(strong|moderate|'
                      r"slight) push toward (fake|genuine)</span>", text)
     # a likely fake account gets the review checklist, built from its own spike
     assert '<section id="checklist">' in text
@@ -472,7 +473,7 @@ def test_missing_tables_are_reported_not_fatal(tmp_path: Path) -> None:
                      "no audience sample supplied (no audience table)",
                      "The sampled followers themselves were not supplied",
                      "no comments supplied (no comments table)",
-                     "No SHAP explanation supplied"):
+                     "No explanation supplied"):
         assert sentence in text, sentence
     assert "<li>First reason for bob_bought</li>" in text
     assert "Estimated fake followers: <b>42%</b>" in text
@@ -714,6 +715,29 @@ def test_pages_speak_plainly(tmp_path: Path, inputs) -> None:
         text = visible_text(page.read_text(encoding="utf-8"))
         found = [j for j in jargon_in(text) if j not in {"{", "}"}]
         assert not found, (page.name, found)
+        for word in ("SHAP", "Venn", "PSI", "log10", "profile_rules", "standard error",
+                     "log-odds"):
+            assert word not in text, (page.name, word)
     bob = (index.parent / "accounts" / "bob_bought.html").read_text(encoding="utf-8")
     assert "log-odds" in bob  # in the tooltips only
     assert "log-odds" not in visible_text(bob)
+
+
+def test_model_box_says_when_the_data_was_simulated(tmp_path: Path, inputs) -> None:
+    scores, reasons, dataset = inputs
+    sim = {**MODEL, "sources": ["sim"], "metrics": {"heldout_recall_op": 0.46,
+                                                    "heldout_precision_op": 0.9,
+                                                    "heldout_h00_n": 373.0,
+                                                    "test_roc_auc": 0.87}}
+    index = write_report(tmp_path / "sim", scores=scores, reasons=real_reasons(reasons),
+                         dataset=dataset, model=sim)
+    page = visible_text((index.parent / "accounts" / "bob_bought.html").read_text(
+        encoding="utf-8"))
+    assert "simulated accounts" in page and "not on real, labelled accounts" in page
+    assert "fakedetect calibrate" in page
+    assert "heldout_h00_n" not in page and "setting 00: accounts: 373" in page
+    real = write_report(tmp_path / "real", scores=scores, reasons=real_reasons(reasons),
+                        dataset=dataset, model={**MODEL, "sources": ["agency"]})
+    text = visible_text((real.parent / "accounts" / "bob_bought.html").read_text(
+        encoding="utf-8"))
+    assert "simulated" not in text and "agency" in text

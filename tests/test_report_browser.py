@@ -228,6 +228,20 @@ MEASURE_JS = r"""
         narrow.push(sentences[k].textContent.slice(0, 40));
       }
     }
+    var boxes = doc.querySelectorAll(".table-wrap, .chart-wrap");
+    for (var w = 0; w < boxes.length; w++) {
+      if (boxes[w].scrollWidth > boxes[w].clientWidth + 1) {
+        bad.push("sideways scroll inside " + boxes[w].className + ": " +
+                 boxes[w].scrollWidth + " > " + boxes[w].clientWidth);
+      }
+    }
+    var charts = doc.querySelectorAll("svg.chart");
+    for (var q = 0; q < charts.length; q++) {
+      var cr = charts[q].getBoundingClientRect();
+      if (cr.right > vw + 1) {
+        bad.push("chart wider than the page: " + Math.round(cr.right) + " > " + vw);
+      }
+    }
     if (doc.documentElement.scrollWidth > vw + 1) {
       bad.push("the page scrolls sideways: " + doc.documentElement.scrollWidth + " > " + vw);
     }

@@ -6,7 +6,9 @@ scoring code gave on base commit 3aaa913, made by running this module as a scrip
 (``python -m tests.test_same_outputs --write``). The tests recompute the same outputs
 with the current code and compare: probabilities, scores, margins and contributions to
 1e-9 relative, verdicts, reason features and ranks exactly. Reason sentences are not
-compared (their wording is not the engine's business).
+compared (their wording is not the engine's business). The fixture was written again when
+amount-of-data features (history length, audience sample size) moved to the end of the
+reason order; only the reason order changed then, every score stayed the same.
 
 Two inputs are compared: rows made from the influencer model's own split thresholds
 (every threshold exactly, just above and below it, zero and missing values, so that

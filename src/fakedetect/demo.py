@@ -129,9 +129,9 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
         f"{m['test_roc_auc']:.3f}, recall {m['test_recall_op']:.2f} at FPR "
         f"{m['test_fpr_op']:.3f}, {'champion' if inf.promoted else 'challenger'}")
     for line in inf.transfer:  # held-out worlds and the shortcut audit
-        say(f"      {line}")
+        say(f"      {plain_line(line)}")
     for line in inf.gate:
-        say(f"      gate {line}")
+        say(f"      {gate_line(line)}")
     say(f"[4/6] simulating {fresh:,} fresh influencers and scoring them")
     new_dir = data / "new"
     simulate(new_dir, accounts=fresh, days=days, seed=2026)
@@ -152,7 +152,8 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
             "threshold_review": model.threshold_review,
             "threshold_fake": model.threshold_fake,
             "trained_at": model.metadata.get("trained_at", ""),
-            "metrics": model.metadata.get("metrics", {})}
+            "metrics": model.metadata.get("metrics", {}),
+            "sources": model.metadata.get("sources", [])}
     index = write_report(cfg.report_dir, scores=scored.scores, reasons=scored.reasons,
                          dataset=dataset, model=info)
     verdicts = scored.scores["verdict"].replace("", "not scored").value_counts()
@@ -168,6 +169,32 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     say(f"  try            .venv/bin/fakedetect explain {riskiest['account_id'].iloc[0]} "
         f"{new_dir}")
     return {"scores": scores_path, "report": index, "models": exported}
+
+
+def plain_line(line: str) -> str:
+    """A training summary line with feature ids in words and model units left out."""
+    import re
+
+    from fakedetect.drift import feature_label
+
+    line = re.sub(r" \([+-]?\d+(\.\d+)? log-odds\)", "", line)
+    line = re.sub(r"\b[a-z0-9]+__[a-z0-9_]+", lambda m: feature_label(m.group(0)), line)
+    line = line.replace("log-odds", "in model units")
+    line = line.replace("shortcut audit over", "check for signals that act differently "
+                        "across the")
+    line = line.replace("held-out worlds (h*)", "simulated settings never seen in training")
+    return line.replace(" worlds", " simulated settings")
+
+
+def gate_line(line: str) -> str:
+    """A promotion-gate line of ``train`` in words."""
+    if line == "no champion yet":
+        return "promotion: the first version of this model, so it becomes the champion"
+    for word, said in (("pass: ", "promotion check passed: "),
+                       ("FAIL: ", "promotion check FAILED: ")):
+        if line.startswith(word):
+            return said + plain_line(line[len(word):])
+    return f"promotion: {plain_line(line)}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 REFERENCE_KEY = "training_reference"
 #: Quantile bins per feature.
 BINS = 10
+#: What to do about a shifted signal, said after each drift finding.
+ADVICE = ("Scores of these accounts are less certain: check the ones that matter by hand, "
+          "or recalibrate the model on labelled accounts of this market (fakedetect "
+          "calibrate).")
 #: PSI from which a feature counts as shifted (the conventional "major shift").
 PSI_ALERT = 0.25
 #: Smallest batch whose PSI is judged.
@@ -254,7 +258,7 @@ def batch_counts(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None =
             lo = col < r["min"] if r["min"] is not None else np.zeros(n, dtype=bool)
         outside[:, j] = (hi | lo) & carries[:, j]
         above[j], below[j] = hi.sum(), lo.sum()
-    names = np.asarray(feats, dtype=object)
+    names = np.asarray([feature_label(f) for f in feats], dtype=object)
     flags = pd.Series(["; ".join(names[row]) for row in outside], index=X.index,
                       dtype=object)
     counts = BatchCounts(n, bins, above, below, carries.sum(axis=0).astype(np.int64),
@@ -322,7 +326,7 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
             "psi": psi(shares, b, n_ref) if n else float("nan"),
             "missing_train": float(r["missing"]),
             "missing_batch": float(frac[-1]) if n else float("nan"),
-            "bin": _bin_words(r["cuts"], k), "bin_train": float(shares[k]),
+            "bin": _bin_words(_shown_cuts(name, r["cuts"]), k), "bin_train": float(shares[k]),
             "bin_batch": float(frac[k]),
             "above_max": float(counts.above[j] / max(n, 1)),
             "below_min": float(counts.below[j] / max(n, 1)),
@@ -347,12 +351,13 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
             "absence means, so treat these scores with caution (or use a model trained on "
             "data like this).")
     shifted = table[table["shifted"]]
-    warnings += [_shift_sentence(r) for r in shifted.head(MAX_SENTENCES).itertuples()]
+    said = [_shift_sentence(r) for r in shifted.head(MAX_SENTENCES).itertuples()]
+    warnings += [w if k == 0 else w.removesuffix(f" {ADVICE}") for k, w in enumerate(said)]
     if len(shifted) > MAX_SENTENCES:
         rest = shifted.iloc[MAX_SENTENCES:]
         warnings.append(
-            f"{len(rest)} more feature(s) shifted (PSI {rest['psi'].min():.2f}-"
-            f"{rest['psi'].max():.2f}): {', '.join(rest['description'].head(8))}"
+            f"{len(rest)} more signal(s) are distributed unlike the training data: "
+            f"{', '.join(rest['description'].head(8))}"
             + (", ..." if len(rest) > 8 else "") + ".")
     fired = bool(warnings)
     if counts.flagged:
@@ -363,8 +368,24 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
         warnings.append(
             f"{counts.flagged:,} of {n:,} verdict(s) rest on a value beyond anything this "
             f"model saw in training: {listed}. Those accounts are marked 'outside training "
-            "range'.")
+            "range'; check them by hand before acting on their verdicts.")
     return DriftReport(table.reset_index(drop=True), outside, warnings, fired, counts)
+
+
+def _shown_cuts(name: str, cuts: list[float]) -> list[float]:
+    """Cut points in the units the analyst reads: counts and ratios stored on a log10
+    scale (the registry template shows ``{count}`` or ``{ratio}``) are turned back."""
+    from fakedetect.features import get_feature
+
+    try:
+        template = get_feature(name).template
+    except KeyError:
+        return cuts
+    if "{count" in template:
+        return [10.0 ** c - 1.0 for c in cuts]
+    if "{ratio" in template:
+        return [10.0 ** c for c in cuts]
+    return cuts
 
 
 def _bin_words(cuts: list[float], k: int) -> str:
@@ -389,6 +410,6 @@ def _shift_sentence(r: Any) -> str:
         where = f"is below anything this model saw for {r.below_min:.0%} of accounts"
     else:
         where = "is distributed unlike the training data"
-    return (f"{r.description} {where}: {r.bin_batch:.0%} of accounts {r.bin} against "
-            f"{r.bin_train:.0%} in training (PSI {r.psi:.2f}); {r.relying:,} verdict(s) "
-            "rely on it.")
+    return (f"{r.description[:1].upper()}{r.description[1:]} {where}: {r.bin_batch:.0%} of "
+            f"these accounts {r.bin} against {r.bin_train:.0%} in training; {r.relying:,} "
+            f"verdict(s) rely on it. {ADVICE}")

@@ -23,7 +23,7 @@ clear the account.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -386,14 +386,15 @@ def spike_sentence(ev: Mapping[str, object]) -> str | None:
     gain = ev.get("spike_followers")
     if not _finite(gain) or float(gain) <= 0:  # type: ignore[arg-type]
         return None
-    ratio, usual = float(ev["spike_vs_usual"]), float(ev["spike_usual_daily_change"])  # type: ignore[arg-type]
+    ratio = float(ev["spike_vs_usual"])  # type: ignore[arg-type]
+    usual = ev.get("spike_usual_daily_change")
+    of = f" of about {float(usual):,.0f}" if _finite(usual) else ""  # type: ignore[arg-type]
     day = _day_text(ev["spike_date"])
     if ratio < 1.5:
         return (f"No day stands out: the largest one-day gain, +{float(gain):,.0f} "  # type: ignore[arg-type]
-                f"followers on {day}, is close to the usual daily change of about "
-                f"{usual:,.0f}")
+                f"followers on {day}, is close to the usual daily change{of}")
     text = (f"+{float(gain):,.0f} followers on {day}, "  # type: ignore[arg-type]
-            f"{times_text(ratio)} the usual daily change of about {usual:,.0f}")
+            f"{times_text(ratio)} the usual daily change{of}")
     likes, n = ev.get("spike_week_likes_vs_usual"), ev.get("spike_week_posts")
     if _finite(likes):
         lk = float(likes)  # type: ignore[arg-type]
@@ -541,65 +542,177 @@ def score_columns(evidence: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def review_checklist(ev: Mapping[str, object]) -> dict[str, list[str]]:
+#: Checklist topic of each feature that can push an account toward fake, by name (the
+#: rest fall back to their registry evidence topic, then to their group).
+CHECK_TOPICS: dict[str, str] = {
+    "snapshots__following_oscillation__mean_abs_pct": "churn",
+    "accounts__log_following": "churn",
+    "accounts__follower_following_ratio__log": "churn",
+    "comments__burst_share__minutes_15": "timing",
+    "comments__commenter_overlap__previous_post": "comments",
+    "comments__share_generic": "generic",
+    "comments__share_emoji_only": "generic",
+    "snapshots__purge_after_jump__days_30": "drop",
+    "snapshots__max_drop_robust_z__window_1": "drop",
+}
+_GROUP_TOPICS = {"growth": "spike", "engagement": "engagement", "comments": "comments",
+                 "audience": "share", "profile": "profile"}
+
+
+def check_topic(feature: str) -> str:
+    """The checklist topic of a feature (``spike``, ``churn``, ``timing``, ...)."""
+    from fakedetect.features import get_feature
+
+    if feature in CHECK_TOPICS:
+        return CHECK_TOPICS[feature]
+    try:
+        spec = get_feature(feature)
+    except KeyError:
+        return ""
+    return spec.evidence or _GROUP_TOPICS.get(spec.group, "profile")
+
+
+def _spike_items(ev: Mapping[str, object]) -> tuple[str, str, str] | None:
+    gain = ev.get("spike_followers")
+    if not (_finite(gain) and float(gain) > 0 and _finite(ev.get("spike_vs_usual"))):  # type: ignore[arg-type]
+        return None
+    day = _day_text(ev["spike_date"])
+    return (f"Open the posts around {day} and look for what could bring "
+            f"+{float(gain):,.0f} followers in a day: a viral post, a giveaway, a "  # type: ignore[arg-type]
+            "shout-out or press coverage.",
+            f"A screenshot of the platform analytics showing where followers came from on "
+            f"{day} and the days after (follower sources, reach of that week's posts).",
+            f"Analytics showing the {day} followers arrived from a post, a collaboration or "
+            "an ad campaign with matching reach, and likes that rose with them.")
+
+
+def _drop_items(ev: Mapping[str, object]) -> tuple[str, str, str] | None:
+    loss = ev.get("drop_followers")
+    when = (f" such as the {float(loss):,.0f} on {_day_text(ev['drop_date'])}"  # type: ignore[arg-type]
+            if _finite(loss) and float(loss) < 0 else "")  # type: ignore[arg-type]
+    return (f"Look at the follower history for losses{when}: the platform removes bought "
+            "followers in purges, often weeks after they were added.",
+            "The follower growth chart of the platform analytics for the last 90 days.",
+            "Losses that match a known event (a purge of inactive accounts across the "
+            "platform, a controversy) rather than the removal of an earlier spike.")
+
+
+def _engagement_items(ev: Mapping[str, object]) -> tuple[str, str, str]:
+    ratio = ev.get("engagement_vs_benchmark")
+    if _finite(ratio) and float(ratio) > 3:  # type: ignore[arg-type]
+        return ("Look at who likes and comments on the last posts: the same small group on "
+                "every post, or accounts without pictures or posts, point to bought "
+                "engagement or a pod.",
+                "Reach and impressions of the posts with the most likes.",
+                "Reach that matches the likes, from a known viral post or campaign.")
+    return ("Count the likes and comments on the last ten posts by hand and compare them "
+            "with the follower count: are the commenters real people who follow the "
+            "account's topic?",
+            "Reach and impressions of the last ten posts (platform insights), to see how "
+            "many followers actually see the posts.",
+            "Reach per post that is a normal share of the followers, showing the audience "
+            "is there even if it rarely likes.")
+
+
+def _comments_items(ev: Mapping[str, object]) -> tuple[str, str, str]:
+    rep = ev.get("comment_repeat_share")
+    who = (f"{percent(float(rep))} of comments come from the same accounts post after "  # type: ignore[arg-type]
+           "post. " if _finite(rep) and float(rep) > 0 else "")  # type: ignore[arg-type]
+    are = "Are" if who else "are"
+    return (f"Open the comments of the last posts: {who}{are} the commenters friends and "
+            "regular fans, or the same accounts leaving generic comments on every post, as "
+            "in an engagement pod?",
+            "The names of the creator's regular commenters and how they know them, if the "
+            "same accounts comment on every post.",
+            "Repeat commenters who are real people with their own varied posts and "
+            "specific comments.")
+
+
+_ITEMS = {
+    "spike": _spike_items,
+    "drop": _drop_items,
+    "engagement": _engagement_items,
+    "comments": _comments_items,
+    "churn": lambda ev: (
+        "Watch the account's following count over a few days (or compare it with an "
+        "earlier screenshot): following and unfollowing hundreds of accounts is how "
+        "follow-for-follow schemes gain followers.",
+        "Whether the creator uses a growth service or an automation app that follows "
+        "accounts for them.",
+        "A following count that stays steady, and no growth service in use."),
+    "timing": lambda ev: (
+        "Open the comments of the last posts and look at their times: a rush of comments "
+        "in the first minutes, from the same accounts each time, points to an engagement "
+        "pod or bought comments.",
+        "Whether the creator is in an engagement group (pod) that comments on each "
+        "other's posts on a schedule.",
+        "Early comments from varied, real followers who also comment later and "
+        "elsewhere."),
+    "generic": lambda ev: (
+        "Read the comments: many 'nice pic' or emoji-only comments from accounts with "
+        "few posts are typical of bought comments.",
+        "Whether the creator has bought comments or used a comment service.",
+        "Comments that refer to what the post shows, from accounts with their own "
+        "posts."),
+    "share": lambda ev: (
+        "Open twenty of the followers at random: no picture, no posts and following "
+        "thousands of accounts are the signs of bought followers.",
+        "The audience breakdown from the platform analytics (countries, ages, active "
+        "hours) to compare with the account's market.",
+        "An audience breakdown that matches the account's language and market."),
+    "profile": lambda ev: (
+        "Look at the profile itself: a picture, a biography, a link and a history of "
+        "posts are what an active creator's profile usually has.",
+        "A short introduction from the creator: who they are and where their audience "
+        "comes from.",
+        "A complete, long-standing profile with posts that match its audience."),
+}
+
+
+def review_checklist(ev: Mapping[str, object], topics: Sequence[str] = ()
+                     ) -> dict[str, list[str]]:
     """What to check, what to ask the creator for and what would clear the account,
-    built from one account's own evidence.
+    built from one account's strongest reasons and its own evidence.
 
     Parameters
     ----------
     ev : mapping
         One row of :func:`headline_evidence` (plus the share columns when known).
+    topics : sequence of str
+        Checklist topics (:func:`check_topic`) of the account's reasons toward fake,
+        strongest first; one item per topic, in that order. The evidence's own topics
+        (a large spike, engagement far from the benchmark, many repeat commenters, an
+        estimated fake-follower share) follow, so that a spike the model could not weigh
+        (too short a history) is still checked.
 
     Returns
     -------
     dict
         ``check``, ``ask`` and ``clears``: lists of sentences (never empty).
     """
+    found = list(topics)  # the reasons' topics, then the evidence's own
+    if _finite(ev.get("spike_vs_usual")) and float(
+            ev["spike_vs_usual"]) >= SPIKE_CHECK_RATIO:  # type: ignore[arg-type]
+        found.append("spike")
+    ratio = ev.get("engagement_vs_benchmark")
+    if _finite(ratio) and (float(ratio) < 0.5 or float(ratio) > 3):  # type: ignore[arg-type]
+        found.append("engagement")
+    rep = ev.get("comment_repeat_share")
+    if _finite(rep) and float(rep) >= 0.2:  # type: ignore[arg-type]
+        found.append("comments")
+    if _finite(ev.get("fake_follower_share")):
+        found.append("share")
     check: list[str] = []
     ask: list[str] = []
     clears: list[str] = []
-    gain = ev.get("spike_followers")
-    if _finite(gain) and _finite(ev.get("spike_vs_usual")) and float(
-            ev["spike_vs_usual"]) >= SPIKE_CHECK_RATIO:  # type: ignore[arg-type]
-        day = _day_text(ev["spike_date"])
-        check.append(f"Open the posts around {day} and look for what could bring "
-                     f"+{float(gain):,.0f} followers in a day: a viral post, a giveaway, a "  # type: ignore[arg-type]
-                     "shout-out or press coverage.")
-        ask.append(f"A screenshot of the platform analytics showing where followers came "
-                   f"from on {day} and the days after (follower sources, reach of that "
-                   "week's posts).")
-        clears.append(f"Analytics showing the {day} followers arrived from a post, a "
-                      "collaboration or an ad campaign with matching reach, and likes that "
-                      "rose with them.")
-    ratio = ev.get("engagement_vs_benchmark")
-    if _finite(ratio) and float(ratio) < 0.5:  # type: ignore[arg-type]
-        check.append("Count the likes and comments on the last ten posts by hand and "
-                      "compare them with the follower count: are the commenters real "
-                      "people who follow the account's topic?")
-        ask.append("Reach and impressions of the last ten posts (platform insights), to "
-                   "see how many followers actually see the posts.")
-        clears.append("Reach per post that is a normal share of the followers, showing the "
-                      "audience is there even if it rarely likes.")
-    elif _finite(ratio) and float(ratio) > 3:  # type: ignore[arg-type]
-        check.append("Look at who likes and comments on the last posts: the same small "
-                     "group on every post, or accounts without pictures or posts, point "
-                     "to bought engagement or a pod.")
-        ask.append("Reach and impressions of the posts with the most likes.")
-        clears.append("Reach that matches the likes, from a known viral post or campaign.")
-    rep = ev.get("comment_repeat_share")
-    if _finite(rep) and float(rep) >= 0.2:  # type: ignore[arg-type]
-        check.append(f"Open the comments: {percent(float(rep))} come from the same "  # type: ignore[arg-type]
-                     "accounts that comment on post after post. Are they friends and "
-                     "regular fans, or generic comments from an engagement pod?")
-        clears.append("Repeat commenters who are real people with their own varied "
-                      "posts and specific comments.")
-    share = ev.get("fake_follower_share")
-    if _finite(share):
-        check.append("Open twenty of the followers at random: no picture, no posts and "
-                     "following thousands of accounts are the signs of bought followers.")
-        ask.append("The audience breakdown from the platform analytics (countries, ages, "
-                   "active hours) to compare with the account's market.")
-        clears.append("An audience breakdown that matches the account's language and market.")
+    for topic in dict.fromkeys(found):
+        make = _ITEMS.get(topic)
+        items = make(ev) if make is not None else None
+        if items is None:
+            continue
+        for out, text in zip((check, ask, clears), items, strict=True):
+            if text not in out:
+                out.append(text)
     if not check:
         check.append("Read the reasons above and open the account's last posts: do the "
                      "likes, comments and follower count tell the same story?")
@@ -610,3 +723,19 @@ def review_checklist(ev: Mapping[str, object]) -> dict[str, list[str]]:
         clears.append("Analytics that match the public counts: steady follower growth and "
                       "a reach in line with the follower count.")
     return {"check": check, "ask": ask, "clears": clears}
+
+
+def checklist_topics(features: Sequence[str], contributions: Sequence[float],
+                     limit: int = 5) -> list[str]:
+    """Checklist topics of the strongest reasons toward fake, strongest first.
+
+    Parameters
+    ----------
+    features, contributions : sequence
+        An account's reasons (computed, not amount-of-data features), in any order.
+    limit : int
+        Reasons toward fake to take topics from.
+    """
+    pairs = sorted(((float(c), str(f)) for f, c in zip(features, contributions, strict=True)
+                    if float(c) > 0), reverse=True)[:limit]
+    return list(dict.fromkeys(check_topic(f) for _, f in pairs))

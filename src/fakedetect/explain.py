@@ -6,6 +6,11 @@ the same values from :mod:`fakedetect._compiled.treeshap` on large inputs): for 
 calibration. A positive contribution pushes toward *fake*. The plain-word sentence of each
 row comes from the feature registry's template, filled with the account's value.
 
+Features that measure how much data there is (the length of the follower history, the
+size of the audience sample: the registry's ``context`` flag) are never reasons: they rank
+after every other feature, so the rows still add up but no analyst reads "the history
+covers 4 days" as a sign of fraud (:func:`is_reason` tells the two apart).
+
 Missing evidence is not evidence: a feature that could not be computed for an account
 (its value is missing) still has a contribution, so the rows add up, but it ranks after
 every computed feature and its sentence says it was not assessed, with no direction; the
@@ -24,6 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from fakedetect.model import FakeModel
@@ -99,8 +106,11 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     n, k = contrib.shape
     values = X[model.features].to_numpy(dtype=np.float64, na_value=np.nan)
     keep = k if top is None else min(top, k)
-    # computed features first (by the size of their push), then the not assessed ones
-    order = _strongest(np.where(np.isnan(values), 0.0, np.abs(contrib) + 1.0), keep)
+    # computed features first (by the size of their push), then the not assessed ones,
+    # then the amount-of-data features, which are never reasons
+    context = np.array([get_feature(f).context for f in model.features], dtype=bool)
+    key = np.where(np.isnan(values), 1.0, np.abs(contrib) + 2.0)
+    order = _strongest(np.where(context[None, :], 0.0, key), keep)
     rows = np.repeat(np.arange(n), keep)
     cols = order.ravel()
     feats = np.asarray(model.features, dtype=object)[cols]
@@ -158,6 +168,36 @@ def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
     return np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :keep]
 
 
+def is_reason(features: pd.Series | np.ndarray, values: pd.Series | np.ndarray
+              ) -> np.ndarray:
+    """Which explanation rows may be shown as reasons: computed, and not an
+    amount-of-data feature (the registry's ``context`` flag).
+
+    Parameters
+    ----------
+    features, values : array-like
+        The ``feature`` and ``value`` columns of :func:`explain_frame`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    feats = np.asarray(features, dtype=object)
+    context = {f: _is_context(str(f)) for f in set(feats.tolist())}
+    vals = np.asarray(values, dtype=np.float64)
+    return ~np.isnan(vals) & ~np.array([context[f] for f in feats.tolist()], dtype=bool)
+
+
+def _is_context(name: str) -> bool:
+    """Whether ``name`` is an amount-of-data feature (unknown names are not)."""
+    from fakedetect.features import get_feature
+
+    try:
+        return get_feature(name).context
+    except KeyError:
+        return False
+
+
 def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:
     """:func:`sentence` of every row, rendered one feature at a time."""
     import pandas as pd
@@ -198,8 +238,8 @@ def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
         Cells: rank, sentence without its strength suffix, strength and direction in
         words (and the push with ``verbose``).
     """
-    mine = reasons[(reasons["account_id"].astype(str) == str(account_id))
-                   & reasons["value"].notna()].sort_values("rank").head(top)
+    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    mine = own[is_reason(own["feature"], own["value"])].sort_values("rank").head(top)
     out = []
     for k, r in enumerate(mine.itertuples(), start=1):
         c = float(r.contribution)
@@ -214,3 +254,59 @@ def check_additivity(model: FakeModel, X: pd.DataFrame, atol: float = 1e-6) -> f
     """Largest gap between ``base + sum(contributions)`` and the raw margin (for tests)."""
     contrib, base = model.contributions(X)
     return float(np.max(np.abs(contrib.sum(axis=1) + base - model.margin(X))))
+
+
+def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
+                       evidence: Mapping[str, object] | None = None) -> list[str]:
+    """What could not be assessed for one account, in plain words, with the data that
+    would assess it.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output with every feature (``all_reasons``).
+    account_id : str
+    evidence : mapping, optional
+        The account's evidence (:func:`fakedetect.evidence.headline_evidence` row or the
+        matching columns of the scores): a follower spike seen in a history too short
+        for the growth signals is stated, as seen but not scored.
+
+    Returns
+    -------
+    list of str
+        One line per missing kind of data; empty when everything was assessed.
+    """
+    from fakedetect.drift import feature_label
+    from fakedetect.features import get_feature
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
+
+    mine = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    values = dict(zip(mine["feature"].astype(str), mine["value"].astype(float),
+                      strict=True))
+    gone = [f for f, v in values.items() if v != v]
+    lines: list[str] = []
+    days = values.get("snapshots__history_length_days", float("nan"))
+    growth = [f for f in gone if f.startswith("snapshots__")]
+    if days == days and days < MIN_HISTORY_DAYS and growth:
+        lines.append(f"Follower history too short: it covers {days:,.0f} day(s); the growth "
+                     f"signals need at least {MIN_HISTORY_DAYS} days of daily snapshots "
+                     f"(collect the account for {MIN_HISTORY_DAYS - days:,.0f} more day(s)).")
+        if evidence is not None:
+            from fakedetect.evidence import spike_sentence
+
+            spike = spike_sentence(evidence)
+            if spike and not spike.startswith("No day"):
+                lines.append(f"Seen in the history but not scored: {spike}; check it by "
+                             "hand.")
+        gone = [f for f in gone if f not in growth]
+    by_need: dict[str, list[str]] = {}
+    for f in gone:
+        try:
+            tables = get_feature(f).tables
+        except KeyError:
+            tables = ()
+        need = ("the imported profile columns of the accounts table"
+                if tables == ("accounts",) else " and ".join(tables) or "more data")
+        by_need.setdefault(need, []).append(feature_label(f))
+    lines += [f"Needs {need}: {'; '.join(labels)}." for need, labels in by_need.items()]
+    return lines

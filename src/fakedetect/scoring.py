@@ -62,7 +62,7 @@ def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3,
     """
     import pandas as pd
 
-    from fakedetect.explain import explain_frame
+    from fakedetect.explain import explain_frame, is_reason
     from fakedetect.intervals import authenticity_score, probability_interval
 
     margin = model.margin(X, n_jobs=n_jobs)
@@ -81,7 +81,8 @@ def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3,
         k = min(top_reasons, len(model.features))
         for i in range(k):
             part = tidy.iloc[i::k]
-            out[f"reason_{i + 1}"] = part["sentence"].to_numpy()
+            shown = is_reason(part["feature"], part["value"])  # computed behaviour only
+            out[f"reason_{i + 1}"] = np.where(shown, part["sentence"].to_numpy(), "")
             out[f"feature_{i + 1}"] = part["feature"].to_numpy()
             out[f"contribution_{i + 1}"] = part["contribution"].to_numpy()
     return out

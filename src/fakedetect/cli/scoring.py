@@ -244,7 +244,10 @@ def explain(
     if json_:
         print_json(_explain_json(account_id, row, scored.reasons, top_reasons, fm))
         return 0
-    console = Console()
+    import sys
+
+    # a terminal wraps at its width; a pipe or file gets whole lines, never cut mid-word
+    console = Console() if sys.stdout.isatty() else Console(width=200, soft_wrap=True)
     if row["status"] != "scored":
         console.print(f"[bold]{account_id}[/bold]: not scored: {row['status_reason']}")
         return 0
@@ -279,7 +282,30 @@ def explain(
         colour = "red" if toward_fake else "green"
         table.add_row(*cells[:2], f"[{colour}]{cells[2]}[/]", *cells[3:])
     console.print(table)
-    console.print(f"coverage: {row['coverage']}")
+    console.print(f"data used: {str(row['coverage']).replace(',', ', ')}")
+    from fakedetect.explain import not_assessed_lines
+
+    ev = {k: row[k] for k in row.index}
+    missing = not_assessed_lines(scored.reasons, account_id, ev)
+    if missing:
+        console.print("[bold]Not assessed[/bold] (neither accuses nor clears the account):")
+        for line in missing:
+            console.print(f"  - {line}", markup=False)
+    if row["verdict"] in ("review", "likely fake"):
+        from fakedetect.evidence import checklist_topics, review_checklist
+        from fakedetect.explain import is_reason
+
+        mine = scored.reasons[scored.reasons["account_id"].astype(str) == account_id]
+        ok = is_reason(mine["feature"], mine["value"])
+        topics = checklist_topics(mine["feature"][ok].tolist(),
+                                  mine["contribution"][ok].tolist())
+        lists = review_checklist(ev, topics)
+        console.print("[bold]Review checklist[/bold]")
+        for key, title in (("check", "What to check"), ("ask", "What to ask the creator for"),
+                           ("clears", "What would clear the account")):
+            console.print(f"  {title}:")
+            for item in lists[key]:
+                console.print(f"    - {item}", markup=False)
     if row.get("outside_training"):
         from fakedetect.drift import feature_label
 
@@ -425,8 +451,10 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
     """``explain --json``: the score row, the strongest computed reasons, what was not
     assessed, and the model."""
     mine = reasons[reasons["account_id"].astype(str) == str(account_id)]  # type: ignore[index]
+    from fakedetect.explain import is_reason
+
     mine = mine.sort_values("rank")
-    computed = mine[mine["value"].notna()].head(top)
+    computed = mine[is_reason(mine["feature"], mine["value"])].head(top)
     missing = mine[mine["value"].isna()]
     return {
         "account_id": account_id,

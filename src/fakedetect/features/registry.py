@@ -70,8 +70,11 @@ class FeatureSpec:
     template : str
         A sentence for explanations. Fields: ``{value}``, and the derived ``{count}``
         (``10**value - 1``, for log10(1 + count) features), ``{ratio}`` (``10**value``,
-        for log10 ratios), ``{pct_change}`` (``exp(value) - 1``, for natural-log
-        changes) and ``{yesno}`` (``yes`` when ``value >= 0.5``).
+        for log10 ratios), ``{per}`` (``10**-value``), ``{pct_change}``
+        (``exp(value) - 1``, for natural-log changes), ``{monthly}`` (a daily rate
+        compounded over 30 days), ``{inverse}`` (``1 / value``), ``{size}``
+        (``abs(value)``), ``{years}`` (days as years) and ``{yesno}`` (``yes`` when
+        ``value >= 0.5``).
     direction : int
         +1: a higher value makes fake more likely; -1: a higher value makes genuine more
         likely; 0: unclear (both ends can be suspicious).
@@ -85,6 +88,14 @@ class FeatureSpec:
         analyst (``spike``, ``drop``, ``engagement``, ``comments``, ``share``), or ``""``.
         Where the account has that evidence, its sentence (with the date, the size and
         the comparison) replaces the template.
+    bands : tuple of (float, str)
+        Templates for ranges of the value, tried in order: the first whose bound the value
+        reaches (``value >= bound``) is used, else ``template``. They let a sentence
+        compare ("a few posts get most of the likes") instead of quoting a statistic.
+    context : bool
+        The feature measures how much data there is (history length, sample size, the
+        uncertainty of an estimate), not the account's behaviour: it is never given as a
+        reason, even when the model leans on it.
     """
 
     name: str
@@ -96,6 +107,8 @@ class FeatureSpec:
     monotone: bool = False
     tasks: frozenset[str] = _INFL
     evidence: str = ""
+    bands: tuple[tuple[float, str], ...] = ()
+    context: bool = False
 
     def __post_init__(self) -> None:
         if self.direction not in (-1, 0, 1):
@@ -109,76 +122,111 @@ class FeatureSpec:
 
 
 def _p(name: str, description: str, template: str, direction: int = 0, *,
-       monotone: bool = False, evidence: str = "") -> FeatureSpec:
+       monotone: bool = False, evidence: str = "",
+       bands: tuple[tuple[float, str], ...] = ()) -> FeatureSpec:
     return FeatureSpec(name, "profile", ("accounts",), description, template, direction,
-                       monotone, _BOTH, evidence)
+                       monotone, _BOTH, evidence, bands)
 
 
 def _e(name: str, description: str, template: str, direction: int = 0, *,
        tables: tuple[str, ...] = ("posts", "accounts"), monotone: bool = False,
-       evidence: str = "") -> FeatureSpec:
+       evidence: str = "", bands: tuple[tuple[float, str], ...] = ()) -> FeatureSpec:
     return FeatureSpec(name, "engagement", tables, description, template, direction,
-                       monotone, _INFL, evidence)
+                       monotone, _INFL, evidence, bands)
 
 
 def _g(name: str, description: str, template: str, direction: int = 0, *,
        tables: tuple[str, ...] = ("snapshots",), monotone: bool = False,
-       evidence: str = "") -> FeatureSpec:
+       evidence: str = "", bands: tuple[tuple[float, str], ...] = (),
+       context: bool = False) -> FeatureSpec:
     return FeatureSpec(name, "growth", tables, description, template, direction, monotone,
-                       _INFL, evidence)
+                       _INFL, evidence, bands, context)
 
 
 def _c(name: str, description: str, template: str, direction: int = 0, *,
        tables: tuple[str, ...] = ("comments",), monotone: bool = False,
-       evidence: str = "") -> FeatureSpec:
+       evidence: str = "", bands: tuple[tuple[float, str], ...] = ()) -> FeatureSpec:
     return FeatureSpec(name, "comments", tables, description, template, direction,
-                       monotone, _INFL, evidence)
+                       monotone, _INFL, evidence, bands)
 
 
 def _a(name: str, description: str, template: str, direction: int = 0, *,
-       monotone: bool = False, evidence: str = "") -> FeatureSpec:
+       monotone: bool = False, evidence: str = "", context: bool = False) -> FeatureSpec:
     return FeatureSpec(name, "audience", ("audience",), description, template, direction,
-                       monotone, _INFL, evidence)
+                       monotone, _INFL, evidence, (), context)
 
 
 N = LAST_POSTS
 
 #: The registry, in the order feature frames hold the columns.
+#: Band bounds of the count features, on their log10(1 + count) scale.
+_LOG_10K, _LOG_100K, _LOG_1M = math.log10(10_001), math.log10(100_001), math.log10(1_000_001)
+_LOG_1500, _LOG_7500 = math.log10(1_501), math.log10(7_501)
+
 FEATURES: tuple[FeatureSpec, ...] = (
     # ------------------------------------------------------------------ profile
-    _p("accounts__log_followers", "Followers on the profile, as log10(1 + followers).",
-       "The profile shows about {count:,.0f} followers"),
-    _p("accounts__log_following", "Accounts followed, as log10(1 + following).",
-       "The account follows about {count:,.0f} accounts", +1),
-    _p("accounts__log_posts", "Posts on the profile, as log10(1 + posts).",
-       "The account has published about {count:,.0f} posts", -1),
+    _p("accounts__log_followers", "Followers on the profile (on a logarithmic scale).",
+       "The profile shows about {count:,.0f} followers, a small account (under 10k)",
+       bands=((_LOG_1M, "The profile shows about {count:,.0f} followers, a very large "
+                        "account (over 1M)"),
+              (_LOG_100K, "The profile shows about {count:,.0f} followers, a large "
+                          "account (100k-1M)"),
+              (_LOG_10K, "The profile shows about {count:,.0f} followers, a mid-sized "
+                         "account (10k-100k)"))),
+    _p("accounts__log_following", "Accounts followed (on a logarithmic scale).",
+       "The account follows about {count:,.0f} accounts, an ordinary number", +1,
+       bands=((_LOG_7500, "The account follows about {count:,.0f} accounts, close to "
+                          "the platform's limit of 7,500, as follow-for-follow accounts "
+                          "do"),
+              (_LOG_1500, "The account follows about {count:,.0f} accounts, more than "
+                          "1,500, a level common among mass-following accounts"))),
+    _p("accounts__log_posts", "Posts on the profile (on a logarithmic scale).",
+       "The account has published only {count:,.0f} posts", -1,
+       bands=((math.log10(101), "The account has published about {count:,.0f} posts, an "
+                                "established feed"),
+              (math.log10(21), "The account has published about {count:,.0f} posts, a "
+                               "modest feed"))),
     _p("accounts__follower_following_ratio__log",
-       "Followers per account followed, as log10((1 + followers) / (1 + following)).",
-       "The account has {ratio:,.2g} followers for each account it follows", -1),
+       "Followers per account followed (on a logarithmic scale).",
+       "The account follows more accounts than follow it: {ratio:,.2f} followers per "
+       "account it follows, as in follow-for-follow", -1,
+       bands=((1.0, "The account has {ratio:,.0f} followers for each account it follows, "
+                    "far more followers than follows"),
+              (0.0, "The account has {ratio:,.1f} followers for each account it "
+                    "follows"))),
     _p("accounts__posts_per_follower__log",
-       "Posts per follower, as log10((1 + posts) / (1 + followers)).",
-       "The account has {ratio:,.2g} posts per follower"),
+       "Posts per follower (on a logarithmic scale).",
+       "The account has one post for every {per:,.0f} followers",
+       bands=((0.0, "The account has more posts than followers ({ratio:,.1f} posts per "
+                    "follower)"),)),
     _p("accounts__bio_length", "Length of the biography in characters.",
-       "The biography is {value:.0f} characters long", -1),
+       "The biography is empty", -1,
+       bands=((0.5, "The biography is {value:.0f} characters long"),)),
     _p("accounts__username_length", "Length of the username in characters.",
        "The username is {value:.0f} characters long"),
     _p("accounts__username_digits", "Digits in the username.",
-       "The username contains {value:.0f} digits", +1),
-    _p("accounts__has_profile_pic", "1 if the account has a profile picture.",
-       "Has a profile picture: {yesno}", -1),
-    _p("accounts__is_private", "1 if the account is private.",
-       "Private account: {yesno}"),
-    _p("accounts__is_verified", "1 if the account is verified.",
-       "Verified account: {yesno}", -1),
-    _p("accounts__external_url", "1 if the profile links to an external site.",
-       "Links to an external site: {yesno}", -1),
+       "The username contains no digits", +1,
+       bands=((2.5, "The username contains {value:.0f} digits; names with many digits "
+                    "are often generated"),
+              (1.5, "The username contains {value:.0f} digits"),
+              (0.5, "The username contains one digit"))),
+    _p("accounts__has_profile_pic", "Whether the account has a profile picture.",
+       "The account has no profile picture", -1,
+       bands=((0.5, "The account has a profile picture"),)),
+    _p("accounts__is_private", "Whether the account is private.",
+       "The account is public", bands=((0.5, "The account is private"),)),
+    _p("accounts__is_verified", "Whether the account is verified.",
+       "The account is not verified", -1, bands=((0.5, "The account is verified"),)),
+    _p("accounts__external_url", "Whether the profile links to an external site.",
+       "The profile has no link to an external site", -1,
+       bands=((0.5, "The profile links to an external site"),)),
     _p("accounts__like_rate_pct",
        f"Mean likes per post as a percentage of followers (imported, else from the last "
        f"{N} posts).", "Posts get likes from {value:.2f}% of followers on average",
        evidence="engagement"),
     _p("accounts__comment_rate_pct",
        f"Mean comments per post as a percentage of followers (imported, else from the last "
-       f"{N} posts).", "Posts get comments from {value:.2g}% of followers on average"),
+       f"{N} posts).", "Posts get comments from {value:.2f}% of followers on average"),
     _p("accounts__avg_caption_length",
        "Mean caption length in characters (imported, else from the posts).",
        "Captions average {value:.0f} characters"),
@@ -187,18 +235,19 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "characters in the posts).",
        "{value:.0%} of posts have an (almost) empty caption", +1),
     _p("accounts__share_non_image_posts", "Share of posts that are not images (imported).",
-       "{value:.0%} of posts are not images"),
+       "{value:.0%} of posts are videos or carousels rather than single images"),
     _p("accounts__share_location_tagged",
        "Share of posts with a location tag (imported, else from the posts' has_location).",
        "{value:.0%} of posts carry a location tag", -1),
     _p("accounts__avg_hashtags", "Mean hashtags per post (imported, else from the posts).",
        "Posts carry {value:.1f} hashtags on average"),
     _p("accounts__promo_keywords", "Use of promotional keywords in captions (imported).",
-       "Promotional keyword score {value:.2f}", +1),
+       "Captions use promotional words (a score of {value:.2f}, where 0 means none)", +1),
     _p("accounts__follower_hunt_keywords",
        "Use of follower-hunting keywords such as follow4follow (imported).",
-       "Follower-hunting keyword score {value:.2f}", +1),
-    _p("accounts__post_similarity", "Mean cosine similarity between posts (imported).",
+       "Captions use follower-hunting words such as follow4follow (a score of "
+       "{value:.2f}, where 0 means none)", +1),
+    _p("accounts__post_similarity", "Mean similarity between posts (imported).",
        "Posts are {value:.0%} similar to each other on average", +1),
     _p("accounts__post_interval_hours",
        f"Mean hours between posts (imported, else from the last {N} posts).",
@@ -209,31 +258,47 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Posts typically get likes and comments from {value:.2%} of followers",
        evidence="engagement"),
     _e(f"posts__engagement_vs_tier__last_{N}",
-       "Median engagement rate divided by the expected rate for the follower tier "
-       "(1 = typical; see expected_engagement_rate).",
-       "Engagement is {value:.2f}x the typical rate for an account of this size",
-       evidence="engagement"),
+       "Median engagement rate against the usual rate for an account of that size "
+       "(1 = usual).",
+       "Engagement is {value:.0%} of the usual rate for an account of this size",
+       evidence="engagement",
+       bands=((1.5, "Engagement is {value:.1f}x the usual rate for an account of this "
+                    "size"),
+              (0.85, "Engagement is about the usual rate for an account of this size"))),
     _e(f"posts__like_cv__last_{N}",
-       f"Coefficient of variation of likes (std / mean) over the last {N} posts.",
-       "Likes vary by {value:.0%} of their mean from post to post", tables=("posts",)),
+       f"How much likes vary from post to post (spread over mean) over the last {N} posts.",
+       "Likes are unusually even across posts: they vary by only {value:.0%} of the "
+       "average from post to post", tables=("posts",),
+       bands=((1.0, "Likes swing widely from post to post (by {value:.0%} of the "
+                    "average): a few posts get most of the likes"),
+              (0.25, "Likes vary by {value:.0%} of the average from post to post, an "
+                     "ordinary amount"))),
     _e(f"posts__like_gini__last_{N}",
-       f"Gini coefficient of likes over the last {N} posts (0 even, 1 all on one post).",
-       "Likes are spread across posts with an inequality of {value:.2f} (0 even, 1 all "
-       "on one post)", tables=("posts",)),
+       f"How unequally likes are spread over the last {N} posts (0 even, 1 all on one "
+       "post).",
+       "Likes are unusually even across posts: nearly every post gets the same number",
+       tables=("posts",),
+       bands=((0.5, "A few posts get most of the likes"),
+              (0.15, "Likes are spread across posts in the ordinary way: some posts do "
+                     "better than others"))),
     _e(f"posts__comment_like_ratio__last_{N}",
        f"Total comments over total likes on the last {N} posts.",
-       "Posts get {value:.2g} comments per like", tables=("posts",)),
+       "Posts get likes but no comments", tables=("posts",),
+       bands=((1.0, "Posts get more comments than likes ({value:.1f} comments per like)"),
+              (1e-12, "Posts get one comment for every {inverse:,.0f} likes"))),
     _e("posts__share_like_outliers__robust_z_3",
-       f"Share of the last {N} posts whose log likes sit more than 3 times the typical "
-       "post-to-post variation (median absolute deviation) above the account's own "
-       "median.",
+       f"Share of the last {N} posts with far more likes than the account's usual post "
+       "(more than 3 times the usual post-to-post variation above its median).",
        "{value:.0%} of recent posts got far more likes than the account usually gets", +1,
        tables=("posts",)),
     _e("posts__engagement_follower_trend__per_30_days",
-       "Trend of log engagement per post minus trend of log followers, per 30 days, over "
+       "Trend of engagement per post against the trend of followers, per 30 days, over "
        "the snapshot window (negative: followers grow, engagement does not).",
-       "Against follower growth, engagement per post changed by {pct_change:+.0%} a month",
-       tables=("posts", "snapshots")),
+       "Engagement per post fell behind follower growth: {pct_change:+.0%} a month "
+       "relative to followers", tables=("posts", "snapshots"),
+       bands=((0.05, "Engagement per post grew faster than the followers: "
+                     "{pct_change:+.0%} a month relative to followers"),
+              (-0.05, "Engagement per post kept pace with follower growth"))),
     _e(f"posts__views_per_like__last_{N}",
        f"Median views per like over the last {N} posts that report views.",
        "Videos get {value:,.1f} views per like", tables=("posts",)),
@@ -243,62 +308,103 @@ FEATURES: tuple[FeatureSpec, ...] = (
     # ------------------------------------------------------------------- growth
     _g("snapshots__daily_follower_change__mean_pct",
        "Mean daily follower change as a fraction of the previous day's followers.",
-       "Followers changed by {value:+.2%} a day on average"),
+       "Followers changed by {value:+.2%} a day on average, about {monthly:+.0%} over 30 "
+       "days"),
     _g("snapshots__daily_follower_change__std_pct",
-       "Standard deviation of the daily relative follower change.",
-       "From day to day, the follower count typically moves by {value:.2%} of "
-       "followers", +1, evidence="spike"),
+       "How much the daily relative follower change varies from day to day.",
+       "The follower count is steady from day to day (it varies by {value:.2%} of "
+       "followers)", +1, evidence="spike",
+       bands=((0.02, "The follower count jumps around from day to day (it varies by "
+                     "{value:.1%} of followers; steady accounts vary by well under 1%)"),
+              (0.005, "The follower count varies by {value:.1%} of followers from day to "
+                      "day, more than a steady account"))),
     _g("snapshots__max_jump_robust_z__window_1",
        "Largest one-day follower change above the account's usual daily change, in "
-       "multiples of its typical day-to-day variation (median absolute deviation).",
-       "The largest one-day follower gain stood {value:.0f} times the typical day-to-day "
-       "variation above the usual daily change", +1,
-       monotone=True, evidence="spike"),
+       "multiples of its usual day-to-day swing.",
+       "No single day's follower gain stands out from the account's usual day-to-day "
+       "swings", +1, monotone=True, evidence="spike",
+       bands=((10.0, "The biggest one-day follower gain was {value:,.0f} times the "
+                     "account's usual day-to-day swing: a sudden spike"),
+              (3.0, "The biggest one-day follower gain was {value:,.0f} times the "
+                    "account's usual day-to-day swing: a noticeable jump"))),
     _g("snapshots__max_jump_robust_z__window_3",
        "Largest three-day follower change above the account's usual three-day change, in "
-       "multiples of its typical variation.",
-       "The largest three-day follower gain stood {value:.0f} times the typical variation "
-       "above the usual", +1,
-       monotone=True, evidence="spike"),
+       "multiples of its usual swing.",
+       "No three days of follower gains stand out from the account's usual swings", +1,
+       monotone=True, evidence="spike",
+       bands=((10.0, "The biggest three-day follower gain was {value:,.0f} times the "
+                     "account's usual swing: a sudden spike"),
+              (3.0, "The biggest three-day follower gain was {value:,.0f} times the "
+                    "account's usual swing: a noticeable jump"))),
     _g("snapshots__max_jump_share__window_1",
        "Largest one-day follower gain as a fraction of the previous day's followers.",
-       "Followers jumped {value:.0%} in a single day", +1, evidence="spike"),
+       "No day added more than {value:.1%} to the followers", +1, evidence="spike",
+       bands=((0.1, "Followers jumped {value:.0%} in a single day, a very large jump "
+                    "for one day"),
+              (0.01, "Followers grew {value:.1%} on the biggest day"))),
     _g("snapshots__max_drop_robust_z__window_1",
        "Largest one-day follower loss below the usual daily change, in multiples of the "
-       "typical day-to-day variation (purges).",
-       "The largest one-day follower loss stood {value:.0f} times the typical day-to-day "
-       "variation below the usual daily change", +1, evidence="drop"),
+       "usual day-to-day swing (purges).",
+       "No day shows an unusual follower loss", +1, evidence="drop",
+       bands=((10.0, "The biggest one-day follower loss was {value:,.0f} times the "
+                     "account's usual day-to-day swing: a sudden purge, as when bought "
+                     "followers are removed"),
+              (3.0, "The biggest one-day follower loss was {value:,.0f} times the "
+                    "account's usual day-to-day swing: a noticeable drop"))),
     _g("snapshots__growth_concentration__top_pct_1",
-       "Share of all follower gains made on the top 1% of days.",
-       "{value:.0%} of all follower growth came on the busiest 1% of days", +1, evidence="spike"),
+       "Share of all follower gains made on the busiest 1% of days.",
+       "Follower gains are spread out: the busiest 1% of days brought only {value:.0%} "
+       "of them", +1, evidence="spike",
+       bands=((0.5, "Follower gains are concentrated: {value:.0%} of them came on the "
+                    "busiest 1% of days (with a short history, that is a single day)"),)),
     _g("snapshots__growth_concentration__top_pct_5",
-       "Share of all follower gains made on the top 5% of days.",
-       "{value:.0%} of all follower growth came on the busiest 5% of days", +1, evidence="spike"),
+       "Share of all follower gains made on the busiest 5% of days.",
+       "Follower gains are spread out: the busiest 5% of days brought only {value:.0%} "
+       "of them", +1, evidence="spike",
+       bands=((0.5, "Follower gains are concentrated: {value:.0%} of them came on the "
+                    "busiest 5% of days"),)),
     _g("snapshots__purge_after_jump__days_30",
        "Share of the largest one-day gain (above the usual daily change) lost again "
        "within 30 days, against the usual trend.",
        "{value:.0%} of the biggest one-day gain was lost again within 30 days", +1,
        evidence="drop"),
     _g("snapshots__gain_engagement_corr__lag_1",
-       "Correlation between daily follower change and log engagement of posts published "
-       "that day or the day before (organic growth follows posts).",
-       "Follower gains track post engagement with a correlation of {value:.2f}", -1,
-       tables=("snapshots", "posts")),
+       "How closely daily follower changes follow the engagement of posts published that "
+       "day or the day before (organic growth follows posts).",
+       "Follower gains do not follow the engagement of new posts (organic growth "
+       "usually does)", -1, tables=("snapshots", "posts"),
+       bands=((0.3, "Follower gains rise and fall with the engagement of new posts, as "
+                    "organic growth does"),
+              (0.1, "Follower gains follow the engagement of new posts only loosely"))),
     _g("snapshots__excess_growth_on_post_days__lag_1",
        "Share of follower gains made on posting days (or the day after) minus the share "
        "of such days.",
-       "Posting days brought {value:+.0%} more of the growth than their share of days",
-       -1, tables=("snapshots", "posts")),
+       "Posting days brought {size:.0%} less of the follower growth than their share of "
+       "the days: followers arrive independently of posts", -1,
+       tables=("snapshots", "posts"),
+       bands=((0.05, "Posting days (and the day after) brought {size:.0%} more of the "
+                     "follower growth than their share of the days: followers arrive with "
+                     "posts, as in organic growth"),
+              (-0.05, "Follower growth comes about as much on days without posts as on "
+                      "posting days"))),
     _g("snapshots__following_oscillation__mean_abs_pct",
        "Mean absolute daily change in accounts followed, as a fraction of the previous "
        "day's count (follow/unfollow churn).",
-       "The number of accounts followed changes by {value:.1%} a day", +1),
+       "The number of accounts followed barely changes ({value:.1%} a day on average)", +1,
+       bands=((0.02, "The account follows and unfollows in bulk: the number of accounts "
+                     "it follows changes by {value:.1%} a day on average (steady accounts: "
+                     "well under 1%)"),
+              (0.005, "The number of accounts followed changes by {value:.1%} a day on "
+                      "average, more than on a steady account"))),
     _g("accounts__account_age_days",
        "Days from account creation to the last observed snapshot or post.",
-       "The account is {value:,.0f} days old", -1, tables=("accounts",)),
+       "The account is only {value:,.0f} days old", -1, tables=("accounts",),
+       bands=((730.0, "The account is about {years:.0f} years old"),
+              (365.0, "The account is about a year old"),
+              (90.0, "The account is {value:,.0f} days old"))),
     _g("snapshots__history_length_days",
        "Days between the first and the last snapshot, inclusive.",
-       "The follower history covers {value:,.0f} days"),
+       "The follower history covers {value:,.0f} days", context=True),
     # ----------------------------------------------------------------- comments
     _c("comments__share_generic",
        "Share of comments that are emoji or punctuation only, or a stock phrase (nice "
@@ -315,7 +421,10 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _c("comments__burst_share__minutes_15",
        "Share of comments written within 15 minutes of the post.",
        "{value:.0%} of comments arrived within 15 minutes of posting", +1,
-       tables=("comments", "posts")),
+       tables=("comments", "posts"),
+       bands=((0.4, "{value:.0%} of comments arrived within 15 minutes of posting, an "
+                    "unusually fast rush (on organic posts comments keep coming for "
+                    "hours)"),)),
     _c("comments__commenter_overlap__previous_post",
        "Share of a post's commenters who also commented on the previous commented post "
        "(pooled over posts).",
@@ -323,23 +432,22 @@ FEATURES: tuple[FeatureSpec, ...] = (
        tables=("comments", "posts")),
     # ----------------------------------------------------------------- audience
     _a("audience__fake_share__scorer_model",
-       "Estimated share of fake followers in the audience sample: the registered account "
-       "model's mean fake probability corrected for its known error rates, else the "
-       "profile_rules_v1 fallback's mean.",
+       "Estimated share of fake followers in the audience sample: the account model's "
+       "mean fake probability corrected for its known error rates, else the rule-based "
+       "estimate.",
        "An estimated {value:.0%} of sampled followers look fake", +1, monotone=True,
        evidence="share"),
     _a("audience__fake_share__se",
-       "Standard error of the estimated fake-follower share: the sampling error plus the "
-       "uncertainty of the account model's error rates used to correct it.",
-       "The fake-follower share estimate is uncertain by about {value:.0%} (percentage "
-       "points, one standard error)"),
+       "How uncertain the estimated fake-follower share is (the sampling error plus the "
+       "uncertainty of the account model's error rates).",
+       "The fake-follower share estimate is uncertain by about {value:.0%}", context=True),
     _a("audience__mass_follower_share__following_1500",
        "Share of sampled followers who follow more than 1,500 accounts.",
        "{value:.0%} of sampled followers follow more than 1,500 accounts", +1),
     _a("audience__no_picture_share", "Share of sampled followers without a profile picture.",
        "{value:.0%} of sampled followers have no profile picture", +1),
     _a("audience__sample_size", "Number of sampled followers.",
-       "The audience sample holds {value:,.0f} followers"),
+       "The audience sample holds {value:,.0f} followers", context=True),
 )
 
 _BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in FEATURES}
@@ -380,7 +488,10 @@ def feature_names(task: str = "influencer") -> list[str]:
 
 
 _DERIVED = (("count", lambda x: 10.0**x - 1.0), ("ratio", lambda x: 10.0**x),
-            ("pct_change", lambda x: math.exp(x) - 1.0))
+            ("per", lambda x: 10.0**-x), ("pct_change", lambda x: math.exp(x) - 1.0),
+            ("monthly", lambda x: (1.0 + x) ** 30 - 1.0),
+            ("inverse", lambda x: 1.0 / x if x else math.inf), ("size", abs),
+            ("years", lambda x: x / 365.25))
 
 
 def _fields(value: float, used: frozenset[str] | None = None) -> dict[str, object]:
@@ -423,7 +534,16 @@ def render_reason(name: str, value: float, **fields: object) -> str:
             not isinstance(value, float) and _is_nan(value)):
         need = " and ".join(spec.tables)
         return f"Not assessed: {spec.description.rstrip('.')} (needs {need})"
-    return spec.template.format(**{**_fields(float(value)), **fields})
+    return template_for(spec, float(value)).format(**{**_fields(float(value)), **fields})
+
+
+def template_for(spec: FeatureSpec, value: float) -> str:
+    """The template of ``spec`` for ``value``: the first of its ``bands`` whose bound the
+    value reaches, else its main template."""
+    for bound, template in spec.bands:
+        if value >= bound:
+            return template
+    return spec.template
 
 
 def render_reasons(name: str, values: np.ndarray) -> list[str]:
@@ -448,6 +568,9 @@ def render_reasons(name: str, values: np.ndarray) -> list[str]:
     # each distinct value is rendered once (by its bits, so that -0.0 keeps its sign)
     bits, where = np.unique(values.view(np.int64), return_inverse=True)
     distinct = bits.view(np.float64).tolist()
+    if spec.bands:
+        once = [missing if v != v else _fill(template_for(spec, v), v) for v in distinct]
+        return np.asarray(once, dtype=object)[where.reshape(-1)].tolist()
     numbered = _numbered(spec.template)
     if numbered is None:
         fill, used = spec.template.format, _used_fields(spec.template)
@@ -460,6 +583,14 @@ def render_reasons(name: str, values: np.ndarray) -> list[str]:
         else:
             once = [missing if v != v else fill(*[g(v) for g in getters]) for v in distinct]
     return np.asarray(once, dtype=object)[where.reshape(-1)].tolist()
+
+
+def _fill(template: str, value: float) -> str:
+    """``template`` filled with ``value`` and its derived fields."""
+    numbered = _numbered(template)
+    if numbered is None:
+        return template.format(**_fields(value, _used_fields(template)))
+    return numbered[0].format(*[_GETTERS[f](value) for f in numbered[1]])
 
 
 def _overflow_inf(fn: Callable[[float], float]) -> Callable[[float], float]:

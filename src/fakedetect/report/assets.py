@@ -58,7 +58,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 main:has(#accounts){max-width:1380px}
 #accounts td.num .ci{display:block}
 .user{display:block;color:var(--muted);font-size:.82rem}
-td.reason{max-width:340px;min-width:220px}
+td.reason{min-width:12em;white-space:normal}
+#accounts{table-layout:auto}
 td,th,li,p{overflow-wrap:break-word}
 .kv td{overflow-wrap:anywhere}
 .kv th{width:220px;color:var(--muted);font-weight:500}
@@ -108,8 +109,7 @@ h1 small{display:block;margin-left:0}
 .tools input{min-width:0;width:100%}
 .kv th{width:38%}
 .card{min-width:0;flex:1 1 40%}
-.chart-wrap{overflow-x:auto}
-.chart-wrap svg.chart{min-width:640px}
+.chart-wrap svg.chart{width:100%;min-width:0}
 #accounts thead{display:none}
 #accounts,#accounts tbody{display:block}
 #accounts tr{display:block;border:1px solid var(--line);border-radius:8px;margin:0 0 10px;

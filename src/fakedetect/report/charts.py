@@ -501,7 +501,13 @@ def _wrap(text: str, width: int, lines: int) -> list[str]:
 
 #: Characters per label line of the waterfall, and lines per label.
 WATERFALL_LABEL_CHARS = 50
-WATERFALL_LABEL_LINES = 2
+WATERFALL_LABEL_LINES = 4
+
+
+def _percent(x: float) -> str:
+    from fakedetect.evidence import percent
+
+    return percent(x)
 
 
 def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[float],
@@ -541,8 +547,8 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     values = np.r_[base, ends, 0.0]
     ticks = nice_ticks(float(values.min()), float(values.max()), 6)
     wrapped = [_wrap(t, WATERFALL_LABEL_CHARS, WATERFALL_LABEL_LINES) for t in names]
-    two = any(len(w) > 1 for w in wrapped)
-    row = 36.0 if two else 26.0
+    most = max([len(w) for w in wrapped] + [1])
+    row = 26.0 if most == 1 else 6.0 + 15.0 * most
     # the widest line at 12 px fits the label column with a margin on the left
     label_w = 24.0 + _CHAR_PX * 1.08 * max([len(x) for w in wrapped for x in w] + [38])
     texts = [str(t) for t in bar_text] if bar_text is not None else []
@@ -555,16 +561,13 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.top:.1f}" '
                     f'y2="{area.bottom:.1f}" stroke="{GRID}"/><text x="{x:.1f}" '
                     f'y="{area.bottom + 16:.1f}" text-anchor="middle" fill="{INK}" '
-                    f'font-size="12">{_signed(t)}</text><text x="{x:.1f}" '
-                    f'y="{area.bottom + 31:.1f}" '
-                    f'text-anchor="middle" fill="{INK}" font-size="11">'
-                    f"{_prob(t):.0%}</text>")
+                    f'font-size="12">{escape(_percent(_prob(t)))}<title>{_signed(t)} in '
+                    f"model units (log-odds), for data scientists</title></text>")
     x_zero = float(area.sx(0.0))
     body.append(f'<line x1="{x_zero:.1f}" x2="{x_zero:.1f}" y1="{area.top - 6:.1f}" '
                 f'y2="{area.bottom:.1f}" stroke="{INK}" stroke-dasharray="3 3"/>')
     body.append(f'<text x="{area.left:.1f}" y="20" fill="{INK}" font-size="12">'
-                f"model score, with the fake probability below — red pushes toward fake, "
-                f"blue toward genuine</text>")
+                f"fake probability — red pushes toward fake, blue toward genuine</text>")
 
     def label_row(k: int, text: str, bold: bool = False) -> str:
         weight = ' font-weight="600"' if bold else ""
@@ -583,8 +586,7 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
                 f'stroke-width="3"/><text x="{x + 8:.1f}" y="{y + 4:.1f}" fill="#111827" '
                 f'font-size="12">{escape(text)}</text>')
 
-    from fakedetect.evidence import percent
-
+    percent = _percent
     body.append(label_row(0, "The average account", bold=True))
     body.append(marker(0, base, percent(_prob(base))))
     for k, (name, start, end, step) in enumerate(
@@ -608,4 +610,4 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     k_final = n_rows - 1
     body.append(label_row(k_final, "This account (before calibration)", bold=True))
     body.append(marker(k_final, final, percent(_prob(final))))
-    return _svg(area.bottom + 40, body, "SHAP waterfall of the fake-probability")
+    return _svg(area.bottom + 40, body, "How the signals add up to the fake probability")

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 #: Rows of the index table rendered server-side (for readers without JavaScript).
 STATIC_ROWS = 100
+#: Said wherever a rate comes from a model trained on simulated accounts.
+_SIM_NOTE = (" (simulated accounts: on real accounts the share can differ until the model "
+             "is calibrated on labelled accounts of your market)")
 #: Features drawn individually in the SHAP waterfall; the rest are summed in one row.
 WATERFALL_FEATURES = 10
 #: Reasons listed with contribution bars at the top of an account page.
@@ -369,6 +372,7 @@ class _Account:
     username: str
     tables: dict[str, dict[str, np.ndarray] | None]
     reasons: dict[str, np.ndarray]
+    simulated: bool = False
 
     @property
     def scored(self) -> bool:
@@ -396,7 +400,8 @@ def _account(ctx: _Context, account_id: str) -> _Account:
         order = np.lexsort((-np.abs(np.nan_to_num(reasons["contribution"])),
                             np.nan_to_num(reasons["rank"], nan=np.inf)))
         reasons = {k: v[order] for k, v in reasons.items()}
-    return _Account(account_id, code, row, username, tables, reasons)
+    return _Account(account_id, code, row, username, tables, reasons,
+                    is_simulated(ctx.model))
 
 
 def _header(acc: _Account, index_href: str | None) -> str:
@@ -431,8 +436,8 @@ def _header(acc: _Account, index_href: str | None) -> str:
     if acc.scored:
         lede = ("The score is calibrated: of accounts given a fake probability of "
                 f"{_pct(r['fake_probability'])}, about that share were fake in the evaluation "
-                "data. Review the evidence below before deciding; a single signal is not "
-                "proof.")
+                f"data{_SIM_NOTE if acc.simulated else ''}. Review the evidence below before "
+                "deciding; a single signal is not proof.")
     else:
         reason = r["status_reason"] or "no reason given"
         lede = (f"This account could not be scored: {_e(reason)}. The data that was "
@@ -470,8 +475,11 @@ def _reasons_section(acc: _Account) -> str:
             return f'{head}<p class="missing">No explanation supplied.</p></section>'
         lis = "".join(f"<li>{_e(s)}</li>" for s in items)
         return f"{head}<ol>{lis}</ol></section>"
+    from fakedetect.explain import is_reason
+
     contrib = np.nan_to_num(rs["contribution"])
-    top = [k for k in range(len(contrib)) if contrib[k] != 0][:TOP_REASONS]
+    shown = is_reason(rs["feature"], rs["value"])
+    top = [k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]][:TOP_REASONS]
     if not top:
         return f'{head}<p class="missing">No feature moved the score.</p></section>'
     from fakedetect.explain import strength
@@ -489,11 +497,11 @@ def _reasons_section(acc: _Account) -> str:
                    f'{_e(sentence)}</span>'
                    f'<span class="div-bar" aria-hidden="true"><span class="neg">{neg}</span>'
                    f'<span class="pos">{pos}</span></span>'
-                   f'<span class="contrib" title="{c:+.3f} log-odds">{words}</span></li>')
+                   f'<span class="contrib" title="For data scientists: {c:+.3f} in model units '
+                   f'(log-odds)">{words}</span></li>')
     return (f"{head}<ul class=\"reasons\">{''.join(lis)}</ul>"
             '<p class="muted">Bars: how hard each signal pushes the score; blue to the left '
-            "pushes toward genuine, red to the right toward fake. Hover over the strength for "
-            "its size in model units.</p></section>")
+            "pushes toward genuine, red to the right toward fake.</p></section>")
 
 
 def _plain_sentence(rs: Mapping[str, np.ndarray], k: int) -> str:
@@ -653,10 +661,10 @@ def _audience_section(acc: _Account) -> str:
 
 
 def _waterfall_section(acc: _Account) -> str:
-    head = '<section id="shap"><h2>How the signals add up (SHAP waterfall)</h2>'
+    head = '<section id="shap"><h2>How the signals add up</h2>'
     rs = acc.reasons
     if not acc.scored or not rs:
-        what = "Not scored" if not acc.scored else "No SHAP explanation supplied"
+        what = "Not scored" if not acc.scored else "No explanation supplied"
         return f'{head}<p class="missing">{what}, so there is no waterfall.</p></section>'
     from fakedetect.explain import strength
 
@@ -680,7 +688,7 @@ def _waterfall_section(acc: _Account) -> str:
     return f"{head}<p>{text}</p>{_chart(chart)}</section>"
 
 
-def _coverage_section(acc: _Account) -> str:
+def _coverage_section(ctx: _Context, acc: _Account) -> str:
     rows = []
 
     def add(name: str, ok: bool, text: str) -> None:
@@ -726,21 +734,42 @@ def _coverage_section(acc: _Account) -> str:
                if used else "")
     return (f'<section id="coverage"><h2>Data coverage</h2>{signals}'
             f'<table class="kv"><tbody>{"".join(rows)}</tbody></table>'
-            f"{_not_assessed(acc)}</section>")
+            f"{_not_assessed(ctx, acc)}</section>")
 
 
-def _not_assessed(acc: _Account) -> str:
-    """The signals that could not be computed for the account, and the data they need."""
+def _not_assessed(ctx: _Context, acc: _Account) -> str:
+    """The signals that could not be computed for the account, and the data they need;
+    a history too short for the growth signals is said so, with the evidence that was
+    found in it all the same (a follower spike is shown, not scored)."""
     from fakedetect.drift import feature_label
     from fakedetect.features import get_feature
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
 
     rs = acc.reasons
     if not acc.scored or not rs:
         return ""
-    gone = [str(f) for f, v in zip(rs["feature"].tolist(), rs["value"].tolist(), strict=True)
-            if not _finite(v)]
+    values = dict(zip(rs["feature"].tolist(), rs["value"].tolist(), strict=True))
+    gone = [str(f) for f, v in values.items() if not _finite(v)]
+    gone_n = len(gone)
     if not gone:
         return ""
+    notes = []
+    days = values.get("snapshots__history_length_days")
+    growth_gone = [f for f in gone if f.startswith("snapshots__")]
+    if _finite(days) and float(days) < MIN_HISTORY_DAYS and growth_gone:
+        notes.append(f"<li><b>Follower history too short:</b> it covers {float(days):,.0f} "
+                     f"day(s); the growth signals need at least {MIN_HISTORY_DAYS} days of "
+                     "daily snapshots. Collecting the account for "
+                     f"{MIN_HISTORY_DAYS - float(days):,.0f} more day(s) (fakedetect collect) "
+                     "would assess them.</li>")
+        from fakedetect.evidence import spike_sentence
+
+        spike = spike_sentence(ctx.evidence_of(acc.account_id))
+        if spike and not spike.startswith("No day"):
+            notes.append(f"<li><b>Seen in the history, not scored:</b> {_e(spike)}. "
+                         "The model did not weigh it (the history is too short); check "
+                         "it by hand.</li>")
+        gone = [f for f in gone if f not in growth_gone]
     by_need: dict[str, list[str]] = {}
     for f in gone:
         try:
@@ -750,10 +779,11 @@ def _not_assessed(acc: _Account) -> str:
         need = ("the imported profile columns of the accounts table"
                 if tables == ("accounts",) else " and ".join(tables) or "more data")
         by_need.setdefault(need, []).append(feature_label(f))
-    items = "".join(f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
-                    for need, labels in by_need.items())
-    return (f'<div id="not-assessed"><h3>Not assessed ({len(gone)} signal'
-            f"{'s' if len(gone) != 1 else ''})</h3><p class=\"muted\">These signals could "
+    items = "".join(notes) + "".join(
+        f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
+        for need, labels in by_need.items())
+    return (f'<div id="not-assessed"><h3>Not assessed ({gone_n} signal'
+            f"{'s' if gone_n != 1 else ''})</h3><p class=\"muted\">These signals could "
             "not be computed from the data supplied; they neither accuse nor clear the "
             "account. Supplying the data named would assess them.</p>"
             f"<ul>{items}</ul></div>")
@@ -765,15 +795,25 @@ def _checklist_section(ctx: _Context, acc: _Account) -> str:
 
     if not acc.scored or acc.row["verdict"] not in ("review", "likely fake"):
         return ""
-    lists = review_checklist(ctx.evidence_of(acc.account_id))
+    from fakedetect.evidence import checklist_topics
+    from fakedetect.explain import is_reason
+
+    rs = acc.reasons
+    topics: list[str] = []
+    if rs:
+        ok = is_reason(rs["feature"], rs["value"])
+        topics = checklist_topics(np.asarray(rs["feature"])[ok].tolist(),
+                                  np.nan_to_num(rs["contribution"])[ok].tolist())
+    lists = review_checklist(ctx.evidence_of(acc.account_id), topics)
     parts = []
     for key, title in (("check", "What to check"), ("ask", "What to ask the creator for"),
                        ("clears", "What would clear the account")):
         items = "".join(f"<li>{_e(t)}</li>" for t in lists[key])
         parts.append(f'<div class="check-{key}"><h3>{title}</h3><ul>{items}</ul></div>')
     return ('<section id="checklist"><h2>Review checklist</h2><p class="muted">Built from '
-            "this account's own evidence. A verdict is not proof: decide after these "
-            f"checks.</p><div class=\"checklist\">{''.join(parts)}</div></section>")
+            "this account's strongest reasons toward fake and its own evidence. A verdict "
+            "is not proof: decide after these checks.</p>"
+            f"<div class=\"checklist\">{''.join(parts)}</div></section>")
 
 
 def _model_box(model: Mapping[str, object], row: Mapping[str, object] | None) -> str:
@@ -783,10 +823,16 @@ def _model_box(model: Mapping[str, object], row: Mapping[str, object] | None) ->
     sources = model.get("sources")
     src = (", ".join(str(x) for x in sources) if isinstance(sources, list | tuple)
            and sources else "")
-    simulated = src == "sim"
-    what = (f"Trained on labelled accounts from {'simulated data' if simulated else src}."
-            if src else "Trained on labelled accounts (fake and genuine) with known "
-                        "answers.")
+    if is_simulated(model):
+        what = ("Trained and tested on simulated accounts (fake and genuine accounts "
+                "generated by fakedetect's simulator), not on real, labelled accounts. The "
+                "rates below are how it did on other simulated accounts; on real accounts "
+                "they are unknown until it is checked on accounts with known answers "
+                "(fakedetect calibrate).")
+    elif src:
+        what = f"Trained on labelled accounts from: {src}."
+    else:
+        what = "Trained on labelled accounts (fake and genuine) with known answers."
     lines = [f"<li><b>What:</b> {_e(name)} version {_e(version)}. {_e(what)}</li>"]
     trained = str(model.get("trained_at") or "")
     if trained:
@@ -796,6 +842,18 @@ def _model_box(model: Mapping[str, object], row: Mapping[str, object] | None) ->
             f"{''.join(lines)}</ul><details><summary>All model details and metrics"
             f'</summary><table class="kv"><tbody>{_model_rows(model, row)}</tbody></table>'
             "</details></section>")
+
+
+def is_simulated(model: Mapping[str, object]) -> bool:
+    """Whether the model's training data was simulated: its sources say ``sim``, or its
+    metrics were measured on held-out simulated worlds (only simulated data has worlds)."""
+    sources = model.get("sources")
+    names = [str(x) for x in sources] if isinstance(sources, list | tuple) else []
+    if any(n == "sim" or n.startswith("sim") for n in names):
+        return True
+    metrics = model.get("metrics")
+    return isinstance(metrics, Mapping) and any(str(k).startswith("heldout_")
+                                                for k in metrics)
 
 
 def _date_words(stamp: str) -> str:
@@ -812,7 +870,8 @@ def _accuracy_words(model: Mapping[str, object]) -> str:
     """One sentence on held-out accuracy from the model's metrics, or what is missing."""
     metrics = model.get("metrics")
     m = metrics if isinstance(metrics, Mapping) else {}
-    for prefix, where in (("heldout_", "on accounts from worlds it never saw"),
+    for prefix, where in (("heldout_", "on simulated accounts from settings (simulated "
+                                       "markets) it never saw in training"),
                           ("test_", "on test accounts kept out of training")):
         prec, rec, fpr = (m.get(f"{prefix}{k}") for k in ("precision_op", "recall_op",
                                                            "fpr_op"))
@@ -844,10 +903,78 @@ def _model_rows(model: Mapping[str, object], row: Mapping[str, object] | None) -
                                   "authentic below"))
     metrics = model.get("metrics")
     if isinstance(metrics, Mapping) and metrics:
-        text = "".join(f"<li>{_e(k)} {float(v):.3f}</li>" if _finite(v)
-                       else f"<li>{_e(k)} {_e(v)}</li>" for k, v in sorted(metrics.items()))
-        items.append(("evaluation metrics", f'<ul class="metrics">{text}</ul>'))
+        items.extend(_metric_groups(metrics))
     return "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in items)
+
+
+#: Metric groups of the model details, by key prefix: (prefix, heading).
+METRIC_GROUPS: tuple[tuple[str, str], ...] = (
+    ("test_", "Test accounts kept out of training"),
+    ("heldout_", "Accounts from held-out settings never seen in training"),
+    ("cv_", "Cross-validation on the training accounts (mean and spread over folds)"),
+    ("loso_", "Each data source left out in turn"),
+)
+#: Plain names of the metric stems (the key without its group prefix).
+METRIC_WORDS: dict[str, str] = {
+    "precision_op": "of accounts called likely fake, share that were fake",
+    "recall_op": "share of fake accounts called likely fake",
+    "fpr_op": "share of genuine accounts wrongly called likely fake",
+    "fpr_review": "share of genuine accounts sent to review or worse",
+    "roc_auc": "ranking quality (ROC AUC: 0.5 chance, 1 perfect)",
+    "pr_auc": "ranking quality among fakes (PR AUC)",
+    "accuracy": "share of all accounts classed right",
+    "accuracy_op": "share of all accounts classed right at the verdict cut-off",
+    "brier": "probability error (Brier score, lower is better)",
+    "ece": "calibration error (ECE, lower is better)",
+    "n": "accounts", "positives": "fake accounts",
+}
+
+
+def _metric_words(stem: str) -> str:
+    """A metric stem in words: ``recall_op_fraud_bought_likes`` → its plain name."""
+    for suffix, words in (("_mean", " (mean)"), ("_std", " (spread)")):
+        if stem.endswith(suffix):
+            return _metric_words(stem[: -len(suffix)]) + words
+    if stem in METRIC_WORDS:
+        return METRIC_WORDS[stem]
+    for base in ("recall_op", "n"):
+        if stem.startswith(base + "_fraud_"):
+            kind = stem[len(base) + 7:].replace("_", " ")
+            return (f"share of '{kind}' fakes caught" if base == "recall_op"
+                    else f"'{kind}' fake accounts")
+    if stem[:1] == "h" and "_" in stem and stem[1:stem.index("_")].isdigit():
+        return f"setting {stem[1:stem.index('_')]}: {_metric_words(stem[stem.index('_') + 1:])}"
+    return stem.replace("_", " ")
+
+
+def _metric_value(key: str, v: object) -> str:
+    if not _finite(v):
+        return _e(v)
+    x = float(v)  # type: ignore[arg-type]
+    if key.endswith(("_n", "_positives")) or "_n_fraud_" in key:
+        return f"{x:,.0f}"
+    return f"{x:.3f}"
+
+
+def _metric_groups(metrics: Mapping[str, object]) -> list[tuple[str, str]]:
+    """The model's metrics as (heading, HTML list) rows: grouped by where they were
+    measured, each named in words, with its raw key in a tooltip."""
+    rows = []
+    taken: set[str] = set()
+    for prefix, heading in METRIC_GROUPS:
+        keys = sorted(k for k in metrics if str(k).startswith(prefix))
+        if not keys:
+            continue
+        taken.update(keys)
+        lis = "".join(f'<li title="{_e(k)}">{_e(_metric_words(k[len(prefix):]))}: '
+                      f"{_metric_value(k, metrics[k])}</li>" for k in keys)
+        rows.append((_e(heading), f'<ul class="metrics">{lis}</ul>'))
+    rest = sorted(str(k) for k in metrics if k not in taken)
+    if rest:
+        lis = "".join(f'<li title="{_e(k)}">{_e(_metric_words(k))}: '
+                      f"{_metric_value(k, metrics[k])}</li>" for k in rest)
+        rows.append(("other measurements", f'<ul class="metrics">{lis}</ul>'))
+    return rows
 
 
 def _how_to_read(model: Mapping[str, object]) -> str:
@@ -859,8 +986,8 @@ def _how_to_read(model: Mapping[str, object]) -> str:
         '<section id="how-to-read"><h2>How to read this page</h2><ul>'
         "<li>The authenticity score is 100 minus the fake probability in percent. The "
         "probability is calibrated: among accounts given 30%, about 3 in 10 were fake in the "
-        f"evaluation data.{cutoffs}</li>"
-        "<li>The range beside the fake probability is its Venn-ABERS interval: with what "
+        f"evaluation data{_SIM_NOTE if is_simulated(model) else ''}.{cutoffs}</li>"
+        "<li>The range beside the fake probability is its uncertainty interval: with what "
         "the model was calibrated on, the true probability lies in it. It is wide where the "
         "model saw few accounts like this one. <i>Likely fake</i> needs the whole interval "
         "above the cutoff; an account whose interval straddles it goes to <i>review</i>. "
@@ -894,7 +1021,7 @@ def _account_html(ctx: _Context, account_id: str, index_href: str | None) -> str
         _engagement_section(acc),
         _audience_section(acc),
         _waterfall_section(acc),
-        _coverage_section(acc),
+        _coverage_section(ctx, acc),
         model_box,
         _how_to_read(ctx.model),
         "<footer>Generated by fakedetect. Self-contained page: it loads nothing from the "
