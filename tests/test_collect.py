@@ -490,7 +490,10 @@ def test_no_network_is_one_plain_line_with_the_raw_text_under_verbose(
     err = capsys.readouterr().err
     assert "skipped: quiet.kim: ConnectionException: Page request" in err
 
-    # The folder the failed run made holds no accounts: status says what to run.
+    # A run that collected nothing leaves no empty dataset behind; an empty folder's
+    # status says what to run.
+    assert not (tmp_path / "ds").exists()
+    (tmp_path / "ds").mkdir()
     assert main(["collect", "--status", str(tmp_path / "ds")]) == 0
     out = capsys.readouterr().out
     assert f"nothing collected yet in {tmp_path / 'ds'}; run: fakedetect collect " \

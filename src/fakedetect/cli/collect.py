@@ -74,9 +74,14 @@ def collect_cmd(
     options.check(client.logged_in)
     from fakedetect.progress import ProgressBar
 
-    with ProgressBar("collect", unit="accounts") as bar:
-        summary = collect(names, out, client, options,
-                          on_account=lambda done, total, _name: bar(done, total))
+    existed = out.exists()
+    try:
+        with ProgressBar("collect", unit="accounts") as bar:
+            summary = collect(names, out, client, options,
+                              on_account=lambda done, total, _name: bar(done, total))
+    finally:
+        if not existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # nothing was collected: leave no empty dataset behind
     if as_json:
         echo(json.dumps(summary.as_dict(), indent=2))
     else:
