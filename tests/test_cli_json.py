@@ -29,6 +29,12 @@ def test_explain_json_has_the_score_row_reasons_and_not_assessed(
     assert all(r["toward"] in {"fake", "genuine"} and r["sentence"] for r in got["reasons"])
     assessed = {r["feature"] for r in got["reasons"]}
     assert not assessed & {r["feature"] for r in got["not_assessed"]}
+    assert isinstance(got["not_assessed_text"], list)
+    if got["score"]["verdict"] == "authentic":
+        assert got["checklist"] is None
+    else:  # the same three lists the text output and the account page show
+        assert set(got["checklist"]) >= {"check", "ask", "clears"}
+        assert all(got["checklist"][k] for k in ("check", "ask", "clears"))
 
 
 def test_report_json_and_a_file_name_is_refused(

@@ -451,11 +451,18 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
     """``explain --json``: the score row, the strongest computed reasons, what was not
     assessed, and the model."""
     mine = reasons[reasons["account_id"].astype(str) == str(account_id)]  # type: ignore[index]
-    from fakedetect.explain import is_reason
+    from fakedetect.evidence import checklist_topics, review_checklist
+    from fakedetect.explain import is_reason, not_assessed_lines
 
     mine = mine.sort_values("rank")
-    computed = mine[is_reason(mine["feature"], mine["value"])].head(top)
+    ok = is_reason(mine["feature"], mine["value"])
+    computed = mine[ok].head(top)
     missing = mine[mine["value"].isna()]
+    ev = {k: v for k, v in row.items()}  # type: ignore[attr-defined]
+    checklist = None
+    if ev.get("verdict") in ("review", "likely fake"):
+        checklist = review_checklist(ev, checklist_topics(
+            mine["feature"][ok].tolist(), mine["contribution"][ok].tolist()))
     return {
         "account_id": account_id,
         "model": {"name": fm.name, "version": fm.version},  # type: ignore[attr-defined]
@@ -467,4 +474,6 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
         } for k, r in enumerate(computed.itertuples(), start=1)],
         "not_assessed": [{"feature": str(r.feature), "description": str(r.description)}
                          for r in missing.itertuples()],
+        "not_assessed_text": not_assessed_lines(reasons, account_id, ev),
+        "checklist": checklist,
     }
