@@ -276,8 +276,6 @@ def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
     list of str
         One line per missing kind of data; empty when everything was assessed.
     """
-    from fakedetect.drift import feature_label
-    from fakedetect.features import get_feature
     from fakedetect.features.registry import MIN_HISTORY_DAYS
 
     mine = reasons[reasons["account_id"].astype(str) == str(account_id)]
@@ -299,8 +297,29 @@ def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
                 lines.append(f"Seen in the history but not scored: {spike}; check it by "
                              "hand.")
         gone = [f for f in gone if f not in growth]
+    lines += [f"Needs {need}: {'; '.join(labels)}."
+              for need, labels in missing_by_need(gone).items()]
+    return lines
+
+
+def missing_by_need(features: list[str]) -> dict[str, list[str]]:
+    """Signals that were not computed, grouped by the data that would compute them.
+
+    Parameters
+    ----------
+    features : list of str
+        Feature names whose value is missing.
+
+    Returns
+    -------
+    dict
+        What is needed, in words (e.g. ``"posts and comments"``) -> the signals' labels.
+    """
+    from fakedetect.drift import feature_label
+    from fakedetect.features import get_feature
+
     by_need: dict[str, list[str]] = {}
-    for f in gone:
+    for f in features:
         try:
             tables = get_feature(f).tables
         except KeyError:
@@ -308,5 +327,4 @@ def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
         need = ("the imported profile columns of the accounts table"
                 if tables == ("accounts",) else " and ".join(tables) or "more data")
         by_need.setdefault(need, []).append(feature_label(f))
-    lines += [f"Needs {need}: {'; '.join(labels)}." for need, labels in by_need.items()]
-    return lines
+    return by_need

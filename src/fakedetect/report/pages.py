@@ -741,8 +741,6 @@ def _not_assessed(ctx: _Context, acc: _Account) -> str:
     """The signals that could not be computed for the account, and the data they need;
     a history too short for the growth signals is said so, with the evidence that was
     found in it all the same (a follower spike is shown, not scored)."""
-    from fakedetect.drift import feature_label
-    from fakedetect.features import get_feature
     from fakedetect.features.registry import MIN_HISTORY_DAYS
 
     rs = acc.reasons
@@ -770,15 +768,9 @@ def _not_assessed(ctx: _Context, acc: _Account) -> str:
                          "The model did not weigh it (the history is too short); check "
                          "it by hand.</li>")
         gone = [f for f in gone if f not in growth_gone]
-    by_need: dict[str, list[str]] = {}
-    for f in gone:
-        try:
-            tables = get_feature(f).tables
-        except KeyError:
-            tables = ()
-        need = ("the imported profile columns of the accounts table"
-                if tables == ("accounts",) else " and ".join(tables) or "more data")
-        by_need.setdefault(need, []).append(feature_label(f))
+    from fakedetect.explain import missing_by_need
+
+    by_need = missing_by_need(gone)
     items = "".join(notes) + "".join(
         f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
         for need, labels in by_need.items())
