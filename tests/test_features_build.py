@@ -234,6 +234,25 @@ def test_cli_builds_and_lists(tables: dict[str, pd.DataFrame], full: pd.DataFram
     assert "needs a dataset folder" in capsys.readouterr().err
 
 
+def test_cli_threads_one_option(tables: dict[str, pd.DataFrame], tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """--n-jobs sets the threads of the whole build; --jobs is its old name."""
+    from fakedetect.cli import main
+
+    data = _write(tables, tmp_path / "data")
+    outs = []
+    for k, opts in enumerate((["--n-jobs", "1"], ["--n-jobs", "2"], ["--jobs", "2"])):
+        out = tmp_path / f"f{k}.parquet"
+        assert main(["features", str(data), "-o", str(out), "--account-model", "rules",
+                     "--no-cache", *opts]) == 0
+        outs.append(pd.read_parquet(out))
+    assert "old name of --n-jobs" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(outs[0], outs[1])
+    pd.testing.assert_frame_equal(outs[0], outs[2])
+    assert main(["features", str(data), "--jobs", "2", "--n-jobs", "1"]) == 2
+    assert "disagree" in capsys.readouterr().err
+
+
 def instafake_posts(path: Path) -> dict[str, pd.DataFrame]:
     """The InstaFake per-post series as accounts and posts tables."""
     records = json.loads(path.read_text())

@@ -57,9 +57,10 @@ def features(
         help="Scores the audience sample: 'champion' (the registered account model, or the "
              "profile_rules_v1 fallback when none is registered), 'rules' (always the "
              "fallback), or a models:/ URI or exported folder.")] = "champion",
-    jobs: Annotated[int, typer.Option(
-        "--jobs", min=1, help="Blocks of accounts featurised at the same time (threads).")
-    ] = 1,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", min=1, hidden=True,
+        help="Old name of --n-jobs (blocks of accounts featurised at the same time).")
+    ] = None,
     n_jobs: NJobsOpt = None,
     lenient: LenientOpt = False,
     no_cache: NoCacheOpt = False,
@@ -84,6 +85,7 @@ def features(
     directory = dataset(directory, data, command="features")
     import time
 
+    from fakedetect._compiled.runtime import effective_n_jobs
     from fakedetect.cache import FeatureCache
     from fakedetect.features.audience import MODEL_METHOD, RULE_NAME
     from fakedetect.io import check_output_file, write_table
@@ -91,6 +93,12 @@ def features(
     from fakedetect.scale.engine import use_dask
     from fakedetect.validate import load_dataset
 
+    if jobs is not None:
+        if n_jobs is not None and n_jobs != jobs:
+            raise UserError(f"--jobs {jobs} and --n-jobs {n_jobs} disagree",
+                            hint="--jobs is the old name of --n-jobs; pass only --n-jobs")
+        echo("note: --jobs is the old name of --n-jobs", err=True)
+    threads = effective_n_jobs(n_jobs if n_jobs is not None else jobs)
     cfg = load(config)
     dest = out or cfg.output_dir / "features.parquet"
     check_output_file(dest, (".csv", ".parquet", ".jsonl"))  # before any work
@@ -110,10 +118,10 @@ def features(
             scorer = None
             if task == "influencer" and loaded.get("audience") is not None:
                 bar.stage("loading the account model")
-                scorer = _account_scorer(cfg, account_model, n_jobs)
+                scorer = _account_scorer(cfg, account_model, threads)
             bar.stage("computing features")
             cache = FeatureCache.from_config(cfg, enabled=not no_cache)
-            frame = cache.build(loaded, task, account_scorer=scorer, n_jobs=jobs)
+            frame = cache.build(loaded, task, account_scorer=scorer, n_jobs=threads)
             bar.stage("writing")
             write_table(frame.reset_index(), dest)
         audience, model_scored = loaded.get("audience") is not None, scorer is not None
