@@ -132,6 +132,21 @@ def test_account_records_break_the_contract_with_a_clear_message() -> None:
                                             "history": "yesterday"}]))
 
 
+def test_a_request_that_breaks_the_contract_gets_a_400_naming_the_problem(pyfunc) -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.pyfunc import scoring_server
+
+    body = json.dumps({"dataframe_records": [{
+        "account_id": "a", "followers": -5,
+        "history": {"snapshots": [{"date": "2026-10-01", "followers": 10}]}}]})
+    with pytest.raises(MlflowException) as err:  # the server sends it as its JSON answer
+        scoring_server.invocations(body, "application/json", pyfunc, None)
+    assert err.value.get_http_status_code() == 400
+    text = err.value.message
+    assert "column 'followers': found -5" in text and "<request>" in text
+    assert "what to do: fix the rows" in text and "--lenient" not in text
+
+
 def test_profile_only_records_are_answered_not_scored(pyfunc) -> None:
     body = json.dumps({"dataframe_records": [{"account_id": "p1", "followers": 1200,
                                               "following": 300, "posts": 40}]})

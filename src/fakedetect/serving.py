@@ -10,9 +10,16 @@ two kinds of input, one row per account:
   ``audience`` lists of rows (``account_id`` may be left out in them). The rows are
   validated against the contract and featurised by the same code as ``fakedetect
   predict``; the answer holds ``predict``'s columns (``account_id``, ``status``,
-  ``authenticity_score``, ``verdict``, ``reason_1`` ...).
+  ``authenticity_score``, ``verdict``, the evidence such as ``spike_date``,
+  ``reason_1`` ...) and ``not_assessed``, the lines ``fakedetect explain`` prints under
+  "Not assessed".
 * **feature rows**: the columns ``fakedetect features`` writes; the answer holds the
-  scores and the top reasons per row.
+  scores, the top reasons, the model, the evidence columns (null: feature rows carry no
+  history) and ``not_assessed``.
+
+``model_version`` is the registered version, found in the registry MLflow resolved the
+model with or, failing that, in the one the model was logged to; when neither knows it,
+it says so and what to set.
 
 An influencer model trained with an account model carries that account model as a second
 artifact, so follower samples are scored as in training.
@@ -436,14 +443,33 @@ class FakedetectPyfunc(mlflow.pyfunc.PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Scores, the top reasons and what was not assessed for each input row."""
+        """Scores, the top reasons and what was not assessed for each input row.
+
+        Raises
+        ------
+        mlflow.exceptions.MlflowException
+            A request that breaks the data contract (``INVALID_PARAMETER_VALUE``: the
+            scoring server answers 400 with the problem and what to do).
+        """
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+        from fakedetect.errors import UserError
         from fakedetect.predict import score_dataset
 
         top = int((params or {}).get("top_reasons", 3))
         frame = pd.DataFrame(model_input)
         if not is_account_input(frame, self.model.features):
             return answer_feature_rows(self.model, frame, top_reasons=top)
-        scored = score_dataset(dataset_from_records(frame), self.model, top_reasons=top,
+        try:
+            dataset = dataset_from_records(frame)
+        except UserError as exc:
+            # the files' hint offers --lenient, which a request does not have
+            hint = (exc.hint if exc.hint and "--lenient" not in exc.hint
+                    else "fix the rows and columns named above and send the request again")
+            raise MlflowException(f"{exc.message}\nwhat to do: {hint}",
+                                  error_code=INVALID_PARAMETER_VALUE) from None
+        scored = score_dataset(dataset, self.model, top_reasons=top,
                                account_scorer=self.scorer, n_jobs=1)
         return answer_accounts(scored, self.model)
 
