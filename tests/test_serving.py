@@ -263,3 +263,36 @@ def test_the_logged_signature_types_the_answer(trained, downloaded: Path) -> Non
     assert outputs["spike_date"].type.name == "string" and not outputs["spike_date"].required
     assert outputs["spike_followers"].type.name == "double"
     assert {"model_name", "model_version", "fake_probability", "reason_1"} <= set(outputs)
+
+
+def test_the_recorded_registry_is_absolute_and_without_credentials(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.serving import recorded_registry
+
+    monkeypatch.chdir(tmp_path)
+    assert recorded_registry("sqlite:///mlflow.db") == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert recorded_registry("mlruns") == str(tmp_path / "mlruns")
+    assert recorded_registry("https://ann:secret@mlflow.example:5000/x") == (
+        "https://mlflow.example:5000/x")
+    assert recorded_registry("databricks") == "databricks"
+
+
+def test_only_stores_that_exist_are_asked(no_tracking_uri: None, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.serving import registries
+
+    monkeypatch.chdir(tmp_path)
+    kept = tmp_path / "kept.db"
+    kept.write_bytes(b"")
+    assert registries(f"sqlite:///{kept}") == [f"sqlite:///{kept}"]  # no ./mlflow.db
+    assert registries(f"sqlite:///{tmp_path / 'gone.db'}") == []
+    assert registries("http://127.0.0.1:9/") == []  # a recorded server is not contacted
+    assert registries(str(tmp_path)) == []  # a folder without a file-store registry
+    (tmp_path / "mlflow.db").write_bytes(b"")
+    assert registries(f"sqlite:///{kept}") == [f"sqlite:///{tmp_path / 'mlflow.db'}",
+                                               f"sqlite:///{kept}"]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9/")
+    assert registries(None) == ["http://127.0.0.1:9/"]  # the user's choice is asked
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "databricks")
+    assert registries(None) == ["databricks-uc"]  # the registry MLflow pairs with it
+    assert not (tmp_path / "gone.db").exists()

@@ -172,7 +172,7 @@ def recorded_registry(uri: str) -> str:
         path = Path(unquote(uri[len("sqlite:///"):]))
         return f"sqlite:///{path.resolve()}"
     parts = urlsplit(uri)
-    if len(parts.scheme) <= 1:  # a plain path (or a Windows drive letter)
+    if _is_path(uri):
         return str(Path(uri).resolve())
     if parts.username or parts.password:
         host = parts.hostname or ""
@@ -193,9 +193,17 @@ def _local_store_exists(uri: str) -> bool | None:
     parts = urlsplit(uri)
     if parts.scheme == "file":
         return (Path(unquote(parts.path)) / "models").is_dir()
-    if len(parts.scheme) <= 1:
+    if _is_path(uri):
         return (Path(uri) / "models").is_dir()
     return None
+
+
+def _is_path(uri: str) -> bool:
+    """Whether a store URI is a plain folder path (no scheme, or a Windows drive letter;
+    ``databricks`` and ``databricks-uc`` name a service, not a folder)."""
+    from urllib.parse import urlsplit
+
+    return len(urlsplit(uri).scheme) <= 1 and not uri.startswith("databricks")
 
 
 def registries(recorded: str | None = None) -> list[str]:
