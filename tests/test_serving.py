@@ -5,6 +5,11 @@ The pyfunc is loaded with ``mlflow.pyfunc.load_model`` and the README's JSON bod
 through MLflow's own request handler (``scoring_server.invocations``, what ``mlflow
 models serve`` runs per request), without starting a server: the HTTP round trip of
 feature rows is covered by ``tests/test_predict.py``.
+
+The answer names the registered version whenever the registry that served the model can
+be found, also without ``MLFLOW_TRACKING_URI`` (as ``mlflow models serve`` runs in a
+project folder holding ``mlflow.db``), and carries the evidence and the not-assessed
+lines of ``fakedetect explain``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,30 @@ def pyfunc(trained, store: Config, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.tracking_uri)
     mlflow.set_tracking_uri(store.tracking_uri)
     return mlflow.pyfunc.load_model(f"models:/fakedetect-influencer/{trained.version}")
+
+
+@pytest.fixture()
+def no_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process as ``mlflow models serve`` starts it: no tracking or registry URI set,
+    in the environment or in MLflow (the session's trainings set MLflow's)."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
+    monkeypatch.setattr(registry_utils, "_registry_uri", None)
+
+
+@pytest.fixture(scope="module")
+def downloaded(trained, store: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The registered model's files in a folder (as ``mlflow models serve`` fetches them)."""
+    import mlflow
+
+    dest = tmp_path_factory.mktemp("served")
+    return Path(mlflow.artifacts.download_artifacts(
+        f"models:/fakedetect-influencer/{trained.version}", dst_path=str(dest),
+        tracking_uri=store.tracking_uri))
 
 
 def _invoke(model, body: str) -> list[dict[str, object]]:
@@ -103,6 +132,21 @@ def test_account_records_break_the_contract_with_a_clear_message() -> None:
                                             "history": "yesterday"}]))
 
 
+def test_a_request_that_breaks_the_contract_gets_a_400_naming_the_problem(pyfunc) -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.pyfunc import scoring_server
+
+    body = json.dumps({"dataframe_records": [{
+        "account_id": "a", "followers": -5,
+        "history": {"snapshots": [{"date": "2026-10-01", "followers": 10}]}}]})
+    with pytest.raises(MlflowException) as err:  # the server sends it as its JSON answer
+        scoring_server.invocations(body, "application/json", pyfunc, None)
+    assert err.value.get_http_status_code() == 400
+    text = err.value.message
+    assert "column 'followers': found -5" in text and "<request>" in text
+    assert "what to do: fix the rows" in text and "--lenient" not in text
+
+
 def test_profile_only_records_are_answered_not_scored(pyfunc) -> None:
     body = json.dumps({"dataframe_records": [{"account_id": "p1", "followers": 1200,
                                               "following": 300, "posts": 40}]})
@@ -114,3 +158,141 @@ def test_the_answer_names_the_registered_version(pyfunc, trained) -> None:
     answer = _invoke(pyfunc, readme_body())
     assert {(r["model_name"], r["model_version"]) for r in answer} == {
         ("fakedetect-influencer", str(trained.version))}
+
+
+def _readme_folder(root: Path) -> Path:
+    """The README's account as a dataset folder (for ``fakedetect explain``)."""
+    from fakedetect.io import write_table
+
+    rec = json.loads(readme_body())["dataframe_records"][0]
+    acc = rec["account_id"]
+    write_table(pd.DataFrame([{k: v for k, v in rec.items() if k != "history"}]),
+                root / "accounts.jsonl")
+    for table, rows in rec["history"].items():
+        write_table(pd.DataFrame([{"account_id": acc, **r} for r in rows]),
+                    root / f"{table}.jsonl")
+    return root
+
+
+def test_served_from_the_project_folder_the_answer_names_version_and_evidence(
+        trained, store: Config, no_tracking_uri: None, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import mlflow
+
+    from fakedetect.cli import main
+    from fakedetect.serving import REGISTRY_KEY
+
+    monkeypatch.chdir(store.root)  # holds mlflow.db: MLflow's default store, as mlflow.yml's
+    # the registry recorded at logging is switched off: the working directory's store names it
+    model = mlflow.pyfunc.load_model(f"models:/fakedetect-influencer/{trained.version}",
+                                     model_config={REGISTRY_KEY: ""})
+    (row,) = _invoke(model, readme_body())
+    assert (row["model_name"], row["model_version"]) == ("fakedetect-influencer",
+                                                         str(trained.version))
+    assert row["spike_date"] == "2026-10-03" and row["spike_followers"] == 8225
+    assert row["spike_vs_usual"] > 100 and row["follower_tier"] == "20k-50k"
+    lines = row["not_assessed"]
+    assert lines[0].startswith("Follower history too short: it covers 4 day(s); the "
+                               "growth signals need")
+    assert lines[1].startswith("Seen in the history but not scored: +8,225 followers on "
+                               "3 Oct 2026")
+    assert lines[1].endswith("check it by hand.")
+    # word for word what `fakedetect explain` says of the same account
+    data = _readme_folder(tmp_path / "lena")
+    assert main(["explain", "lena", "--data", str(data), "--model", str(trained.folder),
+                 "--json"]) == 0
+    explained = json.loads(capsys.readouterr().out)
+    assert lines == explained["not_assessed_text"]
+    assert row["spike_date"] == explained["score"]["spike_date"]
+
+
+def test_the_registry_recorded_at_logging_names_the_version_from_anywhere(
+        trained, downloaded: Path, no_tracking_uri: None, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    import mlflow
+
+    monkeypatch.chdir(tmp_path)  # no mlflow.db here
+    model = mlflow.pyfunc.load_model(str(downloaded))
+    (row,) = _invoke(model, readme_body())
+    assert row["model_version"] == str(trained.version)
+    assert not (tmp_path / "mlflow.db").exists()  # asking created no store
+
+
+def test_an_unknown_version_says_what_to_do_and_creates_no_store(
+        downloaded: Path, no_tracking_uri: None, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    import mlflow
+
+    from fakedetect.serving import REGISTRY_KEY
+
+    gone = tmp_path / "elsewhere" / "mlflow.db"
+    monkeypatch.chdir(tmp_path)
+    model = mlflow.pyfunc.load_model(str(downloaded),
+                                     model_config={REGISTRY_KEY: f"sqlite:///{gone}"})
+    (row,) = _invoke(model, readme_body())
+    assert row["model_version"].startswith("unknown: serve with MLFLOW_TRACKING_URI set to")
+    assert str(gone) in row["model_version"]
+    assert not gone.parent.exists() and not (tmp_path / "mlflow.db").exists()
+    assert row["verdict"] in {"authentic", "review", "likely fake"}  # still answered
+
+
+def test_feature_rows_carry_null_evidence_and_what_was_not_assessed(
+        pyfunc, trained, sim_dir: Path) -> None:
+    from fakedetect.evidence import SCORE_COLUMNS
+    from fakedetect.features import build_features
+    from fakedetect.model import FakeModel
+    from fakedetect.validate import load_dataset
+
+    model = FakeModel.load(trained.folder)
+    X = build_features(load_dataset(sim_dir), "influencer")[model.features].iloc[:2].copy()
+    X.loc[X.index[0], "comments__repeat_commenter_share__min_posts_3"] = np.nan
+    records = json.loads(X.reset_index(names="account_id").to_json(orient="records"))
+    rows = _invoke(pyfunc, json.dumps({"dataframe_records": records}))
+    assert [r["account_id"] for r in rows] == [str(i) for i in X.index]
+    assert all(r[c] is None for r in rows for c in SCORE_COLUMNS)
+    assert rows[0]["model_version"] == str(trained.version)
+    assert any("3 or more of the posts" in line for line in rows[0]["not_assessed"])
+    assert not any("3 or more of the posts" in line for line in rows[1]["not_assessed"])
+
+
+def test_the_logged_signature_types_the_answer(trained, downloaded: Path) -> None:
+    from mlflow.models import Model
+
+    outputs = {c.name: c for c in Model.load(str(downloaded)).signature.outputs.inputs}
+    assert str(outputs["not_assessed"].type) == "Array(string)"
+    assert outputs["spike_date"].type.name == "string" and not outputs["spike_date"].required
+    assert outputs["spike_followers"].type.name == "double"
+    assert {"model_name", "model_version", "fake_probability", "reason_1"} <= set(outputs)
+
+
+def test_the_recorded_registry_is_absolute_and_without_credentials(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.serving import recorded_registry
+
+    monkeypatch.chdir(tmp_path)
+    assert recorded_registry("sqlite:///mlflow.db") == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert recorded_registry("mlruns") == str(tmp_path / "mlruns")
+    assert recorded_registry("https://ann:secret@mlflow.example:5000/x") == (
+        "https://mlflow.example:5000/x")
+    assert recorded_registry("databricks") == "databricks"
+
+
+def test_only_stores_that_exist_are_asked(no_tracking_uri: None, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakedetect.serving import registries
+
+    monkeypatch.chdir(tmp_path)
+    kept = tmp_path / "kept.db"
+    kept.write_bytes(b"")
+    assert registries(f"sqlite:///{kept}") == [f"sqlite:///{kept}"]  # no ./mlflow.db
+    assert registries(f"sqlite:///{tmp_path / 'gone.db'}") == []
+    assert registries("http://127.0.0.1:9/") == []  # a recorded server is not contacted
+    assert registries(str(tmp_path)) == []  # a folder without a file-store registry
+    (tmp_path / "mlflow.db").write_bytes(b"")
+    assert registries(f"sqlite:///{kept}") == [f"sqlite:///{tmp_path / 'mlflow.db'}",
+                                               f"sqlite:///{kept}"]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9/")
+    assert registries(None) == ["http://127.0.0.1:9/"]  # the user's choice is asked
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "databricks")
+    assert registries(None) == ["databricks-uc"]  # the registry MLflow pairs with it
+    assert not (tmp_path / "gone.db").exists()

@@ -10,9 +10,16 @@ two kinds of input, one row per account:
   ``audience`` lists of rows (``account_id`` may be left out in them). The rows are
   validated against the contract and featurised by the same code as ``fakedetect
   predict``; the answer holds ``predict``'s columns (``account_id``, ``status``,
-  ``authenticity_score``, ``verdict``, ``reason_1`` ...).
+  ``authenticity_score``, ``verdict``, the evidence such as ``spike_date``,
+  ``reason_1`` ...) and ``not_assessed``, the lines ``fakedetect explain`` prints under
+  "Not assessed".
 * **feature rows**: the columns ``fakedetect features`` writes; the answer holds the
-  scores and the top reasons per row.
+  scores, the top reasons, the model, the evidence columns (null: feature rows carry no
+  history) and ``not_assessed``.
+
+``model_version`` is the registered version, found in the registry MLflow resolved the
+model with or, failing that, in the one the model was logged to; when neither knows it,
+it says so and what to set.
 
 An influencer model trained with an account model carries that account model as a second
 artifact, so follower samples are scored as in training.
@@ -29,12 +36,20 @@ import pandas as pd
 from mlflow.models import set_model
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from mlflow.types import Schema
+
+    from fakedetect.model import FakeModel
+    from fakedetect.predict import Scored
     from fakedetect.validate import Dataset
 
 #: Artifact keys of the logged model: the scoring model and, for an influencer model
 #: trained with one, the account model that scores follower samples.
 MODEL_ARTIFACT = "fakedetect_model"
 ACCOUNT_ARTIFACT = "account_model"
+#: Key of the logged ``model_config`` that records the registry the model was logged to.
+REGISTRY_KEY = "registry_uri"
 #: The history tables an account record may nest under ``history``.
 HISTORY_TABLES = ("snapshots", "posts", "comments", "audience")
 
@@ -135,31 +150,116 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def registered_as(artifact: str) -> tuple[str, str] | None:
+def recorded_registry(uri: str) -> str:
+    """The registry URI as the logged model records it (``model_config``).
+
+    A local SQLite or file store is made absolute, so the model finds it from any
+    working directory; user name and password are dropped from a server address.
+
+    Parameters
+    ----------
+    uri : str
+        The registry URI the model is logged and registered to.
+
+    Returns
+    -------
+    str
+    """
+    from pathlib import Path
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    if uri.startswith("sqlite:///"):
+        path = Path(unquote(uri[len("sqlite:///"):]))
+        return f"sqlite:///{path.resolve()}"
+    parts = urlsplit(uri)
+    if _is_path(uri):
+        return str(Path(uri).resolve())
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit(parts._replace(netloc=netloc))
+    return uri
+
+
+def _local_store_exists(uri: str) -> bool | None:
+    """Whether a local store (SQLite file, file-store folder with a registry) exists;
+    ``None`` for a server or database the caller must decide about."""
+    from pathlib import Path
+    from urllib.parse import unquote, urlsplit
+
+    if uri.startswith("sqlite:"):
+        path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
+        return bool(path) and Path(unquote(path)).is_file()
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return (Path(unquote(parts.path)) / "models").is_dir()
+    if _is_path(uri):
+        return (Path(uri) / "models").is_dir()
+    return None
+
+
+def _is_path(uri: str) -> bool:
+    """Whether a store URI is a plain folder path (no scheme, or a Windows drive letter;
+    ``databricks`` and ``databricks-uc`` name a service, not a folder)."""
+    from urllib.parse import urlsplit
+
+    return len(urlsplit(uri).scheme) <= 1 and not uri.startswith("databricks")
+
+
+def registries(recorded: str | None = None) -> list[str]:
+    """The registries that may hold the served model, in the order they are asked.
+
+    First the registry MLflow resolves ``models:/`` URIs with in this process (from
+    ``MLFLOW_TRACKING_URI``, or MLflow's default ``sqlite:///mlflow.db`` in the working
+    directory), then the one recorded when the model was logged. A local store that
+    does not exist is left out, so asking never creates one; a recorded server or
+    database is left out too (a registry that does not answer would hold up loading):
+    point ``MLFLOW_TRACKING_URI`` at it.
+
+    Parameters
+    ----------
+    recorded : str, optional
+        :func:`recorded_registry` of the registry the model was logged to.
+
+    Returns
+    -------
+    list of str
+    """
+    import mlflow
+
+    out = []
+    current = mlflow.get_registry_uri()
+    if current and _local_store_exists(current) is not False:
+        out.append(current)
+    if recorded and recorded != current and _local_store_exists(recorded):
+        out.append(recorded)
+    return out
+
+
+def registered_as(artifact: str, recorded: str | None = None) -> tuple[str, str] | None:
     """The registered name and version of the logged model holding ``artifact``.
 
     The model folder is logged before it is registered, so its metadata cannot hold
     the version; the registry knows it by the logged model's run (and, with MLflow 3,
-    its model id), read from the ``MLmodel`` file above the artifact. The registry is
-    asked only when ``MLFLOW_TRACKING_URI`` names one (as when serving ``models:/...``).
+    its model id), read from the ``MLmodel`` file above the artifact. The registries of
+    :func:`registries` are asked in turn, each with its own client (no process-wide
+    setting changes).
 
     Parameters
     ----------
     artifact : str
         The local path of the model-folder artifact.
+    recorded : str, optional
+        The registry URI recorded at logging time.
 
     Returns
     -------
     (name, version) or None
-        ``None`` when no tracking URI is set, the model is not registered, or the
-        registry cannot say which single version it is.
+        ``None`` when no registry that exists knows exactly one version of the model.
     """
-    import os
+    import logging
     from pathlib import Path
 
-    if not os.environ.get("MLFLOW_TRACKING_URI"):
-        return None
-    from mlflow.exceptions import MlflowException
     from mlflow.models import Model
     from mlflow.tracking import MlflowClient
 
@@ -169,31 +269,179 @@ def registered_as(artifact: str) -> tuple[str, str] | None:
         return None
     try:
         logged = Model.load(str(root / "MLmodel"))
-        if not logged.run_id:
-            return None
-        versions = MlflowClient().search_model_versions(f"run_id='{logged.run_id}'")
-    except (MlflowException, OSError, ValueError):
+    except (OSError, ValueError):
+        return None
+    if not logged.run_id:
         return None
     model_id = getattr(logged, "model_id", None)
-    if model_id:
-        versions = [v for v in versions if getattr(v, "model_id", None) in (None, model_id)]
-    if len(versions) != 1:
-        return None
-    return str(versions[0].name), str(versions[0].version)
+    for uri in registries(recorded):
+        try:
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            versions = client.search_model_versions(f"run_id='{logged.run_id}'")
+        except Exception as exc:  # MLflow raises many kinds; a failing registry is skipped
+            logging.getLogger("fakedetect").warning(
+                "registry %s could not be asked for this model's version: %s", uri,
+                str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+            continue
+        if model_id:
+            versions = [v for v in versions
+                        if getattr(v, "model_id", None) in (None, model_id)]
+        if len(versions) == 1:
+            return str(versions[0].name), str(versions[0].version)
+    return None
+
+
+def unknown_version(recorded: str | None = None) -> str:
+    """What the answer's ``model_version`` says when no registry names the version."""
+    where = (f" (it was logged to {recorded})" if recorded else "")
+    return ("unknown: serve with MLFLOW_TRACKING_URI set to the registry that holds this "
+            f"model{where}")
+
+
+def not_assessed_column(model: FakeModel, X: pd.DataFrame,
+                        evidence: Sequence[Mapping[str, object] | None] | None = None
+                        ) -> list[list[str]]:
+    """What could not be assessed for every row of ``X``, as ``fakedetect explain`` says
+    it (:func:`fakedetect.explain.not_assessed_lines`).
+
+    Parameters
+    ----------
+    model : FakeModel
+    X : pandas.DataFrame
+        Feature rows.
+    evidence : sequence of mappings, optional
+        Each row's score columns (the spike seen in a history too short to score is
+        stated from them); ``None`` for feature rows, which carry no history.
+
+    Returns
+    -------
+    list of list of str
+        One list of lines per row, empty when everything was assessed.
+    """
+    import numpy as np
+
+    from fakedetect.explain import not_assessed_lines
+    from fakedetect.features import get_feature
+
+    # the order explain_frame ranks missing features in (amount-of-data ones last, ties
+    # in the model's order), so the lines list the signals as `explain` does
+    feats = sorted(model.features, key=lambda f: get_feature(f).context)
+    values = X[feats].to_numpy(dtype=np.float64, na_value=np.nan)
+    days_at = feats.index("snapshots__history_length_days") if (
+        "snapshots__history_length_days" in feats) else None
+    seen: dict[tuple[bytes, float], list[str]] = {}
+    out: list[list[str]] = []
+    for i, row in enumerate(values):
+        ev = evidence[i] if evidence is not None else None
+        key = (np.isnan(row).tobytes(), float(row[days_at]) if days_at is not None else 0.0)
+        if ev is None and key in seen:  # rows missing the same features read the same
+            out.append(list(seen[key]))
+            continue
+        frame = pd.DataFrame({"account_id": "row", "feature": feats, "value": row})
+        lines = not_assessed_lines(frame, "row", ev)
+        if ev is None:
+            seen[key] = lines
+        out.append(lines)
+    return out
+
+
+def answer_accounts(scored: Scored, model: FakeModel) -> pd.DataFrame:
+    """The served answer for account records: ``predict``'s columns and ``not_assessed``.
+
+    Parameters
+    ----------
+    scored : Scored
+        :func:`fakedetect.predict.score_dataset` of the request.
+    model : FakeModel
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per account; missing values as ``None`` (JSON null).
+    """
+    scores = scored.scores
+    by_id = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
+        "account_id")
+    X = scored.features
+    rows = [by_id.loc[str(a)].to_dict() for a in X.index]
+    lines = dict(zip(X.index.astype(str), not_assessed_column(model, X, rows), strict=True))
+    out = scores.astype(object)
+    out = out.where(scores.notna(), None)
+    out["not_assessed"] = [lines.get(str(a), []) for a in scores["account_id"]]
+    return out
+
+
+def answer_feature_rows(model: FakeModel, frame: pd.DataFrame, top_reasons: int = 3
+                        ) -> pd.DataFrame:
+    """The served answer for feature rows: scores, reasons, the model, ``predict``'s
+    evidence columns (null: feature rows carry no history) and ``not_assessed``.
+
+    Parameters
+    ----------
+    model : FakeModel
+    frame : pandas.DataFrame
+        Feature rows; an ``account_id`` column is passed through.
+    top_reasons : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input row; missing values as ``None`` (JSON null).
+    """
+    from fakedetect.evidence import SCORE_COLUMNS
+    from fakedetect.scoring import score_frame
+
+    scores = score_frame(model, frame, top_reasons=top_reasons)
+    if "account_id" in frame:
+        scores.insert(0, "account_id", frame["account_id"].astype(str).to_numpy())
+    scores["model_name"] = model.name
+    scores["model_version"] = model.version
+    out = scores.astype(object).where(scores.notna(), None)
+    for col in SCORE_COLUMNS:
+        out[col] = None
+    out["not_assessed"] = not_assessed_column(model, frame)
+    return out
+
+
+def answer_schema(answer: pd.DataFrame) -> Schema:
+    """The output schema of :func:`answer_feature_rows`' answer, with the types the
+    null evidence columns and the ``not_assessed`` lists hold in an account answer."""
+    import warnings
+
+    from mlflow.models import infer_signature
+    from mlflow.types import ColSpec, DataType, Schema
+    from mlflow.types.schema import Array
+
+    from fakedetect.evidence import SCORE_COLUMNS
+
+    text = {"spike_date", "follower_tier"}
+    typed = [c for c in answer.columns if c not in (*SCORE_COLUMNS, "not_assessed")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # integer-column hint
+        inferred = infer_signature(answer[typed].iloc[:1], answer[typed]).outputs
+    cols = list(inferred.inputs)  # type: ignore[union-attr]
+    cols += [ColSpec(DataType.string if c in text else DataType.double, c, required=False)
+             for c in SCORE_COLUMNS]
+    cols.append(ColSpec(Array(DataType.string), "not_assessed"))
+    return Schema(cols)
 
 
 class FakedetectPyfunc(mlflow.pyfunc.PythonModel):
     """Score account records or feature rows with a verified fakedetect model folder."""
 
     def load_context(self, context: Any) -> None:
-        """Load and verify the model folder(s) logged as artifacts."""
+        """Load and verify the model folder(s) logged as artifacts, and name the
+        registered version from the registry that holds it."""
         from fakedetect.model import FakeModel
 
         self.model = FakeModel.load(context.artifacts[MODEL_ARTIFACT])
+        config = getattr(context, "model_config", None) or {}
+        recorded = config.get(REGISTRY_KEY) or None
         if not self.model.metadata.get("model_version"):
-            found = registered_as(context.artifacts[MODEL_ARTIFACT])
-            if found is not None:
-                self.model.metadata.update({"model_name": found[0], "model_version": found[1]})
+            found = registered_as(context.artifacts[MODEL_ARTIFACT], recorded)
+            self.model.metadata.update(
+                {"model_name": found[0], "model_version": found[1]} if found is not None
+                else {"model_version": unknown_version(recorded)})
         self.scorer = None
         folder = context.artifacts.get(ACCOUNT_ARTIFACT)
         if folder:
@@ -203,18 +451,35 @@ class FakedetectPyfunc(mlflow.pyfunc.PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Scores and the top reasons for each input row."""
+        """Scores, the top reasons and what was not assessed for each input row.
+
+        Raises
+        ------
+        mlflow.exceptions.MlflowException
+            A request that breaks the data contract (``INVALID_PARAMETER_VALUE``: the
+            scoring server answers 400 with the problem and what to do).
+        """
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+        from fakedetect.errors import UserError
         from fakedetect.predict import score_dataset
-        from fakedetect.scoring import score_frame
 
         top = int((params or {}).get("top_reasons", 3))
         frame = pd.DataFrame(model_input)
         if not is_account_input(frame, self.model.features):
-            return score_frame(self.model, frame, top_reasons=top)
-        scored = score_dataset(dataset_from_records(frame), self.model, top_reasons=top,
+            return answer_feature_rows(self.model, frame, top_reasons=top)
+        try:
+            dataset = dataset_from_records(frame)
+        except UserError as exc:
+            # the files' hint offers --lenient, which a request does not have
+            hint = (exc.hint if exc.hint and "--lenient" not in exc.hint
+                    else "fix the rows and columns named above and send the request again")
+            raise MlflowException(f"{exc.message}\nwhat to do: {hint}",
+                                  error_code=INVALID_PARAMETER_VALUE) from None
+        scored = score_dataset(dataset, self.model, top_reasons=top,
                                account_scorer=self.scorer, n_jobs=1)
-        scores = scored.scores.astype(object)
-        return scores.where(scores.notna(), None)  # JSON null, not NaN, for what is missing
+        return answer_accounts(scored, self.model)
 
 
 set_model(FakedetectPyfunc())

@@ -871,27 +871,37 @@ def log_pyfunc(model: FakeModel, prep: Prepared, folder: Path,
     """Log the pyfunc (:mod:`fakedetect.serving`) with the model folder and, for an
     influencer model trained with one, the account model folder.
 
-    The signature declares the output and the ``top_reasons`` parameter but no input
-    schema: the model takes account records (with nested history) as well as feature
-    rows, and validates account records against the data contract itself.
+    The signature declares the output (the answer to feature rows, with the evidence
+    columns and ``not_assessed`` typed as an account answer holds them) and the
+    ``top_reasons`` parameter, but no input schema: the model takes account records
+    (with nested history) as well as feature rows, and validates account records
+    against the data contract itself. The registry it is logged to is recorded in the
+    model's ``model_config``, so the served model can name its registered version when
+    no ``MLFLOW_TRACKING_URI`` points there.
     """
     import mlflow
-    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.models import ModelSignature
     from mlflow.types import ParamSchema, ParamSpec
 
     import fakedetect
-    from fakedetect.scoring import score_frame
-    from fakedetect.serving import ACCOUNT_ARTIFACT, MODEL_ARTIFACT
+    from fakedetect.serving import (
+        ACCOUNT_ARTIFACT,
+        MODEL_ARTIFACT,
+        REGISTRY_KEY,
+        answer_feature_rows,
+        answer_schema,
+        recorded_registry,
+    )
 
     example = prep.X.iloc[:3].reset_index(drop=True)
-    output = score_frame(model, example, top_reasons=3)
+    output = answer_feature_rows(model, example, top_reasons=3)
     artifacts = {MODEL_ARTIFACT: str(folder)}
     if account_folder is not None:
         artifacts[ACCOUNT_ARTIFACT] = str(account_folder)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # integer-column hint: ours are floats
         signature = ModelSignature(
-            inputs=None, outputs=infer_signature(example, output).outputs,
+            inputs=None, outputs=answer_schema(output),
             params=ParamSchema([ParamSpec("top_reasons", "long", 3)]))
         info = mlflow.pyfunc.log_model(
             name="model",
@@ -901,5 +911,6 @@ def log_pyfunc(model: FakeModel, prep: Prepared, folder: Path,
             signature=signature,
             input_example=example,
             pip_requirements=pinned_requirements(),
+            model_config={REGISTRY_KEY: recorded_registry(mlflow.get_registry_uri())},
         )
     return str(info.model_uri)
