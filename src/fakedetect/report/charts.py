@@ -627,7 +627,7 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     if narrow:
         # each row: its label's lines, then a bar 18 units high
         heights = [15.0 * len(w) + 26.0 for w in wrapped]
-        label_w = 10.0
+        label_w = 20.0  # room for half of the first tick's label
         head = 48.0
     else:
         most = max([len(w) for w in wrapped[1:-1]] + [1])
@@ -638,7 +638,7 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
                                                + [38])
         head = 34.0
     tops = head + np.r_[0.0, np.cumsum(heights)]
-    area = _Area(label_w, head, width - label_w - (14 if narrow else 80), float(tops[-1] - head),
+    area = _Area(label_w, head, width - label_w - (20 if narrow else 80), float(tops[-1] - head),
                  float(ticks[0]), float(ticks[-1]), 0.0, 1.0)
     body = []
     for t in ticks.tolist():
