@@ -128,7 +128,9 @@ flex:0 0 auto;font-size:.82rem}
 #accounts td.acc::before{content:none}
 #accounts td:has(> .cell:empty){display:none}
 #accounts td .cell{min-width:0;overflow-wrap:anywhere}
-#accounts td.num .ci{display:inline}
+#accounts td.num .ci{display:inline;white-space:nowrap}
+#accounts td.reason{display:block;text-align:left}
+#accounts td.reason::before{display:block}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 }
 @media print{html{background:#fff;font-size:11pt}main{max-width:none;padding:0}

@@ -214,6 +214,7 @@ def _x_date_axis(area: _Area, labels: bool = True, width: float = WIDTH) -> list
     out = [f'<line x1="{area.left:.1f}" x2="{area.right:.1f}" y1="{area.bottom:.1f}" '
            f'y2="{area.bottom:.1f}" stroke="{INK}"/>']
     most = 8 if width >= WIDTH else 4
+    taken = -math.inf  # right end of the last label drawn
     for pos, label in date_ticks(area.x0, area.x1, most):
         x = float(area.sx(pos))
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.bottom:.1f}" '
@@ -222,6 +223,10 @@ def _x_date_axis(area: _Area, labels: bool = True, width: float = WIDTH) -> list
             half = len(label) * _CHAR_PX / 2
             anchor = ("end" if x + half > width - 2 else "start" if x - half < 2
                       else "middle")
+            left = {"end": x - 2 * half, "start": x}.get(anchor, x - half)
+            if left < taken + 12:
+                continue  # too close to the previous label: the tick stays unlabelled
+            taken = left + 2 * half
             out.append(f'<text x="{x:.1f}" y="{area.bottom + 19:.1f}" text-anchor="{anchor}" '
                        f'fill="{INK}" font-size="12">{label}</text>')
     return out

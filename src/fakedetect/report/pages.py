@@ -624,7 +624,9 @@ def _engagement_section(acc: _Account) -> str:
     return (f"{head}<p>{text}</p>{_chart(chart)}<p class=\"muted\">Engagement rate = (likes + "
             "comments) / followers on the day of the post (comments counted as 0 where "
             "hidden). Far below the band can mean inflated followers; far above it can mean "
-            "bought likes or an engagement pod, or simply a viral post.</p></section>")
+            "bought likes or an engagement pod, or simply a viral post. A triangle on the "
+            "top edge is a post above the chart's range; its tooltip gives its rate.</p>"
+            "</section>")
 
 
 def _audience_section(acc: _Account) -> str:
