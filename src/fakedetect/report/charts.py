@@ -5,6 +5,11 @@ millisecond per chart (matplotlib costs ~50-100 ms), and lets each mark carry a
 ``<title>`` tooltip. Every function takes plain numpy arrays and returns an ``<svg>``
 string; text that came from data is HTML-escaped here. Times are floats in days since
 1970-01-01 UTC, as :func:`fakedetect.report.pages` passes them.
+
+Each chart takes a view box ``width``: :data:`WIDTH` for a page, :data:`NARROW` for a
+phone, where legends stack above the plot, labels sit above their bars and fewer date
+ticks are labelled, so the text keeps a readable size once the phone scales the chart to
+its screen. The page carries both and its stylesheet shows one.
 """
 
 from __future__ import annotations
