@@ -260,6 +260,11 @@ def _page_of(report: Path, account_id: str) -> str:
     return (report.parent / "accounts" / safe_filename(account_id)).read_text(encoding="utf-8")
 
 
+def wide_only(html: str) -> str:
+    """``html`` without the phone variant of each chart (every chart is drawn twice)."""
+    return re.sub(r'<svg class="chart narrow".*?</svg>', "", html, flags=re.S)
+
+
 # ------------------------------------------------------------------------ HTML checks
 
 _VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "source"}
@@ -390,14 +395,23 @@ def test_account_page_shows_every_section(report: Path) -> None:
 
 
 def test_suspicious_days_are_marked_on_the_spike_only(report: Path, features_api) -> None:
-    bob = _page_of(report, "bob_bought")
+    bob = wide_only(_page_of(report, "bob_bought"))
     spike = str(np.datetime64("2024-01-01") + SPIKE_DAY)
     marks = re.findall(r'<circle class="suspicious"[^>]*><title>([^<]*)</title>', bob)
     assert marks and marks[0].startswith(f"{spike}: +6,"), marks
     assert len(marks) == 1
     assert "1 suspicious day(s)" in bob
-    assert (f"more than {features_api.SUSPICIOUS_Z:g} times the typical day-to-day variation "
-            "above") in bob
+    assert (f"by more than {features_api.SUSPICIOUS_Z:g}x its usual day-to-day swing") in bob
+    # the table says the multiple in the reasons' words, the statistic only in a tooltip
+    table = bob[bob.index("<summary>Suspicious days"):bob.index("</details>",
+                                                                 bob.index("Suspicious days"))]
+    assert '<th class="num">vs usual swing</th>' in table
+    assert re.search(r'<td class="num" title="robust z-score \d+\.\d\d">\d[\d,.]*x</td>',
+                     table), table
+    legend = f"Day far above the usual (over {features_api.SUSPICIOUS_Z:g}x the usual"
+    assert legend in bob
+    for word in ("jump score", "z-score", "robust"):
+        assert word not in visible_text(bob), word
     alice = _page_of(report, "alice")
     assert 'class="suspicious"' not in alice
     assert "No day&#x27;s follower change stands out" in alice or \
@@ -406,7 +420,7 @@ def test_suspicious_days_are_marked_on_the_spike_only(report: Path, features_api
 
 def test_engagement_is_drawn_against_the_tier_band(report: Path, features_api) -> None:
     _, low, high = features_api.expected_engagement_rate(np.array([30_500.0]))
-    bob = _page_of(report, "bob_bought")
+    bob = wide_only(_page_of(report, "bob_bought"))
     band = f"{100 * float(low[0]):.2f}%–{100 * float(high[0]):.2f}%"
     assert band in bob
     assert "account is <b>below</b> the band" in bob
@@ -434,7 +448,7 @@ def test_audience_breakdown(report: Path, inputs) -> None:
     nopic = (~bob["has_profile_pic"].astype(bool)).mean()
     assert "Mass-followers (following &gt; 1,000)" in text
     assert "sampled followers following more than 1,000 accounts" in text
-    bars = re.findall(r'font-size="12">(\d+)% of 200</text>', text)
+    bars = re.findall(r'font-size="12">(\d+)% of 200</text>', wide_only(text))
     assert f"{100 * mass:.0f}" in bars and f"{100 * nopic:.0f}" in bars
 
 
@@ -446,10 +460,18 @@ def test_waterfall_adds_up_to_the_model_output(report: Path, inputs) -> None:
     assert math.isclose(1 / (1 + math.exp(-final)), 0.62, abs_tol=1e-9)
     assert "ending at <b>62%</b>" in text
     assert "After calibration" not in text
-    assert f"{N_FEATURES - 10} other signals" in text
-    assert text.count('<rect class="step"') == 11
-    top = rows.sort_values("rank").iloc[0]
+    # the ten strongest computed signals one by one, the other computed ones together, and
+    # the one that could not be computed apart from them, each in words
+    assert f"The other {N_FEATURES - 1 - 10} computed signals, together" in text
+    assert "1 signal not assessed (no data)" in text
+    assert wide_only(text).count('<rect class="step"') == 12
+    assert text.count('<rect class="step"') == 24  # the phone variant too
+    notes = re.findall(r'font-size="11.5">([^<]*)</text>', wide_only(text))
+    assert len(notes) == 12 and set(notes) <= {"strong", "moderate", "slight"}, notes
+    assert "not evidence about the account (see Not assessed below)" in text
+    top = rows[rows["value"].notna()].sort_values("rank").iloc[0]
     assert f"Sentence {top['feature'].rsplit('_', 1)[1]} about dave" in text
+    assert "Sentence 3 about dave" not in text  # not computed: in the gathered bar only
     # the signal that could not be computed is listed as not assessed, with what it needs
     assert '<div id="not-assessed"><h3>Not assessed (1 signal)</h3>' in text
 
@@ -607,12 +629,32 @@ def test_compact_number() -> None:
 def test_waterfall_geometry_ends_at_the_output() -> None:
     svg = charts.waterfall_svg(-1.0, ["a", "b"], [2.0, -0.5], 0.25, "3 other features")
     assert svg.count('<rect class="step"') == 3
+    # every bar, the rest's included, is labelled in words; the number is in its tooltip
+    assert re.findall(r'font-size="11.5">([^<]*)</text>', svg) == ["strong", "moderate",
+                                                                   "slight"]
+    assert "<title>3 other features: +0.250 log-odds</title>" in svg
     assert 'font-size="12">68%</text></svg>' in svg  # the output marker
     assert '<text x="' in svg and 'font-size="12">27%</text>' in svg  # the base marker
     widths = [float(w) for w in re.findall(r'class="step" x="[^"]+" y="[^"]+" width="([^"]+)"',
                                            svg)]
     assert widths[0] == pytest.approx(4 * widths[1], rel=0.02)
     assert widths[0] == pytest.approx(8 * widths[2], rel=0.02)
+
+
+def test_compact_number_keeps_the_zeros_of_whole_numbers() -> None:
+    assert [charts.compact_number(x) for x in (100_000, 110_000, 200_000, 1_000_000,
+                                               10_000)] == ["100k", "110k", "200k", "1M",
+                                                            "10k"]
+
+
+def test_every_chart_is_drawn_for_a_page_and_for_a_phone(report: Path) -> None:
+    bob = _page_of(report, "bob_bought")
+    wide = re.findall(r'<svg class="chart wide" viewBox="0 0 (\d+) ', bob)
+    narrow = re.findall(r'<svg class="chart narrow" viewBox="0 0 (\d+) ', bob)
+    assert len(wide) == len(narrow) == 4  # history, engagement, audience, waterfall
+    assert set(wide) == {str(charts.WIDTH)} and set(narrow) == {str(charts.NARROW)}
+    css = bob[bob.index("<style>"):bob.index("</style>")]
+    assert "svg.chart.narrow{display:none}" in css  # shown only below 700 px
 
 
 def test_history_chart_without_following_has_one_panel() -> None:

@@ -210,9 +210,22 @@ MEASURE_JS = r"""
                  vw + ") " + what);
       }
     }
-    var svgs = doc.querySelectorAll("svg.chart");
+    var svgs = doc.querySelectorAll("svg.chart"), smallest = Infinity;
     for (var s = 0; s < svgs.length; s++) {
       var vb = svgs[s].viewBox.baseVal, texts = svgs[s].querySelectorAll("text");
+      var shown = svgs[s].getBoundingClientRect().width;
+      if (win.getComputedStyle(svgs[s]).display !== "none" && shown > 0) {
+        // chart text as rendered, in CSS px: its font size times the chart's scale
+        for (var f = 0; f < texts.length; f++) {
+          var px = parseFloat(win.getComputedStyle(texts[f]).fontSize) * shown / vb.width;
+          smallest = Math.min(smallest, px);
+          if (px < 10) {
+            bad.push("chart text " + px.toFixed(1) + " px < 10 px: " +
+                     texts[f].textContent.slice(0, 40));
+            break;
+          }
+        }
+      }
       for (var t = 0; t < texts.length; t++) {
         var b = texts[t].getBBox();
         if (b.x < -0.5 || b.x + b.width > vb.width + 0.5) {
@@ -246,6 +259,8 @@ MEASURE_JS = r"""
       bad.push("the page scrolls sideways: " + doc.documentElement.scrollWidth + " > " + vw);
     }
     document.documentElement.setAttribute("data-width", String(vw));
+    document.documentElement.setAttribute("data-chart-px",
+                                          smallest === Infinity ? "" : smallest.toFixed(2));
     document.documentElement.setAttribute("data-overflow", JSON.stringify(bad));
     document.documentElement.setAttribute("data-narrow", JSON.stringify(narrow));
   }
@@ -270,8 +285,21 @@ def real_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dataset = to_dataset(make_frames())
     scores = make_scores(dataset)
     reasons = real_reasons(make_reasons(scores))
-    scores["reason_1"] = "+8,225 followers on 26 Nov 2026, 41x the usual daily change, " \
-                         "while likes on the posts that week stayed at their usual level"
+    scored = scores["status"] == "scored"
+    scores["reason_1"] = np.where(
+        scored, "+8,225 followers on 26 Nov 2026, 41x the usual daily change of about 200, "
+        "while likes on the posts that week stayed at their usual level — strong push "
+        "toward fake", "")
+    # the widest cells the demo's index holds: a long reason for not scoring, spikes with
+    # their dates and five-digit gains, six-digit follower counts
+    scores["status_reason"] = np.where(
+        scored, "", "too little history: no snapshots and fewer than 3 posts with likes, so "
+        "nothing to judge growth or engagement by (use --task account for a profile-only "
+        "score)")
+    scores["spike_date"] = np.where(scored, "2026-11-26", "")
+    scores["spike_followers"] = np.where(scored, 31_040.0, np.nan)
+    scores["spike_vs_usual"] = np.where(scored, 668.0, np.nan)
+    scores["followers"] = np.where(scored, 115_552, scores["followers"])
     model = {**MODEL, "metrics": {f"heldout_metric_number_{i}": 0.5 for i in range(30)}
              | {"heldout_precision_op": 0.9, "heldout_recall_op": 0.46,
                 "heldout_fpr_op": 0.022}}
@@ -302,6 +330,10 @@ def measure(browser: str, page: Path, tmp: Path, width: int, shot: Path) -> tupl
     narrow = re.search(r'data-narrow="([^"]*)"', dom)
     assert found and narrow, "the measuring script did not run"
     assert f'data-width="{width}"' in dom
+    px = re.search(r'data-chart-px="([^"]*)"', dom)
+    assert px is not None
+    if px.group(1):
+        print(f"{page.name} at {width} px: smallest chart text {px.group(1)} px")
     return json.loads(unescape(found.group(1))), json.loads(unescape(narrow.group(1)))
 
 
@@ -327,6 +359,22 @@ def test_the_measurement_catches_an_overflow(browser: str, tmp_path: Path) -> No
     assert any("scrollWidth" in b for b in bad), bad
     assert any("chart text outside" in b for b in bad), bad
     assert any("scrolls sideways" in b or "off screen" in b for b in bad), bad
+
+
+def test_the_measurement_catches_a_table_scrolling_sideways_and_tiny_chart_text(
+        browser: str, tmp_path: Path) -> None:
+    # a table too wide for its card at 1400 px, in a scroller (so the page itself fits),
+    # and a chart whose 12-unit text is drawn 3x smaller than its view box
+    cells = "".join(f"<td style='white-space:nowrap'>{'cell ' * 12}</td>" for _ in range(8))
+    page = tmp_path / "table.html"
+    page.write_text('<!DOCTYPE html><html><body><div class="table-wrap" '
+                    'style="overflow-x:auto"><table><tr>' + cells + "</tr></table></div>"
+                    '<svg class="chart" viewBox="0 0 960 40" style="width:320px">'
+                    '<text x="10" y="20" font-size="12">tiny</text></svg></body></html>',
+                    encoding="utf-8")
+    bad, _ = measure(browser, page, tmp_path, 1400, tmp_path / "table.png")
+    assert any(b.startswith("sideways scroll inside table-wrap") for b in bad), bad
+    assert any(b.startswith("chart text 4.0 px < 10 px") for b in bad), bad
 
 
 def test_print_stylesheet_hides_navigation_and_keeps_charts(browser: str, real_report: Path,

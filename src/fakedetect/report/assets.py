@@ -50,6 +50,7 @@ font-size:.92rem}
 min-width:140px}
 .card b{display:block;font-size:1.5rem}
 svg.chart{width:100%;height:auto;display:block;margin:6px 0}
+svg.chart.narrow{display:none}
 svg.chart text{font-family:inherit}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -59,6 +60,8 @@ main:has(#accounts){max-width:1380px}
 #accounts td.num .ci{display:block}
 .user{display:block;color:var(--muted);font-size:.82rem}
 td.reason{min-width:12em;white-space:normal}
+#accounts th,#accounts th.num{white-space:normal;vertical-align:bottom}
+.why{display:block;color:var(--muted);font-size:.82rem;max-width:16em;margin-top:2px}
 #accounts{table-layout:auto}
 td,th,li,p{overflow-wrap:break-word}
 .kv td{overflow-wrap:anywhere}
@@ -110,6 +113,8 @@ h1 small{display:block;margin-left:0}
 .kv th{width:38%}
 .card{min-width:0;flex:1 1 40%}
 .chart-wrap svg.chart{width:100%;min-width:0}
+svg.chart.wide{display:none}
+svg.chart.narrow{display:block}
 #accounts thead{display:none}
 #accounts,#accounts tbody{display:block}
 #accounts tr{display:block;border:1px solid var(--line);border-radius:8px;margin:0 0 10px;
@@ -123,7 +128,9 @@ flex:0 0 auto;font-size:.82rem}
 #accounts td.acc::before{content:none}
 #accounts td:has(> .cell:empty){display:none}
 #accounts td .cell{min-width:0;overflow-wrap:anywhere}
-#accounts td.num .ci{display:inline}
+#accounts td.num .ci{display:inline;white-space:nowrap}
+#accounts td.reason{display:block;text-align:left}
+#accounts td.reason::before{display:block}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 }
 @media print{html{background:#fff;font-size:11pt}main{max-width:none;padding:0}
@@ -132,7 +139,7 @@ section#shap,section#growth,section#engagement{break-inside:avoid-page}
 .tools,.pager,.nav{display:none}
 h2{break-after:avoid}a{color:inherit;text-decoration:none}
 .checklist{grid-template-columns:repeat(3,minmax(0,1fr))}
-svg.chart{max-height:9.5in}
+svg.chart{max-height:9.5in}svg.chart.wide{display:block}svg.chart.narrow{display:none}
 footer{break-before:avoid}}
 """
 
@@ -166,8 +173,7 @@ INDEX_JS = r"""
     er: function (r) { return r.er === null || !r.eb ? null : r.er / r.eb; },
     sp: function (r) { return r.sv; },
     ni: function (r) { return r.ni ? r.ni.toLowerCase() : null; },
-    r: function (r) { return r.r ? r.r.toLowerCase() : null; },
-    st: function (r) { return r.st; }
+    r: function (r) { return r.r ? r.r.toLowerCase() : null; }
   };
   var state = {q: "", verdict: "", sort: "p", dir: -1, page: 0, size: 100};
   var table = document.getElementById("accounts");
@@ -223,7 +229,8 @@ INDEX_JS = r"""
         share += " <span class=\"ci\">(" + pct(r.lo) + "\u2013" + pct(r.hi) + ")</span>";
       }
     }
-    var status = r.st === "scored" ? "scored" : "not scored: " + esc(r.sr);
+    var why = r.st === "scored" ? "" :
+      "<span class=\"why\">" + esc(r.sr || "no reason given") + "</span>";
     var eng = "";
     if (r.er !== null) {
       eng = pct(r.er, 1);
@@ -235,13 +242,13 @@ INDEX_JS = r"""
         " usual)</span>";
     }
     return "<tr>" + td(0, "acc", acc) +
-      td(1, "", "<span class=\"badge " + cls + "\">" + esc(label) + "</span>") +
+      td(1, "", "<span class=\"badge " + cls + "\">" + esc(label) + "</span>" + why) +
       td(2, "num", r.s === null ? "" : esc(score(r.s))) +
       td(3, "num", r.p === null ? "" : pct(r.p)) +
       td(4, "num", share, r.ss ? " title=\"sample of " + num(r.ss) + " followers\"" : "") +
       td(5, "num", eng) + td(6, "num", spike) +
       td(7, "num", r.fo === null ? "" : num(r.fo)) + td(8, "", esc(r.ni || "")) +
-      td(9, "reason", esc(r.r || "")) + td(10, "", status) + "</tr>";
+      td(9, "reason", esc(r.r || "")) + "</tr>";
   }
   function compare(a, b) {
     var get = KEYS[state.sort];
@@ -313,7 +320,7 @@ INDEX_JS = r"""
     var key = th.getAttribute("data-key");
     if (state.sort === key) { state.dir = -state.dir; } else {
       state.sort = key;
-      state.dir = (key === "id" || key === "ni" || key === "r" || key === "st") ? 1 : -1;
+      state.dir = (key === "id" || key === "ni" || key === "r") ? 1 : -1;
     }
     update();
   });

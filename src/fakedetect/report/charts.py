@@ -5,6 +5,11 @@ millisecond per chart (matplotlib costs ~50-100 ms), and lets each mark carry a
 ``<title>`` tooltip. Every function takes plain numpy arrays and returns an ``<svg>``
 string; text that came from data is HTML-escaped here. Times are floats in days since
 1970-01-01 UTC, as :func:`fakedetect.report.pages` passes them.
+
+Each chart takes a view box ``width``: :data:`WIDTH` for a page, :data:`NARROW` for a
+phone, where legends stack above the plot, labels sit above their bars and fewer date
+ticks are labelled, so the text keeps a readable size once the phone scales the chart to
+its screen. The page carries both and its stylesheet shows one.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ INK = "#4b5563"
 
 #: Width of every chart's view box, in SVG user units (the page scales it).
 WIDTH = 960
+#: View box width of the phone variant of each chart: drawn at about its size on a phone,
+#: so 12-unit text renders at 10 px or more in a 360 px column.
+NARROW = 400
 _CHAR_PX = 6.6  # average advance of a 12 px system-font character
 
 
@@ -53,7 +61,9 @@ def compact_number(x: float) -> str:
         if a >= scale:
             v = x / scale
             text = f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
-            return text.rstrip("0").rstrip(".") + suffix
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            return text + suffix
     if a == 0 or a >= 1:
         return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
     return f"{x:.2g}"
@@ -169,8 +179,9 @@ class _Area:
         return self.left + self.width
 
 
-def _svg(height: float, body: Sequence[str], label: str) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+def _svg(height: float, body: Sequence[str], label: str, width: float = WIDTH) -> str:
+    kind = "narrow" if width < WIDTH else "wide"
+    return (f'<svg class="chart {kind}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
             f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
             f"<title>{escape(label)}</title>{''.join(body)}</svg>")
 
@@ -204,17 +215,23 @@ def _pct_digits(ticks: np.ndarray) -> int:
                                                     atol=1e-9)), 4)
 
 
-def _x_date_axis(area: _Area, labels: bool = True) -> list[str]:
+def _x_date_axis(area: _Area, labels: bool = True, width: float = WIDTH) -> list[str]:
     out = [f'<line x1="{area.left:.1f}" x2="{area.right:.1f}" y1="{area.bottom:.1f}" '
            f'y2="{area.bottom:.1f}" stroke="{INK}"/>']
-    for pos, label in date_ticks(area.x0, area.x1):
+    most = 8 if width >= WIDTH else 4
+    taken = -math.inf  # right end of the last label drawn
+    for pos, label in date_ticks(area.x0, area.x1, most):
         x = float(area.sx(pos))
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.bottom:.1f}" '
                    f'y2="{area.bottom + 5:.1f}" stroke="{INK}"/>')
         if labels:
             half = len(label) * _CHAR_PX / 2
-            anchor = ("end" if x + half > WIDTH - 2 else "start" if x - half < 2
+            anchor = ("end" if x + half > width - 2 else "start" if x - half < 2
                       else "middle")
+            left = {"end": x - 2 * half, "start": x}.get(anchor, x - half)
+            if left < taken + 12:
+                continue  # too close to the previous label: the tick stays unlabelled
+            taken = left + 2 * half
             out.append(f'<text x="{x:.1f}" y="{area.bottom + 19:.1f}" text-anchor="{anchor}" '
                        f'fill="{INK}" font-size="12">{label}</text>')
     return out
@@ -241,6 +258,22 @@ def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> list[str]:
     return out
 
 
+def _legend_rows(items: Sequence[tuple[str, str]], y: float, width: float
+                 ) -> tuple[list[str], float]:
+    """Legend entries stacked one per row (labels wrapped to ``width``), for a narrow
+    chart; returns the elements and the y below the last row."""
+    out = []
+    chars = max(int((width - 30) / _CHAR_PX), 10)
+    for swatch, label in items:
+        lines = _wrap(label, chars, 3)
+        spans = "".join(f'<tspan x="22" dy="{0 if i == 0 else 15}">{escape(line)}</tspan>'
+                        for i, line in enumerate(lines))
+        out.append(f'<g transform="translate(4,{y:.1f})">{swatch}'
+                   f'<text x="22" y="4" fill="{INK}" font-size="12">{spans}</text></g>')
+        y += 15 * len(lines) + 4
+    return out, y
+
+
 def _line_swatch(colour: str, dash: str = "") -> str:
     extra = f' stroke-dasharray="{dash}"' if dash else ""
     return f'<line x1="0" x2="16" y1="0" y2="0" stroke="{colour}" stroke-width="2.5"{extra}/>'
@@ -255,7 +288,8 @@ def _box_swatch(colour: str) -> str:
 
 
 def history_svg(days: np.ndarray, followers: np.ndarray, following: np.ndarray,
-                suspicious: np.ndarray, scores: np.ndarray, threshold: float) -> str:
+                suspicious: np.ndarray, scores: np.ndarray, threshold: float,
+                width: float = WIDTH) -> str:
     """Follower (top panel) and following (bottom panel) history, suspicious days marked.
 
     Parameters
@@ -267,9 +301,13 @@ def history_svg(days: np.ndarray, followers: np.ndarray, following: np.ndarray,
     suspicious : numpy.ndarray of bool
         Days whose follower jump is above the threshold.
     scores : numpy.ndarray
-        The robust jump score of each day (NaN for the first).
+        Each day's follower change above the usual one, in multiples of the usual
+        day-to-day swing (the robust jump score; NaN for the first day).
     threshold : float
-        The score above which a day is suspicious (for the legend).
+        The multiple above which a day is suspicious (for the legend).
+    width : float
+        View box width: :data:`WIDTH` for a page, :data:`NARROW` for the phone variant
+        (legend stacked above the plot, fewer date ticks).
 
     Returns
     -------
@@ -281,15 +319,28 @@ def history_svg(days: np.ndarray, followers: np.ndarray, following: np.ndarray,
     following = np.asarray(following, dtype=float)
     suspicious = np.asarray(suspicious, dtype=bool)
     has_following = bool(np.isfinite(following).any())
+    narrow = width < WIDTH
+    items = ([(_line_swatch(FOLLOWERS), "Followers"),
+              (_dot_swatch(SUSPICIOUS),
+               f"Day far above the usual (over {threshold:g}x the usual day-to-day swing)")]
+             + ([(_line_swatch(FOLLOWING), "Following")] if has_following else []))
+    body: list[str] = []
+    if narrow:
+        legend, below = _legend_rows(items, 14, width)
+        body += legend
+        top_y, left = below + 22, 52.0
+    else:
+        body += _legend(items, 300, 16)
+        top_y, left = 40.0, 70.0
     x0, x1 = _x_range(days)
     top_h, gap, low_h = 230.0, 34.0, 110.0 if has_following else 0.0
-    height = 40 + top_h + 32 + (gap + low_h if has_following else 0)
-    body: list[str] = []
+    height = top_y + top_h + 32 + (gap + low_h if has_following else 0)
     f_ok = followers[np.isfinite(followers)]
     lo, hi = (float(f_ok.min()), float(f_ok.max())) if f_ok.size else (0.0, 1.0)
     pad = (hi - lo) * 0.05 or max(abs(hi) * 0.05, 1.0)
     ticks = nice_ticks(max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad, 4)
-    top = _Area(70, 40, WIDTH - 90, top_h, x0, x1, float(ticks[0]), float(ticks[-1]))
+    top = _Area(left, top_y, width - left - 20, top_h, x0, x1, float(ticks[0]),
+                float(ticks[-1]))
     body += _y_axis(top, ticks)
     xs, ys = top.sx(days), top.sy(followers)
     for x in xs[suspicious].tolist():
@@ -302,37 +353,34 @@ def history_svg(days: np.ndarray, followers: np.ndarray, following: np.ndarray,
                  for x, y in zip(xs.tolist(), ys.tolist(), strict=True) if math.isfinite(y)]
     change = np.r_[np.nan, np.diff(followers)]
     for i in np.flatnonzero(suspicious).tolist():
-        tip = (f"{_date_label(days[i])}: {change[i]:+,.0f} followers "
-               f"(jump score {scores[i]:.1f})")
+        tip = (f"{_date_label(days[i])}: {change[i]:+,.0f} followers, above the usual "
+               f"daily change by {scores[i]:.1f}x the usual day-to-day swing")
         body.append(f'<circle class="suspicious" cx="{xs[i]:.1f}" cy="{ys[i]:.1f}" r="6" '
                     f'fill="{SUSPICIOUS}" stroke="#fff" stroke-width="1.5">'
                     f"<title>{escape(tip)}</title></circle>")
-    body += _x_date_axis(top, labels=not has_following)
-    body.append(f'<text x="{top.left - 60:.1f}" y="{top.top - 14:.1f}" fill="{INK}" '
+    body += _x_date_axis(top, labels=not has_following, width=width)
+    body.append(f'<text x="{max(top.left - 60, 4):.1f}" y="{top.top - 14:.1f}" fill="{INK}" '
                 f'font-size="12" font-weight="600">Followers</text>')
-    body += _legend([(_line_swatch(FOLLOWERS), "Followers"),
-                     (_dot_swatch(SUSPICIOUS),
-                      f"Suspicious day (jump score above {threshold:g})")]
-                    + ([(_line_swatch(FOLLOWING), "Following")] if has_following else []),
-                    300, 16)
     if has_following:
         g_ok = following[np.isfinite(following)]
         glo, ghi = float(g_ok.min()), float(g_ok.max())
         gpad = (ghi - glo) * 0.05 or max(abs(ghi) * 0.05, 1.0)
         gticks = nice_ticks(max(glo - gpad, 0.0), ghi + gpad, 2)
-        low = _Area(70, top.bottom + gap, WIDTH - 90, low_h, x0, x1,
+        low = _Area(left, top.bottom + gap, width - left - 20, low_h, x0, x1,
                     float(gticks[0]), float(gticks[-1]))
         body += _y_axis(low, gticks)
         body.append(f'<path d="{_path(low.sx(days), low.sy(following))}" fill="none" '
                     f'stroke="{FOLLOWING}" stroke-width="2" stroke-linejoin="round"/>')
-        body += _x_date_axis(low)
-        body.append(f'<text x="{low.left - 60:.1f}" y="{low.top - 10:.1f}" fill="{INK}" '
-                    f'font-size="12" font-weight="600">Following</text>')
-    return _svg(height, body, "Follower and following history with suspicious days marked")
+        body += _x_date_axis(low, width=width)
+        body.append(f'<text x="{max(low.left - 60, 4):.1f}" y="{low.top - 10:.1f}" '
+                    f'fill="{INK}" font-size="12" font-weight="600">Following</text>')
+    return _svg(height, body, "Follower and following history with suspicious days marked",
+                width)
 
 
 def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: np.ndarray,
-                   high: np.ndarray, span: tuple[float, float] | None = None) -> str:
+                   high: np.ndarray, span: tuple[float, float] | None = None,
+                   width: float = WIDTH) -> str:
     """Engagement rate per post (dots) against the tier benchmark band.
 
     Parameters
@@ -346,6 +394,8 @@ def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: 
     span : (float, float), optional
         Time range to draw (days since epoch), e.g. the follower history's, so the two
         charts share a time axis; default: the posts' range.
+    width : float
+        View box width: :data:`WIDTH` for a page, :data:`NARROW` for the phone variant.
 
     Returns
     -------
@@ -361,8 +411,16 @@ def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: 
     band_top = float(np.nanmax(hi)) if np.isfinite(hi).any() else 0.0
     ticks = nice_ticks(0.0, max(cap_data, band_top * 1.15, 0.1), 4)
     x0, x1 = _x_range(days if span is None else np.r_[days, span])
-    area = _Area(70, 40, WIDTH - 90, 230, x0, x1, 0.0, float(ticks[-1]))
-    body = _y_axis(area, ticks, "percent")
+    items = [(_dot_swatch(ENGAGEMENT), "Post: (likes + comments) / followers"),
+             (_box_swatch(BAND), "Benchmark band for the tier"),
+             (_line_swatch(BENCHMARK, "6 4"), "Benchmark median")]
+    if width < WIDTH:
+        legend, below = _legend_rows(items, 14, width)
+        top_y, left = below + 22, 52.0
+    else:
+        legend, top_y, left = _legend(items, 240, 16), 40.0, 70.0
+    area = _Area(left, top_y, width - left - 20, 230, x0, x1, 0.0, float(ticks[-1]))
+    body = legend + _y_axis(area, ticks, "percent")
     ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(days)
     if ok.any():
         bx = area.sx(days[ok])
@@ -393,13 +451,11 @@ def engagement_svg(days: np.ndarray, rate: np.ndarray, low: np.ndarray, median: 
             body.append(f'<circle cx="{x:.1f}" cy="{y_dot:.1f}" r="3.6" '
                         f'fill="{ENGAGEMENT}" fill-opacity="0.8"><title>{tip}: {p:.2f}%'
                         f"</title></circle>")
-    body += _x_date_axis(area)
-    body.append(f'<text x="{area.left - 60:.1f}" y="{area.top - 14:.1f}" fill="{INK}" '
-                f'font-size="12" font-weight="600">Engagement per post</text>')
-    body += _legend([(_dot_swatch(ENGAGEMENT), "Post: (likes + comments) / followers"),
-                     (_box_swatch(BAND), "Benchmark band for the tier"),
-                     (_line_swatch(BENCHMARK, "6 4"), "Benchmark median")], 240, 16)
-    return _svg(40 + 230 + 32, body, "Engagement per post against the tier benchmark band")
+    body += _x_date_axis(area, width=width)
+    body.append(f'<text x="{max(area.left - 60, 4):.1f}" y="{area.top - 14:.1f}" '
+                f'fill="{INK}" font-size="12" font-weight="600">Engagement per post</text>')
+    return _svg(top_y + 230 + 32, body, "Engagement per post against the tier benchmark band",
+                width)
 
 
 @dataclass(frozen=True)
@@ -428,20 +484,29 @@ class ShareBar:
     highlight: bool = False
 
 
-def shares_svg(bars: Sequence[ShareBar]) -> str:
+def shares_svg(bars: Sequence[ShareBar], width: float = WIDTH) -> str:
     """Horizontal bars of shares from 0 to 100 %, with optional interval whiskers.
 
     Parameters
     ----------
     bars : sequence of ShareBar
+    width : float
+        View box width: :data:`WIDTH` (label left of each bar, value right of it) or
+        :data:`NARROW` (label and value on a line above each bar).
 
     Returns
     -------
     str
         An ``<svg>`` element.
     """
-    row, label_w = 34.0, 330.0
-    area = _Area(label_w, 10, WIDTH - label_w - 200, row * len(bars), 0.0, 1.0, 0.0, 1.0)
+    narrow = width < WIDTH
+    if narrow:
+        row, label_w = 46.0, 14.0
+        area = _Area(label_w, 10, width - label_w - 22, row * len(bars), 0.0, 1.0, 0.0, 1.0)
+    else:
+        row, label_w = 34.0, 330.0
+        area = _Area(label_w, 10, width - label_w - 200, row * len(bars), 0.0, 1.0, 0.0, 1.0)
+    bar_top, bar_h = (22.0, row - 30) if narrow else (8.0, row - 16)
     body = []
     for t in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = float(area.sx(t))
@@ -451,29 +516,40 @@ def shares_svg(bars: Sequence[ShareBar]) -> str:
                     f'font-size="12">{t:.0%}</text>')
     for k, bar in enumerate(bars):
         y = area.top + k * row
-        body.append(f'<text x="{label_w - 10:.1f}" y="{y + row / 2 + 4:.1f}" '
-                    f'text-anchor="end" fill="#111827" font-size="13">'
-                    f"{escape(_clip(bar.label, 48))}<title>{escape(bar.label)}</title></text>")
         colour = TOWARD_FAKE if bar.highlight else NEUTRAL
+        whisker = ""
         if math.isfinite(bar.value):
             w = float(area.sx(min(max(bar.value, 0.0), 1.0))) - area.left
-            body.append(f'<rect x="{area.left:.1f}" y="{y + 8:.1f}" width="{max(w, 1.0):.1f}" '
-                        f'height="{row - 16:.1f}" fill="{colour}" rx="2"/>')
+            body.append(f'<rect x="{area.left:.1f}" y="{y + bar_top:.1f}" '
+                        f'width="{max(w, 1.0):.1f}" height="{bar_h:.1f}" fill="{colour}" '
+                        'rx="2"/>')
             text = f"{bar.value:.0%}"
             if math.isfinite(bar.low) and math.isfinite(bar.high):
                 xl, xh = float(area.sx(bar.low)), float(area.sx(bar.high))
-                ym = y + row / 2
-                body.append(f'<path d="M{xl:.1f},{ym:.1f}H{xh:.1f}M{xl:.1f},{ym - 7:.1f}'
-                            f'V{ym + 7:.1f}M{xh:.1f},{ym - 7:.1f}V{ym + 7:.1f}" '
-                            f'stroke="#111827" stroke-width="1.6" fill="none"/>')
+                ym = y + bar_top + bar_h / 2
+                whisker = (f'<path d="M{xl:.1f},{ym:.1f}H{xh:.1f}M{xl:.1f},{ym - 7:.1f}'
+                           f'V{ym + 7:.1f}M{xh:.1f},{ym - 7:.1f}V{ym + 7:.1f}" '
+                           f'stroke="#111827" stroke-width="1.6" fill="none"/>')
                 text += f" ({bar.low:.0%}–{bar.high:.0%})"
         else:
             text = "no data"
+        body.append(whisker)
         if bar.note:
             text += f" {bar.note}"
-        body.append(f'<text x="{area.right + 10:.1f}" y="{y + row / 2 + 4:.1f}" fill="{INK}" '
-                    f'font-size="12">{escape(text)}</text>')
-    return _svg(area.bottom + 26, body, "Audience breakdown")
+        if narrow:
+            room = int((width - 10 - len(text) * _CHAR_PX - 16) / 7.2)
+            body.append(f'<text x="4" y="{y + 14:.1f}" fill="#111827" font-size="13">'
+                        f"{escape(_clip(bar.label, max(room, 8)))}"
+                        f"<title>{escape(bar.label)}</title></text>"
+                        f'<text x="{width - 4:.1f}" y="{y + 14:.1f}" text-anchor="end" '
+                        f'fill="{INK}" font-size="12">{escape(text)}</text>')
+        else:
+            body.append(f'<text x="{label_w - 10:.1f}" y="{y + row / 2 + 4:.1f}" '
+                        f'text-anchor="end" fill="#111827" font-size="13">'
+                        f"{escape(_clip(bar.label, 48))}<title>{escape(bar.label)}</title>"
+                        f'</text><text x="{area.right + 10:.1f}" y="{y + row / 2 + 4:.1f}" '
+                        f'fill="{INK}" font-size="12">{escape(text)}</text>')
+    return _svg(area.bottom + 26, body, "Audience breakdown", width)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -512,7 +588,7 @@ def _percent(x: float) -> str:
 
 def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[float],
                   rest: float | None, rest_label: str,
-                  bar_text: Sequence[str] | None = None) -> str:
+                  bar_text: Sequence[str] | None = None, width: float = WIDTH) -> str:
     """SHAP waterfall: from the base value, feature by feature, to the model output.
 
     Parameters
@@ -526,16 +602,22 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     rest : float or None
         Sum of the remaining features' contributions (``None``: no such row).
     rest_label : str
-        Label of that row, e.g. ``"12 other features"``.
+        Label of that row, e.g. ``"The other 12 signals, together"``.
     bar_text : sequence of str, optional
-        Text beside each shown feature's bar (default: its signed value); the value is
-        always in the bar's tooltip.
+        Text beside each bar, the rest row's included (default: the push in words,
+        ``strong``, ``moderate`` or ``slight``); the value in model units is always in
+        the bar's tooltip.
+    width : float
+        View box width: :data:`WIDTH` (labels left of the bars) or :data:`NARROW`
+        (each label on its own lines above its bar).
 
     Returns
     -------
     str
         An ``<svg>`` element; the last row's end is ``base + sum(contributions) + rest``.
     """
+    from fakedetect.explain import strength
+
     steps = [float(c) for c in contributions]
     names = [str(s) for s in labels]
     if rest is not None:
@@ -546,15 +628,28 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     starts = np.r_[base, ends[:-1]] if steps else np.array([], dtype=float)
     values = np.r_[base, ends, 0.0]
     ticks = nice_ticks(float(values.min()), float(values.max()), 6)
-    wrapped = [_wrap(t, WATERFALL_LABEL_CHARS, WATERFALL_LABEL_LINES) for t in names]
-    most = max([len(w) for w in wrapped] + [1])
-    row = 26.0 if most == 1 else 6.0 + 15.0 * most
-    # the widest line at 12 px fits the label column with a margin on the left
-    label_w = 24.0 + _CHAR_PX * 1.08 * max([len(x) for w in wrapped for x in w] + [38])
+    narrow = width < WIDTH
+    chars = int((width - 12) / _CHAR_PX) if narrow else WATERFALL_LABEL_CHARS
     texts = [str(t) for t in bar_text] if bar_text is not None else []
-    n_rows = len(steps) + 2
-    area = _Area(label_w, 34, WIDTH - label_w - 80, row * n_rows, float(ticks[0]),
-                 float(ticks[-1]), 0.0, 1.0)
+    notes = [texts[k] if k < len(texts) else strength(step) for k, step in enumerate(steps)]
+    all_names = ["The average account", *names, "This account (before calibration)"]
+    wrapped = [_wrap(t, chars, WATERFALL_LABEL_LINES) for t in all_names]
+    if narrow:
+        # each row: its label's lines, then a bar 18 units high
+        heights = [15.0 * len(w) + 26.0 for w in wrapped]
+        label_w = 20.0  # room for half of the first tick's label
+        head = 48.0
+    else:
+        most = max([len(w) for w in wrapped[1:-1]] + [1])
+        row = 26.0 if most == 1 else 6.0 + 15.0 * most
+        heights = [row] * len(all_names)
+        # the widest line at 12 px fits the label column with a margin on the left
+        label_w = 24.0 + _CHAR_PX * 1.08 * max([len(x) for w in wrapped[1:-1] for x in w]
+                                               + [38])
+        head = 34.0
+    tops = head + np.r_[0.0, np.cumsum(heights)]
+    area = _Area(label_w, head, width - label_w - (20 if narrow else 80), float(tops[-1] - head),
+                 float(ticks[0]), float(ticks[-1]), 0.0, 1.0)
     body = []
     for t in ticks.tolist():
         x = float(area.sx(t))
@@ -566,48 +661,66 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     x_zero = float(area.sx(0.0))
     body.append(f'<line x1="{x_zero:.1f}" x2="{x_zero:.1f}" y1="{area.top - 6:.1f}" '
                 f'y2="{area.bottom:.1f}" stroke="{INK}" stroke-dasharray="3 3"/>')
-    body.append(f'<text x="{area.left:.1f}" y="20" fill="{INK}" font-size="12">'
-                f"fake probability — red pushes toward fake, blue toward genuine</text>")
+    if narrow:
+        body.append(f'<text x="4" y="16" fill="{INK}" font-size="12">fake probability'
+                    '<tspan x="4" dy="15">red pushes toward fake, blue toward genuine'
+                    "</tspan></text>")
+    else:
+        body.append(f'<text x="{area.left:.1f}" y="20" fill="{INK}" font-size="12">'
+                    f"fake probability — red pushes toward fake, blue toward genuine</text>")
+
+    def bar_box(k: int) -> tuple[float, float]:
+        """Top and height of row ``k``'s bar."""
+        if narrow:
+            return float(tops[k]) + 15.0 * len(wrapped[k]) + 4, 18.0
+        return float(tops[k]) + 5, heights[k] - 10
 
     def label_row(k: int, text: str, bold: bool = False) -> str:
         weight = ' font-weight="600"' if bold else ""
-        lines = _wrap(text, WATERFALL_LABEL_CHARS, WATERFALL_LABEL_LINES)
-        y = area.top + k * row + row / 2 + 4 - 7.5 * (len(lines) - 1)
-        spans = "".join(f'<tspan x="{label_w - 10:.1f}" dy="{0 if i == 0 else 15}">'
+        lines = wrapped[k]
+        if narrow:
+            x, y, anchor = 4.0, float(tops[k]) + 12, "start"
+        else:
+            x, anchor = label_w - 10, "end"
+            y = float(tops[k]) + heights[k] / 2 + 4 - 7.5 * (len(lines) - 1)
+        spans = "".join(f'<tspan x="{x:.1f}" dy="{0 if i == 0 else 15}">'
                         f"{escape(line)}</tspan>" for i, line in enumerate(lines))
-        return (f'<text class="label" x="{label_w - 10:.1f}" y="{y:.1f}" text-anchor="end" '
+        return (f'<text class="label" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" '
                 f'fill="#111827" font-size="12"{weight}>{spans}'
                 f"<title>{escape(text)}</title></text>")
 
     def marker(k: int, value: float, text: str) -> str:
         x = float(area.sx(value))
-        y = area.top + k * row + row / 2
+        y0, h = bar_box(k)
+        y = y0 + h / 2
+        room = 8 + _CHAR_PX * len(text)
+        tx, anchor = (x + 8, "start") if x + room <= width - 2 else (x - 8, "end")
         return (f'<path d="M{x:.1f},{y - 8:.1f}V{y + 8:.1f}" stroke="#111827" '
-                f'stroke-width="3"/><text x="{x + 8:.1f}" y="{y + 4:.1f}" fill="#111827" '
-                f'font-size="12">{escape(text)}</text>')
+                f'stroke-width="3"/><text x="{tx:.1f}" y="{y + 4:.1f}" fill="#111827" '
+                f'text-anchor="{anchor}" font-size="12">{escape(text)}</text>')
 
-    percent = _percent
-    body.append(label_row(0, "The average account", bold=True))
-    body.append(marker(0, base, percent(_prob(base))))
+    body.append(label_row(0, all_names[0], bold=True))
+    body.append(marker(0, base, _percent(_prob(base))))
     for k, (name, start, end, step) in enumerate(
             zip(names, starts.tolist(), ends.tolist(), steps, strict=True), start=1):
-        y = area.top + k * row
+        y, h = bar_box(k)
         xa, xb = sorted((float(area.sx(start)), float(area.sx(end))))
         colour = TOWARD_FAKE if step > 0 else TOWARD_GENUINE
         body.append(label_row(k, name))
-        body.append(f'<rect class="step" x="{xa:.1f}" y="{y + 5:.1f}" '
-                    f'width="{max(xb - xa, 1.0):.1f}" height="{row - 10:.1f}" fill="{colour}">'
+        body.append(f'<rect class="step" x="{xa:.1f}" y="{y:.1f}" '
+                    f'width="{max(xb - xa, 1.0):.1f}" height="{h:.1f}" fill="{colour}">'
                     f"<title>{escape(name)}: {step:+.3f} log-odds</title></rect>")
         xp = float(area.sx(start))
-        body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - 5:.1f}" y2="{y + 5:.1f}" '
+        body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - 10:.1f}" y2="{y:.1f}" '
                     f'stroke="{INK}" stroke-width="1"/>')
-        note = texts[k - 1] if k - 1 < len(texts) else f"{step:+.2f}"
+        note = notes[k - 1]
         room = 6 + 7 * len(note)
-        after = xb + room <= WIDTH if step > 0 else xa - room < area.left
+        after = xb + room <= width if step > 0 else xa - room < area.left
         tx, anchor = (xb + 5, "start") if after else (xa - 5, "end")
-        body.append(f'<text x="{tx:.1f}" y="{y + row / 2 + 4:.1f}" text-anchor="{anchor}" '
+        body.append(f'<text x="{tx:.1f}" y="{y + h / 2 + 4:.1f}" text-anchor="{anchor}" '
                     f'fill="{INK}" font-size="11.5">{escape(note)}</text>')
-    k_final = n_rows - 1
-    body.append(label_row(k_final, "This account (before calibration)", bold=True))
-    body.append(marker(k_final, final, percent(_prob(final))))
-    return _svg(area.bottom + 40, body, "How the signals add up to the fake probability")
+    k_final = len(all_names) - 1
+    body.append(label_row(k_final, all_names[-1], bold=True))
+    body.append(marker(k_final, final, _percent(_prob(final))))
+    return _svg(area.bottom + 40, body, "How the signals add up to the fake probability",
+                width)

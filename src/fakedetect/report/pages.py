@@ -134,9 +134,11 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
 
 
-def _chart(svg: str) -> str:
-    """A chart in a box that scrolls sideways on a phone rather than shrink its text."""
-    return f'<div class="chart-wrap">{svg}</div>'
+def _chart(draw: Callable[[float], str]) -> str:
+    """A chart drawn twice, for a page and for a phone (``draw(width)`` returns the SVG at
+    that view box width); the stylesheet shows one of the two, so chart text keeps a
+    readable size on any screen."""
+    return f'<div class="chart-wrap">{draw(charts.WIDTH)}{draw(charts.NARROW)}</div>'
 
 
 def _badge(status: str, verdict: str, big: bool = False) -> str:
@@ -531,15 +533,18 @@ def _history_section(acc: _Account) -> str:
     followers, following = snaps["followers"], snaps["following"]
     z = np.asarray(robust_jump_scores(followers), dtype=float)  # type: ignore[operator]
     suspicious = np.nan_to_num(z, nan=-np.inf) > threshold
-    chart = charts.history_svg(days, followers, following, suspicious, z, threshold)
+    def chart(width: float) -> str:
+        return charts.history_svg(days, followers, following, suspicious, z, threshold,
+                                  width)
+
     first, last = float(followers[0]), float(followers[-1])
     n_sus = int(suspicious.sum())
     text = (f"{days.size:,} snapshot(s) from {_day(days[0])} to {_day(days[-1])}; followers "
             f"went from {_int(first)} to {_int(last)} ({last - first:+,.0f}). ")
     if n_sus:
-        text += (f"{n_sus} suspicious day(s): the daily follower change was more than "
-                 f"{threshold:g} times the typical day-to-day variation above this account's "
-                 "usual change.")
+        text += (f"{n_sus} suspicious day(s), far above the usual: the day's follower "
+                 f"change exceeded this account's usual daily change by more than "
+                 f"{threshold:g}x its usual day-to-day swing.")
     else:
         text += "No day's follower change stands out from this account's usual change."
     table = ""
@@ -548,13 +553,24 @@ def _history_section(acc: _Account) -> str:
         idx = idx[np.argsort(-z[idx], kind="stable")][:SUSPICIOUS_DAYS_LISTED]
         change = np.r_[np.nan, np.diff(followers)]
         rows = "".join(f'<tr><td>{_day(days[i])}</td><td class="num">{change[i]:+,.0f}</td>'
-                       f'<td class="num">{z[i]:.1f}</td></tr>' for i in idx.tolist())
+                       f'<td class="num" title="robust z-score {z[i]:.2f}">'
+                       f"{_times(z[i])}</td></tr>" for i in idx.tolist())
         more = (f"<p class=\"muted\">Largest {SUSPICIOUS_DAYS_LISTED} of {n_sus} shown.</p>"
                 if n_sus > SUSPICIOUS_DAYS_LISTED else "")
         table = ("<details><summary>Suspicious days</summary><table><thead><tr><th>day</th>"
-                 '<th class="num">follower change</th><th class="num">jump score</th></tr>'
-                 f"</thead><tbody>{rows}</tbody></table>{more}</details>")
+                 '<th class="num">follower change</th><th class="num">vs usual swing</th>'
+                 f"</tr></thead><tbody>{rows}</tbody></table>{more}"
+                 '<p class="muted">vs usual swing: how far the day\'s change is above the '
+                 "usual daily change, in multiples of the usual day-to-day swing (how much "
+                 "a day's change usually differs from the usual one). The headline's "
+                 "&ldquo;Nx the usual daily change&rdquo; divides the change by the usual "
+                 "change itself, so the two multiples differ.</p></details>")
     return f"{head}<p>{text}</p>{_chart(chart)}{table}</section>"
+
+
+def _times(x: float) -> str:
+    """A multiple in the words of the reasons: ``41x``, ``7.5x``."""
+    return "—" if not _finite(x) else f"{x:,.0f}x" if abs(x) >= 10 else f"{x:.1f}x"
 
 
 def _followers_at(acc: _Account, days: np.ndarray) -> np.ndarray:
@@ -588,7 +604,9 @@ def _engagement_section(acc: _Account) -> str:
     snaps = acc.tables.get("snapshots")
     span = ((float(np.nanmin(snaps["day"])), float(np.nanmax(snaps["day"])))
             if snaps is not None and np.isfinite(snaps["day"]).any() else None)
-    chart = charts.engagement_svg(days, rate, low, med, high, span)
+    def chart(width: float) -> str:
+        return charts.engagement_svg(days, rate, low, med, high, span, width)
+
     current = acc.row["followers"] if _finite(acc.row["followers"]) else followers[-1]
     b_med, b_low, b_high = (float(np.asarray(a, dtype=float).ravel()[0]) for a in
                             expected_engagement_rate(np.array([current], dtype=float)))  # type: ignore[operator]
@@ -606,7 +624,9 @@ def _engagement_section(acc: _Account) -> str:
     return (f"{head}<p>{text}</p>{_chart(chart)}<p class=\"muted\">Engagement rate = (likes + "
             "comments) / followers on the day of the post (comments counted as 0 where "
             "hidden). Far below the band can mean inflated followers; far above it can mean "
-            "bought likes or an engagement pod, or simply a viral post.</p></section>")
+            "bought likes or an engagement pod, or simply a viral post. A triangle on the "
+            "top edge is a post above the chart's range; its tooltip gives its rate.</p>"
+            "</section>")
 
 
 def _audience_section(acc: _Account) -> str:
@@ -653,7 +673,8 @@ def _audience_section(acc: _Account) -> str:
     else:
         parts.append("The sampled followers themselves were not supplied, so their "
                      "breakdown cannot be shown.")
-    return (f"{head}<p>{' '.join(parts)}</p>{_chart(charts.shares_svg(bars))}"
+    return (f"{head}<p>{' '.join(parts)}</p>"
+            f"{_chart(lambda width: charts.shares_svg(bars, width))}"
             "<p class=\"muted\">Shares among the sampled followers. Mass-followers: sampled "
             f"followers following more than {MASS_FOLLOWING:,} accounts, common among bought "
             "and bot accounts. The interval reflects the sample size: a small sample gives a "
@@ -666,17 +687,35 @@ def _waterfall_section(acc: _Account) -> str:
     if not acc.scored or not rs:
         what = "Not scored" if not acc.scored else "No explanation supplied"
         return f'{head}<p class="missing">{what}, so there is no waterfall.</p></section>'
-    from fakedetect.explain import strength
+    from fakedetect.explain import is_reason
 
     contrib = np.nan_to_num(rs["contribution"])
     base = float(np.nan_to_num(rs["base_value"][0]))
-    k = min(WATERFALL_FEATURES, contrib.size)
-    labels = [_plain_sentence(rs, i) for i in range(k)]
-    rest_n = contrib.size - k
-    rest = float(contrib[k:].sum()) if rest_n else None
-    chart = charts.waterfall_svg(base, labels, contrib[:k].tolist(), rest,
-                                 f"{rest_n} other signal{'s' if rest_n != 1 else ''}",
-                                 bar_text=[strength(c) for c in contrib[:k].tolist()])
+    ok = is_reason(rs["feature"], rs["value"])
+    computed = np.flatnonzero(ok)
+    shown = computed[:WATERFALL_FEATURES].tolist()
+    labels = [_plain_sentence(rs, i) for i in shown]
+    steps = contrib[shown].tolist()
+    rest = computed[WATERFALL_FEATURES:]
+    if rest.size:
+        labels.append(f"The other {rest.size} computed signals, together" if rest.size > 1
+                      else "1 other computed signal")
+        steps.append(float(contrib[rest].sum()))
+    other = np.flatnonzero(~ok)
+    if other.size:
+        missing = int(np.isnan(np.asarray(rs["value"], dtype=float)[other]).sum())
+        amount = other.size - missing
+        parts = ([f"{missing} signal{'s' if missing != 1 else ''} not assessed (no data)"]
+                 if missing else [])
+        if amount:
+            parts.append(f"{amount} signal{'s' if amount != 1 else ''} on how much data "
+                         "there is")
+        labels.append(" and ".join(parts) + (", together" if other.size > 1 else ""))
+        steps.append(float(contrib[other].sum()))
+
+    def chart(width: float) -> str:
+        return charts.waterfall_svg(base, labels, steps, None, "", width=width)
+
     final = base + float(contrib.sum())
     prob = acc.row["fake_probability"]
     text = (f"The model starts from the average account (a fake probability of "
@@ -685,7 +724,15 @@ def _waterfall_section(acc: _Account) -> str:
     if _finite(prob) and abs(_sigmoid(final) - float(prob)) >= 0.005:
         text += (f" After calibration against known accounts the fake probability is "
                  f"{_pct(prob)}.")
-    return f"{head}<p>{text}</p>{_chart(chart)}</section>"
+    note = ("Each bar's word says how hard it pushes (strong, moderate, slight). The scale "
+            "is stretched toward 0% and 100%, where a push of the same strength moves the "
+            "probability less.")
+    if other.size:
+        note += (" The last bar gathers the signals that could not be computed and those "
+                 "that only measure how much data there is: the model's arithmetic counts "
+                 "them, but they are not evidence about the account"
+                 f"{' (see Not assessed below)' if missing else ''}.")
+    return (f'{head}<p>{text}</p>{_chart(chart)}<p class="muted">{note}</p></section>')
 
 
 def _coverage_section(ctx: _Context, acc: _Account) -> str:
@@ -1167,8 +1214,7 @@ def _spike_cell(gain: object, ratio: object, day: object) -> str:
 _HEADS = (("id", "account", ""), ("v", "verdict", ""), ("s", "score", "num"),
           ("p", "fake probability", "num"), ("sh", "fake-follower share", "num"),
           ("er", "engagement", "num"), ("sp", "largest follower spike", "num"),
-          ("fo", "followers", "num"), ("ni", "niche", ""), ("r", "top reason", ""),
-          ("st", "status", ""))
+          ("fo", "followers", "num"), ("ni", "niche", ""), ("r", "top reason", ""))
 
 
 def _static_row(data: Mapping[str, list[object]], k: int) -> str:
@@ -1187,17 +1233,17 @@ def _static_row(data: Mapping[str, list[object]], k: int) -> str:
         if get("lo") is not None and get("hi") is not None:
             share += f' <span class="ci">({_pct(get("lo"))}–{_pct(get("hi"))})</span>'  # type: ignore[arg-type]
     s, p, fo = get("s"), get("p"), get("fo")
-    status = "scored" if scored else f"not scored: {_e(get('sr'))}"
+    why = "" if scored else f'<span class="why">{_e(get("sr") or "no reason given")}</span>'
     cells = [
-        f'<td class="acc">{acc}</td>', f"<td>{_badge(str(get('st')), str(get('v')))}</td>",
+        f'<td class="acc">{acc}</td>',
+        f"<td>{_badge(str(get('st')), str(get('v')))}{why}</td>",
         f'<td class="num">{"" if s is None else _e(score_text(s))}</td>',  # type: ignore[arg-type]
         f'<td class="num">{"" if p is None else _pct(p)}</td>',  # type: ignore[arg-type]
         f'<td class="num">{share}</td>',
         f'<td class="num">{_engagement_cell(get("er"), get("eb"))}</td>',
         f'<td class="num">{_spike_cell(get("sp"), get("sv"), get("sd"))}</td>',
         f'<td class="num">{"" if fo is None else _int(fo)}</td>',  # type: ignore[arg-type]
-        f'<td>{_e(get("ni"))}</td>', f'<td class="reason">{_e(get("r"))}</td>',
-        f"<td>{status}</td>"]
+        f'<td>{_e(get("ni"))}</td>', f'<td class="reason">{_e(get("r"))}</td>']
     return "<tr>" + "".join(
         _labelled(c, label) for c, (_, label, _) in zip(cells, _HEADS, strict=True)) + "</tr>"
 
