@@ -5,6 +5,7 @@ reason, version descriptions, and ``models --json``."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,8 @@ def test_a_champion_on_other_data_is_kept_until_promoted_and_rollback_undoes(
     assert client.get_run(second["run_id"]).info.experiment_id == exp.experiment_id
     described = client.get_model_version("shared-account", "2").description
     assert "agency-b" in described and "ROC-AUC" in described and "420 labelled" in described
+    assert "ranks a fake above a genuine account" in described
+    assert not re.search(r"\b(test_\w+|roc_auc|fpr_op|recall_op)\b", described)
 
     code, out, err = _run(["promote", "shared-account", "2", "--reason",
                            "agency B labels approved by the data team"], capsys)
@@ -139,6 +142,8 @@ def test_promote_names_the_versions_when_one_is_missing(
     code, out, err = _run(["models"], capsys)
     assert code == 0, err
     assert "solo:" in out and "fakedetect-account: no versions registered" in out
+    assert "ranks a fake first" in out and "wrongly flags" in out  # figures in words
+    assert not re.search(r"\b(test_\w+|roc_auc|fpr_op|recall_op)\b", out)
     code, out, err = _run(["models", "--json"], capsys)
     listed = json.loads(out)["solo"][0]
     assert "MLflow experiment agency" in listed["description"]

@@ -539,7 +539,7 @@ def _unit(name: str) -> Callable[[float], str]:
                 return lambda x, f=turn: _percent(100.0 * f(x))
             if after.startswith("%"):
                 return lambda x, f=turn: _percent(f(x))
-            words = after.split()
+            words = [w.strip(",.;:()") for w in after.split()]
             unit = (f" {words[0]}" if key in ("value", "count") and words
                     and words[0] in _UNIT_WORDS else "")
             if key == "count":
