@@ -160,8 +160,10 @@ def plain_line(line: str) -> str:
     line = re.sub(r" \([+-]?\d+(\.\d+)? log-odds\)", "", line)
     line = re.sub(r"\b[a-z0-9]+__[a-z0-9_]+", lambda m: feature_label(m.group(0)), line)
     line = line.replace("log-odds", "in model units")
-    line = line.replace("shortcut audit over", "check for signals that act differently "
-                        "across the")
+    line = line.replace("shortcut audit over", "signals that push genuine creators "
+                        "differently across the")
+    line = re.sub(r"(simulated settings|worlds): (?!no feature)",
+                  r"\1 (possible shortcuts): ", line)
     line = line.replace("held-out worlds (h*)", "simulated settings never seen in training")
     return line.replace(" worlds", " simulated settings")
 
