@@ -140,3 +140,26 @@ def test_bin_words_use_the_unit() -> None:
     assert _bin_words([0.1, 0.2], 0, unit) == "below 10%"
     assert _bin_words([0.1, 0.2], 2, unit) == "at or above 20%"
     assert _bin_words([0.1, 0.2], 3, unit) == "with no value"
+
+
+def test_could_change_compares_a_contribution_with_the_distance_to_a_threshold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import fakedetect.drift as drift
+
+    model = SimpleNamespace(calibration=lambda m: 1.0 / (1.0 + np.exp(-np.asarray(m))),
+                            threshold_review=0.5, threshold_fake=0.9)
+    # margins: 0.3 (review, 0.3 above the review threshold at 0), -3 (authentic, far)
+    contrib = np.array([[0.5, 0.1, -0.2], [0.5, 0.1, -0.2]])
+    base = np.array([0.3 - 0.4, -3.0 - 0.4])
+    flips = drift.could_change(model, pd.DataFrame(index=range(2)), contrib, base)
+    # without +0.5 the first account drops below the review threshold; +0.1 or -0.2 keep
+    # it in review; nothing moves the second account, 3 units from any threshold
+    assert flips.tolist() == [[True, False, False], [False, False, False]]
+    rng = np.random.default_rng(3)
+    many = rng.normal(size=(500, 7))
+    bases = rng.normal(size=500)
+    whole = drift.could_change(model, pd.DataFrame(index=range(500)), many, bases)
+    monkeypatch.setattr(drift, "_CHUNK_CELLS", 50)  # 7 rows at a time
+    assert (drift.could_change(model, pd.DataFrame(index=range(500)), many, bases)
+            == whole).all()
+    assert whole.any() and not whole.all()

@@ -61,6 +61,8 @@ MIN_GROUP = 50
 #: One-sided level of the sampling allowance: a random sample of the training data
 #: exceeds :func:`sampling_psi` about this often.
 SAMPLING_LEVEL = 0.01
+#: Accounts x features judged at once by :func:`could_change`.
+_CHUNK_CELLS = 2_000_000
 #: |SHAP contribution| in log-odds from which a feature carries an account's score.
 CARRIES = 0.1
 #: Share of a batch with a never-missing feature missing from which that is a warning.
@@ -388,9 +390,13 @@ def could_change(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray,
         return ((p >= model.threshold_review).astype(np.int8)
                 + (p >= model.threshold_fake).astype(np.int8))
 
-    now = level(margin)
-    without = level((margin[:, None] - contrib).ravel()).reshape(n, k)
-    return np.asarray(without != now[:, None])
+    out = np.empty((n, k), dtype=bool)
+    step = max(1, _CHUNK_CELLS // max(k, 1))  # bounded memory on large batches
+    for lo in range(0, n, step):
+        m, c = margin[lo:lo + step], contrib[lo:lo + step]
+        without = level((m[:, None] - c).ravel()).reshape(c.shape)
+        out[lo:lo + step] = without != level(m)[:, None]
+    return out
 
 
 def check_batch(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None = None
