@@ -14,6 +14,7 @@ from fakedetect.drift import (
     DRIFT_EXIT,
     REFERENCE_KEY,
     check_batch,
+    could_change,
     feature_label,
     psi,
     training_reference,
@@ -82,6 +83,19 @@ def shifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def other_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh sample of the training population from another seed: the same settings
+    (90 days, full coverage) and, like the training seed, no platform-wide follower purge
+    in its window (each seed draws its own purge calendar; a purge shifts the loss
+    signals of every account at once)."""
+    from fakedetect.simulate import simulate
+
+    out = tmp_path_factory.mktemp("other-seed") / "fresh"
+    simulate(out, accounts=300, days=90, seed=99, coverage="full")
+    return out
+
+
 @pytest.mark.slow
 def test_model_stores_its_training_reference(trained) -> None:
     ref = trained.model.metadata[REFERENCE_KEY]
@@ -106,7 +120,7 @@ def test_a_shifted_world_warns_in_words(trained, shifted: Path) -> None:
     scored = score_dataset(load_dataset(shifted), trained.model, top_reasons=1, n_jobs=1)
     assert scored.drifted
     first = scored.notes[0]
-    assert "verdict(s) rely on it" in first and "training" in first
+    assert "verdict(s) could change with it" in first and "training" in first
     assert "PSI" not in first and "fakedetect calibrate" in first and "by hand" in first
     table = scored.drift.features
     assert table["shifted"].any()
@@ -147,3 +161,31 @@ def test_fail_on_drift_is_an_exit_code(trained, shifted: Path, tmp_path: Path,
     assert code == DRIFT_EXIT
     index = (report / "index.html").read_text(encoding="utf-8")
     assert '<section id="drift"' in index and "PSI" not in index
+
+
+@pytest.mark.slow
+def test_a_fresh_sample_from_another_seed_gets_no_note(trained, other_seed: Path) -> None:
+    scored = score_dataset(load_dataset(other_seed), trained.model, top_reasons=1, n_jobs=1)
+    assert scored.drift is not None
+    assert not scored.drifted, scored.notes
+    table = scored.drift.features
+    assert not table["shifted"].any()
+    assert (table["psi_needed"] > 0.25).all()  # the allowance for 300 accounts is added
+
+
+@pytest.mark.slow
+def test_verdicts_counted_are_those_the_feature_could_change(trained, shifted: Path
+                                                             ) -> None:
+    scored = score_dataset(load_dataset(shifted), trained.model, top_reasons=1, n_jobs=1)
+    X = scored.features[trained.model.features]
+    contrib, base = trained.model.contributions(X)
+    flips = could_change(trained.model, X, contrib, base)
+    assert flips.shape == contrib.shape
+    assert not could_change(trained.model, X, contrib * 0, base).any()
+    p = trained.model.calibration(contrib.sum(axis=1) + base)
+    far = (p < trained.model.threshold_review / 4) | (p > 0.99)
+    small = np.abs(contrib) < 0.01
+    assert not flips[far[:, None] & small].any()  # a nudge far from a threshold
+    table = scored.drift.features.set_index("feature")
+    assert (table.loc[trained.model.features, "relying"].to_numpy()
+            == flips.sum(axis=0)).all()

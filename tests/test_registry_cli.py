@@ -5,11 +5,16 @@ reason, version descriptions, and ``models --json``."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from fakedetect.cli import main
+
+#: A metric identifier said bare instead of in words.
+BARE_METRIC = re.compile(r"\b(test_(roc_auc|fpr_op|recall_op|ece|accuracy)|roc_auc|fpr_op|"
+                         r"recall_op)\b")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = "fast-account.yaml"
@@ -77,6 +82,8 @@ def test_a_champion_on_other_data_is_kept_until_promoted_and_rollback_undoes(
     assert client.get_run(second["run_id"]).info.experiment_id == exp.experiment_id
     described = client.get_model_version("shared-account", "2").description
     assert "agency-b" in described and "ROC-AUC" in described and "420 labelled" in described
+    assert "ranks a fake above a genuine account" in described
+    assert not BARE_METRIC.search(described)
 
     code, out, err = _run(["promote", "shared-account", "2", "--reason",
                            "agency B labels approved by the data team"], capsys)
@@ -139,6 +146,8 @@ def test_promote_names_the_versions_when_one_is_missing(
     code, out, err = _run(["models"], capsys)
     assert code == 0, err
     assert "solo:" in out and "fakedetect-account: no versions registered" in out
+    assert "ranks a fake first" in out and "wrongly flags" in out  # figures in words
+    assert not BARE_METRIC.search(out)
     code, out, err = _run(["models", "--json"], capsys)
     listed = json.loads(out)["solo"][0]
     assert "MLflow experiment agency" in listed["description"]

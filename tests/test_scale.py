@@ -370,7 +370,8 @@ def test_train_cli_on_dask_tracks_and_registers(client, src: Path, tmp_path: Pat
                           client.scheduler.address], capsys)
     assert code == 0, err
     assert "40 rounds: fixed by the experiment file (40)" in out
-    assert "gate pass: test roc_auc >= 0.5" in out and "alias: champion" in out
+    assert ">= 0.5 required)" in out and "promotion: passed (ROC-AUC" in out
+    assert "now the champion" in out
     mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
     run_info = mlflow.search_runs(search_all_experiments=True, output_format="list")[0]
     assert run_info.data.tags["fakedetect.engine"] == "dask"

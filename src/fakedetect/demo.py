@@ -92,6 +92,7 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     """
     from fakedetect.config import load_config
     from fakedetect.experiment import default_experiment, load_experiment
+    from fakedetect.headline import result_lines
     from fakedetect.predict import score_dataset, write_scores
     from fakedetect.report import write_report
     from fakedetect.scoring import load_models
@@ -119,19 +120,13 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     acc_exp = (load_experiment(exp_file) if exp_file.is_file()
                else default_experiment("account"))
     acc = train(profiles_dir, acc_exp, cfg, log=lambda s: say(f"      {s}"))
-    say(f"      {cfg.model_name('account')} v{acc.version}: test ROC-AUC "
-        f"{acc.metrics['test_roc_auc']:.3f}, {'champion' if acc.promoted else 'challenger'}")
+    for line in result_lines(cfg.model_name("account"), acc):
+        say(f"      {line}")
     say("[3/6] training the influencer model")
     inf_exp = load_experiment(cfg.root / "training" / "influencer.yaml")
     inf = train(train_dir, inf_exp, cfg, log=lambda s: say(f"      {s}"))
-    m = inf.metrics
-    say(f"      {cfg.model_name('influencer')} v{inf.version}: test ROC-AUC "
-        f"{m['test_roc_auc']:.3f}, recall {m['test_recall_op']:.2f} at FPR "
-        f"{m['test_fpr_op']:.3f}, {'champion' if inf.promoted else 'challenger'}")
-    for line in inf.transfer:  # held-out worlds and the shortcut audit
-        say(f"      {plain_line(line)}")
-    for line in inf.gate:
-        say(f"      {gate_line(line)}")
+    for line in result_lines(cfg.model_name("influencer"), inf):
+        say(f"      {line}")
     say(f"[4/6] simulating {fresh:,} fresh influencers and scoring them")
     new_dir = data / "new"
     simulate(new_dir, accounts=fresh, days=days, seed=2026)
@@ -169,32 +164,6 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     say(f"  try            .venv/bin/fakedetect explain {riskiest['account_id'].iloc[0]} "
         f"{new_dir}")
     return {"scores": scores_path, "report": index, "models": exported}
-
-
-def plain_line(line: str) -> str:
-    """A training summary line with feature ids in words and model units left out."""
-    import re
-
-    from fakedetect.drift import feature_label
-
-    line = re.sub(r" \([+-]?\d+(\.\d+)? log-odds\)", "", line)
-    line = re.sub(r"\b[a-z0-9]+__[a-z0-9_]+", lambda m: feature_label(m.group(0)), line)
-    line = line.replace("log-odds", "in model units")
-    line = line.replace("shortcut audit over", "check for signals that act differently "
-                        "across the")
-    line = line.replace("held-out worlds (h*)", "simulated settings never seen in training")
-    return line.replace(" worlds", " simulated settings")
-
-
-def gate_line(line: str) -> str:
-    """A promotion-gate line of ``train`` in words."""
-    if line == "no champion yet":
-        return "promotion: the first version of this model, so it becomes the champion"
-    for word, said in (("pass: ", "promotion check passed: "),
-                       ("FAIL: ", "promotion check FAILED: ")):
-        if line.startswith(word):
-            return said + plain_line(line[len(word):])
-    return f"promotion: {plain_line(line)}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Compare a batch of accounts with what the model was trained on.
 
 At training time :func:`training_reference` stores, per feature, ten quantile bins of the
-training values with the share of training accounts in each (plus the missing share), and
-the range the model saw. :func:`check_batch` compares a scored batch with it in two ways:
+training values with the share of training accounts in each (plus the missing share), the
+range the model saw, and how far apart the training's own populations (simulated worlds or
+data sources) lie on it. :func:`check_batch` compares a scored batch with it in two ways:
 
 per feature
     The population stability index (PSI) between the training shares and the batch's
@@ -14,10 +15,16 @@ per feature
 per account
     A value beyond the training minimum or maximum on a feature that carries the account's
     score (a SHAP contribution of at least :data:`CARRIES` log-odds): the trees extrapolate
-    flat there, so the verdict rests on a value no training account had.
+    flat there, so the verdict rests on a value no training account had. This is a
+    reliability flag, not evidence about the account.
 
-The batch warning fires when a feature the trees split on shifts by more than
-:data:`PSI_ALERT` (batches of at least :data:`MIN_BATCH` accounts; PSI on fewer is noise),
+A feature counts as shifted when four things hold: the trees split on it; the batch has
+at least :data:`MIN_BATCH` accounts; its PSI exceeds both :data:`PSI_ALERT` and the
+spread between the training's own populations (a batch like one of them is familiar),
+each raised by what a random sample of the batch's size from the training data would
+exceed only once in a hundred (:func:`sampling_psi`); and at least one verdict in the
+batch could change with it (the feature's contribution is larger than the verdict's
+distance to a threshold, in model units). The batch warning fires for a shifted feature,
 or when features never missing in training are missing for most of the batch.
 """
 
@@ -30,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from fakedetect.model import FakeModel
@@ -46,6 +55,14 @@ ADVICE = ("Scores of these accounts are less certain: check the ones that matter
 PSI_ALERT = 0.25
 #: Smallest batch whose PSI is judged.
 MIN_BATCH = 50
+#: Smallest training population (world or source) whose distance from the pooled training
+#: data counts towards a feature's spread.
+MIN_GROUP = 50
+#: One-sided level of the sampling allowance: a random sample of the training data
+#: exceeds :func:`sampling_psi` about this often.
+SAMPLING_LEVEL = 0.01
+#: Accounts x features judged at once by :func:`could_change`.
+_CHUNK_CELLS = 2_000_000
 #: |SHAP contribution| in log-odds from which a feature carries an account's score.
 CARRIES = 0.1
 #: Share of a batch with a never-missing feature missing from which that is a warning.
@@ -63,13 +80,20 @@ def _bin_index(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), len(cuts) + 1, idx)
 
 
-def training_reference(X: pd.DataFrame) -> dict[str, Any]:
+def training_reference(X: pd.DataFrame, groups: np.ndarray | None = None
+                       ) -> dict[str, Any]:
     """The compact description of training features that :func:`check_batch` reads.
 
     Parameters
     ----------
     X : pandas.DataFrame
         The training feature rows (float columns, NaN for missing).
+    groups : numpy.ndarray, optional
+        The population of every row (simulated world or data source). With two or more
+        populations of at least :data:`MIN_GROUP` rows, each feature stores its
+        ``spread``: the largest PSI of one population against the pooled rows, less what
+        sampling alone gives a population of that size. A batch no further from the pool
+        than one of the model's own training populations is not a shift.
 
     Returns
     -------
@@ -77,11 +101,19 @@ def training_reference(X: pd.DataFrame) -> dict[str, Any]:
         ``{REFERENCE_KEY: {"n": rows, "features": {name: {...}}}}``, JSON-ready, to merge
         into the model's metadata. Per feature: ``cuts`` (distinct inner quantiles),
         ``shares`` (training share per bin, the last bin being missing), ``missing``,
-        ``min``, ``max`` and ``median`` (``None`` when never present).
+        ``min``, ``max``, ``median`` (``None`` when never present) and ``spread`` (0 for
+        one population).
     """
     matrix = X.to_numpy(dtype=np.float64, na_value=np.nan)
     n = len(matrix)
     probs = np.arange(1, BINS) / BINS
+    members: list[np.ndarray] = []
+    if groups is not None and len(groups) == n:
+        labels = np.asarray(groups).astype(str)
+        members = [labels == g for g in np.unique(labels)]
+        members = [m for m in members if m.sum() >= MIN_GROUP]
+        if len(members) < 2:
+            members = []
     out: dict[str, Any] = {}
     for j, name in enumerate(X.columns):
         col = matrix[:, j]
@@ -91,14 +123,63 @@ def training_reference(X: pd.DataFrame) -> dict[str, Any]:
             lo, hi, med = float(present.min()), float(present.max()), float(np.median(present))
         else:
             cuts, lo, hi, med = np.zeros(0), None, None, None
-        counts = np.bincount(_bin_index(col, cuts), minlength=len(cuts) + 2)
+        idx = _bin_index(col, cuts)
+        counts = np.bincount(idx, minlength=len(cuts) + 2)
+        shares = counts / max(n, 1)
+        spread = 0.0
+        for m in members:
+            k = int(m.sum())
+            own = psi(shares, np.bincount(idx[m], minlength=len(cuts) + 2), n)
+            # a population is part of the pool: its sampling share is 1/k - 1/n
+            noise = (_occupied(shares) - 1) * max(1.0 / k - 1.0 / n, 0.0)
+            spread = max(spread, own - noise)
         out[str(name)] = {
             "cuts": [float(c) for c in cuts],
-            "shares": [round(float(c) / max(n, 1), 6) for c in counts],
+            "shares": [round(float(c), 6) for c in shares],
             "missing": round(float(np.isnan(col).mean()) if n else 0.0, 6),
             "min": lo, "max": hi, "median": med,
+            "spread": round(spread, 6),
         }
-    return {REFERENCE_KEY: {"n": n, "bins": BINS, "features": out}}
+    return {REFERENCE_KEY: {"n": n, "bins": BINS, "groups": len(members),
+                            "features": out}}
+
+
+def _occupied(shares: np.ndarray) -> int:
+    """Bins a batch can fall in: those holding training accounts (at least two)."""
+    return max(int(np.count_nonzero(np.asarray(shares) > 0)), 2)
+
+
+def sampling_psi(shares: np.ndarray, n: int, n_ref: int, level: float = SAMPLING_LEVEL
+                 ) -> float:
+    """The PSI a random sample of ``n`` training accounts exceeds with probability ``level``.
+
+    For small differences PSI is close to Pearson's chi-square statistic divided by the
+    sample size, so ``n * PSI`` of a sample of the reference population follows a
+    chi-square law with one degree of freedom fewer than the occupied bins (with the
+    reference's own sampling error added through ``1 / n_ref``). The quantile is the
+    Wilson-Hilferty approximation, within a few percent at these degrees of freedom.
+
+    Parameters
+    ----------
+    shares : numpy.ndarray
+        Reference share per bin.
+    n : int
+        Batch size.
+    n_ref : int
+        Reference rows.
+    level : float
+        Upper tail probability.
+
+    Returns
+    -------
+    float
+    """
+    from statistics import NormalDist
+
+    df = _occupied(shares) - 1
+    z = NormalDist().inv_cdf(1.0 - level)
+    q = df * (1.0 - 2.0 / (9 * df) + z * np.sqrt(2.0 / (9 * df))) ** 3
+    return float(q * (1.0 / max(n, 1) + 1.0 / max(n_ref, 1)))
 
 
 def psi(expected: np.ndarray, actual_counts: np.ndarray, n_ref: int) -> float:
@@ -135,12 +216,14 @@ class DriftReport:
     Attributes
     ----------
     features : pandas.DataFrame
-        One row per model feature: ``feature``, ``description``, ``psi``,
-        ``missing_train``, ``missing_batch``, ``bin`` (the reference bin that gained the
-        most accounts, in words) with its ``bin_train`` and ``bin_batch`` shares, ``above_max`` and
-        ``below_min`` (shares of the batch), ``used`` (the trees split
-        on it), ``relying`` (accounts whose score it carries), ``outside`` (accounts
-        beyond the training range on it while it carries their score), ``shifted``.
+        One row per model feature: ``feature``, ``description``, ``psi``, ``spread``
+        (the training populations' own spread), ``psi_needed`` (the PSI from which it
+        counts as shifted at this batch size), ``missing_train``, ``missing_batch``,
+        ``bin`` (the reference bin that gained the most accounts, in words, in the
+        feature's units) with its ``bin_train`` and ``bin_batch`` shares, ``above_max``
+        and ``below_min`` (shares of the batch), ``used`` (the trees split on it),
+        ``relying`` (verdicts that could change with it), ``outside`` (accounts beyond
+        the training range on it while it carries their score), ``shifted``.
     outside : pandas.Series
         Per account (index: the batch's), the features beyond the training range that
         carry its score, ``; ``-joined (empty when none).
@@ -189,7 +272,8 @@ class BatchCounts:
         Per model feature, accounts per reference bin (the last bin: missing).
     above, below, relying, outside : numpy.ndarray
         Per model feature, accounts above the training maximum, below the minimum,
-        whose score the feature carries, and both beyond the range and carried.
+        whose verdict could change with the feature (:func:`could_change`), and beyond
+        the range while the feature carries the score.
     flagged : int
         Accounts with at least one ``outside`` feature.
     """
@@ -241,9 +325,12 @@ def batch_counts(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None =
     n = len(X)
     matrix = (X[feats].to_numpy(dtype=np.float64, na_value=np.nan) if n
               else np.zeros((0, len(feats))))
+    base = None
     if contrib is None:
-        contrib = model.contributions(X)[0] if n else np.zeros((0, len(feats)))
+        contrib, base = (model.contributions(X) if n
+                         else (np.zeros((0, len(feats))), np.zeros(0)))
     carries = np.abs(contrib) >= CARRIES
+    decisive = could_change(model, X, contrib, base)
     outside = np.zeros((n, len(feats)), dtype=bool)
     above = np.zeros(len(feats), dtype=np.int64)
     below = np.zeros(len(feats), dtype=np.int64)
@@ -261,9 +348,55 @@ def batch_counts(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None =
     names = np.asarray([feature_label(f) for f in feats], dtype=object)
     flags = pd.Series(["; ".join(names[row]) for row in outside], index=X.index,
                       dtype=object)
-    counts = BatchCounts(n, bins, above, below, carries.sum(axis=0).astype(np.int64),
+    counts = BatchCounts(n, bins, above, below, decisive.sum(axis=0).astype(np.int64),
                          outside.sum(axis=0).astype(np.int64), int(outside.any(axis=1).sum()))
     return counts, flags
+
+
+def could_change(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray,
+                 base: np.ndarray | None = None) -> np.ndarray:
+    """Which verdicts could change with each feature: without the feature's contribution
+    the account's margin would land on the other side of a verdict threshold.
+
+    The contribution is compared with the verdict's distance to the nearest threshold in
+    model units (the thresholds are probabilities; the model's calibration maps margins to
+    them), so a small push on an account far from any threshold does not count.
+
+    Parameters
+    ----------
+    model : FakeModel
+    X : pandas.DataFrame
+        The feature rows.
+    contrib : numpy.ndarray
+        Their SHAP contributions, shape (rows, model features).
+    base : numpy.ndarray, optional
+        The SHAP base value per row (computed from one row when absent: it is the same
+        for every row).
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool, shape (rows, model features).
+    """
+    n, k = contrib.shape
+    if n == 0:
+        return np.zeros((0, k), dtype=bool)
+    if base is None:
+        base = model.contributions(X.iloc[:1])[1]
+    margin = contrib.sum(axis=1) + np.asarray(base, dtype=np.float64)[:n]
+
+    def level(m: np.ndarray) -> np.ndarray:
+        p = model.calibration(m)
+        return ((p >= model.threshold_review).astype(np.int8)
+                + (p >= model.threshold_fake).astype(np.int8))
+
+    out = np.empty((n, k), dtype=bool)
+    step = max(1, _CHUNK_CELLS // max(k, 1))  # bounded memory on large batches
+    for lo in range(0, n, step):
+        m, c = margin[lo:lo + step], contrib[lo:lo + step]
+        without = level((m[:, None] - c).ravel()).reshape(c.shape)
+        out[lo:lo + step] = without != level(m)[:, None]
+    return out
 
 
 def check_batch(model: FakeModel, X: pd.DataFrame, contrib: np.ndarray | None = None
@@ -321,12 +454,15 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
         b = counts.bins[j]
         frac = b / max(n, 1)
         k = int(np.argmax(frac - shares))  # the bin that gained the most accounts
+        spread = float(r.get("spread", 0.0))
         rows.append({
             "feature": name, "description": feature_label(name),
             "psi": psi(shares, b, n_ref) if n else float("nan"),
+            "spread": spread,
+            "psi_needed": max(PSI_ALERT, spread) + sampling_psi(shares, n, n_ref),
             "missing_train": float(r["missing"]),
             "missing_batch": float(frac[-1]) if n else float("nan"),
-            "bin": _bin_words(_shown_cuts(name, r["cuts"]), k), "bin_train": float(shares[k]),
+            "bin": _bin_words(r["cuts"], k, _unit(name)), "bin_train": float(shares[k]),
             "bin_batch": float(frac[k]),
             "above_max": float(counts.above[j] / max(n, 1)),
             "below_min": float(counts.below[j] / max(n, 1)),
@@ -336,7 +472,8 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
     table = pd.DataFrame(rows)
     if not len(table):
         return DriftReport(table, outside)
-    table["shifted"] = table["used"] & (table["psi"] >= PSI_ALERT) & (n >= MIN_BATCH)
+    table["shifted"] = (table["used"] & (n >= MIN_BATCH)
+                        & (table["psi"] >= table["psi_needed"]) & (table["relying"] > 0))
     table = table.sort_values(["shifted", "psi"], ascending=False, kind="stable")
     warnings = []
     lacking = set(table.loc[table["missing_batch"] > MISSING_ALERT, "feature"])
@@ -367,38 +504,74 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
                            for r in worst.head(3).itertuples())
         warnings.append(
             f"{counts.flagged:,} of {n:,} verdict(s) rest on a value beyond anything this "
-            f"model saw in training: {listed}. Those accounts are marked 'outside training "
-            "range'; check them by hand before acting on their verdicts.")
+            f"model saw in training: {listed}. This says how reliable those verdicts are, "
+            "not why an account was scored as it was: the model cannot know how such "
+            "values behave. The scores file names them in its outside_training column; "
+            "check those accounts by hand before acting on their verdicts.")
     return DriftReport(table.reset_index(drop=True), outside, warnings, fired, counts)
 
 
-def _shown_cuts(name: str, cuts: list[float]) -> list[float]:
-    """Cut points in the units the analyst reads: counts and ratios stored on a log10
-    scale (the registry template shows ``{count}`` or ``{ratio}``) are turned back."""
+#: Unit words a registry template may put after a feature's number.
+_UNIT_WORDS = ("days", "hours", "characters", "hashtags", "views", "followers")
+
+
+def _unit(name: str) -> Callable[[float], str]:
+    """How a value of feature ``name`` is written in its own units, read from the
+    registry template's first field: shares as percentages, ``log10(1 + count)`` features
+    as counts, log-ratios as ratios, robust deviations as multiples of the usual swing."""
+    import string
+
     from fakedetect.features import get_feature
+    from fakedetect.features.registry import _DERIVED
+
+    def plain(x: float) -> str:
+        return f"{x:,.3g}"
 
     try:
-        template = get_feature(name).template
+        spec = get_feature(name)
     except KeyError:
-        return cuts
-    if "{count" in template:
-        return [10.0 ** c - 1.0 for c in cuts]
-    if "{ratio" in template:
-        return [10.0 ** c for c in cuts]
-    return cuts
+        return plain
+    if "robust_z" in name:
+        return lambda x: f"{x:,.3g} times the usual swing"
+    derived = dict(_DERIVED)
+    for template in (spec.template, *(t for _, t in spec.bands)):
+        parts = list(string.Formatter().parse(template))
+        for k, (_, key, fmt, _) in enumerate(parts):
+            if not key:
+                continue
+            after = parts[k + 1][0] if k + 1 < len(parts) else ""
+            turn = derived.get(key, lambda x: x)
+            if (fmt or "").endswith("%"):
+                return lambda x, f=turn: _percent(100.0 * f(x))
+            if after.startswith("%"):
+                return lambda x, f=turn: _percent(f(x))
+            words = [w.strip(",.;:()") for w in after.split()]
+            unit = (f" {words[0]}" if key in ("value", "count") and words
+                    and words[0] in _UNIT_WORDS else "")
+            if key == "count":
+                return lambda x, u=unit: f"{max(10.0 ** x - 1.0, 0.0):,.0f}{u}"
+            return lambda x, f=turn, u=unit: f"{f(x):,.3g}{u}"
+    return plain
 
 
-def _bin_words(cuts: list[float], k: int) -> str:
-    """Bin ``k`` of the reference's cut points in words."""
+def _percent(x: float) -> str:
+    """A percentage with three significant digits (``0.0537%``, ``12.3%``, ``45%``)."""
+    if x != x:
+        return "missing"
+    return f"{x:,.3g}%"
+
+
+def _bin_words(cuts: list[float], k: int, unit: Callable[[float], str] = _fmt) -> str:
+    """Bin ``k`` of the reference's cut points in words, each value in its own units."""
     if k == len(cuts) + 1:
         return "with no value"
     if not cuts:
         return "present"
     if k == 0:
-        return f"below {_fmt(cuts[0])}"
+        return f"below {unit(cuts[0])}"
     if k == len(cuts):
-        return f"at or above {_fmt(cuts[-1])}"
-    return f"between {_fmt(cuts[k - 1])} and {_fmt(cuts[k])}"
+        return f"at or above {unit(cuts[-1])}"
+    return f"between {unit(cuts[k - 1])} and {unit(cuts[k])}"
 
 
 def _shift_sentence(r: Any) -> str:
@@ -412,4 +585,4 @@ def _shift_sentence(r: Any) -> str:
         where = "is distributed unlike the training data"
     return (f"{r.description[:1].upper()}{r.description[1:]} {where}: {r.bin_batch:.0%} of "
             f"these accounts {r.bin} against {r.bin_train:.0%} in training; {r.relying:,} "
-            f"verdict(s) rely on it. {ADVICE}")
+            f"verdict(s) could change with it. {ADVICE}")

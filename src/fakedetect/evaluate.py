@@ -127,11 +127,11 @@ def evaluate(model_uri: str, data: str | Path, cfg: Config, *, out: Path | None 
 
 def _summary(uri: str, name: str, version: str, data: str | Path, m: dict[str, float],
              t: float, n: int, pos: int, run_id: str) -> str:
+    """The evaluation's ``summary.md``: the figures in words, then the full table."""
+    from fakedetect.headline import format_metric, metric_lines
+
     def f(key: str, pct: bool = False) -> str:
-        v = m.get(key, float("nan"))
-        if v != v:
-            return "n/a"
-        return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
+        return format_metric(m, key, pct)
 
     lines = [
         f"# Evaluation of {name} v{version}",
@@ -139,12 +139,18 @@ def _summary(uri: str, name: str, version: str, data: str | Path, m: dict[str, f
         f"Model `{uri}` on `{data}`: {n:,} labelled accounts, {pos:,} fake. "
         f"MLflow run `{run_id}`.",
         "",
+        "On these accounts the model:",
+        "",
+        *(f"- {line}" for line in metric_lines(m, "")),
+        "",
+        "All figures:",
+        "",
         "| metric | value |",
         "|---|---|",
         f"| ROC-AUC | {f('roc_auc')} |",
         f"| PR-AUC | {f('pr_auc')} |",
         f"| accuracy (fake probability >= 0.5) | {f('accuracy', True)} |",
-        f"| recall at the operating threshold {t:.3f} | {f('recall_op', True)} |",
+        f"| recall at the likely-fake threshold {t:.3f} | {f('recall_op', True)} |",
         f"| false-positive rate at that threshold | {f('fpr_op', True)} |",
         f"| precision at that threshold | {f('precision_op', True)} |",
         f"| Brier score | {f('brier')} |",
@@ -153,9 +159,9 @@ def _summary(uri: str, name: str, version: str, data: str | Path, m: dict[str, f
     ]
     fraud = {k: v for k, v in m.items() if k.startswith("recall_op_fraud_")}
     if fraud:
-        lines += ["Recall per fraud pattern at the operating threshold:", ""]
-        lines += [f"- {k.removeprefix('recall_op_fraud_')}: {100 * v:.1f}%"
-                  for k, v in sorted(fraud.items())]
+        lines += ["Share of fakes caught at the likely-fake threshold, per fraud pattern:", ""]
+        lines += [f"- {k.removeprefix('recall_op_fraud_').replace('_', ' ')}: "
+                  f"{100 * v:.1f}%" for k, v in sorted(fraud.items())]
         lines.append("")
     lines.append("Plots: roc_curve.png, pr_curve.png, calibration_curve.png, "
                  "confusion_matrix.png beside this file.")

@@ -509,32 +509,30 @@ def rollback_target(client: MlflowClient, cfg: Config, name: str) -> str:
 def describe_version(*, task: str, data: list[str], sources: list[str], labelled: int,
                      fake: int, digest: str, metrics: dict[str, float], experiment: str,
                      run_id: str, mlflow_experiment: str | None = None) -> str:
-    """The version description the registry shows: data, sources and headline metrics.
+    """The version description the registry shows: data, sources and headline figures.
 
+    The figures are in words, one per line (:func:`fakedetect.headline.metric_lines`), with
+    the metric names in parentheses; the version's ``metric.*`` tags keep the raw values.
     ``experiment`` is the training setup's name; ``mlflow_experiment`` the MLflow
     experiment the run was logged in (``train --experiment-name``), named when given.
     """
-    def fmt(key: str, pct: bool = False) -> str:
-        v = metrics.get(key, float("nan"))
-        if v != v:
-            return "n/a"
-        return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
+    from fakedetect.headline import metric_lines, transfer_lines
 
     lines = [
         f"fakedetect {task} model, training setup {experiment}"
         + (f", MLflow experiment {mlflow_experiment}" if mlflow_experiment else "")
         + f" (MLflow run {run_id}).",
+        "",
         f"Data: {labelled:,} labelled accounts ({fake:,} fake) from source(s) "
         f"{', '.join(sources) or 'unnamed'}; folder(s) {', '.join(data)}; "
         f"labels sha256 {digest[:16]}.",
-        f"Held-out test: ROC-AUC {fmt('test_roc_auc')}, accuracy "
-        f"{fmt('test_accuracy', True)}, recall {fmt('test_recall_op', True)} at "
-        f"{fmt('test_fpr_op', True)} false positives, ECE {fmt('test_ece')}; "
-        f"cross-validation ROC-AUC {fmt('cv_roc_auc_mean')}.",
+        "",
+        "On held-out test accounts the model:",
+        *(f"- {line}" for line in metric_lines(metrics, "test_")),
     ]
-    extra = [k for k in sorted(metrics) if k.startswith("heldout_roc_auc")
-             or (k.startswith("loso_") and k.endswith("_roc_auc"))]
+    extra = transfer_lines(metrics)
     if extra:
-        lines.append("Never-seen populations: " + ", ".join(
-            f"{k.removesuffix('_roc_auc')} ROC-AUC {fmt(k)}" for k in extra) + ".")
+        lines += ["", "Populations it never trained on:"]
+        lines += [f"- {line.strip()}" if not line.startswith("  ") else f"  - {line.strip()}"
+                  for line in extra]
     return "\n".join(lines)

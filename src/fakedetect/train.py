@@ -362,7 +362,9 @@ def fit_model(prep: Prepared, experiment: Experiment, *, fitter: Fitter | None =
     model.metadata["never_missing"] = never_missing
     from fakedetect.trust import training_metadata  # drift reference, interval tables
 
-    model.metadata.update(training_metadata(prep.X.iloc[train_idx], oof, ytr))
+    groups = next((g[train_idx] for g in (prep.world, prep.source)
+                   if len(g) == len(y) and len(set(g[train_idx].astype(str)) - {""}) > 1), None)
+    model.metadata.update(training_metadata(prep.X.iloc[train_idx], oof, ytr, groups))
     return model, metrics, {"test_idx": test_idx, "test_p": test_p, "train_idx": train_idx,
                             "test_margin": test_margin, "oof_p": oof_p, "oof_y": ytr}
 

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def training_metadata(X: pd.DataFrame, oof_margin: np.ndarray, y: np.ndarray
-                      ) -> dict[str, Any]:
+def training_metadata(X: pd.DataFrame, oof_margin: np.ndarray, y: np.ndarray,
+                      groups: np.ndarray | None = None) -> dict[str, Any]:
     """Metadata entries describing the training data, to merge into the model's.
 
     Parameters
@@ -27,6 +27,9 @@ def training_metadata(X: pd.DataFrame, oof_margin: np.ndarray, y: np.ndarray
         Out-of-fold raw margins of those rows (from boosters that did not train on them).
     y : numpy.ndarray
         Their labels (1 = fake).
+    groups : numpy.ndarray, optional
+        The population of every row (simulated world, else data source), from which the
+        drift reference learns how far apart the training's own populations lie.
 
     Returns
     -------
@@ -36,4 +39,4 @@ def training_metadata(X: pd.DataFrame, oof_margin: np.ndarray, y: np.ndarray
     from fakedetect.drift import training_reference
     from fakedetect.intervals import venn_abers_tables
 
-    return {**training_reference(X), **venn_abers_tables(oof_margin, y)}
+    return {**training_reference(X, groups), **venn_abers_tables(oof_margin, y)}

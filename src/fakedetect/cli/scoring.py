@@ -310,8 +310,9 @@ def explain(
         from fakedetect.drift import feature_label
 
         names = [n.strip() for n in str(row["outside_training"]).split(";") if n.strip()]
-        console.print("[yellow]outside what the model has seen:[/] "
-                      + "; ".join(feature_label(n) for n in names))
+        console.print("[yellow]reliability: outside what the model was trained on[/] "
+                      "(not a reason; the verdict rests on a value beyond every training "
+                      "account): " + "; ".join(feature_label(n) for n in names))
     if html is not None:
         from fakedetect.io import write_text
         from fakedetect.report import render_account_page

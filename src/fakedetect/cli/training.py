@@ -120,27 +120,19 @@ def train(
     else:
         result = run_train(source, exp, cfg, promote=promote, lenient=lenient, log=say,
                            out=out, cache=FeatureCache.from_config(cfg, enabled=not no_cache))
-    m = result.metrics
     if json_:
         print_json({"model": cfg.model_name(exp.task), "version": result.version,
                     "run_id": result.run_id, "experiment": cfg.experiments.get(exp.task),
                     "promoted": result.promoted, "gate": result.gate,
                     "folder": str(result.folder),
-                    "metrics": {k: v for k, v in m.items() if v == v}})
+                    "metrics": {k: v for k, v in result.metrics.items() if v == v}})
         return 0
-    echo(f"{cfg.model_name(exp.task)} v{result.version} (run {result.run_id})")
-    echo(f"  test: ROC-AUC {m['test_roc_auc']:.4f}, accuracy {m['test_accuracy']:.4f}, "
-         f"recall {m['test_recall_op']:.3f} at FPR {m['test_fpr_op']:.3f} "
-         f"(threshold {result.model.threshold_fake:.3f}), ECE {m['test_ece']:.4f}")
-    echo(f"  {exp.folds}-fold CV: ROC-AUC {m['cv_roc_auc_mean']:.4f} ± "
-         f"{m['cv_roc_auc_std']:.4f}, accuracy {m['cv_accuracy_mean']:.4f} ± "
-         f"{m['cv_accuracy_std']:.4f}")
-    for line in result.transfer:
+    from fakedetect.headline import result_lines
+
+    echo(f"MLflow run {result.run_id}")
+    for line in result_lines(cfg.model_name(exp.task), result):
         echo(f"  {line}")
-    for line in result.gate:
-        echo(f"  gate {line}")
-    echo(f"  alias: {'champion' if result.promoted else 'challenger'}; model folder "
-         f"{result.folder}")
+    echo(f"  model folder: {result.folder}")
     return 0
 
 
@@ -194,8 +186,10 @@ def models(
     json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
-    """List registered versions, their aliases and headline metrics."""
+    """List registered versions, their aliases and headline figures in words (``--json``:
+    the raw metric names and values)."""
     from fakedetect import tracking
+    from fakedetect.headline import version_summary
 
     cfg = load(config)
     client = tracking.connect(cfg, create=False)
@@ -221,14 +215,12 @@ def models(
         any_found = True
         echo(f"{name}:")
         for v in versions:
-            m = tracking.version_metrics(v)
-            aliases = ",".join(v.aliases) or "-"
-            shown = "  ".join(f"{k}={m[k]}" for k in ("test_roc_auc", "test_accuracy",
-                                                      "test_recall_op", "test_fpr_op")
-                              if k in m)
+            m = {k: float(x) for k, x in tracking.version_metrics(v).items()}
+            aliases = ", ".join(v.aliases) or "no alias"
             sources = v.tags.get(tracking.SOURCES_TAG, "")
-            echo(f"  v{v.version:<4} {aliases:<22} {shown}"
-                 + (f"  sources={sources}" if sources else ""))
+            echo(f"  v{v.version} ({aliases})"
+                 + (f", trained on {sources}" if sources else ""))
+            echo(f"    on held-out test accounts: {version_summary(m)}")
     if not any_found:
         echo("train one with `fakedetect train` or `make demo`")
     return 0
