@@ -20,6 +20,15 @@ Sentences are written for an analyst: where :mod:`fakedetect.evidence` has the f
 behind a feature (the follower spike with its date and size, engagement against the
 benchmark, the repeat commenters), the sentence states them; the push of each reason is
 given in words (:func:`strength`), its size in model units only in ``contribution``.
+
+A sentence can read against its own push: the push is measured against the average
+account the model learned from and together with the account's other signals, so an
+ordinary value ("likes are spread across posts in the ordinary way") can still push
+toward fake. Every sentence has a lean in the registry (and in
+:func:`fakedetect.evidence.topic_lean`): +1 it reads as a sign of fake, -1 as genuine or
+ordinary, 0 plain. When the push runs against the lean, the sentence says so
+(:data:`AGAINST_LEAN`) before its strength and direction, and the row's ``lean`` column
+lets the review checklist leave it out.
 """
 
 from __future__ import annotations
@@ -36,7 +45,15 @@ if TYPE_CHECKING:
     from fakedetect.model import FakeModel
 
 REASON_COLUMNS = ("account_id", "rank", "feature", "description", "value", "contribution",
-                  "sentence", "base_value")
+                  "sentence", "base_value", "lean")
+
+#: What a sentence adds when its push runs against how it reads: by the sentence's lean
+#: (+1 reads as a sign of fake, pushed toward genuine; -1 reads as genuine or ordinary,
+#: pushed toward fake).
+AGAINST_LEAN: dict[int, str] = {
+    1: "; usually a warning sign, but the model weighs it with the account's other signals",
+    -1: "; usually reassuring, but the model weighs it with the account's other signals",
+}
 
 
 #: Absolute contributions (model units) from which a reason is "strong" or "moderate";
@@ -63,14 +80,44 @@ def _suffix(contribution: float) -> str:
     return f" — {_direction_word(contribution)}"
 
 
+def reads_against(lean: int, contribution: float) -> bool:
+    """Whether a push of ``contribution`` runs against a sentence of ``lean`` (a sentence
+    that reads as genuine pushing toward fake, or the other way round)."""
+    return (lean > 0 and contribution < 0) or (lean < 0 and contribution > 0)
+
+
+def worded(text: str, lean: int, contribution: float) -> str:
+    """``text`` with its push in words, and the :data:`AGAINST_LEAN` clause before it when
+    the push runs against how the text reads.
+
+    Parameters
+    ----------
+    text : str
+        A registry or evidence sentence.
+    lean : int
+        How ``text`` reads on its own (+1 fake, -1 genuine or ordinary, 0 plain).
+    contribution : float
+        The feature's push (model units; positive toward fake).
+
+    Returns
+    -------
+    str
+        ``"<text>[; usually ...] — <strength> push toward <fake|genuine>"``.
+    """
+    against = AGAINST_LEAN[lean] if reads_against(lean, contribution) else ""
+    return f"{text}{against}{_suffix(contribution)}"
+
+
 def sentence(feature: str, value: float, contribution: float) -> str:
     """The registry sentence for ``feature`` at ``value``, with its strength and direction
-    in words (none for a missing value: the signal was not assessed)."""
-    from fakedetect.features import render_reason
+    in words (:func:`worded`; none for a missing value: the signal was not assessed)."""
+    from fakedetect.features import get_feature, render_reason
+    from fakedetect.features.registry import lean_for
 
     if value != value:
         return render_reason(feature, value)
-    return f"{render_reason(feature, value)}{_suffix(contribution)}"
+    lean = lean_for(get_feature(feature), float(value))
+    return worded(render_reason(feature, value), lean, contribution)
 
 
 def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
@@ -117,6 +164,7 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     c = contrib[rows, cols]
     v = values[rows, cols]
     desc = {f: get_feature(f).description for f in model.features}
+    text, lean = _sentences(feats, v, c)
     frame = pd.DataFrame({
         "account_id": np.asarray(X.index.astype(str), dtype=object)[rows],
         "rank": np.tile(np.arange(1, keep + 1), n),
@@ -124,26 +172,30 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
         "description": [desc[f] for f in feats],
         "value": v,
         "contribution": c,
-        "sentence": _sentences(feats, v, c),
+        "sentence": text,
         "base_value": base[rows],
+        "lean": lean,
     })
     if evidence is not None and len(frame):
-        frame["sentence"] = _evidence_sentences(frame, evidence)
+        frame["sentence"], frame["lean"] = _evidence_sentences(frame, evidence)
     return frame
 
 
-def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarray:
-    """The frame's sentences, those of evidence-backed features replaced by the facts
-    of :mod:`fakedetect.evidence` (once per account and topic, on the highest rank)."""
+def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The frame's sentences and leans, those of evidence-backed features replaced by the
+    facts of :mod:`fakedetect.evidence` (once per account and topic, on the highest
+    rank)."""
     import pandas as pd
 
-    from fakedetect.evidence import EvidenceTable, evidence_features, topic_sentence
+    from fakedetect.evidence import EvidenceTable, evidence_features, topic_lean, topic_sentence
 
     out = frame["sentence"].to_numpy(dtype=object).copy()
+    leans = frame["lean"].to_numpy(dtype=np.int8).copy()
     topic = frame["feature"].map(evidence_features())
     ok = topic.notna().to_numpy() & np.isfinite(frame["value"].to_numpy(dtype=float))
     if not ok.any():
-        return out
+        return out, leans
     sub = pd.DataFrame({"account_id": frame["account_id"].to_numpy(dtype=object)[ok],
                         "topic": topic.to_numpy(dtype=object)[ok],
                         "rank": frame["rank"].to_numpy()[ok], "row": np.flatnonzero(ok)})
@@ -156,10 +208,12 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarr
                            strict=True):
         if pos < 0:
             continue
-        text = topic_sentence(t, table.row(pos))
+        ev = table.row(pos)
+        text = topic_sentence(t, ev)
         if text:
-            out[row] = f"{text}{_suffix(contrib[row])}"
-    return out
+            leans[row] = topic_lean(t, ev)
+            out[row] = worded(text, int(leans[row]), float(contrib[row]))
+    return out, leans
 
 
 def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
@@ -198,24 +252,33 @@ def _is_context(name: str) -> bool:
         return False
 
 
-def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:
-    """:func:`sentence` of every row, rendered one feature at a time."""
+def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sentence` of every row, rendered one feature at a time, and each
+    sentence's lean."""
     import pandas as pd
 
     from fakedetect.features import render_reasons
+    from fakedetect.features.registry import reason_leans
 
     out = np.empty(len(feats), dtype=object)
+    leans = np.zeros(len(feats), dtype=np.int8)
     codes, names = pd.factorize(feats)
     for k, name in enumerate(names):
         rows = np.flatnonzero(codes == k)
         out[rows] = render_reasons(str(name), values[rows])
-    suffix = {(word, up): f" — {word} push toward {'fake' if up else 'genuine'}"
-              for _, word in STRENGTHS for up in (True, False)}
+        leans[rows] = reason_leans(str(name), values[rows])
+    # the suffix of every (strength, direction, against) once, then one lookup per row
+    suffix = {(word, up, lean): (AGAINST_LEAN[lean] if reads_against(lean, 1 if up else -1)
+                                 else "") + f" — {word} push toward "
+                                f"{'fake' if up else 'genuine'}"
+              for _, word in STRENGTHS for up in (True, False) for lean in (-1, 0, 1)}
     missing = np.isnan(values).tolist()
-    return np.array([text if gone else text + suffix[strength(c), c > 0]
-                     for text, c, gone in zip(out.tolist(), contrib.tolist(), missing,
-                                              strict=True)],
+    text = np.array([s if gone else s + suffix[strength(c), c > 0, lean]
+                     for s, c, gone, lean in zip(out.tolist(), contrib.tolist(), missing,
+                                                 leans.tolist(), strict=True)],
                     dtype=object)
+    return text, leans
 
 
 def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
