@@ -360,34 +360,93 @@ def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
                 lines.append(f"Seen in the history but not scored: {spike}; check it by "
                              "hand.")
         gone = [f for f in gone if f not in growth]
+    coverage = evidence.get("coverage") if evidence is not None else None
     lines += [f"Needs {need}: {'; '.join(labels)}."
-              for need, labels in missing_by_need(gone).items()]
+              for need, labels in missing_by_need(
+                  gone, coverage if isinstance(coverage, str) else None).items()]
     return lines
 
 
-def missing_by_need(features: list[str]) -> dict[str, list[str]]:
+def _table_needs() -> dict[str, str]:
+    """Each optional table with the least an account needs of it, in words."""
+    from fakedetect.features.registry import (
+        MIN_AUDIENCE,
+        MIN_COMMENTS,
+        MIN_HISTORY_DAYS,
+        MIN_POSTS,
+    )
+
+    return {"snapshots": f"snapshots (daily follower counts over at least "
+                         f"{MIN_HISTORY_DAYS} days)",
+            "posts": f"posts (at least {MIN_POSTS} with like counts)",
+            "comments": f"comments (at least {MIN_COMMENTS} on the account's posts)",
+            "audience": f"an audience sample (at least {MIN_AUDIENCE} followers)"}
+
+
+def _needs_beyond_tables() -> dict[str, tuple[str, str]]:
+    """What a signal needs beyond its tables, for the signals that can be missing while
+    the account has enough of every table they read: (when those tables are covered,
+    when their coverage is unknown)."""
+    from fakedetect.features.registry import LAST_POSTS, MIN_HISTORY_DAYS, MIN_POSTS
+
+    trend = (f"posts published during a follower history of at least {MIN_HISTORY_DAYS} "
+             f"days (at least {MIN_POSTS} with like counts inside it)")
+    created = "the account's creation date (created_at in the accounts table)"
+    return {
+        f"posts__views_per_like__last_{LAST_POSTS}": (
+            f"view counts on the posts (fewer than {MIN_POSTS} of the last {LAST_POSTS} "
+            "posts report views)",
+            f"posts that report views (at least {MIN_POSTS} of the last {LAST_POSTS})"),
+        "posts__engagement_follower_trend__per_30_days": (trend, trend),
+        "accounts__account_age_days": (created, created),
+    }
+
+
+def missing_by_need(features: list[str], coverage: str | None = None
+                    ) -> dict[str, list[str]]:
     """Signals that were not computed, grouped by the data that would compute them.
 
     Parameters
     ----------
     features : list of str
         Feature names whose value is missing.
+    coverage : str, optional
+        The account's ``coverage`` from the scores (``"accounts,snapshots,posts"``: the
+        tables it has enough rows of). With it, a signal missing although its tables are
+        covered names what is actually missing (view counts on the posts, posts inside
+        the follower history); without it, the need is worded to cover both cases.
 
     Returns
     -------
     dict
-        What is needed, in words (e.g. ``"posts and comments"``) -> the signals' labels.
+        What is needed, in words (e.g. ``"posts (at least 3 with like counts)"``) -> the
+        signals' labels.
     """
     from fakedetect.drift import feature_label
     from fakedetect.features import get_feature
 
+    covered = ({t.strip() for t in coverage.split(",") if t.strip()}
+               if coverage is not None else None)
+    table_needs, beyond = _table_needs(), _needs_beyond_tables()
     by_need: dict[str, list[str]] = {}
     for f in features:
         try:
             tables = get_feature(f).tables
         except KeyError:
             tables = ()
-        need = ("the imported profile columns of the accounts table"
-                if tables == ("accounts",) else " and ".join(tables) or "more data")
+        optional = [t for t in tables if t != "accounts"]
+        has_all = covered is not None and all(t in covered for t in optional)
+        if f in beyond:
+            need = beyond[f][0 if has_all else 1]
+        elif tables == ("accounts",):
+            need = "the imported profile columns of the accounts table"
+        elif has_all:
+            need = ("other values in the " + " and ".join(optional)
+                    + " supplied (they are empty or constant for this account)")
+        elif optional:
+            missing = [t for t in optional if covered is None or t not in covered]
+            need = " and ".join(table_needs.get(t, t) for t in missing)
+        else:
+            need = "more data"
         by_need.setdefault(need, []).append(feature_label(f))
     return by_need

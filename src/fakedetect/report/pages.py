@@ -346,7 +346,7 @@ def _context(scores: pd.DataFrame, reasons: pd.DataFrame, dataset: Dataset,
         for col in ("feature", "description", "sentence"):
             rcols[col] = (reasons[col].astype("string").fillna("").to_numpy(dtype=object)
                           if col in reasons else np.full(len(reasons), "", dtype=object))
-        for col in ("value", "contribution", "base_value", "rank"):
+        for col in ("value", "contribution", "base_value", "rank", "lean"):
             rcols[col] = _float(reasons, col)
     from fakedetect.evidence import headline_evidence
 
@@ -770,7 +770,7 @@ def _not_assessed(ctx: _Context, acc: _Account) -> str:
         gone = [f for f in gone if f not in growth_gone]
     from fakedetect.explain import missing_by_need
 
-    by_need = missing_by_need(gone)
+    by_need = missing_by_need(gone, str(acc.row["coverage"] or "") or None)
     items = "".join(notes) + "".join(
         f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
         for need, labels in by_need.items())
@@ -795,7 +795,8 @@ def _checklist_section(ctx: _Context, acc: _Account) -> str:
     if rs:
         ok = is_reason(rs["feature"], rs["value"])
         topics = checklist_topics(np.asarray(rs["feature"])[ok].tolist(),
-                                  np.nan_to_num(rs["contribution"])[ok].tolist())
+                                  np.nan_to_num(rs["contribution"])[ok].tolist(),
+                                  leans=rs["lean"][ok].tolist())
     lists = review_checklist(ctx.evidence_of(acc.account_id), topics)
     parts = []
     for key, title in (("check", "What to check"), ("ask", "What to ask the creator for"),
