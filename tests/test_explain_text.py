@@ -388,7 +388,7 @@ READS_FAKE = re.compile(
     r"unusually fast rush")
 PUSH = re.compile(r" — (strong|moderate|slight) push toward (fake|genuine)$")
 SOFTENED = re.compile(r"; usually (a warning sign|reassuring), but the model weighs it with "
-                      r"the account's other signals — ")
+                      r"the other signals — ")
 
 
 def reads_as(text: str) -> int:
@@ -443,7 +443,7 @@ def test_the_check_catches_the_sentences_seen_against_their_push() -> None:
             check_against(text)
     with pytest.raises(AssertionError, match="does not read against"):
         check_against("The account posts 2.0 times a week; usually reassuring, but the model "
-                      "weighs it with the account's other signals — slight push toward fake")
+                      "weighs it with the other signals — slight push toward fake")
 
 
 def test_every_template_and_band_states_its_lean() -> None:
@@ -539,7 +539,7 @@ def test_rows_and_terminal_cells_keep_the_softening_with_the_sentence() -> None:
     assert said[feats[0]] == sentence(feats[0], 0.3, 0.2)
     assert said[feats[0]].endswith("in the ordinary way: some posts do better than others; "
                                    "usually reassuring, but the model weighs it with the "
-                                   "account's other signals — slight push toward fake")
+                                   "other signals — slight push toward fake")
     assert "; usually a warning sign, but" in said[feats[1]]
     assert said[feats[1]].endswith("moderate push toward genuine")
     assert "; usually reassuring, but" in said[feats[2]]

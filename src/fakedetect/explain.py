@@ -51,8 +51,8 @@ REASON_COLUMNS = ("account_id", "rank", "feature", "description", "value", "cont
 #: (+1 reads as a sign of fake, pushed toward genuine; -1 reads as genuine or ordinary,
 #: pushed toward fake).
 AGAINST_LEAN: dict[int, str] = {
-    1: "; usually a warning sign, but the model weighs it with the account's other signals",
-    -1: "; usually reassuring, but the model weighs it with the account's other signals",
+    1: "; usually a warning sign, but the model weighs it with the other signals",
+    -1: "; usually reassuring, but the model weighs it with the other signals",
 }
 
 
