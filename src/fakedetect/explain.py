@@ -143,6 +143,8 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     -------
     pandas.DataFrame
         Columns :data:`REASON_COLUMNS`, ordered by account then rank (1 = strongest).
+        ``lean`` (int8) is how the row's sentence reads on its own: +1 as a sign of fake,
+        -1 as genuine or ordinary, 0 plain (and 0 for a missing value).
     """
     import pandas as pd
 
