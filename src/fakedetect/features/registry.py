@@ -307,13 +307,15 @@ FEATURES: tuple[FeatureSpec, ...] = (
               Band(0.5, 0, "Engagement is {value:.0%} of the usual rate for an account of "
                            "this size")),
        lean=+1),
+    # "unusually even" holds below about the 10th percentile of genuine creators in the
+    # simulator (whose per-post likes follow the real series); above it, ordinary
     _e(f"posts__like_cv__last_{N}",
        f"How much likes vary from post to post (spread over mean) over the last {N} posts.",
        "Likes are unusually even across posts: they vary by only {value:.0%} of the "
        "average from post to post", tables=("posts",),
        bands=(Band(1.0, 0, "Likes swing widely from post to post (by {value:.0%} of the average): "
                            "a few posts get most of the likes"),
-              Band(0.25, -1, "Likes vary by {value:.0%} of the average from post to post, an "
+              Band(0.12, -1, "Likes vary by {value:.0%} of the average from post to post, an "
                              "ordinary amount")), lean=+1),
     _e(f"posts__like_gini__last_{N}",
        f"How unequally likes are spread over the last {N} posts (0 even, 1 all on one "
@@ -321,7 +323,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Likes are unusually even across posts: nearly every post gets the same number",
        tables=("posts",),
        bands=(Band(0.5, 0, "A few posts get most of the likes"),
-              Band(0.15, -1, "Likes are spread across posts in the ordinary way: some posts do "
+              Band(0.07, -1, "Likes are spread across posts in the ordinary way: some posts do "
                              "better than others")), lean=+1),
     _e(f"posts__comment_like_ratio__last_{N}",
        f"Total comments over total likes on the last {N} posts.",
