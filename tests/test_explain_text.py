@@ -597,7 +597,12 @@ def test_not_assessed_names_what_is_actually_missing() -> None:
     assert not any(k.startswith("posts (") for k in covered)  # the posts are there
     unknown = missing_by_need([views])
     assert list(unknown) == ["posts that report views (at least 3 of the last 30)"]
-    none = missing_by_need([views, comments[1]], "accounts")
-    assert "posts (at least 3 with like counts)" not in none  # views: their own need
-    assert ("comments (at least 10 on the account's posts) and posts (at least 3 with like "
-            "counts)") in none
+    none = missing_by_need([views, comments[1], "snapshots__growth_concentration__top_pct_1"],
+                           "accounts")
+    assert list(none) == [  # without the tables, the tables are what is needed
+        "posts (at least 3 with like counts)",
+        "comments (at least 10 on the account's posts) and posts (at least 3 with like "
+        "counts)", "snapshots (daily follower counts over at least 14 days)"]
+    flat = missing_by_need(["snapshots__growth_concentration__top_pct_1"],
+                           "accounts,snapshots")
+    assert list(flat) == ["follower gains in the history (the follower count never rose)"]

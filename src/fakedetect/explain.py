@@ -385,14 +385,17 @@ def _table_needs() -> dict[str, str]:
             "audience": f"an audience sample (at least {MIN_AUDIENCE} followers)"}
 
 
-def _needs_beyond_tables() -> dict[str, tuple[str, str]]:
+def _needs_beyond_tables() -> dict[str, tuple[str, str | None]]:
     """What a signal needs beyond its tables, for the signals that can be missing while
     the account has enough of every table they read: (when those tables are covered,
-    when their coverage is unknown)."""
+    when their coverage is unknown; ``None``: then the tables' own needs)."""
     from fakedetect.features.registry import LAST_POSTS, MIN_HISTORY_DAYS, MIN_POSTS
 
     trend = (f"posts published during a follower history of at least {MIN_HISTORY_DAYS} "
              f"days (at least {MIN_POSTS} with like counts inside it)")
+    with_posts = ("posts published during the follower history, on days when the follower "
+                  "count changed")
+    gains = "follower gains in the history (the follower count never rose)"
     created = "the account's creation date (created_at in the accounts table)"
     return {
         f"posts__views_per_like__last_{LAST_POSTS}": (
@@ -400,6 +403,13 @@ def _needs_beyond_tables() -> dict[str, tuple[str, str]]:
             "posts report views)",
             f"posts that report views (at least {MIN_POSTS} of the last {LAST_POSTS})"),
         "posts__engagement_follower_trend__per_30_days": (trend, trend),
+        "snapshots__gain_engagement_corr__lag_1": (with_posts, None),
+        "snapshots__excess_growth_on_post_days__lag_1": (with_posts, None),
+        "snapshots__growth_concentration__top_pct_1": (gains, None),
+        "snapshots__growth_concentration__top_pct_5": (gains, None),
+        "snapshots__purge_after_jump__days_30": (
+            "a follower gain above the usual daily change, with days of history after it",
+            None),
         "accounts__account_age_days": (created, created),
     }
 
@@ -438,8 +448,11 @@ def missing_by_need(features: list[str], coverage: str | None = None
             tables = ()
         optional = [t for t in tables if t != "accounts"]
         has_all = covered is not None and all(t in covered for t in optional)
-        if f in beyond:
-            need = beyond[f][0 if has_all else 1]
+        own = beyond.get(f, ("", None))
+        if has_all and own[0]:
+            need = own[0]
+        elif covered is None and own[1]:
+            need = own[1]
         elif tables == ("accounts",):
             need = "the imported profile columns of the accounts table"
         elif has_all:
