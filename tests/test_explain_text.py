@@ -465,6 +465,10 @@ def test_every_template_and_band_states_its_lean() -> None:
             if spec.monotone and spec.bands:
                 assert (top, spec.lean) == (spec.direction, -spec.direction), spec.name
         assert lean_for(spec, float("nan")) == 0
+    from fakedetect.features.registry import reads_text
+
+    assert reads_text(get_feature("posts__like_gini__last_30")) == "fake, genuine, plain"
+    assert reads_text(get_feature("snapshots__max_jump_robust_z__window_1")) == "genuine, fake"
     with pytest.raises(ValueError, match="lean"):
         FeatureSpec("posts__x", "engagement", ("posts",), "X.", "{value}")
     with pytest.raises(ValueError, match="band bounds"):

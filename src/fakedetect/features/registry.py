@@ -775,15 +775,26 @@ def registry_text(task: str | None = None, *, width: int = 100) -> str:
 
 def registry_markdown() -> str:
     """The registry as a Markdown table (the reference section of ``docs/features.md``)."""
-    lines = ["| feature | group | tables | tasks | direction | description |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| feature | group | tables | tasks | direction | sentence reads, low to high "
+             "| description |",
+             "|---|---|---|---|---|---|---|"]
     sign = {1: "+1", -1: "-1", 0: "0"}
     for f in FEATURES:
         mono = " (monotone)" if f.monotone else ""
         tasks = ", ".join(t for t in TASKS if t in f.tasks)
         lines.append(f"| `{f.name}` | {f.group} | {', '.join(f.tables)} | {tasks} | "
-                     f"{sign[f.direction]}{mono} | {f.description.replace('|', '/')} |")
+                     f"{sign[f.direction]}{mono} | {reads_text(f)} | "
+                     f"{f.description.replace('|', '/')} |")
     return "\n".join(lines)
+
+
+def reads_text(spec: FeatureSpec) -> str:
+    """How the sentences of ``spec`` read from its lowest values to its highest, in words
+    (``"genuine, plain, fake"``; repeats merged): the leans of its template and bands."""
+    words = {1: "fake", -1: "genuine", 0: "plain"}
+    leans = [int(spec.lean or 0), *(b.lean for b in reversed(spec.bands))]
+    merged = [x for k, x in enumerate(leans) if k == 0 or x != leans[k - 1]]
+    return ", ".join(words[x] for x in merged)
 
 
 if __name__ == "__main__":  # pragma: no cover - documentation generator
