@@ -263,7 +263,7 @@ def test_no_sentence_is_garbled(feature: str) -> None:
         found = [m.group(0) for rx in GARBLED for m in rx.finditer(text)]
         assert not found, (feature, value, text, found)
     spec = get_feature(feature)
-    for text in (spec.description, spec.template, *(t for _, t in spec.bands)):
+    for text in (spec.description, spec.template, *(b.template for b in spec.bands)):
         assert not [m.group(0) for rx in GARBLED[5:7] for m in rx.finditer(text)], text
 
 
@@ -364,3 +364,249 @@ def test_explain_lists_not_assessed_and_the_checklist_without_cutting_words(
     if "verdict review" in head or "verdict likely fake" in head:
         assert "Review checklist" in out and "What would clear the account" in out
     assert not [j for j in jargon_in(out) if j not in {"{", "}"}], out
+
+
+
+# ------------------------------------------------- sentences that read against their push
+
+#: Wording that reads as genuine or ordinary (-1) or as a sign of fake (+1), by the
+#: phrases the templates use; a sentence matching neither is a plain description (0).
+READS_GENUINE = re.compile(
+    r"an ordinary number|an established feed|far more followers than follows|"
+    r"has a profile picture|\bis verified|links to an external site|about the usual|"
+    r"an ordinary amount|in the ordinary way|kept pace|is steady from day to day|"
+    r"^No single day|^No three days|^No day added|^No day shows|are spread out|"
+    r"as organic growth does|as in organic growth|barely changes|\S+ years old|"
+    r"^No day stands out|^No sudden loss|^No account comments")
+READS_FAKE = re.compile(
+    r"platform's limit|mass-following|published only|as in follow-for-follow|"
+    r"biography is empty|often generated|has no profile picture|well below it|"
+    r"more than most genuine audiences|unusually even|likes but no comments|"
+    r"more comments than likes|fell behind|jumps around|than (on )?a steady account|"
+    r"a sudden spike|a noticeable jump|a very large jump|a sudden purge|a noticeable drop|"
+    r"are concentrated|do not follow|independently of posts|in bulk|is only \S+ days old|"
+    r"unusually fast rush")
+PUSH = re.compile(r" — (strong|moderate|slight) push toward (fake|genuine)$")
+SOFTENED = re.compile(r"; usually (a warning sign|reassuring), but the model weighs it with "
+                      r"the other signals — ")
+
+
+def reads_as(text: str) -> int:
+    """How a sentence (without its push and any softening clause) reads, by its words."""
+    genuine, fake = bool(READS_GENUINE.search(text)), bool(READS_FAKE.search(text))
+    assert not (genuine and fake), text
+    return -1 if genuine else 1 if fake else 0
+
+
+def check_against(text: str) -> None:
+    """A sentence whose push runs against its wording says so; no other does."""
+    push = PUSH.search(text)
+    assert push, text
+    toward = 1 if push.group(2) == "fake" else -1
+    soft = SOFTENED.search(text)
+    bare = text[:soft.start() if soft else push.start()]
+    reading = reads_as(bare)
+    if reading * toward < 0:
+        assert soft, f"reads against its push without saying so: {text}"
+        said = "a warning sign" if reading > 0 else "reassuring"
+        assert soft.group(1) == said, text
+    else:
+        assert not soft, f"softened though it does not read against its push: {text}"
+
+
+def _values(spec) -> list[float]:
+    """Values around every band bound of ``spec``, and the shared test values."""
+    near = [b[0] + d for b in spec.bands for d in (-1e-6, 0.0, 1e-6, 0.3)]
+    return [*VALUES, *EDGES, *near, -50.0]
+
+
+@pytest.mark.parametrize("feature", [f.name for f in FEATURES])
+def test_no_sentence_reads_against_its_push_without_saying_so(feature: str) -> None:
+    for value in _values(get_feature(feature)):
+        for contribution in (2.44, 0.5, 0.05, -0.05, -0.5, -2.44):
+            check_against(sentence(feature, value, contribution))
+
+
+def test_the_check_catches_the_sentences_seen_against_their_push() -> None:
+    for text in ("Likes are spread across posts in the ordinary way: some posts do better "
+                 "than others — slight push toward fake",
+                 "Posting days brought 71% more of the follower growth than their share of "
+                 "the days: followers arrive with posts, as in organic growth — moderate "
+                 "push toward fake",
+                 "Likes are unusually even across posts: nearly every post gets the same "
+                 "number — slight push toward genuine",
+                 "Follower gains are concentrated: 83% of them came on the busiest 1% of "
+                 "days — moderate push toward genuine",
+                 "No day stands out: the largest one-day gain, +40 followers on 2 Nov 2026, "
+                 "is close to the usual daily change — slight push toward fake"):
+        with pytest.raises(AssertionError, match="without saying so"):
+            check_against(text)
+    with pytest.raises(AssertionError, match="does not read against"):
+        check_against("The account posts 2.0 times a week; usually reassuring, but the model "
+                      "weighs it with the other signals — slight push toward fake")
+
+
+def test_every_template_and_band_states_its_lean() -> None:
+    from fakedetect.features.registry import LEANS, Band, FeatureSpec, lean_for
+
+    for spec in FEATURES:
+        assert spec.lean in LEANS, spec.name
+        assert all(isinstance(b, Band) and b.lean in LEANS for b in spec.bands), spec.name
+        # the words of each template agree with its lean
+        for lean, template in ((spec.lean, spec.template),
+                               *((b.lean, b.template) for b in spec.bands)):
+            assert reads_as(template) == lean, (spec.name, template, lean)
+        if spec.direction:
+            top = spec.bands[0].lean if spec.bands else spec.lean
+            assert top * spec.direction >= 0, spec.name  # the high end never reads backwards
+            assert spec.lean * spec.direction <= 0, spec.name  # nor the low end
+            if spec.bands:  # a feature that branches says which end is which
+                assert top or spec.lean, spec.name
+            if spec.monotone and spec.bands:
+                assert (top, spec.lean) == (spec.direction, -spec.direction), spec.name
+        assert lean_for(spec, float("nan")) == 0
+    from fakedetect.features.registry import reads_text
+
+    assert reads_text(get_feature("posts__like_gini__last_30")) == "fake, genuine, plain"
+    assert reads_text(get_feature("snapshots__max_jump_robust_z__window_1")) == "genuine, fake"
+    with pytest.raises(ValueError, match="lean"):
+        FeatureSpec("posts__x", "engagement", ("posts",), "X.", "{value}")
+    with pytest.raises(ValueError, match="band bounds"):
+        FeatureSpec("posts__x", "engagement", ("posts",), "X.", "{value}", lean=0,
+                    bands=(Band(0.1, 0, "a"), Band(0.5, 1, "b")))
+
+
+def test_vectorised_leans_match_one_at_a_time() -> None:
+    from fakedetect.features.registry import lean_for, reason_leans
+
+    for spec in FEATURES:
+        values = np.array([*_values(spec), np.nan])
+        assert reason_leans(spec.name, values).tolist() == [
+            lean_for(spec, float(v)) for v in values], spec.name
+
+
+class _Stub:
+    """Just what :func:`explain_frame` reads of a model when given the contributions."""
+
+    def __init__(self, features: list[str]) -> None:
+        self.features = features
+
+
+#: Evidence cases with how their sentence reads, by topic.
+EVIDENCE_CASES = [
+    ({}, {"spike": 1, "drop": 1, "engagement": 1, "comments": 1, "share": 0}),
+    ({"spike_vs_usual": 1.2, "drop_vs_usual": 1.0, "engagement_rate": 0.0165,
+      "comment_repeat_accounts": 0.0},
+     {"spike": -1, "drop": -1, "engagement": -1, "comments": -1}),
+    ({"spike_week_likes_vs_usual": 3.0, "spike_vs_usual": 2.0, "drop_vs_usual": 2.0,
+      "engagement_rate": 0.03, "comment_repeat_share": 0.05},
+     {"spike": 0, "drop": 0, "engagement": 0, "comments": 0}),
+    ({"engagement_rate": 0.09}, {"engagement": 1}),
+    ({"engagement_rate": 0.012}, {"engagement": 0}),
+]
+
+
+@pytest.mark.parametrize(("changes", "reading"), EVIDENCE_CASES)
+def test_evidence_sentences_never_read_against_their_push_unsaid(
+        changes: dict[str, object], reading: dict[str, int]) -> None:
+    from fakedetect.evidence import evidence_features, topic_lean
+
+    ev = _ev(**changes)
+    for topic, lean in reading.items():
+        assert topic_lean(topic, ev) == lean, (topic, changes)
+    by_topic = {}
+    for name, topic in evidence_features().items():
+        by_topic.setdefault(topic, name)
+    feats = list(by_topic.values())
+    rows = pd.DataFrame([[1.0] * len(feats)] * 2, columns=feats,
+                        index=pd.Index(["up", "down"]))
+    contrib = np.array([[0.6] * len(feats), [-0.6] * len(feats)])
+    evidence = pd.DataFrame([ev, ev], index=pd.Index(["up", "down"]))
+    tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(2),
+                         evidence=evidence)
+    for r in tidy.itertuples():
+        topic = evidence_features()[r.feature]
+        assert int(r.lean) == topic_lean(topic, ev), r
+        toward = 1 if r.contribution > 0 else -1
+        soft = SOFTENED.search(r.sentence)
+        assert bool(soft) == (r.lean * toward < 0), r.sentence
+        assert not jargon_in(r.sentence), r.sentence
+
+
+def test_rows_and_terminal_cells_keep_the_softening_with_the_sentence() -> None:
+    feats = ["posts__like_gini__last_30", "snapshots__growth_concentration__top_pct_1",
+             "snapshots__excess_growth_on_post_days__lag_1", "accounts__username_length"]
+    rows = pd.DataFrame([[0.3, 0.83, 0.71, 12.0]], columns=feats, index=pd.Index(["a"]))
+    contrib = np.array([[0.2, -0.6, 1.3, 0.1]])
+    tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(1))
+    said = tidy.set_index("feature")["sentence"]
+    assert said[feats[0]] == sentence(feats[0], 0.3, 0.2)
+    assert said[feats[0]].endswith("in the ordinary way: some posts do better than others; "
+                                   "usually reassuring, but the model weighs it with the "
+                                   "other signals — slight push toward fake")
+    assert "; usually a warning sign, but" in said[feats[1]]
+    assert said[feats[1]].endswith("moderate push toward genuine")
+    assert "; usually reassuring, but" in said[feats[2]]
+    assert "; usually" not in said[feats[3]]  # a plain description is never softened
+    assert tidy.set_index("feature")["lean"].tolist() == [-1, 1, -1, 0]
+    cells = {c[1]: c[2] for c, _ in reason_rows(tidy, "a", 4)}
+    soft = [t for t in cells if "; usually" in t]
+    assert len(soft) == 3 and all(" — " not in t for t in cells)
+    assert {cells[t] for t in soft} == {"slight push toward fake", "moderate push toward genuine",
+                                        "strong push toward fake"}
+
+
+def test_checklist_leaves_out_reasons_that_read_as_genuine() -> None:
+    from fakedetect.evidence import checklist_topics
+
+    feats = ["snapshots__max_jump_robust_z__window_1", "comments__burst_share__minutes_15",
+             "snapshots__following_oscillation__mean_abs_pct"]
+    # "No single day's follower gain stands out", pushed toward fake: no spike item
+    assert checklist_topics(feats, [1.5, 0.9, 0.4], leans=[-1, 0, 1]) == ["timing", "churn"]
+    assert checklist_topics(feats, [1.5, 0.9, 0.4], leans=[1, 0, np.nan]) == [
+        "spike", "timing", "churn"]  # an unknown lean (an older reasons file) is kept
+    assert checklist_topics(feats, [1.5, 0.9, 0.4])[0] == "spike"
+    # from a real explanation: the "No day stands out" evidence sentence pushed toward fake
+    rows = pd.DataFrame([[0.5, 0.45, 0.03]], columns=feats, index=pd.Index(["a"]))
+    tidy = explain_frame(_Stub(feats), rows, contrib=np.array([[1.5, 0.9, 0.4]]),
+                         base=np.zeros(1), evidence=pd.DataFrame(
+                             [_ev(spike_vs_usual=1.2)], index=pd.Index(["a"])))
+    assert tidy.iloc[0]["sentence"].startswith("No day stands out")
+    assert checklist_topics(tidy["feature"], tidy["contribution"],
+                            leans=tidy["lean"]) == ["timing", "churn"]
+
+
+def test_comment_measures_say_what_they_count() -> None:
+    overlap = sentence("comments__commenter_overlap__previous_post", 0.06, 0.2)
+    assert overlap.startswith("6% of a post's commenters had also commented on the post "
+                              "before it")
+    assert "3 or more" not in overlap
+    check = " ".join(review_checklist(_ev(comment_repeat_share=0.16), ["comments"])["check"])
+    assert ("16% of comments come from 12 accounts that comment on 3 or more of the 15 "
+            "commented posts") in check
+    assert "post after post" not in check
+
+
+def test_not_assessed_names_what_is_actually_missing() -> None:
+    from fakedetect.explain import missing_by_need
+
+    views, trend = "posts__views_per_like__last_30", "posts__engagement_follower_trend__per_30_days"
+    comments = ["comments__share_generic", "comments__burst_share__minutes_15"]
+    covered = missing_by_need([views, trend, *comments], "accounts,snapshots,posts")
+    need = {label: k for k, labels in covered.items() for label in labels}
+    assert need["median views per like over the last 30 posts that report views"] == (
+        "view counts on the posts (fewer than 3 of the last 30 posts report views)")
+    assert next(k for k in covered if "follower history of at least 14 days" in k)
+    assert "comments (at least 10 on the account's posts)" in covered
+    assert not any(k.startswith("posts (") for k in covered)  # the posts are there
+    unknown = missing_by_need([views])
+    assert list(unknown) == ["posts that report views (at least 3 of the last 30)"]
+    none = missing_by_need([views, comments[1], "snapshots__growth_concentration__top_pct_1"],
+                           "accounts")
+    assert list(none) == [  # without the tables, the tables are what is needed
+        "posts (at least 3 with like counts)",
+        "comments (at least 10 on the account's posts) and posts (at least 3 with like "
+        "counts)", "snapshots (daily follower counts over at least 14 days)"]
+    flat = missing_by_need(["snapshots__growth_concentration__top_pct_1"],
+                           "accounts,snapshots")
+    assert list(flat) == ["follower gains in the history (the follower count never rose)"]

@@ -42,6 +42,16 @@ LIKES_USUAL_FACTOR = 1.5
 REPEAT_MIN_POSTS = 3
 #: A largest one-day gain this many times the usual daily change gets a checklist item.
 SPIKE_CHECK_RATIO = 8.0
+#: Below this many times the usual daily change, no day's gain (or loss) stands out.
+STANDS_OUT_RATIO = 1.5
+#: From this many times the usual daily change, a gain (with likes that did not rise with
+#: it) or a loss reads as a sign of fake; below it, the largest day of a few months is
+#: stated as a plain fact (on simulated genuine creators the largest gain is a median
+#: 5x the usual daily change, and the largest loss 2x).
+JUMP_LEAN_RATIO = SPIKE_CHECK_RATIO
+#: A share of comments from repeat commenters from which it reads as a sign of fake and
+#: gets a checklist item.
+COMMENT_CHECK_SHARE = 0.2
 #: Follower tiers used to name the size of an account, as (upper bound, label).
 TIERS: tuple[tuple[float, str], ...] = (
     (1_000, "under 1k"), (5_000, "1k-5k"), (10_000, "5k-10k"), (20_000, "10k-20k"),
@@ -390,7 +400,7 @@ def spike_sentence(ev: Mapping[str, object]) -> str | None:
     usual = ev.get("spike_usual_daily_change")
     of = f" of about {float(usual):,.0f}" if _finite(usual) else ""  # type: ignore[arg-type]
     day = _day_text(ev["spike_date"])
-    if ratio < 1.5:
+    if ratio < STANDS_OUT_RATIO:
         return (f"No day stands out: the largest one-day gain, +{float(gain):,.0f} "  # type: ignore[arg-type]
                 f"followers on {day}, is close to the usual daily change{of}")
     text = (f"+{float(gain):,.0f} followers on {day}, "  # type: ignore[arg-type]
@@ -418,7 +428,7 @@ def drop_sentence(ev: Mapping[str, object]) -> str | None:
         return None
     ratio = float(ev["drop_vs_usual"])  # type: ignore[arg-type]
     day = _day_text(ev["drop_date"])
-    if ratio < 1.5:
+    if ratio < STANDS_OUT_RATIO:
         return (f"No sudden loss: the largest one-day loss, {float(loss):,.0f} followers "  # type: ignore[arg-type]
                 f"on {day}, is close to the usual daily change")
     return (f"{float(loss):,.0f} followers on {day}, a loss {times_text(ratio)} the "  # type: ignore[arg-type]
@@ -467,6 +477,54 @@ def topic_sentence(topic: str, ev: Mapping[str, object]) -> str | None:
     ``share``) for one account's evidence, capitalised; ``None`` without evidence."""
     text = _TOPICS[topic](ev)
     return text[:1].upper() + text[1:] if text else None
+
+
+def topic_lean(topic: str, ev: Mapping[str, object]) -> int:
+    """How the sentence of :func:`topic_sentence` reads on its own, as the registry's
+    leans: +1 as a sign of fake (a large spike with flat likes, engagement far from the
+    usual, many repeat commenters), -1 as genuine or ordinary ("No day stands out",
+    "about the usual", no repeat commenters), 0 as a plain description."""
+    return _LEANS[topic](ev) if topic in _LEANS else 0
+
+
+def _spike_lean(ev: Mapping[str, object]) -> int:
+    ratio = ev.get("spike_vs_usual")
+    if not (_finite(ratio) and _finite(ev.get("spike_followers"))):
+        return 0
+    if float(ratio) < STANDS_OUT_RATIO:  # type: ignore[arg-type]
+        return -1
+    likes = ev.get("spike_week_likes_vs_usual")
+    rose = _finite(likes) and float(likes) > LIKES_USUAL_FACTOR  # type: ignore[arg-type]
+    return 1 if float(ratio) >= JUMP_LEAN_RATIO and not rose else 0  # type: ignore[arg-type]
+
+
+def _drop_lean(ev: Mapping[str, object]) -> int:
+    ratio = ev.get("drop_vs_usual")
+    if not _finite(ratio):
+        return 0
+    r = float(ratio)  # type: ignore[arg-type]
+    return -1 if r < STANDS_OUT_RATIO else 1 if r >= JUMP_LEAN_RATIO else 0
+
+
+def _engagement_lean(ev: Mapping[str, object]) -> int:
+    """The lean of the registry's engagement-against-the-usual sentence for this ratio,
+    so that the evidence and the template read alike."""
+    from fakedetect.features.registry import get_feature, lean_for
+
+    rate, bench = ev.get("engagement_rate"), ev.get("engagement_benchmark")
+    if not (_finite(rate) and _finite(bench)) or float(bench) <= 0:  # type: ignore[arg-type]
+        return 0
+    spec = get_feature("posts__engagement_vs_tier__last_30")
+    return lean_for(spec, float(rate) / float(bench))  # type: ignore[arg-type]
+
+
+def _comments_lean(ev: Mapping[str, object]) -> int:
+    share, n = ev.get("comment_repeat_share"), ev.get("comment_repeat_accounts")
+    if not (_finite(share) and _finite(n)):
+        return 0
+    if float(n) == 0:  # type: ignore[arg-type]
+        return -1
+    return 1 if float(share) >= COMMENT_CHECK_SHARE else 0  # type: ignore[arg-type]
 
 
 def evidence_sentences(ev: Mapping[str, object]) -> dict[str, str]:
@@ -531,6 +589,10 @@ def share_sentence(ev: Mapping[str, object]) -> str | None:
 _TOPICS = {"spike": spike_sentence, "drop": drop_sentence,
            "engagement": engagement_sentence, "comments": comments_sentence,
            "share": share_sentence}
+#: Leans of the topics' sentences; the estimated fake-follower share is stated as a
+#: number with its interval, a plain description (0).
+_LEANS = {"spike": _spike_lean, "drop": _drop_lean, "engagement": _engagement_lean,
+          "comments": _comments_lean}
 
 
 def score_columns(evidence: pd.DataFrame) -> pd.DataFrame:
@@ -616,8 +678,8 @@ def _engagement_items(ev: Mapping[str, object]) -> tuple[str, str, str]:
 
 def _comments_items(ev: Mapping[str, object]) -> tuple[str, str, str]:
     rep = ev.get("comment_repeat_share")
-    who = (f"{percent(float(rep))} of comments come from the same accounts post after "  # type: ignore[arg-type]
-           "post. " if _finite(rep) and float(rep) > 0 else "")  # type: ignore[arg-type]
+    said = comments_sentence(ev) if _finite(rep) and float(rep) > 0 else None  # type: ignore[arg-type]
+    who = f"{said}. " if said else ""
     are = "Are" if who else "are"
     return (f"Open the comments of the last posts: {who}{are} the commenters friends and "
             "regular fans, or the same accounts leaving generic comments on every post, as "
@@ -698,7 +760,7 @@ def review_checklist(ev: Mapping[str, object], topics: Sequence[str] = ()
     if _finite(ratio) and (float(ratio) < 0.5 or float(ratio) > 3):  # type: ignore[arg-type]
         found.append("engagement")
     rep = ev.get("comment_repeat_share")
-    if _finite(rep) and float(rep) >= 0.2:  # type: ignore[arg-type]
+    if _finite(rep) and float(rep) >= COMMENT_CHECK_SHARE:  # type: ignore[arg-type]
         found.append("comments")
     if _finite(ev.get("fake_follower_share")):
         found.append("share")
@@ -726,7 +788,7 @@ def review_checklist(ev: Mapping[str, object], topics: Sequence[str] = ()
 
 
 def checklist_topics(features: Sequence[str], contributions: Sequence[float],
-                     limit: int = 5) -> list[str]:
+                     limit: int = 5, *, leans: Sequence[float] | None = None) -> list[str]:
     """Checklist topics of the strongest reasons toward fake, strongest first.
 
     Parameters
@@ -735,7 +797,14 @@ def checklist_topics(features: Sequence[str], contributions: Sequence[float],
         An account's reasons (computed, not amount-of-data features), in any order.
     limit : int
         Reasons toward fake to take topics from.
+    leans : sequence, optional
+        The ``lean`` column of the reasons (:func:`fakedetect.explain.explain_frame`): a
+        reason whose sentence reads as genuine or ordinary ("No day stands out") gives no
+        item, even when the model counts it toward fake; a missing lean (NaN) does not
+        exclude the reason.
     """
-    pairs = sorted(((float(c), str(f)) for f, c in zip(features, contributions, strict=True)
-                    if float(c) > 0), reverse=True)[:limit]
+    lean = [0.0] * len(features) if leans is None else [float(x) for x in leans]
+    pairs = sorted(((float(c), str(f)) for f, c, le in zip(features, contributions, lean,
+                                                             strict=True)
+                    if float(c) > 0 and not le < 0), reverse=True)[:limit]
     return list(dict.fromkeys(check_topic(f) for _, f in pairs))

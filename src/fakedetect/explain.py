@@ -20,6 +20,15 @@ Sentences are written for an analyst: where :mod:`fakedetect.evidence` has the f
 behind a feature (the follower spike with its date and size, engagement against the
 benchmark, the repeat commenters), the sentence states them; the push of each reason is
 given in words (:func:`strength`), its size in model units only in ``contribution``.
+
+A sentence can read against its own push: the push is measured against the average
+account the model learned from and together with the account's other signals, so an
+ordinary value ("likes are spread across posts in the ordinary way") can still push
+toward fake. Every sentence has a lean in the registry (and in
+:func:`fakedetect.evidence.topic_lean`): +1 it reads as a sign of fake, -1 as genuine or
+ordinary, 0 plain. When the push runs against the lean, the sentence says so
+(:data:`AGAINST_LEAN`) before its strength and direction, and the row's ``lean`` column
+lets the review checklist leave it out.
 """
 
 from __future__ import annotations
@@ -36,7 +45,15 @@ if TYPE_CHECKING:
     from fakedetect.model import FakeModel
 
 REASON_COLUMNS = ("account_id", "rank", "feature", "description", "value", "contribution",
-                  "sentence", "base_value")
+                  "sentence", "base_value", "lean")
+
+#: What a sentence adds when its push runs against how it reads: by the sentence's lean
+#: (+1 reads as a sign of fake, pushed toward genuine; -1 reads as genuine or ordinary,
+#: pushed toward fake).
+AGAINST_LEAN: dict[int, str] = {
+    1: "; usually a warning sign, but the model weighs it with the other signals",
+    -1: "; usually reassuring, but the model weighs it with the other signals",
+}
 
 
 #: Absolute contributions (model units) from which a reason is "strong" or "moderate";
@@ -63,14 +80,44 @@ def _suffix(contribution: float) -> str:
     return f" — {_direction_word(contribution)}"
 
 
+def reads_against(lean: int, contribution: float) -> bool:
+    """Whether a push of ``contribution`` runs against a sentence of ``lean`` (a sentence
+    that reads as genuine pushing toward fake, or the other way round)."""
+    return (lean > 0 and contribution < 0) or (lean < 0 and contribution > 0)
+
+
+def worded(text: str, lean: int, contribution: float) -> str:
+    """``text`` with its push in words, and the :data:`AGAINST_LEAN` clause before it when
+    the push runs against how the text reads.
+
+    Parameters
+    ----------
+    text : str
+        A registry or evidence sentence.
+    lean : int
+        How ``text`` reads on its own (+1 fake, -1 genuine or ordinary, 0 plain).
+    contribution : float
+        The feature's push (model units; positive toward fake).
+
+    Returns
+    -------
+    str
+        ``"<text>[; usually ...] — <strength> push toward <fake|genuine>"``.
+    """
+    against = AGAINST_LEAN[lean] if reads_against(lean, contribution) else ""
+    return f"{text}{against}{_suffix(contribution)}"
+
+
 def sentence(feature: str, value: float, contribution: float) -> str:
     """The registry sentence for ``feature`` at ``value``, with its strength and direction
-    in words (none for a missing value: the signal was not assessed)."""
-    from fakedetect.features import render_reason
+    in words (:func:`worded`; none for a missing value: the signal was not assessed)."""
+    from fakedetect.features import get_feature, render_reason
+    from fakedetect.features.registry import lean_for
 
     if value != value:
         return render_reason(feature, value)
-    return f"{render_reason(feature, value)}{_suffix(contribution)}"
+    lean = lean_for(get_feature(feature), float(value))
+    return worded(render_reason(feature, value), lean, contribution)
 
 
 def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
@@ -96,6 +143,8 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     -------
     pandas.DataFrame
         Columns :data:`REASON_COLUMNS`, ordered by account then rank (1 = strongest).
+        ``lean`` (int8) is how the row's sentence reads on its own: +1 as a sign of fake,
+        -1 as genuine or ordinary, 0 plain (and 0 for a missing value).
     """
     import pandas as pd
 
@@ -117,6 +166,7 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     c = contrib[rows, cols]
     v = values[rows, cols]
     desc = {f: get_feature(f).description for f in model.features}
+    text, lean = _sentences(feats, v, c)
     frame = pd.DataFrame({
         "account_id": np.asarray(X.index.astype(str), dtype=object)[rows],
         "rank": np.tile(np.arange(1, keep + 1), n),
@@ -124,26 +174,30 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
         "description": [desc[f] for f in feats],
         "value": v,
         "contribution": c,
-        "sentence": _sentences(feats, v, c),
+        "sentence": text,
         "base_value": base[rows],
+        "lean": lean,
     })
     if evidence is not None and len(frame):
-        frame["sentence"] = _evidence_sentences(frame, evidence)
+        frame["sentence"], frame["lean"] = _evidence_sentences(frame, evidence)
     return frame
 
 
-def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarray:
-    """The frame's sentences, those of evidence-backed features replaced by the facts
-    of :mod:`fakedetect.evidence` (once per account and topic, on the highest rank)."""
+def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The frame's sentences and leans, those of evidence-backed features replaced by the
+    facts of :mod:`fakedetect.evidence` (once per account and topic, on the highest
+    rank)."""
     import pandas as pd
 
-    from fakedetect.evidence import EvidenceTable, evidence_features, topic_sentence
+    from fakedetect.evidence import EvidenceTable, evidence_features, topic_lean, topic_sentence
 
     out = frame["sentence"].to_numpy(dtype=object).copy()
+    leans = frame["lean"].to_numpy(dtype=np.int8).copy()
     topic = frame["feature"].map(evidence_features())
     ok = topic.notna().to_numpy() & np.isfinite(frame["value"].to_numpy(dtype=float))
     if not ok.any():
-        return out
+        return out, leans
     sub = pd.DataFrame({"account_id": frame["account_id"].to_numpy(dtype=object)[ok],
                         "topic": topic.to_numpy(dtype=object)[ok],
                         "rank": frame["rank"].to_numpy()[ok], "row": np.flatnonzero(ok)})
@@ -156,10 +210,12 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarr
                            strict=True):
         if pos < 0:
             continue
-        text = topic_sentence(t, table.row(pos))
+        ev = table.row(pos)
+        text = topic_sentence(t, ev)
         if text:
-            out[row] = f"{text}{_suffix(contrib[row])}"
-    return out
+            leans[row] = topic_lean(t, ev)
+            out[row] = worded(text, int(leans[row]), float(contrib[row]))
+    return out, leans
 
 
 def _strongest(contrib: np.ndarray, keep: int) -> np.ndarray:
@@ -198,24 +254,33 @@ def _is_context(name: str) -> bool:
         return False
 
 
-def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray) -> np.ndarray:
-    """:func:`sentence` of every row, rendered one feature at a time."""
+def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sentence` of every row, rendered one feature at a time, and each
+    sentence's lean."""
     import pandas as pd
 
     from fakedetect.features import render_reasons
+    from fakedetect.features.registry import reason_leans
 
     out = np.empty(len(feats), dtype=object)
+    leans = np.zeros(len(feats), dtype=np.int8)
     codes, names = pd.factorize(feats)
     for k, name in enumerate(names):
         rows = np.flatnonzero(codes == k)
         out[rows] = render_reasons(str(name), values[rows])
-    suffix = {(word, up): f" — {word} push toward {'fake' if up else 'genuine'}"
-              for _, word in STRENGTHS for up in (True, False)}
+        leans[rows] = reason_leans(str(name), values[rows])
+    # the suffix of every (strength, direction, against) once, then one lookup per row
+    suffix = {(word, up, lean): (AGAINST_LEAN[lean] if reads_against(lean, 1 if up else -1)
+                                 else "") + f" — {word} push toward "
+                                f"{'fake' if up else 'genuine'}"
+              for _, word in STRENGTHS for up in (True, False) for lean in (-1, 0, 1)}
     missing = np.isnan(values).tolist()
-    return np.array([text if gone else text + suffix[strength(c), c > 0]
-                     for text, c, gone in zip(out.tolist(), contrib.tolist(), missing,
-                                              strict=True)],
+    text = np.array([s if gone else s + suffix[strength(c), c > 0, lean]
+                     for s, c, gone, lean in zip(out.tolist(), contrib.tolist(), missing,
+                                                 leans.tolist(), strict=True)],
                     dtype=object)
+    return text, leans
 
 
 def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
@@ -297,34 +362,106 @@ def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
                 lines.append(f"Seen in the history but not scored: {spike}; check it by "
                              "hand.")
         gone = [f for f in gone if f not in growth]
+    coverage = evidence.get("coverage") if evidence is not None else None
     lines += [f"Needs {need}: {'; '.join(labels)}."
-              for need, labels in missing_by_need(gone).items()]
+              for need, labels in missing_by_need(
+                  gone, coverage if isinstance(coverage, str) else None).items()]
     return lines
 
 
-def missing_by_need(features: list[str]) -> dict[str, list[str]]:
+def _table_needs() -> dict[str, str]:
+    """Each optional table with the least an account needs of it, in words."""
+    from fakedetect.features.registry import (
+        MIN_AUDIENCE,
+        MIN_COMMENTS,
+        MIN_HISTORY_DAYS,
+        MIN_POSTS,
+    )
+
+    return {"snapshots": f"snapshots (daily follower counts over at least "
+                         f"{MIN_HISTORY_DAYS} days)",
+            "posts": f"posts (at least {MIN_POSTS} with like counts)",
+            "comments": f"comments (at least {MIN_COMMENTS} on the account's posts)",
+            "audience": f"an audience sample (at least {MIN_AUDIENCE} followers)"}
+
+
+def _needs_beyond_tables() -> dict[str, tuple[str, str | None]]:
+    """What a signal needs beyond its tables, for the signals that can be missing while
+    the account has enough of every table they read: (when those tables are covered,
+    when their coverage is unknown; ``None``: then the tables' own needs)."""
+    from fakedetect.features.registry import LAST_POSTS, MIN_HISTORY_DAYS, MIN_POSTS
+
+    trend = (f"posts published during a follower history of at least {MIN_HISTORY_DAYS} "
+             f"days (at least {MIN_POSTS} with like counts inside it)")
+    with_posts = ("posts published during the follower history, on days when the follower "
+                  "count changed")
+    gains = "follower gains in the history (the follower count never rose)"
+    created = "the account's creation date (created_at in the accounts table)"
+    return {
+        f"posts__views_per_like__last_{LAST_POSTS}": (
+            f"view counts on the posts (fewer than {MIN_POSTS} of the last {LAST_POSTS} "
+            "posts report views)",
+            f"posts that report views (at least {MIN_POSTS} of the last {LAST_POSTS})"),
+        "posts__engagement_follower_trend__per_30_days": (trend, trend),
+        "snapshots__gain_engagement_corr__lag_1": (with_posts, None),
+        "snapshots__excess_growth_on_post_days__lag_1": (with_posts, None),
+        "snapshots__growth_concentration__top_pct_1": (gains, None),
+        "snapshots__growth_concentration__top_pct_5": (gains, None),
+        "snapshots__purge_after_jump__days_30": (
+            "a follower gain above the usual daily change, with days of history after it",
+            None),
+        "accounts__account_age_days": (created, created),
+    }
+
+
+def missing_by_need(features: list[str], coverage: str | None = None
+                    ) -> dict[str, list[str]]:
     """Signals that were not computed, grouped by the data that would compute them.
 
     Parameters
     ----------
     features : list of str
         Feature names whose value is missing.
+    coverage : str, optional
+        The account's ``coverage`` from the scores (``"accounts,snapshots,posts"``: the
+        tables it has enough rows of). With it, a signal missing although its tables are
+        covered names what is actually missing (view counts on the posts, posts inside
+        the follower history); without it, the need is worded to cover both cases.
 
     Returns
     -------
     dict
-        What is needed, in words (e.g. ``"posts and comments"``) -> the signals' labels.
+        What is needed, in words (e.g. ``"posts (at least 3 with like counts)"``) -> the
+        signals' labels.
     """
     from fakedetect.drift import feature_label
     from fakedetect.features import get_feature
 
+    covered = ({t.strip() for t in coverage.split(",") if t.strip()}
+               if coverage is not None else None)
+    table_needs, beyond = _table_needs(), _needs_beyond_tables()
     by_need: dict[str, list[str]] = {}
     for f in features:
         try:
             tables = get_feature(f).tables
         except KeyError:
             tables = ()
-        need = ("the imported profile columns of the accounts table"
-                if tables == ("accounts",) else " and ".join(tables) or "more data")
+        optional = [t for t in tables if t != "accounts"]
+        has_all = covered is not None and all(t in covered for t in optional)
+        own = beyond.get(f, ("", None))
+        if has_all and own[0]:
+            need = own[0]
+        elif covered is None and own[1]:
+            need = own[1]
+        elif tables == ("accounts",):
+            need = "the imported profile columns of the accounts table"
+        elif has_all:
+            need = ("other values in the " + " and ".join(optional)
+                    + " supplied (they are empty or constant for this account)")
+        elif optional:
+            missing = [t for t in optional if covered is None or t not in covered]
+            need = " and ".join(table_needs.get(t, t) for t in missing)
+        else:
+            need = "more data"
         by_need.setdefault(need, []).append(feature_label(f))
     return by_need

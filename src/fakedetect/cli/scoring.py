@@ -298,7 +298,8 @@ def explain(
         mine = scored.reasons[scored.reasons["account_id"].astype(str) == account_id]
         ok = is_reason(mine["feature"], mine["value"])
         topics = checklist_topics(mine["feature"][ok].tolist(),
-                                  mine["contribution"][ok].tolist())
+                                  mine["contribution"][ok].tolist(),
+                                  leans=mine["lean"][ok].tolist())
         lists = review_checklist(ev, topics)
         console.print("[bold]Review checklist[/bold]")
         for key, title in (("check", "What to check"), ("ask", "What to ask the creator for"),
@@ -463,7 +464,8 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
     checklist = None
     if ev.get("verdict") in ("review", "likely fake"):
         checklist = review_checklist(ev, checklist_topics(
-            mine["feature"][ok].tolist(), mine["contribution"][ok].tolist()))
+            mine["feature"][ok].tolist(), mine["contribution"][ok].tolist(),
+            leans=mine["lean"][ok].tolist()))
     return {
         "account_id": account_id,
         "model": {"name": fm.name, "version": fm.version},  # type: ignore[attr-defined]

@@ -348,7 +348,7 @@ def _context(scores: pd.DataFrame, reasons: pd.DataFrame, dataset: Dataset,
         for col in ("feature", "description", "sentence"):
             rcols[col] = (reasons[col].astype("string").fillna("").to_numpy(dtype=object)
                           if col in reasons else np.full(len(reasons), "", dtype=object))
-        for col in ("value", "contribution", "base_value", "rank"):
+        for col in ("value", "contribution", "base_value", "rank", "lean"):
             rcols[col] = _float(reasons, col)
     from fakedetect.evidence import headline_evidence
 
@@ -817,7 +817,7 @@ def _not_assessed(ctx: _Context, acc: _Account) -> str:
         gone = [f for f in gone if f not in growth_gone]
     from fakedetect.explain import missing_by_need
 
-    by_need = missing_by_need(gone)
+    by_need = missing_by_need(gone, str(acc.row["coverage"] or "") or None)
     items = "".join(notes) + "".join(
         f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
         for need, labels in by_need.items())
@@ -842,7 +842,8 @@ def _checklist_section(ctx: _Context, acc: _Account) -> str:
     if rs:
         ok = is_reason(rs["feature"], rs["value"])
         topics = checklist_topics(np.asarray(rs["feature"])[ok].tolist(),
-                                  np.nan_to_num(rs["contribution"])[ok].tolist())
+                                  np.nan_to_num(rs["contribution"])[ok].tolist(),
+                                  leans=rs["lean"][ok].tolist())
     lists = review_checklist(ctx.evidence_of(acc.account_id), topics)
     parts = []
     for key, title in (("check", "What to check"), ("ask", "What to ask the creator for"),
@@ -1041,7 +1042,9 @@ def _how_to_read(model: Mapping[str, object]) -> str:
         "shows how uncertain that estimate is.</li>"
         "<li>Each reason's strength (strong, moderate, slight) says how far it moved the "
         "score; the waterfall shows them adding up from the average account to this one's "
-        "score.</li>"
+        "score. A push is measured from the average account the model learned from, so an "
+        "ordinary fact can still push toward fake: such a reason says \"usually reassuring"
+        "\" (or \"usually a warning sign\") and is left out of the checklist.</li>"
         "<li>Missing data is shown as missing: a signal that could not be computed neither "
         "accuses nor clears the account.</li>"
         "<li>This page supports a human review; it is not a verdict on its own.</li>"
