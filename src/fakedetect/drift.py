@@ -522,7 +522,7 @@ def _unit(name: str) -> Callable[[float], str]:
     import string
 
     from fakedetect.features import get_feature
-    from fakedetect.features.registry import _DERIVED
+    from fakedetect.features.registry import DERIVED_FIELDS
 
     def plain(x: float) -> str:
         return f"{x:,.3g}"
@@ -533,8 +533,8 @@ def _unit(name: str) -> Callable[[float], str]:
         return plain
     if "robust_z" in name:
         return lambda x: f"{x:,.3g} times the usual swing"
-    derived = dict(_DERIVED)
-    for template in (spec.template, *(t for _, t in spec.bands)):
+    derived = dict(DERIVED_FIELDS)
+    for template in (spec.template, *(b.template for b in spec.bands)):
         parts = list(string.Formatter().parse(template))
         for k, (_, key, fmt, _) in enumerate(parts):
             if not key:

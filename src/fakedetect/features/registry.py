@@ -535,17 +535,19 @@ def feature_names(task: str = "influencer") -> list[str]:
     return [f.name for f in FEATURES if task in f.tasks]
 
 
-_DERIVED = (("count", lambda x: 10.0**x - 1.0), ("ratio", lambda x: 10.0**x),
-            ("per", lambda x: 10.0**-x), ("pct_change", lambda x: math.exp(x) - 1.0),
-            ("monthly", lambda x: (1.0 + x) ** 30 - 1.0),
-            ("inverse", lambda x: 1.0 / x if x else math.inf), ("size", abs),
-            ("years", lambda x: x / 365.25))
+#: Template fields derived from a feature's value (see :class:`FeatureSpec`).
+DERIVED_FIELDS: tuple[tuple[str, Callable[[float], float]], ...] = (
+    ("count", lambda x: 10.0**x - 1.0), ("ratio", lambda x: 10.0**x),
+    ("per", lambda x: 10.0**-x), ("pct_change", lambda x: math.exp(x) - 1.0),
+    ("monthly", lambda x: (1.0 + x) ** 30 - 1.0),
+    ("inverse", lambda x: 1.0 / x if x else math.inf), ("size", abs),
+    ("years", lambda x: x / 365.25))
 
 
 def _fields(value: float, used: frozenset[str] | None = None) -> dict[str, object]:
     v = float(value)
     out: dict[str, object] = {"value": v, "yesno": "yes" if v >= 0.5 else "no"}
-    for key, fn in _DERIVED:
+    for key, fn in DERIVED_FIELDS:
         if used is not None and key not in used:
             continue
         try:
@@ -691,7 +693,7 @@ def _overflow_inf(fn: Callable[[float], float]) -> Callable[[float], float]:
 #: How :func:`render_reasons` fills each field: :func:`_fields`, one field at a time.
 _GETTERS: dict[str, Callable[[float], object]] = {
     "value": lambda v: v, "yesno": lambda v: "yes" if v >= 0.5 else "no",
-    **{key: _overflow_inf(fn) for key, fn in _DERIVED}}
+    **{key: _overflow_inf(fn) for key, fn in DERIVED_FIELDS}}
 
 
 @functools.cache
