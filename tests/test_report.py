@@ -444,10 +444,10 @@ def test_audience_breakdown(report: Path, inputs) -> None:
     assert "correction reached its lower bound" in _page_of(report, "alice")
     aud = dataset.tables["audience"]
     bob = aud[aud["account_id"] == "bob_bought"]
-    mass = (bob["following"].astype(float) > 1000).mean()
+    mass = (bob["following"].astype(float) > 1500).mean()
     nopic = (~bob["has_profile_pic"].astype(bool)).mean()
-    assert "Mass-followers (following &gt; 1,000)" in text
-    assert "sampled followers following more than 1,000 accounts" in text
+    assert "Mass-followers (following &gt; 1,500)" in text
+    assert "sampled followers following more than 1,500 accounts" in text
     bars = re.findall(r'font-size="12">(\d+)% of 200</text>', wide_only(text))
     assert f"{100 * mass:.0f}" in bars and f"{100 * nopic:.0f}" in bars
 

@@ -27,6 +27,7 @@ import numpy as np
 from fakedetect.drift import feature_label
 from fakedetect.errors import UserError
 from fakedetect.evidence import percent, score_text
+from fakedetect.features.audience import MASS_FOLLOWING
 from fakedetect.io import write_text
 from fakedetect.report import assets, charts
 
@@ -46,8 +47,6 @@ _SIM_NOTE = (" (simulated accounts: on real accounts the share can differ until 
 WATERFALL_FEATURES = 10
 #: Reasons listed with contribution bars at the top of an account page.
 TOP_REASONS = 5
-#: A sampled follower who follows more than this many accounts counts as a mass-follower.
-MASS_FOLLOWING = 1000
 #: Suspicious days listed in the table under the history chart.
 SUSPICIOUS_DAYS_LISTED = 12
 
