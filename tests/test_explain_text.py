@@ -610,3 +610,29 @@ def test_not_assessed_names_what_is_actually_missing() -> None:
     flat = missing_by_need(["snapshots__growth_concentration__top_pct_1"],
                            "accounts,snapshots")
     assert list(flat) == ["follower gains in the history (the follower count never rose)"]
+
+
+def test_not_assessed_items_are_the_lines_the_page_and_explain_share() -> None:
+    """A short history: the growth signals are one item, the spike seen in it another,
+    then what else is missing; the terminal lines are the same items joined."""
+    from fakedetect.explain import not_assessed_items, not_assessed_lines
+
+    values = {"snapshots__history_length_days": 4.0,
+              "snapshots__max_jump_robust_z__window_1": np.nan,
+              "snapshots__growth_concentration__top_pct_1": np.nan,
+              "comments__share_generic": np.nan, "accounts__bio_length": 12.0}
+    items = not_assessed_items(values, _ev(), "accounts,snapshots,posts")
+    heads = [h for h, _ in items]
+    assert heads == ["Follower history too short", "Seen in the history but not scored",
+                     "Needs comments (at least 10 on the account's posts)"]
+    assert items[0][1].startswith("it covers 4 day(s); the growth signals need at least "
+                                  "14 days") and "10 more day(s)" in items[0][1]
+    assert items[1][1].startswith("+8,225 followers on 26 Nov 2026")
+    frame = pd.DataFrame({"account_id": "a", "feature": list(values),
+                          "value": list(values.values())})
+    lines = not_assessed_lines(frame, "a", {**_ev(), "coverage": "accounts,snapshots,posts"})
+    assert lines == [f"{h}: {d}" for h, d in items]
+    assert not_assessed_items({"accounts__bio_length": 12.0}) == []
+    # a spike only counts as seen when there is one
+    calm = not_assessed_items(values, _ev(spike_vs_usual=1.2), "accounts,snapshots,posts")
+    assert [h for h, _ in calm][1] == "Needs comments (at least 10 on the account's posts)"

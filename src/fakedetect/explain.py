@@ -333,40 +333,66 @@ def not_assessed_lines(reasons: pd.DataFrame, account_id: str,
     account_id : str
     evidence : mapping, optional
         The account's evidence (:func:`fakedetect.evidence.headline_evidence` row or the
-        matching columns of the scores): a follower spike seen in a history too short
-        for the growth signals is stated, as seen but not scored.
+        matching columns of the scores, with ``coverage`` when known): a follower spike
+        seen in a history too short for the growth signals is stated, as seen but not
+        scored.
 
     Returns
     -------
     list of str
         One line per missing kind of data; empty when everything was assessed.
     """
-    from fakedetect.features.registry import MIN_HISTORY_DAYS
-
     mine = reasons[reasons["account_id"].astype(str) == str(account_id)]
     values = dict(zip(mine["feature"].astype(str), mine["value"].astype(float),
                       strict=True))
-    gone = [f for f, v in values.items() if v != v]
-    lines: list[str] = []
-    days = values.get("snapshots__history_length_days", float("nan"))
+    coverage = evidence.get("coverage") if evidence is not None else None
+    return [f"{head}: {detail}" for head, detail in not_assessed_items(
+        values, evidence, coverage if isinstance(coverage, str) else None)]
+
+
+def not_assessed_items(values: Mapping[str, float],
+                       evidence: Mapping[str, object] | None = None,
+                       coverage: str | None = None) -> list[tuple[str, str]]:
+    """What could not be assessed for one account, as (heading, detail) pairs: the lines
+    of :func:`not_assessed_lines`, for pages that set the heading apart.
+
+    Parameters
+    ----------
+    values : mapping
+        Every feature of the account -> its value (NaN: not computed).
+    evidence : mapping, optional
+        The account's headline evidence (see :func:`not_assessed_lines`).
+    coverage : str, optional
+        The account's ``coverage`` (the tables it has enough data in), which lets the
+        needs say what is missing rather than which table.
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
+
+    gone = [str(f) for f, v in values.items() if v != v]
+    items: list[tuple[str, str]] = []
+    days = float(values.get("snapshots__history_length_days", float("nan")))
     growth = [f for f in gone if f.startswith("snapshots__")]
     if days == days and days < MIN_HISTORY_DAYS and growth:
-        lines.append(f"Follower history too short: it covers {days:,.0f} day(s); the growth "
-                     f"signals need at least {MIN_HISTORY_DAYS} days of daily snapshots "
-                     f"(collect the account for {MIN_HISTORY_DAYS - days:,.0f} more day(s)).")
-        if evidence is not None:
+        items.append(("Follower history too short",
+                      f"it covers {days:,.0f} day(s); the growth signals need at least "
+                      f"{MIN_HISTORY_DAYS} days of daily snapshots (collect the account for "
+                      f"{MIN_HISTORY_DAYS - days:,.0f} more day(s) with fakedetect "
+                      "collect)."))
+        if evidence:
             from fakedetect.evidence import spike_sentence
 
             spike = spike_sentence(evidence)
             if spike and not spike.startswith("No day"):
-                lines.append(f"Seen in the history but not scored: {spike}; check it by "
-                             "hand.")
+                items.append(("Seen in the history but not scored",
+                              f"{spike}; the model did not weigh it, check it by hand."))
         gone = [f for f in gone if f not in growth]
-    coverage = evidence.get("coverage") if evidence is not None else None
-    lines += [f"Needs {need}: {'; '.join(labels)}."
-              for need, labels in missing_by_need(
-                  gone, coverage if isinstance(coverage, str) else None).items()]
-    return lines
+    items += [(f"Needs {need}", f"{'; '.join(labels)}.")
+              for need, labels in missing_by_need(gone, coverage).items()]
+    return items
 
 
 def _table_needs() -> dict[str, str]:

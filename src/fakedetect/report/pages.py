@@ -787,39 +787,19 @@ def _not_assessed(ctx: _Context, acc: _Account) -> str:
     """The signals that could not be computed for the account, and the data they need;
     a history too short for the growth signals is said so, with the evidence that was
     found in it all the same (a follower spike is shown, not scored)."""
-    from fakedetect.features.registry import MIN_HISTORY_DAYS
+    from fakedetect.explain import not_assessed_items
 
     rs = acc.reasons
     if not acc.scored or not rs:
         return ""
-    values = dict(zip(rs["feature"].tolist(), rs["value"].tolist(), strict=True))
-    gone = [str(f) for f, v in values.items() if not _finite(v)]
-    gone_n = len(gone)
-    if not gone:
+    values = {str(f): float(v) if _finite(v) else math.nan
+              for f, v in zip(rs["feature"].tolist(), rs["value"].tolist(), strict=True)}
+    gone_n = sum(v != v for v in values.values())
+    if not gone_n:
         return ""
-    notes = []
-    days = values.get("snapshots__history_length_days")
-    growth_gone = [f for f in gone if f.startswith("snapshots__")]
-    if _finite(days) and float(days) < MIN_HISTORY_DAYS and growth_gone:
-        notes.append(f"<li><b>Follower history too short:</b> it covers {float(days):,.0f} "
-                     f"day(s); the growth signals need at least {MIN_HISTORY_DAYS} days of "
-                     "daily snapshots. Collecting the account for "
-                     f"{MIN_HISTORY_DAYS - float(days):,.0f} more day(s) (fakedetect collect) "
-                     "would assess them.</li>")
-        from fakedetect.evidence import spike_sentence
-
-        spike = spike_sentence(ctx.evidence_of(acc.account_id))
-        if spike and not spike.startswith("No day"):
-            notes.append(f"<li><b>Seen in the history, not scored:</b> {_e(spike)}. "
-                         "The model did not weigh it (the history is too short); check "
-                         "it by hand.</li>")
-        gone = [f for f in gone if f not in growth_gone]
-    from fakedetect.explain import missing_by_need
-
-    by_need = missing_by_need(gone, str(acc.row["coverage"] or "") or None)
-    items = "".join(notes) + "".join(
-        f"<li><b>needs {_e(need)}:</b> {_e('; '.join(labels))}</li>"
-        for need, labels in by_need.items())
+    found = not_assessed_items(values, ctx.evidence_of(acc.account_id),
+                               str(acc.row["coverage"] or "") or None)
+    items = "".join(f"<li><b>{_e(head)}:</b> {_e(detail)}</li>" for head, detail in found)
     return (f'<div id="not-assessed"><h3>Not assessed ({gone_n} signal'
             f"{'s' if gone_n != 1 else ''})</h3><p class=\"muted\">These signals could "
             "not be computed from the data supplied; they neither accuse nor clear the "
