@@ -783,3 +783,23 @@ def test_model_box_says_when_the_data_was_simulated(tmp_path: Path, inputs) -> N
     text = visible_text((real.parent / "accounts" / "bob_bought.html").read_text(
         encoding="utf-8"))
     assert "simulated" not in text and "agency" in text
+
+
+def test_waterfall_shows_a_long_reason_whole() -> None:
+    """A reason with the clause of a push against its usual meaning (about 240
+    characters) is drawn whole, on the wide and on the phone chart."""
+    import html
+
+    from fakedetect.explain import AGAINST_LEAN
+    from fakedetect.report.charts import NARROW, waterfall_svg
+
+    long = ("Posting days (and the day after) brought 71% more of the follower growth than "
+            "their share of the days: followers arrive with posts, as in organic growth"
+            + AGAINST_LEAN[-1])
+    for width in (None, NARROW):
+        kw = {} if width is None else {"width": NARROW}
+        svg = waterfall_svg(-1.0, [long, "short"], [0.8, -0.2], None, "", **kw)
+        shown = " ".join(html.unescape(t) for t in re.findall(r"<tspan[^>]*>([^<]*)</tspan>",
+                                                               svg))
+        assert "…" not in shown
+        assert " ".join(long.split()) in " ".join(shown.split())

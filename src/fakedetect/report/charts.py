@@ -577,7 +577,7 @@ def _wrap(text: str, width: int, lines: int) -> list[str]:
 
 #: Characters per label line of the waterfall, and lines per label.
 WATERFALL_LABEL_CHARS = 50
-WATERFALL_LABEL_LINES = 4
+WATERFALL_LABEL_LINES = 5
 
 
 def _percent(x: float) -> str:
