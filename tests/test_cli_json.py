@@ -27,6 +27,11 @@ def test_explain_json_has_the_score_row_reasons_and_not_assessed(
     assert 0 <= got["score"]["fake_probability"] <= 1
     assert [r["rank"] for r in got["reasons"]] == [1, 2]
     assert all(r["toward"] in {"fake", "genuine"} and r["sentence"] for r in got["reasons"])
+    for r in got["reasons"]:  # how the sentence reads, and whether the push runs against it
+        assert r["reads_as"] in {"fake", "genuine", "neutral"}
+        against = r["reads_as"] not in ("neutral", r["toward"])
+        assert r["against_usual"] is against
+        assert ("but the model weighs it" in r["sentence"]) is against
     assessed = {r["feature"] for r in got["reasons"]}
     assert not assessed & {r["feature"] for r in got["not_assessed"]}
     assert isinstance(got["not_assessed_text"], list)

@@ -448,13 +448,17 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+#: How a reason's sentence reads on its own, by its lean (``explain --json``).
+_READS_AS = {1: "fake", -1: "genuine", 0: "neutral"}
+
+
 def _explain_json(account_id: str, row: object, reasons: object, top: int,
                   fm: object) -> dict[str, object]:
     """``explain --json``: the score row, the strongest computed reasons, what was not
     assessed, and the model."""
     mine = reasons[reasons["account_id"].astype(str) == str(account_id)]  # type: ignore[index]
     from fakedetect.evidence import checklist_topics, review_checklist
-    from fakedetect.explain import is_reason, not_assessed_lines
+    from fakedetect.explain import is_reason, not_assessed_lines, reads_against
 
     mine = mine.sort_values("rank")
     ok = is_reason(mine["feature"], mine["value"])
@@ -474,6 +478,8 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
             "rank": k, "feature": str(r.feature), "sentence": str(r.sentence),
             "value": _plain(r.value), "contribution": _plain(r.contribution),
             "toward": "fake" if float(r.contribution) > 0 else "genuine",
+            "reads_as": _READS_AS[int(r.lean)],
+            "against_usual": reads_against(int(r.lean), float(r.contribution)),
         } for k, r in enumerate(computed.itertuples(), start=1)],
         "not_assessed": [{"feature": str(r.feature), "description": str(r.description)}
                          for r in missing.itertuples()],
