@@ -183,11 +183,27 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     return frame
 
 
+def supports(topic: str, lean: int, contribution: float) -> bool:
+    """Whether an evidence sentence of ``topic`` and ``lean`` supports a push of
+    ``contribution``, so that it may stand as the reason for it.
+
+    A sentence that reads as fake (+1) supports a push toward fake, one that reads as
+    genuine or ordinary (-1) a push toward genuine. A plain sentence (0) supports either,
+    except a follower gain or loss that stands out (1.5x to 8x the usual daily change):
+    "+44 followers on 4 Aug 2026, 2.0x the usual daily change" reads as a warning to an
+    analyst, so it only stands for a push toward fake.
+    """
+    if lean:
+        return lean * contribution > 0
+    return contribution > 0 if topic in ("spike", "drop") else True
+
+
 def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame
                         ) -> tuple[np.ndarray, np.ndarray]:
     """The frame's sentences and leans, those of evidence-backed features replaced by the
-    facts of :mod:`fakedetect.evidence` (once per account and topic, on the highest
-    rank)."""
+    facts of :mod:`fakedetect.evidence`: once per account and topic, on the highest
+    ranked feature of the topic whose push the fact supports (:func:`supports`); the
+    other features keep their own sentence."""
     import pandas as pd
 
     from fakedetect.evidence import EvidenceTable, evidence_features, topic_lean, topic_sentence
@@ -201,20 +217,29 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame
     sub = pd.DataFrame({"account_id": frame["account_id"].to_numpy(dtype=object)[ok],
                         "topic": topic.to_numpy(dtype=object)[ok],
                         "rank": frame["rank"].to_numpy()[ok], "row": np.flatnonzero(ok)})
-    first = sub.sort_values(["account_id", "rank"], kind="stable").drop_duplicates(
-        ["account_id", "topic"])
+    sub = sub.sort_values(["account_id", "topic", "rank"], kind="stable")
     table = EvidenceTable(evidence)
-    where = table.positions(first["account_id"].astype(str).to_numpy(dtype=object))
+    where = table.positions(sub["account_id"].astype(str).to_numpy(dtype=object))
     contrib = frame["contribution"].to_numpy(dtype=float)
-    for row, t, pos in zip(first["row"].tolist(), first["topic"].tolist(), where.tolist(),
-                           strict=True):
-        if pos < 0:
+    said: dict[tuple[object, str], tuple[str, int] | None] = {}
+    done: set[tuple[object, str]] = set()
+    for acc, row, t, pos in zip(sub["account_id"].tolist(), sub["row"].tolist(),
+                                sub["topic"].tolist(), where.tolist(), strict=True):
+        key = (acc, t)
+        if pos < 0 or key in done:
             continue
-        ev = table.row(pos)
-        text = topic_sentence(t, ev)
-        if text:
-            leans[row] = topic_lean(t, ev)
-            out[row] = worded(text, int(leans[row]), float(contrib[row]))
+        if key not in said:
+            ev = table.row(pos)
+            text = topic_sentence(t, ev)
+            said[key] = (text, topic_lean(t, ev)) if text else None
+        fact = said[key]
+        if fact is None:
+            done.add(key)
+            continue
+        if supports(t, fact[1], float(contrib[row])):
+            leans[row] = fact[1]
+            out[row] = worded(fact[0], fact[1], float(contrib[row]))
+            done.add(key)
     return out, leans
 
 
@@ -283,9 +308,184 @@ def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray
     return text, leans
 
 
+def display_order(reasons: pd.DataFrame) -> pd.DataFrame:
+    """The reasons in the order short lists show them: for each account, the reasons
+    whose push goes the way their sentence reads first, then those that run against it
+    (:func:`reads_against`: they explain little to a reader), each part by ``rank``.
+
+    ``rank`` itself is left as the model's order (the waterfall and the scores keep it);
+    only the row order changes. Accounts keep their order of first appearance.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output (or any subset of its rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, reordered.
+    """
+    if not len(reasons):
+        return reasons
+    import pandas as pd
+
+    acc = pd.factorize(reasons["account_id"].astype(str))[0]
+    against = against_flags(reasons.get("lean"), reasons["contribution"])
+    order = np.lexsort((reasons["rank"].to_numpy(), against, acc))
+    return reasons.iloc[order]
+
+
+def shown_reasons(reasons: pd.DataFrame, account_id: str, top: int) -> pd.DataFrame:
+    """One account's short list: its ``top`` computed reasons (:func:`is_reason`) in
+    :func:`display_order`, chosen from all its computed reasons.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output.
+    account_id : str
+    top : int
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    return display_order(own[is_reason(own["feature"], own["value"])]).head(top)
+
+
+def against_flags(leans: np.ndarray | pd.Series | None,
+                  contributions: np.ndarray | pd.Series) -> np.ndarray:
+    """:func:`reads_against` of many rows (no lean, or a NaN one: never against)."""
+    c = np.asarray(contributions, dtype=np.float64)
+    if leans is None:
+        return np.zeros(c.shape, dtype=bool)
+    lean = np.nan_to_num(np.asarray(leans, dtype=np.float64))
+    return ((lean > 0) & (c < 0)) | ((lean < 0) & (c > 0))
+
+
+def reorder_reason_columns(scores: pd.DataFrame, reasons: pd.DataFrame, k: int
+                           ) -> pd.DataFrame:
+    """``scores`` with its ``reason_i`` and ``contribution_i`` columns (i = 1..k) in
+    :func:`display_order`: for each account, the same reasons, those that read with
+    their push first.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        One row per account, with ``account_id`` and the wide reason columns.
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output of the same accounts (at least ranks 1..k).
+    k : int
+        Reason columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``scores``.
+    """
+    out = scores.copy()
+    if not len(reasons) or k < 1:
+        return out
+    top = reasons[(reasons["rank"] <= k) & reasons["value"].notna()]
+    top = display_order(top).copy()
+    top["slot"] = top.groupby(top["account_id"].astype(str), sort=False).cumcount() + 1
+    ids = out["account_id"].astype(str)
+    for i in range(1, k + 1):
+        part = top[top["slot"] == i].set_index(top.loc[top["slot"] == i, "account_id"]
+                                               .astype(str))
+        if f"reason_{i}" in out:
+            out[f"reason_{i}"] = part["sentence"].reindex(ids).fillna("").to_numpy(
+                dtype=object)
+        if f"contribution_{i}" in out:
+            out[f"contribution_{i}"] = part["contribution"].reindex(ids).to_numpy(
+                dtype=np.float64)
+    return out
+
+
+#: From this push toward fake (model units, a "moderate" push) the amount of data can be
+#: what a verdict rests on (:func:`verdict_basis`).
+BASIS_MIN_PUSH = 0.3
+
+
+def verdict_basis_of(features: list[str], values: np.ndarray, contrib: np.ndarray
+                     ) -> str | None:
+    """:func:`verdict_basis` of one account's features (every one the model reads), their
+    values and their contributions."""
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
+
+    context = np.array([_is_context(f) for f in features], dtype=bool)
+    data = context | np.isnan(values)
+    c = np.nan_to_num(contrib)
+    from_data = float(c[data].sum())
+    toward_fake_evidence = float(np.clip(c[~data], 0.0, None).sum())
+    if from_data < BASIS_MIN_PUSH or from_data <= toward_fake_evidence:
+        return None
+    what: list[str] = []
+    by_name = dict(zip(features, values.tolist(), strict=True))
+    days = by_name.get("snapshots__history_length_days", float("nan"))
+    if days == days and days < 2 * MIN_HISTORY_DAYS:
+        what.append(f"a follower history of {days:,.0f} day(s)")
+    sample = by_name.get("audience__sample_size", float("nan"))
+    if sample == sample and 0 < sample < 50:
+        what.append(f"an audience sample of {sample:,.0f} followers")
+    gone = int(np.isnan(values[~context]).sum())
+    if gone:
+        what.append(f"{gone} signal(s) that could not be assessed")
+    detail = f" ({', '.join(what)})" if what else ""
+    todo = ("collect more days of the account's history before deciding"
+            if days == days and days < 2 * MIN_HISTORY_DAYS
+            else "supply the missing data before deciding")
+    return (f"Most of the push toward fake comes from how little data there is{detail}, "
+            f"not from evidence about the account; {todo}.")
+
+
+def verdictverdict_basis_of(reasons: pd.DataFrame, account_id: str) -> str | None:
+    """One plain line saying that a score rests on the amount of data rather than on the
+    account's behaviour, when that is so; ``None`` otherwise.
+
+    The amount-of-data features (registry ``context``: the history length, the audience
+    sample size) and the signals that could not be computed are never reasons, but they
+    still push. When together they push toward fake by at least :data:`BASIS_MIN_PUSH`,
+    and by more than every computed reason toward fake together, the line says so and
+    what to collect.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output with every feature of the account (``top=None``).
+    account_id : str
+
+    Returns
+    -------
+    str or None
+    """
+    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    if not len(own):
+        return None
+    return verdict_basis_of(own["feature"].astype(str).tolist(),
+                  own["value"].to_numpy(dtype=np.float64),
+                  own["contribution"].to_numpy(dtype=np.float64))
+
+
+def verdict_basis_column(model: FakeModel, X: pd.DataFrame,
+                         contrib: np.ndarray | None = None) -> list[str | None]:
+    """:func:`verdict_basis` of every row of ``X`` (feature rows), from the model's
+    contributions (computed here unless given)."""
+    if not len(X):
+        return []
+    if contrib is None:
+        contrib, _ = model.contributions(X)
+    values = X[model.features].to_numpy(dtype=np.float64, na_value=np.nan)
+    feats = list(model.features)
+    return [verdict_basis_of(feats, values[i], contrib[i]) for i in range(len(X))]
+
+
 def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
                 verbose: bool = False) -> list[tuple[list[str], bool]]:
-    """One account's strongest computed reasons as table cells for a terminal.
+    """One account's strongest computed reasons as table cells for a terminal, in
+    :func:`display_order`.
 
     Parameters
     ----------
@@ -303,8 +503,7 @@ def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
         Cells: rank, sentence without its strength suffix, strength and direction in
         words (and the push with ``verbose``).
     """
-    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
-    mine = own[is_reason(own["feature"], own["value"])].sort_values("rank").head(top)
+    mine = shown_reasons(reasons, account_id, top)
     out = []
     for k, r in enumerate(mine.itertuples(), start=1):
         c = float(r.contribution)

@@ -480,7 +480,11 @@ def _reasons_section(acc: _Account) -> str:
 
     contrib = np.nan_to_num(rs["contribution"])
     shown = is_reason(rs["feature"], rs["value"])
-    top = [k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]][:TOP_REASONS]
+    from fakedetect.explain import against_flags  # reasons that read with their push first
+
+    against = against_flags(rs.get("lean"), contrib)
+    top = sorted((k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]),
+                 key=lambda k: bool(against[k]))[:TOP_REASONS]
     if not top:
         return f'{head}<p class="missing">No feature moved the score.</p></section>'
     from fakedetect.explain import strength
@@ -500,7 +504,12 @@ def _reasons_section(acc: _Account) -> str:
                    f'<span class="pos">{pos}</span></span>'
                    f'<span class="contrib" title="For data scientists: {c:+.3f} in model units '
                    f'(log-odds)">{words}</span></li>')
-    return (f"{head}<ul class=\"reasons\">{''.join(lis)}</ul>"
+    from fakedetect.explain import verdict_basis_of
+
+    basis = verdict_basis_of([str(f) for f in rs["feature"]], np.asarray(rs["value"], dtype=float),
+                   np.asarray(rs["contribution"], dtype=float))
+    lede = f'<p class="note" id="verdict-basis">{_e(basis)}</p>' if basis else ""
+    return (f"{head}{lede}<ul class=\"reasons\">{''.join(lis)}</ul>"
             '<p class="muted">Bars: how hard each signal pushes the score; blue to the left '
             "pushes toward genuine, red to the right toward fake.</p></section>")
 
