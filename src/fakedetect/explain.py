@@ -426,14 +426,14 @@ def verdict_basis_of(features: list[str], values: np.ndarray, contrib: np.ndarra
     by_name = dict(zip(features, values.tolist(), strict=True))
     days = by_name.get("snapshots__history_length_days", float("nan"))
     if days == days and days < 2 * MIN_HISTORY_DAYS:
-        what.append(f"a follower history of {days:,.0f} day(s)")
+        what.append(f"a follower history of only {days:,.0f} day{'s' if days != 1 else ''}")
     sample = by_name.get("audience__sample_size", float("nan"))
     if sample == sample and 0 < sample < 50:
         what.append(f"an audience sample of {sample:,.0f} followers")
     gone = int(np.isnan(values[~context]).sum())
     if gone:
-        what.append(f"{gone} signal(s) that could not be assessed")
-    detail = f" ({', '.join(what)})" if what else ""
+        what.append(f"{gone} signal{'s' if gone != 1 else ''} that could not be assessed")
+    detail = f" ({' and '.join(what)})" if what else ""
     todo = ("collect more days of the account's history before deciding"
             if days == days and days < 2 * MIN_HISTORY_DAYS
             else "supply the missing data before deciding")
@@ -571,7 +571,8 @@ def not_assessed_items(values: Mapping[str, float],
     """
     from fakedetect.features.registry import MIN_HISTORY_DAYS
 
-    gone = [str(f) for f, v in values.items() if v != v]
+    # amount-of-data features (history length, sample size) are not signals
+    gone = [str(f) for f, v in values.items() if v != v and not _is_context(str(f))]
     items: list[tuple[str, str]] = []
     days = float(values.get("snapshots__history_length_days", float("nan")))
     growth = [f for f in gone if f.startswith("snapshots__")]
@@ -679,7 +680,7 @@ def missing_by_need(features: list[str], coverage: str | None = None
         elif covered is None and own[1]:
             need = own[1]
         elif tables == ("accounts",):
-            need = "the imported profile columns of the accounts table"
+            need = "columns of the accounts table"
         elif has_all:
             need = ("other values in the " + " and ".join(optional)
                     + " supplied (they are empty or constant for this account)")
@@ -688,5 +689,33 @@ def missing_by_need(features: list[str], coverage: str | None = None
             need = " and ".join(table_needs.get(t, t) for t in missing)
         else:
             need = "more data"
-        by_need.setdefault(need, []).append(feature_label(f))
+        label = feature_label(f)
+        if tables == ("accounts",) and f in PROFILE_SOURCES:
+            col, alt = PROFILE_SOURCES[f]
+            label += f" ({col}" + (f", or {alt} in the posts table" if alt else "") + ")"
+        by_need.setdefault(need, []).append(label)
     return by_need
+
+
+#: The accounts column behind each profile feature that can be missing, and the posts
+#: column it can come from instead (``None``: imported only), for the not-assessed lines.
+PROFILE_SOURCES: dict[str, tuple[str, str | None]] = {
+    "accounts__bio_length": ("bio_length", None),
+    "accounts__has_profile_pic": ("has_profile_pic", None),
+    "accounts__is_private": ("is_private", None),
+    "accounts__is_verified": ("is_verified", None),
+    "accounts__external_url": ("external_url", None),
+    "accounts__like_rate_pct": ("like_rate_pct", "likes"),
+    "accounts__comment_rate_pct": ("comment_rate_pct", "comments"),
+    "accounts__avg_caption_length": ("avg_caption_length", "caption_length"),
+    "accounts__share_empty_captions": ("share_empty_captions", "caption_length"),
+    "accounts__share_non_image_posts": ("share_non_image_posts", None),
+    "accounts__share_location_tagged": ("share_location_tagged", "has_location"),
+    "accounts__avg_hashtags": ("avg_hashtags", "hashtags"),
+    "accounts__promo_keywords": ("promo_keywords", None),
+    "accounts__follower_hunt_keywords": ("follower_hunt_keywords", None),
+    "accounts__post_similarity": ("post_similarity", None),
+    "accounts__post_interval_hours": ("post_interval_hours", "posted_at"),
+    "accounts__username_length": ("username", None),
+    "accounts__username_digits": ("username", None),
+}

@@ -480,9 +480,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
        tables=("comments", "posts"), lean=0),
     # ----------------------------------------------------------------- audience
     _a("audience__fake_share__scorer_model",
-       "Estimated share of fake followers in the audience sample: the account model's "
-       "mean fake probability corrected for its known error rates, else the rule-based "
-       "estimate.",
+       "Estimated share of fake followers in the audience sample (the account model's "
+       "scores corrected for its known error rates, else a rule-based estimate).",
        "An estimated {value:.0%} of sampled followers look fake", +1, monotone=True,
        evidence="share", lean=0),
     _a("audience__fake_share__se",
