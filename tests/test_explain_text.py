@@ -509,28 +509,80 @@ EVIDENCE_CASES = [
 @pytest.mark.parametrize(("changes", "reading"), EVIDENCE_CASES)
 def test_evidence_sentences_never_read_against_their_push_unsaid(
         changes: dict[str, object], reading: dict[str, int]) -> None:
-    from fakedetect.evidence import evidence_features, topic_lean
+    """Through explain_frame, for both push signs: a fact stands as a feature's reason
+    only when it supports the push; otherwise the feature keeps its own sentence, which
+    says so when it reads against its push."""
+    from fakedetect.evidence import evidence_features, topic_lean, topic_sentence
+    from fakedetect.explain import supports
 
     ev = _ev(**changes)
     for topic, lean in reading.items():
         assert topic_lean(topic, ev) == lean, (topic, changes)
-    by_topic = {}
-    for name, topic in evidence_features().items():
-        by_topic.setdefault(topic, name)
-    feats = list(by_topic.values())
+    feats = list(evidence_features())
+    rng = np.random.default_rng(5)
     rows = pd.DataFrame([[1.0] * len(feats)] * 2, columns=feats,
                         index=pd.Index(["up", "down"]))
+    for f in feats:  # values across each feature's bands
+        rows[f] = rng.choice(_values(get_feature(f)), size=2)
     contrib = np.array([[0.6] * len(feats), [-0.6] * len(feats)])
     evidence = pd.DataFrame([ev, ev], index=pd.Index(["up", "down"]))
     tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(2),
                          evidence=evidence)
+    stated = 0
     for r in tidy.itertuples():
         topic = evidence_features()[r.feature]
-        assert int(r.lean) == topic_lean(topic, ev), r
+        fact = topic_sentence(topic, ev)
         toward = 1 if r.contribution > 0 else -1
+        if fact and r.sentence.startswith(fact):
+            stated += 1
+            assert int(r.lean) == topic_lean(topic, ev), r
+            assert supports(topic, int(r.lean), r.contribution), r.sentence
+            assert not SOFTENED.search(r.sentence), r.sentence
+        else:
+            assert r.sentence == sentence(r.feature, r.value, r.contribution), r
+            check_against(r.sentence)
         soft = SOFTENED.search(r.sentence)
         assert bool(soft) == (r.lean * toward < 0), r.sentence
         assert not jargon_in(r.sentence), r.sentence
+    for acc in ("up", "down"):  # each fact that supports the push is stated, once
+        mine = tidy[tidy["account_id"] == acc]
+        toward = 1.0 if acc == "up" else -1.0
+        for topic in set(evidence_features().values()):
+            fact = topic_sentence(topic, ev)
+            n = sum(t.startswith(fact) for t in mine["sentence"]) if fact else 0
+            want = bool(fact) and supports(topic, topic_lean(topic, ev), toward)
+            assert n == int(want), (acc, topic, n)
+    assert stated
+
+
+def test_no_evidence_sentence_stands_against_its_push() -> None:
+    """The spikes and losses the new user saw: "+44 followers ..., 2.0x the usual daily
+    change, in a week without posts" pushing toward genuine, "-12 followers ..., a loss
+    1.6x" toward genuine. Neither replaces the feature's own sentence now; a large spike
+    pushed toward fake and "No day stands out" pushed toward genuine still do."""
+    feats = ["snapshots__daily_follower_change__std_pct",
+             "snapshots__max_drop_robust_z__window_1"]
+    rows = pd.DataFrame([[0.004, 1.2]] * 4, columns=feats,
+                        index=pd.Index(["mild-", "mild+", "big+", "calm-"]))
+    contrib = np.array([[-1.2, -0.5], [1.2, 0.5], [1.2, 0.5], [-1.2, -0.5]])
+    mild = {"spike_followers": 44.0, "spike_vs_usual": 2.0, "spike_usual_daily_change": 22.0,
+            "spike_week_likes_vs_usual": np.nan, "spike_week_posts": 0.0,
+            "drop_followers": -12.0, "drop_vs_usual": 1.6}
+    evidence = pd.DataFrame([_ev(**mild), _ev(**mild), _ev(), _ev(spike_vs_usual=1.2,
+                                                                  drop_vs_usual=1.1)],
+                            index=rows.index)
+    tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(4),
+                         evidence=evidence)
+    said = {(r.account_id, r.feature): r.sentence for r in tidy.itertuples()}
+    assert said["mild-", feats[0]].startswith("The follower count is steady")
+    assert said["mild-", feats[1]].startswith("No day shows an unusual follower loss")
+    assert said["mild+", feats[0]].startswith("+44 followers on 26 Nov 2026, 2.0x the usual")
+    assert said["mild+", feats[1]].startswith("-12 followers on 10 Dec 2026, a loss 1.6x")
+    assert said["big+", feats[0]].startswith("+8,225 followers on 26 Nov 2026, 41x")
+    assert said["calm-", feats[0]].startswith("No day stands out")
+    assert said["calm-", feats[1]].startswith("No sudden loss")
+    for text in said.values():
+        assert not re.match(r"[+-][\d,]+ followers on .*toward genuine$", text), text
 
 
 def test_rows_and_terminal_cells_keep_the_softening_with_the_sentence() -> None:
@@ -571,7 +623,10 @@ def test_checklist_leaves_out_reasons_that_read_as_genuine() -> None:
     tidy = explain_frame(_Stub(feats), rows, contrib=np.array([[1.5, 0.9, 0.4]]),
                          base=np.zeros(1), evidence=pd.DataFrame(
                              [_ev(spike_vs_usual=1.2)], index=pd.Index(["a"])))
-    assert tidy.iloc[0]["sentence"].startswith("No day stands out")
+    # the fact reads as genuine, so it does not stand for a push toward fake: the
+    # feature's own sentence, which reads as genuine too, says it runs against its push
+    assert tidy.iloc[0]["sentence"].startswith("No single day's follower gain stands out")
+    assert "; usually reassuring" in tidy.iloc[0]["sentence"]
     assert checklist_topics(tidy["feature"], tidy["contribution"],
                             leans=tidy["lean"]) == ["timing", "churn"]
 

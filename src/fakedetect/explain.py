@@ -441,7 +441,7 @@ def verdict_basis_of(features: list[str], values: np.ndarray, contrib: np.ndarra
             f"not from evidence about the account; {todo}.")
 
 
-def verdictverdict_basis_of(reasons: pd.DataFrame, account_id: str) -> str | None:
+def verdict_basis(reasons: pd.DataFrame, account_id: str) -> str | None:
     """One plain line saying that a score rests on the amount of data rather than on the
     account's behaviour, when that is so; ``None`` otherwise.
 

@@ -506,8 +506,9 @@ def _reasons_section(acc: _Account) -> str:
                    f'(log-odds)">{words}</span></li>')
     from fakedetect.explain import verdict_basis_of
 
-    basis = verdict_basis_of([str(f) for f in rs["feature"]], np.asarray(rs["value"], dtype=float),
-                   np.asarray(rs["contribution"], dtype=float))
+    basis = verdict_basis_of([str(f) for f in rs["feature"]],
+                             np.asarray(rs["value"], dtype=float),
+                             np.asarray(rs["contribution"], dtype=float))
     lede = f'<p class="note" id="verdict-basis">{_e(basis)}</p>' if basis else ""
     return (f"{head}{lede}<ul class=\"reasons\">{''.join(lis)}</ul>"
             '<p class="muted">Bars: how hard each signal pushes the score; blue to the left '
