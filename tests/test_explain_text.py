@@ -92,7 +92,13 @@ def test_evidence_sentences_name_date_size_and_comparison() -> None:
                              "more of the 15 commented posts (4 of them on every post)")
     assert s["drop"] == "-2,100 followers on 10 Dec 2026, a loss 10x the usual daily change"
     assert s["share"] == ("An estimated 34% of sampled followers look fake (95% interval "
-                          "22%-46%)")
+                          "22%–46%), more than the usual share of about 15% for genuine "
+                          "creators")
+    # one formatting of shares (evidence.percent) in the sentence and its interval
+    low = evidence_sentences(_ev(fake_follower_share=0.079, fake_follower_share_low=0.015,
+                                 fake_follower_share_high=0.14))["share"]
+    assert low == ("An estimated 7.9% of sampled followers look fake (95% interval "
+                   "1.5%–14%), within the usual share for genuine creators (about 15%)")
 
 
 @pytest.mark.parametrize("changes", [
@@ -377,7 +383,7 @@ READS_GENUINE = re.compile(
     r"an ordinary amount|in the ordinary way|kept pace|is steady from day to day|"
     r"^No single day|^No three days|^No day added|^No day shows|are spread out|"
     r"as organic growth does|as in organic growth|barely changes|\S+ years old|"
-    r"^No day stands out|^No sudden loss|^No account comments")
+    r"^No day stands out|^No sudden loss|^No account comments|within the usual share")
 READS_FAKE = re.compile(
     r"platform's limit|mass-following|published only|as in follow-for-follow|"
     r"biography is empty|often generated|has no profile picture|well below it|"
@@ -385,7 +391,7 @@ READS_FAKE = re.compile(
     r"more comments than likes|fell behind|jumps around|than (on )?a steady account|"
     r"a sudden spike|a noticeable jump|a very large jump|a sudden purge|a noticeable drop|"
     r"are concentrated|do not follow|independently of posts|in bulk|is only \S+ days old|"
-    r"unusually fast rush")
+    r"unusually fast rush|far faster than|more than the usual share")
 PUSH = re.compile(r" — (strong|moderate|slight) push toward (fake|genuine)$")
 SOFTENED = re.compile(r"; usually (a warning sign|reassuring), but the model weighs it with "
                       r"the other signals — ")
@@ -494,7 +500,10 @@ class _Stub:
 
 #: Evidence cases with how their sentence reads, by topic.
 EVIDENCE_CASES = [
-    ({}, {"spike": 1, "drop": 1, "engagement": 1, "comments": 1, "share": 0}),
+    ({}, {"spike": 1, "drop": 1, "engagement": 1, "comments": 1, "share": 1}),
+    ({"fake_follower_share": 0.079, "fake_follower_share_low": 0.015,
+      "fake_follower_share_high": 0.14}, {"share": -1}),
+    ({"fake_follower_share": 0.19, "fake_follower_share_low": 0.1}, {"share": 0}),
     ({"spike_vs_usual": 1.2, "drop_vs_usual": 1.0, "engagement_rate": 0.0165,
       "comment_repeat_accounts": 0.0},
      {"spike": -1, "drop": -1, "engagement": -1, "comments": -1}),

@@ -584,23 +584,41 @@ class _Row(Mapping[str, object]):
 
 
 def share_sentence(ev: Mapping[str, object]) -> str | None:
-    """``an estimated 34% of sampled followers look fake (95% interval 22%-46%)``."""
+    """``An estimated 34% of sampled followers look fake (95% interval 22%–46%), more than
+    the usual share of about 15% for genuine creators``; ``None`` without a share."""
     share = ev.get("fake_follower_share")
     if not _finite(share):
         return None
     lo, hi = ev.get("fake_follower_share_low"), ev.get("fake_follower_share_high")
-    interval = (f" (95% interval {percent(float(lo))}-{percent(float(hi))})"  # type: ignore[arg-type]
+    interval = (f" (95% interval {percent(float(lo))}–{percent(float(hi))})"  # type: ignore[arg-type]
                 if _finite(lo) and _finite(hi) else "")
-    return f"An estimated {percent(float(share))} of sampled followers look fake{interval}"  # type: ignore[arg-type]
+    lean = _share_lean(ev)
+    usual = (f", more than the usual share of about {percent(SHARE_USUAL)} for genuine "
+             "creators" if lean > 0 else
+             f", within the usual share for genuine creators (about {percent(SHARE_USUAL)})"
+             if lean < 0 else "")
+    return (f"An estimated {percent(float(share))} of sampled followers look "  # type: ignore[arg-type]
+            f"fake{interval}{usual}")
+
+
+def _share_lean(ev: Mapping[str, object]) -> int:
+    """+1 when the share's interval lies wholly above :data:`SHARE_USUAL`, -1 when the
+    share is at most that (and its interval, when known, does not lie wholly above it),
+    0 when the share is above it but its interval reaches down to it."""
+    share, lo = ev.get("fake_follower_share"), ev.get("fake_follower_share_low")
+    if not _finite(share):
+        return 0
+    if _finite(lo) and float(lo) > SHARE_USUAL:  # type: ignore[arg-type]
+        return 1
+    return -1 if float(share) <= SHARE_USUAL else 0  # type: ignore[arg-type]
 
 
 _TOPICS = {"spike": spike_sentence, "drop": drop_sentence,
            "engagement": engagement_sentence, "comments": comments_sentence,
            "share": share_sentence}
-#: Leans of the topics' sentences; the estimated fake-follower share is stated as a
-#: number with its interval, a plain description (0).
+#: Leans of the topics' sentences.
 _LEANS = {"spike": _spike_lean, "drop": _drop_lean, "engagement": _engagement_lean,
-          "comments": _comments_lean}
+          "comments": _comments_lean, "share": _share_lean}
 
 
 def score_columns(evidence: pd.DataFrame) -> pd.DataFrame:
