@@ -106,7 +106,7 @@ def _finite(x: object) -> bool:
     return isinstance(x, int | float | np.floating | np.integer) and math.isfinite(float(x))
 
 
-def _pct(x: float, digits: int = 0) -> str:
+def _pct(x: float, digits: int | None = 0) -> str:
     """A fraction as a percentage, HTML-escaped; ``>99%``/``<1%`` at the ends (never a
     rounded certainty)."""
     return escape(percent(x, digits)) if _finite(x) else "—"
@@ -656,9 +656,11 @@ def _audience_section(acc: _Account) -> str:
     bars = []
     if _finite(share):
         lo, hi = float(r["fake_follower_share_low"]), float(r["fake_follower_share_high"])
-        interval = f" (95% interval {_pct(lo)}–{_pct(hi)})" if _finite(lo) and _finite(hi) else ""
-        parts.append(f"Estimated fake followers: <b>{_pct(share)}</b>{interval}, from a sample "
-                     f"of {_int(size)} followers{', ' + method if method else ''}.")
+        # the share as the reasons word it (evidence.percent: one decimal below 10%)
+        interval = (f" (95% interval {_pct(lo, None)}–{_pct(hi, None)})"
+                    if _finite(lo) and _finite(hi) else "")
+        parts.append(f"Estimated fake followers: <b>{_pct(share, None)}</b>{interval}, from a "
+                     f"sample of {_int(size)} followers{', ' + method if method else ''}.")
         note = bound_note(share, str(r["audience_method"]))
         if note:
             parts.append(note)
