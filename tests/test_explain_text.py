@@ -700,3 +700,116 @@ def test_not_assessed_items_are_the_lines_the_page_and_explain_share() -> None:
     # a spike only counts as seen when there is one
     calm = not_assessed_items(values, _ev(spike_vs_usual=1.2), "accounts,snapshots,posts")
     assert [h for h, _ in calm][1] == "Needs comments (at least 10 on the account's posts)"
+
+
+# ----------------------------------------------------------- short lists and the basis
+
+
+def _against_frame() -> pd.DataFrame:
+    """Four reasons of one account: ranks 1 and 2 read against their push."""
+    feats = ["posts__like_gini__last_30", "snapshots__growth_concentration__top_pct_1",
+             "comments__burst_share__minutes_15", "accounts__log_following"]
+    rows = pd.DataFrame([[0.3, 0.83, 0.5, 3.9]], columns=feats, index=pd.Index(["a"]))
+    contrib = np.array([[1.4, -1.2, 0.8, 0.4]])  # "ordinary" toward fake, "concentrated"
+    return explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(1))  # toward genuine
+
+
+def test_short_lists_put_reasons_that_read_with_their_push_first() -> None:
+    from fakedetect.explain import display_order, reorder_reason_columns, shown_reasons
+
+    tidy = _against_frame()
+    assert tidy["rank"].tolist() == [1, 2, 3, 4]
+    shown = display_order(tidy)
+    assert shown["rank"].tolist() == [3, 4, 1, 2]  # the model's ranks are kept
+    assert tidy["rank"].tolist() == [1, 2, 3, 4]  # and the frame itself is untouched
+    top = shown_reasons(tidy, "a", 3)
+    assert top["feature"].tolist() == ["comments__burst_share__minutes_15",
+                                       "accounts__log_following", "posts__like_gini__last_30"]
+    cells = [c[1] for c, _ in reason_rows(tidy, "a", 3)]
+    assert cells[0].startswith("50% of comments arrived within 15 minutes")
+    assert "; usually" in cells[2]
+    scores = pd.DataFrame({"account_id": ["a"],
+                           **{f"reason_{i}": [tidy.iloc[i - 1]["sentence"]] for i in (1, 2, 3)},
+                           **{f"contribution_{i}": [tidy.iloc[i - 1]["contribution"]]
+                              for i in (1, 2, 3)}})
+    again = reorder_reason_columns(scores, tidy, 3)
+    assert again.loc[0, "reason_1"] == tidy.iloc[2]["sentence"]  # the same three reasons
+    assert [again.loc[0, f"contribution_{i}"] for i in (1, 2, 3)] == [0.8, 1.4, -1.2]
+    assert scores.loc[0, "contribution_1"] == 1.4  # a copy
+
+
+def _basis_frame(history: float, evidence_push: float) -> tuple[list[str], pd.DataFrame,
+                                                                  np.ndarray]:
+    feats = ["snapshots__history_length_days", "snapshots__max_jump_robust_z__window_1",
+             "posts__engagement_vs_tier__last_30", "posts__like_gini__last_30"]
+    rows = pd.DataFrame([[history, np.nan, 1.1, 0.3]], columns=feats, index=pd.Index(["a"]))
+    contrib = np.array([[1.1, 0.4, -0.3, evidence_push]])
+    return feats, rows, contrib
+
+
+def test_verdict_basis_says_when_the_score_rests_on_little_data() -> None:
+    from fakedetect.explain import verdict_basis, verdict_basis_column
+
+    feats, rows, contrib = _basis_frame(4.0, -0.2)
+    tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(1))
+    line = verdict_basis(tidy, "a")
+    assert line == ("Most of the push toward fake comes from how little data there is (a "
+                    "follower history of only 4 days and 1 signal that could not be "
+                    "assessed), not from evidence about the account; collect more days of "
+                    "the account's history before deciding.")
+    assert not jargon_in(line)
+    assert verdict_basis_column(_Stub(feats), rows, contrib) == [line]
+    # evidence toward fake as strong as the data's push: the reasons explain the score
+    feats, rows, contrib = _basis_frame(4.0, 1.6)
+    assert verdict_basis(explain_frame(_Stub(feats), rows, contrib=contrib,
+                                       base=np.zeros(1)), "a") is None
+    # a small push from the data is not what the score rests on
+    contrib = np.array([[0.1, 0.1, -0.3, -0.2]])
+    assert verdict_basis(explain_frame(_Stub(feats), rows, contrib=contrib,
+                                       base=np.zeros(1)), "a") is None
+    assert verdict_basis(explain_frame(_Stub(feats), rows, contrib=contrib,
+                                       base=np.zeros(1)), "nobody") is None
+
+
+def test_checklist_share_and_profile_items_follow_the_reasons() -> None:
+    from fakedetect.evidence import EVIDENCE_ONLY, checklist_topics
+
+    share_item = "Open twenty of the followers at random"
+    ordinary = _ev(fake_follower_share=0.08, fake_follower_share_low=0.02,
+                   fake_follower_share_high=0.15, spike_vs_usual=2.0,
+                   engagement_vs_benchmark=1.0, comment_repeat_share=0.05)
+    check = review_checklist(ordinary, ["timing"])["check"]
+    assert not any(share_item in c for c in check)  # measured and ordinary: not re-checked
+    check = review_checklist(ordinary, ["share"])["check"]
+    assert check[0].startswith(share_item)  # the share's reason pushes toward fake
+    high = review_checklist(_ev(spike_vs_usual=2.0, engagement_vs_benchmark=1.0,
+                                comment_repeat_share=0.05), ["timing"])["check"]
+    assert high[1] == EVIDENCE_ONLY + "open" + next(
+        c for c in review_checklist(_ev(), ["share"])["check"] if c.startswith(share_item)
+    )[len("Open"):]
+    # the profile item only for a profile reason that reads as fake
+    assert checklist_topics(["accounts__log_followers"], [0.5], leans=[0]) == []
+    assert checklist_topics(["accounts__has_profile_pic"], [0.5], leans=[1]) == ["profile"]
+    assert checklist_topics(["accounts__log_following"], [0.5], leans=[1]) == ["churn"]
+    # the spike, seen in the evidence but not among the reasons, says so
+    spike = review_checklist(_ev(), [])["check"][0]
+    assert spike.startswith(EVIDENCE_ONLY + "open the posts around 26 Nov 2026")
+    assert review_checklist(_ev(), ["spike"])["check"][0].startswith("Open the posts")
+
+
+def test_not_assessed_names_the_columns_and_leaves_out_amount_of_data() -> None:
+    from fakedetect.explain import not_assessed_items
+
+    values = {"accounts__share_location_tagged": np.nan, "accounts__promo_keywords": np.nan,
+              "audience__fake_share__scorer_model": np.nan,
+              "audience__fake_share__se": np.nan, "audience__sample_size": np.nan,
+              "accounts__bio_length": 3.0}
+    items = dict(not_assessed_items(values))
+    profile = items["Needs columns of the accounts table"]
+    assert ("share of posts with a location tag (share_location_tagged, or has_location in "
+            "the posts table)") in profile
+    assert "use of promotional keywords in captions (promo_keywords)" in profile
+    audience = items["Needs an audience sample (at least 10 followers)"]
+    assert audience == "estimated share of fake followers in the audience sample."
+    for text in items.values():
+        assert "corrected for" not in text and "number of sampled followers" not in text
