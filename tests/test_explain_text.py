@@ -813,3 +813,47 @@ def test_not_assessed_names_the_columns_and_leaves_out_amount_of_data() -> None:
     assert audience == "estimated share of fake followers in the audience sample."
     for text in items.values():
         assert "corrected for" not in text and "number of sampled followers" not in text
+
+
+def test_report_page_orders_the_top_reasons_and_states_the_basis() -> None:
+    """The account page's "Top reasons" box lists a reason that reads against its push
+    after those that read with it, and states the verdict basis above them."""
+    from fakedetect.report import render_account_page
+    from tests.test_report import make_frames, make_scores, to_dataset
+
+    dataset = to_dataset(make_frames())
+    scores = make_scores(dataset)
+    feats = ["snapshots__history_length_days", "snapshots__max_jump_robust_z__window_1",
+             "posts__like_gini__last_30", "comments__burst_share__minutes_15"]
+    rows = pd.DataFrame([[5.0, np.nan, 0.3, 0.5]], columns=feats,
+                        index=pd.Index(["bob_bought"]))
+    contrib = np.array([[1.5, 0.6, 0.5, 0.2]])  # the ordinary likes pushed toward fake
+    reasons = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.full(1, -1.0))
+    page = render_account_page("bob_bought", scores=scores, reasons=reasons,
+                               dataset=dataset, model={"name": "m", "version": "1"})
+    box = page[page.index('id="reasons"'):page.index("</section>", page.index('id="reasons"'))]
+    assert 'id="verdict-basis"' in box
+    assert "a follower history of only 5 days and 1 signal that could not be assessed" in box
+    assert box.index("within 15 minutes") < box.index("in the ordinary way")
+
+
+def test_explain_json_lists_reasons_with_their_push_first(model_and_rows, tmp_path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    import json
+
+    from fakedetect.cli import main
+    from tests.test_report import write_dataset
+
+    model, _, _ = model_and_rows
+    folder = model.save(tmp_path / "model")
+    data = write_dataset(tmp_path / "data")
+    for acc in ("alice", "bob_bought"):
+        assert main(["explain", acc, str(data), "--model", str(folder), "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert "verdict_basis" in doc
+        against = [r["against_usual"] for r in doc["reasons"]]
+        assert against == sorted(against), doc["reasons"]  # with their push first
+        assert [r["rank"] for r in doc["reasons"]] == list(range(1, len(against) + 1))
+        ranks = [r["model_rank"] for r in doc["reasons"] if not r["against_usual"]]
+        assert ranks == sorted(ranks)
