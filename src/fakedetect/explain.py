@@ -18,8 +18,11 @@ plain-word reasons of ``predict`` and the report come from computed features onl
 
 Sentences are written for an analyst: where :mod:`fakedetect.evidence` has the facts
 behind a feature (the follower spike with its date and size, engagement against the
-benchmark, the repeat commenters), the sentence states them; the push of each reason is
-given in words (:func:`strength`), its size in model units only in ``contribution``.
+benchmark, the repeat commenters), the sentence states them, but only where the fact
+supports the push (:func:`supports`: a large spike for a push toward fake, "No day stands
+out" for one toward genuine); elsewhere the feature keeps its own sentence. The push of
+each reason is given in words (:func:`strength`), its size in model units only in
+``contribution``.
 
 A sentence can read against its own push: the push is measured against the average
 account the model learned from and together with the account's other signals, so an
@@ -28,7 +31,11 @@ toward fake. Every sentence has a lean in the registry (and in
 :func:`fakedetect.evidence.topic_lean`): +1 it reads as a sign of fake, -1 as genuine or
 ordinary, 0 plain. When the push runs against the lean, the sentence says so
 (:data:`AGAINST_LEAN`) before its strength and direction, and the row's ``lean`` column
-lets the review checklist leave it out.
+lets the review checklist leave it out and the short lists show it last
+(:func:`display_order`; ``rank`` keeps the model's order).
+
+When the amount of data, not the account's behaviour, carries a score toward fake,
+:func:`verdict_basis` says so in one line.
 """
 
 from __future__ import annotations
