@@ -92,7 +92,13 @@ def test_evidence_sentences_name_date_size_and_comparison() -> None:
                              "more of the 15 commented posts (4 of them on every post)")
     assert s["drop"] == "-2,100 followers on 10 Dec 2026, a loss 10x the usual daily change"
     assert s["share"] == ("An estimated 34% of sampled followers look fake (95% interval "
-                          "22%-46%)")
+                          "22%–46%), more than the usual share of about 15% for genuine "
+                          "creators")
+    # one formatting of shares (evidence.percent) in the sentence and its interval
+    low = evidence_sentences(_ev(fake_follower_share=0.079, fake_follower_share_low=0.015,
+                                 fake_follower_share_high=0.14))["share"]
+    assert low == ("An estimated 7.9% of sampled followers look fake (95% interval "
+                   "1.5%–14%), within the usual share for genuine creators (about 15%)")
 
 
 @pytest.mark.parametrize("changes", [
@@ -377,7 +383,7 @@ READS_GENUINE = re.compile(
     r"an ordinary amount|in the ordinary way|kept pace|is steady from day to day|"
     r"^No single day|^No three days|^No day added|^No day shows|are spread out|"
     r"as organic growth does|as in organic growth|barely changes|\S+ years old|"
-    r"^No day stands out|^No sudden loss|^No account comments")
+    r"^No day stands out|^No sudden loss|^No account comments|within the usual share")
 READS_FAKE = re.compile(
     r"platform's limit|mass-following|published only|as in follow-for-follow|"
     r"biography is empty|often generated|has no profile picture|well below it|"
@@ -385,7 +391,7 @@ READS_FAKE = re.compile(
     r"more comments than likes|fell behind|jumps around|than (on )?a steady account|"
     r"a sudden spike|a noticeable jump|a very large jump|a sudden purge|a noticeable drop|"
     r"are concentrated|do not follow|independently of posts|in bulk|is only \S+ days old|"
-    r"unusually fast rush")
+    r"unusually fast rush|far faster than|more than the usual share")
 PUSH = re.compile(r" — (strong|moderate|slight) push toward (fake|genuine)$")
 SOFTENED = re.compile(r"; usually (a warning sign|reassuring), but the model weighs it with "
                       r"the other signals — ")
@@ -494,7 +500,10 @@ class _Stub:
 
 #: Evidence cases with how their sentence reads, by topic.
 EVIDENCE_CASES = [
-    ({}, {"spike": 1, "drop": 1, "engagement": 1, "comments": 1, "share": 0}),
+    ({}, {"spike": 1, "drop": 1, "engagement": 1, "comments": 1, "share": 1}),
+    ({"fake_follower_share": 0.079, "fake_follower_share_low": 0.015,
+      "fake_follower_share_high": 0.14}, {"share": -1}),
+    ({"fake_follower_share": 0.19, "fake_follower_share_low": 0.1}, {"share": 0}),
     ({"spike_vs_usual": 1.2, "drop_vs_usual": 1.0, "engagement_rate": 0.0165,
       "comment_repeat_accounts": 0.0},
      {"spike": -1, "drop": -1, "engagement": -1, "comments": -1}),
@@ -509,28 +518,80 @@ EVIDENCE_CASES = [
 @pytest.mark.parametrize(("changes", "reading"), EVIDENCE_CASES)
 def test_evidence_sentences_never_read_against_their_push_unsaid(
         changes: dict[str, object], reading: dict[str, int]) -> None:
-    from fakedetect.evidence import evidence_features, topic_lean
+    """Through explain_frame, for both push signs: a fact stands as a feature's reason
+    only when it supports the push; otherwise the feature keeps its own sentence, which
+    says so when it reads against its push."""
+    from fakedetect.evidence import evidence_features, topic_lean, topic_sentence
+    from fakedetect.explain import supports
 
     ev = _ev(**changes)
     for topic, lean in reading.items():
         assert topic_lean(topic, ev) == lean, (topic, changes)
-    by_topic = {}
-    for name, topic in evidence_features().items():
-        by_topic.setdefault(topic, name)
-    feats = list(by_topic.values())
+    feats = list(evidence_features())
+    rng = np.random.default_rng(5)
     rows = pd.DataFrame([[1.0] * len(feats)] * 2, columns=feats,
                         index=pd.Index(["up", "down"]))
+    for f in feats:  # values across each feature's bands
+        rows[f] = rng.choice(_values(get_feature(f)), size=2)
     contrib = np.array([[0.6] * len(feats), [-0.6] * len(feats)])
     evidence = pd.DataFrame([ev, ev], index=pd.Index(["up", "down"]))
     tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(2),
                          evidence=evidence)
+    stated = 0
     for r in tidy.itertuples():
         topic = evidence_features()[r.feature]
-        assert int(r.lean) == topic_lean(topic, ev), r
+        fact = topic_sentence(topic, ev)
         toward = 1 if r.contribution > 0 else -1
+        if fact and r.sentence.startswith(fact):
+            stated += 1
+            assert int(r.lean) == topic_lean(topic, ev), r
+            assert supports(topic, int(r.lean), r.contribution), r.sentence
+            assert not SOFTENED.search(r.sentence), r.sentence
+        else:
+            assert r.sentence == sentence(r.feature, r.value, r.contribution), r
+            check_against(r.sentence)
         soft = SOFTENED.search(r.sentence)
         assert bool(soft) == (r.lean * toward < 0), r.sentence
         assert not jargon_in(r.sentence), r.sentence
+    for acc in ("up", "down"):  # each fact that supports the push is stated, once
+        mine = tidy[tidy["account_id"] == acc]
+        toward = 1.0 if acc == "up" else -1.0
+        for topic in set(evidence_features().values()):
+            fact = topic_sentence(topic, ev)
+            n = sum(t.startswith(fact) for t in mine["sentence"]) if fact else 0
+            want = bool(fact) and supports(topic, topic_lean(topic, ev), toward)
+            assert n == int(want), (acc, topic, n)
+    assert stated
+
+
+def test_no_evidence_sentence_stands_against_its_push() -> None:
+    """The spikes and losses the new user saw: "+44 followers ..., 2.0x the usual daily
+    change, in a week without posts" pushing toward genuine, "-12 followers ..., a loss
+    1.6x" toward genuine. Neither replaces the feature's own sentence now; a large spike
+    pushed toward fake and "No day stands out" pushed toward genuine still do."""
+    feats = ["snapshots__daily_follower_change__std_pct",
+             "snapshots__max_drop_robust_z__window_1"]
+    rows = pd.DataFrame([[0.004, 1.2]] * 4, columns=feats,
+                        index=pd.Index(["mild-", "mild+", "big+", "calm-"]))
+    contrib = np.array([[-1.2, -0.5], [1.2, 0.5], [1.2, 0.5], [-1.2, -0.5]])
+    mild = {"spike_followers": 44.0, "spike_vs_usual": 2.0, "spike_usual_daily_change": 22.0,
+            "spike_week_likes_vs_usual": np.nan, "spike_week_posts": 0.0,
+            "drop_followers": -12.0, "drop_vs_usual": 1.6}
+    evidence = pd.DataFrame([_ev(**mild), _ev(**mild), _ev(), _ev(spike_vs_usual=1.2,
+                                                                  drop_vs_usual=1.1)],
+                            index=rows.index)
+    tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(4),
+                         evidence=evidence)
+    said = {(r.account_id, r.feature): r.sentence for r in tidy.itertuples()}
+    assert said["mild-", feats[0]].startswith("The follower count is steady")
+    assert said["mild-", feats[1]].startswith("No day shows an unusual follower loss")
+    assert said["mild+", feats[0]].startswith("+44 followers on 26 Nov 2026, 2.0x the usual")
+    assert said["mild+", feats[1]].startswith("-12 followers on 10 Dec 2026, a loss 1.6x")
+    assert said["big+", feats[0]].startswith("+8,225 followers on 26 Nov 2026, 41x")
+    assert said["calm-", feats[0]].startswith("No day stands out")
+    assert said["calm-", feats[1]].startswith("No sudden loss")
+    for text in said.values():
+        assert not re.match(r"[+-][\d,]+ followers on .*toward genuine$", text), text
 
 
 def test_rows_and_terminal_cells_keep_the_softening_with_the_sentence() -> None:
@@ -571,7 +632,10 @@ def test_checklist_leaves_out_reasons_that_read_as_genuine() -> None:
     tidy = explain_frame(_Stub(feats), rows, contrib=np.array([[1.5, 0.9, 0.4]]),
                          base=np.zeros(1), evidence=pd.DataFrame(
                              [_ev(spike_vs_usual=1.2)], index=pd.Index(["a"])))
-    assert tidy.iloc[0]["sentence"].startswith("No day stands out")
+    # the fact reads as genuine, so it does not stand for a push toward fake: the
+    # feature's own sentence, which reads as genuine too, says it runs against its push
+    assert tidy.iloc[0]["sentence"].startswith("No single day's follower gain stands out")
+    assert "; usually reassuring" in tidy.iloc[0]["sentence"]
     assert checklist_topics(tidy["feature"], tidy["contribution"],
                             leans=tidy["lean"]) == ["timing", "churn"]
 
@@ -636,3 +700,160 @@ def test_not_assessed_items_are_the_lines_the_page_and_explain_share() -> None:
     # a spike only counts as seen when there is one
     calm = not_assessed_items(values, _ev(spike_vs_usual=1.2), "accounts,snapshots,posts")
     assert [h for h, _ in calm][1] == "Needs comments (at least 10 on the account's posts)"
+
+
+# ----------------------------------------------------------- short lists and the basis
+
+
+def _against_frame() -> pd.DataFrame:
+    """Four reasons of one account: ranks 1 and 2 read against their push."""
+    feats = ["posts__like_gini__last_30", "snapshots__growth_concentration__top_pct_1",
+             "comments__burst_share__minutes_15", "accounts__log_following"]
+    rows = pd.DataFrame([[0.3, 0.83, 0.5, 3.9]], columns=feats, index=pd.Index(["a"]))
+    contrib = np.array([[1.4, -1.2, 0.8, 0.4]])  # "ordinary" toward fake, "concentrated"
+    return explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(1))  # toward genuine
+
+
+def test_short_lists_put_reasons_that_read_with_their_push_first() -> None:
+    from fakedetect.explain import display_order, reorder_reason_columns, shown_reasons
+
+    tidy = _against_frame()
+    assert tidy["rank"].tolist() == [1, 2, 3, 4]
+    shown = display_order(tidy)
+    assert shown["rank"].tolist() == [3, 4, 1, 2]  # the model's ranks are kept
+    assert tidy["rank"].tolist() == [1, 2, 3, 4]  # and the frame itself is untouched
+    top = shown_reasons(tidy, "a", 3)
+    assert top["feature"].tolist() == ["comments__burst_share__minutes_15",
+                                       "accounts__log_following", "posts__like_gini__last_30"]
+    cells = [c[1] for c, _ in reason_rows(tidy, "a", 3)]
+    assert cells[0].startswith("50% of comments arrived within 15 minutes")
+    assert "; usually" in cells[2]
+    scores = pd.DataFrame({"account_id": ["a"],
+                           **{f"reason_{i}": [tidy.iloc[i - 1]["sentence"]] for i in (1, 2, 3)},
+                           **{f"contribution_{i}": [tidy.iloc[i - 1]["contribution"]]
+                              for i in (1, 2, 3)}})
+    again = reorder_reason_columns(scores, tidy, 3)
+    assert again.loc[0, "reason_1"] == tidy.iloc[2]["sentence"]  # the same three reasons
+    assert [again.loc[0, f"contribution_{i}"] for i in (1, 2, 3)] == [0.8, 1.4, -1.2]
+    assert scores.loc[0, "contribution_1"] == 1.4  # a copy
+
+
+def _basis_frame(history: float, evidence_push: float) -> tuple[list[str], pd.DataFrame,
+                                                                  np.ndarray]:
+    feats = ["snapshots__history_length_days", "snapshots__max_jump_robust_z__window_1",
+             "posts__engagement_vs_tier__last_30", "posts__like_gini__last_30"]
+    rows = pd.DataFrame([[history, np.nan, 1.1, 0.3]], columns=feats, index=pd.Index(["a"]))
+    contrib = np.array([[1.1, 0.4, -0.3, evidence_push]])
+    return feats, rows, contrib
+
+
+def test_verdict_basis_says_when_the_score_rests_on_little_data() -> None:
+    from fakedetect.explain import verdict_basis, verdict_basis_column
+
+    feats, rows, contrib = _basis_frame(4.0, -0.2)
+    tidy = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.zeros(1))
+    line = verdict_basis(tidy, "a")
+    assert line == ("Most of the push toward fake comes from how little data there is (a "
+                    "follower history of only 4 days and 1 signal that could not be "
+                    "assessed), not from evidence about the account; collect more days of "
+                    "the account's history before deciding.")
+    assert not jargon_in(line)
+    assert verdict_basis_column(_Stub(feats), rows, contrib) == [line]
+    # evidence toward fake as strong as the data's push: the reasons explain the score
+    feats, rows, contrib = _basis_frame(4.0, 1.6)
+    assert verdict_basis(explain_frame(_Stub(feats), rows, contrib=contrib,
+                                       base=np.zeros(1)), "a") is None
+    # a small push from the data is not what the score rests on
+    contrib = np.array([[0.1, 0.1, -0.3, -0.2]])
+    assert verdict_basis(explain_frame(_Stub(feats), rows, contrib=contrib,
+                                       base=np.zeros(1)), "a") is None
+    assert verdict_basis(explain_frame(_Stub(feats), rows, contrib=contrib,
+                                       base=np.zeros(1)), "nobody") is None
+
+
+def test_checklist_share_and_profile_items_follow_the_reasons() -> None:
+    from fakedetect.evidence import EVIDENCE_ONLY, checklist_topics
+
+    share_item = "Open twenty of the followers at random"
+    ordinary = _ev(fake_follower_share=0.08, fake_follower_share_low=0.02,
+                   fake_follower_share_high=0.15, spike_vs_usual=2.0,
+                   engagement_vs_benchmark=1.0, comment_repeat_share=0.05)
+    check = review_checklist(ordinary, ["timing"])["check"]
+    assert not any(share_item in c for c in check)  # measured and ordinary: not re-checked
+    check = review_checklist(ordinary, ["share"])["check"]
+    assert check[0].startswith(share_item)  # the share's reason pushes toward fake
+    high = review_checklist(_ev(spike_vs_usual=2.0, engagement_vs_benchmark=1.0,
+                                comment_repeat_share=0.05), ["timing"])["check"]
+    assert high[1] == EVIDENCE_ONLY + "open" + next(
+        c for c in review_checklist(_ev(), ["share"])["check"] if c.startswith(share_item)
+    )[len("Open"):]
+    # the profile item only for a profile reason that reads as fake
+    assert checklist_topics(["accounts__log_followers"], [0.5], leans=[0]) == []
+    assert checklist_topics(["accounts__has_profile_pic"], [0.5], leans=[1]) == ["profile"]
+    assert checklist_topics(["accounts__log_following"], [0.5], leans=[1]) == ["churn"]
+    # the spike, seen in the evidence but not among the reasons, says so
+    spike = review_checklist(_ev(), [])["check"][0]
+    assert spike.startswith(EVIDENCE_ONLY + "open the posts around 26 Nov 2026")
+    assert review_checklist(_ev(), ["spike"])["check"][0].startswith("Open the posts")
+
+
+def test_not_assessed_names_the_columns_and_leaves_out_amount_of_data() -> None:
+    from fakedetect.explain import not_assessed_items
+
+    values = {"accounts__share_location_tagged": np.nan, "accounts__promo_keywords": np.nan,
+              "audience__fake_share__scorer_model": np.nan,
+              "audience__fake_share__se": np.nan, "audience__sample_size": np.nan,
+              "accounts__bio_length": 3.0}
+    items = dict(not_assessed_items(values))
+    profile = items["Needs columns of the accounts table"]
+    assert ("share of posts with a location tag (share_location_tagged, or has_location in "
+            "the posts table)") in profile
+    assert "use of promotional keywords in captions (promo_keywords)" in profile
+    audience = items["Needs an audience sample (at least 10 followers)"]
+    assert audience == "estimated share of fake followers in the audience sample."
+    for text in items.values():
+        assert "corrected for" not in text and "number of sampled followers" not in text
+
+
+def test_report_page_orders_the_top_reasons_and_states_the_basis() -> None:
+    """The account page's "Top reasons" box lists a reason that reads against its push
+    after those that read with it, and states the verdict basis above them."""
+    from fakedetect.report import render_account_page
+    from tests.test_report import make_frames, make_scores, to_dataset
+
+    dataset = to_dataset(make_frames())
+    scores = make_scores(dataset)
+    feats = ["snapshots__history_length_days", "snapshots__max_jump_robust_z__window_1",
+             "posts__like_gini__last_30", "comments__burst_share__minutes_15"]
+    rows = pd.DataFrame([[5.0, np.nan, 0.3, 0.5]], columns=feats,
+                        index=pd.Index(["bob_bought"]))
+    contrib = np.array([[1.5, 0.6, 0.5, 0.2]])  # the ordinary likes pushed toward fake
+    reasons = explain_frame(_Stub(feats), rows, contrib=contrib, base=np.full(1, -1.0))
+    page = render_account_page("bob_bought", scores=scores, reasons=reasons,
+                               dataset=dataset, model={"name": "m", "version": "1"})
+    box = page[page.index('id="reasons"'):page.index("</section>", page.index('id="reasons"'))]
+    assert 'id="verdict-basis"' in box
+    assert "a follower history of only 5 days and 1 signal that could not be assessed" in box
+    assert box.index("within 15 minutes") < box.index("in the ordinary way")
+
+
+def test_explain_json_lists_reasons_with_their_push_first(model_and_rows, tmp_path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    import json
+
+    from fakedetect.cli import main
+    from tests.test_report import write_dataset
+
+    model, _, _ = model_and_rows
+    folder = model.save(tmp_path / "model")
+    data = write_dataset(tmp_path / "data")
+    for acc in ("alice", "bob_bought"):
+        assert main(["explain", acc, str(data), "--model", str(folder), "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert "verdict_basis" in doc
+        against = [r["against_usual"] for r in doc["reasons"]]
+        assert against == sorted(against), doc["reasons"]  # with their push first
+        assert [r["rank"] for r in doc["reasons"]] == list(range(1, len(against) + 1))
+        ranks = [r["model_rank"] for r in doc["reasons"] if not r["against_usual"]]
+        assert ranks == sorted(ranks)

@@ -84,7 +84,7 @@ def test_every_template_renders() -> None:
     assert render_reason("snapshots__max_jump_share__window_1", 0.38) == (
         "Followers jumped 38% in a single day, a very large jump for one day")
     assert render_reason("accounts__log_followers", math.log10(25_001)) == (
-        "The profile shows about 25,000 followers, a mid-sized account (10k-100k)")
+        "The profile shows 25,000 followers, a mid-sized account (10k-100k)")
     assert render_reason("accounts__has_profile_pic", 0.0) == "The account has no profile picture"
     with pytest.raises(KeyError, match="unknown feature"):
         get_feature("posts__nothing")

@@ -97,6 +97,9 @@ def test_pyfunc_scores_the_readme_body_like_predict(pyfunc, trained) -> None:
     assert all(r["verdict"] in {"authentic", "review", "likely fake"} for r in rows)
     assert all(r["reason_1"] for r in rows)
     assert rows[0]["fake_follower_share"] is None  # no audience sample: null, not NaN
+    # four days of history: the line on what the score rests on is there when it applies
+    assert all(r["verdict_basis"] is None or "how little data" in r["verdict_basis"]
+               for r in rows)
     # the same account through `fakedetect predict -` gives the same probability
     model = FakeModel.load(trained.folder)
     first = records[0]
@@ -118,6 +121,7 @@ def test_pyfunc_still_scores_feature_rows(pyfunc, trained, sim_dir: Path) -> Non
     rows = _invoke(pyfunc, body)
     np.testing.assert_allclose([r["fake_probability"] for r in rows],
                                model.predict_proba(X), atol=1e-9)
+    assert all("verdict_basis" in r for r in rows)
 
 
 def test_account_records_break_the_contract_with_a_clear_message() -> None:

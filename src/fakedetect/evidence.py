@@ -52,6 +52,14 @@ JUMP_LEAN_RATIO = SPIKE_CHECK_RATIO
 #: A share of comments from repeat commenters from which it reads as a sign of fake and
 #: gets a checklist item.
 COMMENT_CHECK_SHARE = 0.2
+#: The usual fake-follower share of a genuine creator: the simulator's mean for genuine
+#: accounts (:mod:`fakedetect.simulate.design`, set a little below SRF Data's 2017 median
+#: of 14-20% over 115 influencers). A share whose interval lies wholly above it, or a
+#: share of :data:`SHARE_CHECK_SHARE` or more, gets a checklist item on its own.
+SHARE_USUAL = 0.15
+SHARE_CHECK_SHARE = 0.2
+#: What a checklist item found in the evidence but not among the reasons starts with.
+EVIDENCE_ONLY = "Seen in the data, though not among the strongest reasons: "
 #: Follower tiers used to name the size of an account, as (upper bound, label).
 TIERS: tuple[tuple[float, str], ...] = (
     (1_000, "under 1k"), (5_000, "1k-5k"), (10_000, "5k-10k"), (20_000, "10k-20k"),
@@ -576,23 +584,41 @@ class _Row(Mapping[str, object]):
 
 
 def share_sentence(ev: Mapping[str, object]) -> str | None:
-    """``an estimated 34% of sampled followers look fake (95% interval 22%-46%)``."""
+    """``An estimated 34% of sampled followers look fake (95% interval 22%–46%), more than
+    the usual share of about 15% for genuine creators``; ``None`` without a share."""
     share = ev.get("fake_follower_share")
     if not _finite(share):
         return None
     lo, hi = ev.get("fake_follower_share_low"), ev.get("fake_follower_share_high")
-    interval = (f" (95% interval {percent(float(lo))}-{percent(float(hi))})"  # type: ignore[arg-type]
+    interval = (f" (95% interval {percent(float(lo))}–{percent(float(hi))})"  # type: ignore[arg-type]
                 if _finite(lo) and _finite(hi) else "")
-    return f"An estimated {percent(float(share))} of sampled followers look fake{interval}"  # type: ignore[arg-type]
+    lean = _share_lean(ev)
+    usual = (f", more than the usual share of about {percent(SHARE_USUAL)} for genuine "
+             "creators" if lean > 0 else
+             f", within the usual share for genuine creators (about {percent(SHARE_USUAL)})"
+             if lean < 0 else "")
+    return (f"An estimated {percent(float(share))} of sampled followers look "  # type: ignore[arg-type]
+            f"fake{interval}{usual}")
+
+
+def _share_lean(ev: Mapping[str, object]) -> int:
+    """+1 when the share's interval lies wholly above :data:`SHARE_USUAL`, -1 when the
+    share is at most that (and its interval, when known, does not lie wholly above it),
+    0 when the share is above it but its interval reaches down to it."""
+    share, lo = ev.get("fake_follower_share"), ev.get("fake_follower_share_low")
+    if not _finite(share):
+        return 0
+    if _finite(lo) and float(lo) > SHARE_USUAL:  # type: ignore[arg-type]
+        return 1
+    return -1 if float(share) <= SHARE_USUAL else 0  # type: ignore[arg-type]
 
 
 _TOPICS = {"spike": spike_sentence, "drop": drop_sentence,
            "engagement": engagement_sentence, "comments": comments_sentence,
            "share": share_sentence}
-#: Leans of the topics' sentences; the estimated fake-follower share is stated as a
-#: number with its interval, a plain description (0).
+#: Leans of the topics' sentences.
 _LEANS = {"spike": _spike_lean, "drop": _drop_lean, "engagement": _engagement_lean,
-          "comments": _comments_lean}
+          "comments": _comments_lean, "share": _share_lean}
 
 
 def score_columns(evidence: pd.DataFrame) -> pd.DataFrame:
@@ -743,9 +769,10 @@ def review_checklist(ev: Mapping[str, object], topics: Sequence[str] = ()
     topics : sequence of str
         Checklist topics (:func:`check_topic`) of the account's reasons toward fake,
         strongest first; one item per topic, in that order. The evidence's own topics
-        (a large spike, engagement far from the benchmark, many repeat commenters, an
-        estimated fake-follower share) follow, so that a spike the model could not weigh
-        (too short a history) is still checked.
+        (a large spike, engagement far from the benchmark, many repeat commenters, a
+        notably high fake-follower share: :func:`share_is_high`) follow, so that a spike
+        the model could not weigh (too short a history) is still checked; their "check"
+        item starts with :data:`EVIDENCE_ONLY` unless a reason gave the same topic.
 
     Returns
     -------
@@ -762,16 +789,19 @@ def review_checklist(ev: Mapping[str, object], topics: Sequence[str] = ()
     rep = ev.get("comment_repeat_share")
     if _finite(rep) and float(rep) >= COMMENT_CHECK_SHARE:  # type: ignore[arg-type]
         found.append("comments")
-    if _finite(ev.get("fake_follower_share")):
+    if share_is_high(ev):
         found.append("share")
     check: list[str] = []
     ask: list[str] = []
     clears: list[str] = []
+    from_reasons = set(topics)
     for topic in dict.fromkeys(found):
         make = _ITEMS.get(topic)
         items = make(ev) if make is not None else None
         if items is None:
             continue
+        if topic not in from_reasons:
+            items = (EVIDENCE_ONLY + items[0][:1].lower() + items[0][1:], *items[1:])
         for out, text in zip((check, ask, clears), items, strict=True):
             if text not in out:
                 out.append(text)
@@ -787,6 +817,16 @@ def review_checklist(ev: Mapping[str, object], topics: Sequence[str] = ()
     return {"check": check, "ask": ask, "clears": clears}
 
 
+def share_is_high(ev: Mapping[str, object]) -> bool:
+    """Whether the estimated fake-follower share is notably high on its own: at least
+    :data:`SHARE_CHECK_SHARE`, or its 95% interval wholly above :data:`SHARE_USUAL`."""
+    share, low = ev.get("fake_follower_share"), ev.get("fake_follower_share_low")
+    if not _finite(share):
+        return False
+    return float(share) >= SHARE_CHECK_SHARE or (  # type: ignore[arg-type]
+        _finite(low) and float(low) > SHARE_USUAL)  # type: ignore[arg-type]
+
+
 def checklist_topics(features: Sequence[str], contributions: Sequence[float],
                      limit: int = 5, *, leans: Sequence[float] | None = None) -> list[str]:
     """Checklist topics of the strongest reasons toward fake, strongest first.
@@ -800,11 +840,15 @@ def checklist_topics(features: Sequence[str], contributions: Sequence[float],
     leans : sequence, optional
         The ``lean`` column of the reasons (:func:`fakedetect.explain.explain_frame`): a
         reason whose sentence reads as genuine or ordinary ("No day stands out") gives no
-        item, even when the model counts it toward fake; a missing lean (NaN) does not
-        exclude the reason.
+        item, even when the model counts it toward fake; a profile reason gives the
+        profile item only when it reads as fake; a missing lean (NaN) does not exclude
+        the reason.
     """
     lean = [0.0] * len(features) if leans is None else [float(x) for x in leans]
-    pairs = sorted(((float(c), str(f)) for f, c, le in zip(features, contributions, lean,
-                                                             strict=True)
+    pairs = sorted(((float(c), str(f), le) for f, c, le in zip(features, contributions, lean,
+                                                                 strict=True)
                     if float(c) > 0 and not le < 0), reverse=True)[:limit]
-    return list(dict.fromkeys(check_topic(f) for _, f in pairs))
+    # the profile item asks to look at the profile: only for a profile reason that reads
+    # as fake (an unknown lean, NaN, counts as such)
+    return list(dict.fromkeys(t for _, f, le in pairs
+                              if (t := check_topic(f)) != "profile" or not le <= 0))

@@ -18,8 +18,11 @@ plain-word reasons of ``predict`` and the report come from computed features onl
 
 Sentences are written for an analyst: where :mod:`fakedetect.evidence` has the facts
 behind a feature (the follower spike with its date and size, engagement against the
-benchmark, the repeat commenters), the sentence states them; the push of each reason is
-given in words (:func:`strength`), its size in model units only in ``contribution``.
+benchmark, the repeat commenters), the sentence states them, but only where the fact
+supports the push (:func:`supports`: a large spike for a push toward fake, "No day stands
+out" for one toward genuine); elsewhere the feature keeps its own sentence. The push of
+each reason is given in words (:func:`strength`), its size in model units only in
+``contribution``.
 
 A sentence can read against its own push: the push is measured against the average
 account the model learned from and together with the account's other signals, so an
@@ -28,7 +31,11 @@ toward fake. Every sentence has a lean in the registry (and in
 :func:`fakedetect.evidence.topic_lean`): +1 it reads as a sign of fake, -1 as genuine or
 ordinary, 0 plain. When the push runs against the lean, the sentence says so
 (:data:`AGAINST_LEAN`) before its strength and direction, and the row's ``lean`` column
-lets the review checklist leave it out.
+lets the review checklist leave it out and the short lists show it last
+(:func:`display_order`; ``rank`` keeps the model's order).
+
+When the amount of data, not the account's behaviour, carries a score toward fake,
+:func:`verdict_basis` says so in one line.
 """
 
 from __future__ import annotations
@@ -183,11 +190,27 @@ def explain_frame(model: FakeModel, X: pd.DataFrame, *, top: int | None = None,
     return frame
 
 
+def supports(topic: str, lean: int, contribution: float) -> bool:
+    """Whether an evidence sentence of ``topic`` and ``lean`` supports a push of
+    ``contribution``, so that it may stand as the reason for it.
+
+    A sentence that reads as fake (+1) supports a push toward fake, one that reads as
+    genuine or ordinary (-1) a push toward genuine. A plain sentence (0) supports either,
+    except a follower gain or loss that stands out (1.5x to 8x the usual daily change):
+    "+44 followers on 4 Aug 2026, 2.0x the usual daily change" reads as a warning to an
+    analyst, so it only stands for a push toward fake.
+    """
+    if lean:
+        return lean * contribution > 0
+    return contribution > 0 if topic in ("spike", "drop") else True
+
+
 def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame
                         ) -> tuple[np.ndarray, np.ndarray]:
     """The frame's sentences and leans, those of evidence-backed features replaced by the
-    facts of :mod:`fakedetect.evidence` (once per account and topic, on the highest
-    rank)."""
+    facts of :mod:`fakedetect.evidence`: once per account and topic, on the highest
+    ranked feature of the topic whose push the fact supports (:func:`supports`); the
+    other features keep their own sentence."""
     import pandas as pd
 
     from fakedetect.evidence import EvidenceTable, evidence_features, topic_lean, topic_sentence
@@ -201,20 +224,29 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame
     sub = pd.DataFrame({"account_id": frame["account_id"].to_numpy(dtype=object)[ok],
                         "topic": topic.to_numpy(dtype=object)[ok],
                         "rank": frame["rank"].to_numpy()[ok], "row": np.flatnonzero(ok)})
-    first = sub.sort_values(["account_id", "rank"], kind="stable").drop_duplicates(
-        ["account_id", "topic"])
+    sub = sub.sort_values(["account_id", "topic", "rank"], kind="stable")
     table = EvidenceTable(evidence)
-    where = table.positions(first["account_id"].astype(str).to_numpy(dtype=object))
+    where = table.positions(sub["account_id"].astype(str).to_numpy(dtype=object))
     contrib = frame["contribution"].to_numpy(dtype=float)
-    for row, t, pos in zip(first["row"].tolist(), first["topic"].tolist(), where.tolist(),
-                           strict=True):
-        if pos < 0:
+    said: dict[tuple[object, str], tuple[str, int] | None] = {}
+    done: set[tuple[object, str]] = set()
+    for acc, row, t, pos in zip(sub["account_id"].tolist(), sub["row"].tolist(),
+                                sub["topic"].tolist(), where.tolist(), strict=True):
+        key = (acc, t)
+        if pos < 0 or key in done:
             continue
-        ev = table.row(pos)
-        text = topic_sentence(t, ev)
-        if text:
-            leans[row] = topic_lean(t, ev)
-            out[row] = worded(text, int(leans[row]), float(contrib[row]))
+        if key not in said:
+            ev = table.row(pos)
+            text = topic_sentence(t, ev)
+            said[key] = (text, topic_lean(t, ev)) if text else None
+        fact = said[key]
+        if fact is None:
+            done.add(key)
+            continue
+        if supports(t, fact[1], float(contrib[row])):
+            leans[row] = fact[1]
+            out[row] = worded(fact[0], fact[1], float(contrib[row]))
+            done.add(key)
     return out, leans
 
 
@@ -283,9 +315,184 @@ def _sentences(feats: np.ndarray, values: np.ndarray, contrib: np.ndarray
     return text, leans
 
 
+def display_order(reasons: pd.DataFrame) -> pd.DataFrame:
+    """The reasons in the order short lists show them: for each account, the reasons
+    whose push goes the way their sentence reads first, then those that run against it
+    (:func:`reads_against`: they explain little to a reader), each part by ``rank``.
+
+    ``rank`` itself is left as the model's order (the waterfall and the scores keep it);
+    only the row order changes. Accounts keep their order of first appearance.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output (or any subset of its rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, reordered.
+    """
+    if not len(reasons):
+        return reasons
+    import pandas as pd
+
+    acc = pd.factorize(reasons["account_id"].astype(str))[0]
+    against = against_flags(reasons.get("lean"), reasons["contribution"])
+    order = np.lexsort((reasons["rank"].to_numpy(), against, acc))
+    return reasons.iloc[order]
+
+
+def shown_reasons(reasons: pd.DataFrame, account_id: str, top: int) -> pd.DataFrame:
+    """One account's short list: its ``top`` computed reasons (:func:`is_reason`) in
+    :func:`display_order`, chosen from all its computed reasons.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output.
+    account_id : str
+    top : int
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    return display_order(own[is_reason(own["feature"], own["value"])]).head(top)
+
+
+def against_flags(leans: np.ndarray | pd.Series | None,
+                  contributions: np.ndarray | pd.Series) -> np.ndarray:
+    """:func:`reads_against` of many rows (no lean, or a NaN one: never against)."""
+    c = np.asarray(contributions, dtype=np.float64)
+    if leans is None:
+        return np.zeros(c.shape, dtype=bool)
+    lean = np.nan_to_num(np.asarray(leans, dtype=np.float64))
+    return ((lean > 0) & (c < 0)) | ((lean < 0) & (c > 0))
+
+
+def reorder_reason_columns(scores: pd.DataFrame, reasons: pd.DataFrame, k: int
+                           ) -> pd.DataFrame:
+    """``scores`` with its ``reason_i`` and ``contribution_i`` columns (i = 1..k) in
+    :func:`display_order`: for each account, the same reasons, those that read with
+    their push first.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        One row per account, with ``account_id`` and the wide reason columns.
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output of the same accounts (at least ranks 1..k).
+    k : int
+        Reason columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``scores``.
+    """
+    out = scores.copy()
+    if not len(reasons) or k < 1:
+        return out
+    top = reasons[(reasons["rank"] <= k) & reasons["value"].notna()]
+    top = display_order(top).copy()
+    top["slot"] = top.groupby(top["account_id"].astype(str), sort=False).cumcount() + 1
+    ids = out["account_id"].astype(str)
+    for i in range(1, k + 1):
+        part = top[top["slot"] == i].set_index(top.loc[top["slot"] == i, "account_id"]
+                                               .astype(str))
+        if f"reason_{i}" in out:
+            out[f"reason_{i}"] = part["sentence"].reindex(ids).fillna("").to_numpy(
+                dtype=object)
+        if f"contribution_{i}" in out:
+            out[f"contribution_{i}"] = part["contribution"].reindex(ids).to_numpy(
+                dtype=np.float64)
+    return out
+
+
+#: From this push toward fake (model units, a "moderate" push) the amount of data can be
+#: what a verdict rests on (:func:`verdict_basis`).
+BASIS_MIN_PUSH = 0.3
+
+
+def verdict_basis_of(features: list[str], values: np.ndarray, contrib: np.ndarray
+                     ) -> str | None:
+    """:func:`verdict_basis` of one account's features (every one the model reads), their
+    values and their contributions."""
+    from fakedetect.features.registry import MIN_HISTORY_DAYS
+
+    context = np.array([_is_context(f) for f in features], dtype=bool)
+    data = context | np.isnan(values)
+    c = np.nan_to_num(contrib)
+    from_data = float(c[data].sum())
+    toward_fake_evidence = float(np.clip(c[~data], 0.0, None).sum())
+    if from_data < BASIS_MIN_PUSH or from_data <= toward_fake_evidence:
+        return None
+    what: list[str] = []
+    by_name = dict(zip(features, values.tolist(), strict=True))
+    days = by_name.get("snapshots__history_length_days", float("nan"))
+    if days == days and days < 2 * MIN_HISTORY_DAYS:
+        what.append(f"a follower history of only {days:,.0f} day{'s' if days != 1 else ''}")
+    sample = by_name.get("audience__sample_size", float("nan"))
+    if sample == sample and 0 < sample < 50:
+        what.append(f"an audience sample of {sample:,.0f} followers")
+    gone = int(np.isnan(values[~context]).sum())
+    if gone:
+        what.append(f"{gone} signal{'s' if gone != 1 else ''} that could not be assessed")
+    detail = f" ({' and '.join(what)})" if what else ""
+    todo = ("collect more days of the account's history before deciding"
+            if days == days and days < 2 * MIN_HISTORY_DAYS
+            else "supply the missing data before deciding")
+    return (f"Most of the push toward fake comes from how little data there is{detail}, "
+            f"not from evidence about the account; {todo}.")
+
+
+def verdict_basis(reasons: pd.DataFrame, account_id: str) -> str | None:
+    """One plain line saying that a score rests on the amount of data rather than on the
+    account's behaviour, when that is so; ``None`` otherwise.
+
+    The amount-of-data features (registry ``context``: the history length, the audience
+    sample size) and the signals that could not be computed are never reasons, but they
+    still push. When together they push toward fake by at least :data:`BASIS_MIN_PUSH`,
+    and by more than every computed reason toward fake together, the line says so and
+    what to collect.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        :func:`explain_frame` output with every feature of the account (``top=None``).
+    account_id : str
+
+    Returns
+    -------
+    str or None
+    """
+    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
+    if not len(own):
+        return None
+    return verdict_basis_of(own["feature"].astype(str).tolist(),
+                  own["value"].to_numpy(dtype=np.float64),
+                  own["contribution"].to_numpy(dtype=np.float64))
+
+
+def verdict_basis_column(model: FakeModel, X: pd.DataFrame,
+                         contrib: np.ndarray | None = None) -> list[str | None]:
+    """:func:`verdict_basis` of every row of ``X`` (feature rows), from the model's
+    contributions (computed here unless given)."""
+    if not len(X):
+        return []
+    if contrib is None:
+        contrib, _ = model.contributions(X)
+    values = X[model.features].to_numpy(dtype=np.float64, na_value=np.nan)
+    feats = list(model.features)
+    return [verdict_basis_of(feats, values[i], contrib[i]) for i in range(len(X))]
+
+
 def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
                 verbose: bool = False) -> list[tuple[list[str], bool]]:
-    """One account's strongest computed reasons as table cells for a terminal.
+    """One account's strongest computed reasons as table cells for a terminal, in
+    :func:`display_order`.
 
     Parameters
     ----------
@@ -303,8 +510,7 @@ def reason_rows(reasons: pd.DataFrame, account_id: str, top: int, *,
         Cells: rank, sentence without its strength suffix, strength and direction in
         words (and the push with ``verbose``).
     """
-    own = reasons[reasons["account_id"].astype(str) == str(account_id)]
-    mine = own[is_reason(own["feature"], own["value"])].sort_values("rank").head(top)
+    mine = shown_reasons(reasons, account_id, top)
     out = []
     for k, r in enumerate(mine.itertuples(), start=1):
         c = float(r.contribution)
@@ -372,7 +578,8 @@ def not_assessed_items(values: Mapping[str, float],
     """
     from fakedetect.features.registry import MIN_HISTORY_DAYS
 
-    gone = [str(f) for f, v in values.items() if v != v]
+    # amount-of-data features (history length, sample size) are not signals
+    gone = [str(f) for f, v in values.items() if v != v and not _is_context(str(f))]
     items: list[tuple[str, str]] = []
     days = float(values.get("snapshots__history_length_days", float("nan")))
     growth = [f for f in gone if f.startswith("snapshots__")]
@@ -480,7 +687,7 @@ def missing_by_need(features: list[str], coverage: str | None = None
         elif covered is None and own[1]:
             need = own[1]
         elif tables == ("accounts",):
-            need = "the imported profile columns of the accounts table"
+            need = "columns of the accounts table"
         elif has_all:
             need = ("other values in the " + " and ".join(optional)
                     + " supplied (they are empty or constant for this account)")
@@ -489,5 +696,33 @@ def missing_by_need(features: list[str], coverage: str | None = None
             need = " and ".join(table_needs.get(t, t) for t in missing)
         else:
             need = "more data"
-        by_need.setdefault(need, []).append(feature_label(f))
+        label = feature_label(f)
+        if tables == ("accounts",) and f in PROFILE_SOURCES:
+            col, alt = PROFILE_SOURCES[f]
+            label += f" ({col}" + (f", or {alt} in the posts table" if alt else "") + ")"
+        by_need.setdefault(need, []).append(label)
     return by_need
+
+
+#: The accounts column behind each profile feature that can be missing, and the posts
+#: column it can come from instead (``None``: imported only), for the not-assessed lines.
+PROFILE_SOURCES: dict[str, tuple[str, str | None]] = {
+    "accounts__bio_length": ("bio_length", None),
+    "accounts__has_profile_pic": ("has_profile_pic", None),
+    "accounts__is_private": ("is_private", None),
+    "accounts__is_verified": ("is_verified", None),
+    "accounts__external_url": ("external_url", None),
+    "accounts__like_rate_pct": ("like_rate_pct", "likes"),
+    "accounts__comment_rate_pct": ("comment_rate_pct", "comments"),
+    "accounts__avg_caption_length": ("avg_caption_length", "caption_length"),
+    "accounts__share_empty_captions": ("share_empty_captions", "caption_length"),
+    "accounts__share_non_image_posts": ("share_non_image_posts", None),
+    "accounts__share_location_tagged": ("share_location_tagged", "has_location"),
+    "accounts__avg_hashtags": ("avg_hashtags", "hashtags"),
+    "accounts__promo_keywords": ("promo_keywords", None),
+    "accounts__follower_hunt_keywords": ("follower_hunt_keywords", None),
+    "accounts__post_similarity": ("post_similarity", None),
+    "accounts__post_interval_hours": ("post_interval_hours", "posted_at"),
+    "accounts__username_length": ("username", None),
+    "accounts__username_digits": ("username", None),
+}

@@ -359,7 +359,10 @@ def answer_accounts(scored: Scored, model: FakeModel) -> pd.DataFrame:
     pandas.DataFrame
         One row per account; missing values as ``None`` (JSON null).
     """
-    scores = scored.scores
+    from fakedetect.explain import reorder_reason_columns, verdict_basis_column
+
+    k = sum(1 for c in scored.scores.columns if c.startswith("reason_"))
+    scores = reorder_reason_columns(scored.scores, scored.reasons, k)
     by_id = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
         "account_id")
     X = scored.features
@@ -368,6 +371,8 @@ def answer_accounts(scored: Scored, model: FakeModel) -> pd.DataFrame:
     out = scores.astype(object)
     out = out.where(scores.notna(), None)
     out["not_assessed"] = [lines.get(str(a), []) for a in scores["account_id"]]
+    basis = dict(zip(X.index.astype(str), verdict_basis_column(model, X), strict=True))
+    out["verdict_basis"] = [basis.get(str(a)) for a in scores["account_id"]]
     return out
 
 
@@ -400,6 +405,9 @@ def answer_feature_rows(model: FakeModel, frame: pd.DataFrame, top_reasons: int 
     for col in SCORE_COLUMNS:
         out[col] = None
     out["not_assessed"] = not_assessed_column(model, frame)
+    from fakedetect.explain import verdict_basis_column
+
+    out["verdict_basis"] = verdict_basis_column(model, frame)
     return out
 
 
@@ -415,7 +423,8 @@ def answer_schema(answer: pd.DataFrame) -> Schema:
     from fakedetect.evidence import SCORE_COLUMNS
 
     text = {"spike_date", "follower_tier"}
-    typed = [c for c in answer.columns if c not in (*SCORE_COLUMNS, "not_assessed")]
+    typed = [c for c in answer.columns
+             if c not in (*SCORE_COLUMNS, "not_assessed", "verdict_basis")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # integer-column hint
         inferred = infer_signature(answer[typed].iloc[:1], answer[typed]).outputs
@@ -423,6 +432,7 @@ def answer_schema(answer: pd.DataFrame) -> Schema:
     cols += [ColSpec(DataType.string if c in text else DataType.double, c, required=False)
              for c in SCORE_COLUMNS]
     cols.append(ColSpec(Array(DataType.string), "not_assessed"))
+    cols.append(ColSpec(DataType.string, "verdict_basis", required=False))
     return Schema(cols)
 
 

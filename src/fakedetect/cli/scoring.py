@@ -282,6 +282,11 @@ def explain(
         colour = "red" if toward_fake else "green"
         table.add_row(*cells[:2], f"[{colour}]{cells[2]}[/]", *cells[3:])
     console.print(table)
+    from fakedetect.explain import verdict_basis
+
+    basis = verdict_basis(scored.reasons, account_id)
+    if basis:
+        console.print(f"[bold]Why this score:[/bold] {basis}")
     console.print(f"data used: {str(row['coverage']).replace(',', ', ')}")
     from fakedetect.explain import not_assessed_lines
 
@@ -458,11 +463,17 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
     assessed, and the model."""
     mine = reasons[reasons["account_id"].astype(str) == str(account_id)]  # type: ignore[index]
     from fakedetect.evidence import checklist_topics, review_checklist
-    from fakedetect.explain import is_reason, not_assessed_lines, reads_against
+    from fakedetect.explain import (
+        is_reason,
+        not_assessed_lines,
+        reads_against,
+        shown_reasons,
+        verdict_basis,
+    )
 
     mine = mine.sort_values("rank")
     ok = is_reason(mine["feature"], mine["value"])
-    computed = mine[ok].head(top)
+    computed = shown_reasons(mine, account_id, top)
     missing = mine[mine["value"].isna()]
     ev = {k: v for k, v in row.items()}  # type: ignore[attr-defined]
     checklist = None
@@ -475,7 +486,8 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
         "model": {"name": fm.name, "version": fm.version},  # type: ignore[attr-defined]
         "score": {str(k): _plain(v) for k, v in row.items()},  # type: ignore[attr-defined]
         "reasons": [{
-            "rank": k, "feature": str(r.feature), "sentence": str(r.sentence),
+            "rank": k, "model_rank": int(r.rank), "feature": str(r.feature),
+            "sentence": str(r.sentence),
             "value": _plain(r.value), "contribution": _plain(r.contribution),
             "toward": "fake" if float(r.contribution) > 0 else "genuine",
             "reads_as": _READS_AS[int(r.lean)],
@@ -484,5 +496,6 @@ def _explain_json(account_id: str, row: object, reasons: object, top: int,
         "not_assessed": [{"feature": str(r.feature), "description": str(r.description)}
                          for r in missing.itertuples()],
         "not_assessed_text": not_assessed_lines(reasons, account_id, ev),
+        "verdict_basis": verdict_basis(mine, account_id),
         "checklist": checklist,
     }

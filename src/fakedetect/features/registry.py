@@ -203,24 +203,24 @@ _LOG_1500, _LOG_7500 = math.log10(1_501), math.log10(7_501)
 FEATURES: tuple[FeatureSpec, ...] = (
     # ------------------------------------------------------------------ profile
     _p("accounts__log_followers", "Followers on the profile (on a logarithmic scale).",
-       "The profile shows about {count:,.0f} followers, a small account (under 10k)",
-       bands=(Band(_LOG_1M, 0, "The profile shows about {count:,.0f} followers, a very large "
+       "The profile shows {count:,.0f} followers, a small account (under 10k)",
+       bands=(Band(_LOG_1M, 0, "The profile shows {count:,.0f} followers, a very large "
                                "account (over 1M)"),
-              Band(_LOG_100K, 0, "The profile shows about {count:,.0f} followers, a large account "
+              Band(_LOG_100K, 0, "The profile shows {count:,.0f} followers, a large account "
                                  "(100k-1M)"),
-              Band(_LOG_10K, 0, "The profile shows about {count:,.0f} followers, a mid-sized "
+              Band(_LOG_10K, 0, "The profile shows {count:,.0f} followers, a mid-sized "
                                 "account (10k-100k)")), lean=0),
     _p("accounts__log_following", "Accounts followed (on a logarithmic scale).",
-       "The account follows about {count:,.0f} accounts, an ordinary number", +1,
-       bands=(Band(_LOG_7500, +1, "The account follows about {count:,.0f} accounts, close to the "
+       "The account follows {count:,.0f} accounts, an ordinary number", +1,
+       bands=(Band(_LOG_7500, +1, "The account follows {count:,.0f} accounts, close to the "
                                   "platform's limit of 7,500, as follow-for-follow accounts do"),
-              Band(_LOG_1500, +1, "The account follows about {count:,.0f} accounts, more than "
+              Band(_LOG_1500, +1, "The account follows {count:,.0f} accounts, more than "
                                   "1,500, a level common among mass-following accounts")), lean=-1),
     _p("accounts__log_posts", "Posts on the profile (on a logarithmic scale).",
        "The account has published only {count:,.0f} posts", -1,
-       bands=(Band(math.log10(101), -1, "The account has published about {count:,.0f} posts, an "
+       bands=(Band(math.log10(101), -1, "The account has published {count:,.0f} posts, an "
                                         "established feed"),
-              Band(math.log10(21), 0, "The account has published about {count:,.0f} posts, a "
+              Band(math.log10(21), 0, "The account has published {count:,.0f} posts, a "
                                       "modest feed")), lean=+1),
     _p("accounts__follower_following_ratio__log",
        "Followers per account followed (on a logarithmic scale).",
@@ -325,11 +325,15 @@ FEATURES: tuple[FeatureSpec, ...] = (
        bands=(Band(0.5, 0, "A few posts get most of the likes"),
               Band(0.07, -1, "Likes are spread across posts in the ordinary way: some posts do "
                              "better than others")), lean=+1),
+    # the usual levels are the medians of Purba's real accounts (comments per like 4.4% at
+    # 1k-10k followers, 1.3% at 10k-50k; see fakedetect.simulate.design)
     _e(f"posts__comment_like_ratio__last_{N}",
        f"Total comments over total likes on the last {N} posts.",
        "Posts get likes but no comments", tables=("posts",),
        bands=(Band(1.0, +1, "Posts get more comments than likes ({value:.1f} comments per like)"),
-              Band(1e-12, 0, "Posts get one comment for every {inverse:,.0f} likes")), lean=+1),
+              Band(1e-12, 0, "Posts get one comment for every {inverse:,.0f} likes (real "
+                             "accounts: about one for every 23 likes at 1k-10k followers, one "
+                             "for every 77 at 10k-50k)")), lean=+1),
     _e("posts__share_like_outliers__robust_z_3",
        f"Share of the last {N} posts with far more likes than the account's usual post "
        "(more than 3 times the usual post-to-post variation above its median).",
@@ -350,10 +354,15 @@ FEATURES: tuple[FeatureSpec, ...] = (
        f"Posting rate over the span of the last {N} posts.",
        "The account posts {value:.1f} times a week", tables=("posts",), lean=0),
     # ------------------------------------------------------------------- growth
+    # a genuine creator's organic growth in the simulator, calibrated on published
+    # figures (fakedetect.simulate.design.GROWTH_MEAN: 0.08% a day, about +2% a month)
     _g("snapshots__daily_follower_change__mean_pct",
        "Mean daily follower change as a fraction of the previous day's followers.",
        "Followers changed by {value:+.2%} a day on average, about {monthly:+.0%} over 30 "
-       "days", lean=0),
+       "days (a typical genuine creator grows about +2% a month)",
+       bands=(Band(0.003, +1, "Followers grew by {value:+.2%} a day on average, about "
+                              "{monthly:+.0%} over 30 days, far faster than the +2% a month "
+                              "of a typical genuine creator"),), lean=0),
     _g("snapshots__daily_follower_change__std_pct",
        "How much the daily relative follower change varies from day to day.",
        "The follower count is steady from day to day (it varies by {value:.2%} of "
@@ -400,7 +409,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Follower gains are spread out: the busiest 1% of days brought only {value:.0%} "
        "of them", +1, evidence="spike",
        bands=(Band(0.5, +1, "Follower gains are concentrated: {value:.0%} of them came on the "
-                            "busiest 1% of days (with a short history, that is a single day)"),),
+                            "busiest 1% of days (about one day in every hundred, at least one)"),),
        lean=-1),
     _g("snapshots__growth_concentration__top_pct_5",
        "Share of all follower gains made on the busiest 5% of days.",
@@ -480,9 +489,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
        tables=("comments", "posts"), lean=0),
     # ----------------------------------------------------------------- audience
     _a("audience__fake_share__scorer_model",
-       "Estimated share of fake followers in the audience sample: the account model's "
-       "mean fake probability corrected for its known error rates, else the rule-based "
-       "estimate.",
+       "Estimated share of fake followers in the audience sample (the account model's "
+       "scores corrected for its known error rates, else a rule-based estimate).",
        "An estimated {value:.0%} of sampled followers look fake", +1, monotone=True,
        evidence="share", lean=0),
     _a("audience__fake_share__se",

@@ -106,7 +106,7 @@ def _finite(x: object) -> bool:
     return isinstance(x, int | float | np.floating | np.integer) and math.isfinite(float(x))
 
 
-def _pct(x: float, digits: int = 0) -> str:
+def _pct(x: float, digits: int | None = 0) -> str:
     """A fraction as a percentage, HTML-escaped; ``>99%``/``<1%`` at the ends (never a
     rounded certainty)."""
     return escape(percent(x, digits)) if _finite(x) else "—"
@@ -480,7 +480,11 @@ def _reasons_section(acc: _Account) -> str:
 
     contrib = np.nan_to_num(rs["contribution"])
     shown = is_reason(rs["feature"], rs["value"])
-    top = [k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]][:TOP_REASONS]
+    from fakedetect.explain import against_flags  # reasons that read with their push first
+
+    against = against_flags(rs.get("lean"), contrib)
+    top = sorted((k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]),
+                 key=lambda k: bool(against[k]))[:TOP_REASONS]
     if not top:
         return f'{head}<p class="missing">No feature moved the score.</p></section>'
     from fakedetect.explain import strength
@@ -500,7 +504,13 @@ def _reasons_section(acc: _Account) -> str:
                    f'<span class="pos">{pos}</span></span>'
                    f'<span class="contrib" title="For data scientists: {c:+.3f} in model units '
                    f'(log-odds)">{words}</span></li>')
-    return (f"{head}<ul class=\"reasons\">{''.join(lis)}</ul>"
+    from fakedetect.explain import verdict_basis_of
+
+    basis = verdict_basis_of([str(f) for f in rs["feature"]],
+                             np.asarray(rs["value"], dtype=float),
+                             np.asarray(rs["contribution"], dtype=float))
+    lede = f'<p class="note" id="verdict-basis">{_e(basis)}</p>' if basis else ""
+    return (f"{head}{lede}<ul class=\"reasons\">{''.join(lis)}</ul>"
             '<p class="muted">Bars: how hard each signal pushes the score; blue to the left '
             "pushes toward genuine, red to the right toward fake.</p></section>")
 
@@ -646,9 +656,11 @@ def _audience_section(acc: _Account) -> str:
     bars = []
     if _finite(share):
         lo, hi = float(r["fake_follower_share_low"]), float(r["fake_follower_share_high"])
-        interval = f" (95% interval {_pct(lo)}–{_pct(hi)})" if _finite(lo) and _finite(hi) else ""
-        parts.append(f"Estimated fake followers: <b>{_pct(share)}</b>{interval}, from a sample "
-                     f"of {_int(size)} followers{', ' + method if method else ''}.")
+        # the share as the reasons word it (evidence.percent: one decimal below 10%)
+        interval = (f" (95% interval {_pct(lo, None)}–{_pct(hi, None)})"
+                    if _finite(lo) and _finite(hi) else "")
+        parts.append(f"Estimated fake followers: <b>{_pct(share, None)}</b>{interval}, from a "
+                     f"sample of {_int(size)} followers{', ' + method if method else ''}.")
         note = bound_note(share, str(r["audience_method"]))
         if note:
             parts.append(note)
