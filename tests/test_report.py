@@ -400,14 +400,18 @@ def test_suspicious_days_are_marked_on_the_spike_only(report: Path, features_api
     marks = re.findall(r'<circle class="suspicious"[^>]*><title>([^<]*)</title>', bob)
     assert marks and marks[0].startswith(f"{spike}: +6,"), marks
     assert len(marks) == 1
-    assert "1 suspicious day(s)" in bob
-    assert (f"by more than {features_api.SUSPICIOUS_Z:g}x its usual day-to-day swing") in bob
-    # the table says the multiple in the reasons' words, the statistic only in a tooltip
+    assert "1 suspicious day," in bob and "(s)" not in visible_text(bob)
+    assert (f"by more than {features_api.SUSPICIOUS_Z:g}x the usual day-to-day swing") in bob
+    # the table says the multiple of the reasons and the index (gain over the usual daily
+    # change); the swing-based statistic only in a tooltip
     table = bob[bob.index("<summary>Suspicious days"):bob.index("</details>",
                                                                  bob.index("Suspicious days"))]
-    assert '<th class="num">vs usual swing</th>' in table
-    assert re.search(r'<td class="num" title="robust z-score \d+\.\d\d">\d[\d,.]*x</td>',
-                     table), table
+    assert '<th class="num">vs usual daily change</th>' in table
+    found = re.search(r'<td class="num" title="[^"]*robust z-score \d+\.\d\d\)">'
+                      r'(\d[\d,.]*x)</td>', table)
+    assert found, table
+    index = report.read_text(encoding="utf-8")
+    assert f"({found.group(1)} usual)" in index  # the index shows the same multiple
     legend = f"Day far above the usual (over {features_api.SUSPICIOUS_Z:g}x the usual"
     assert legend in bob
     for word in ("jump score", "z-score", "robust"):
@@ -515,7 +519,7 @@ def test_account_missing_from_the_dataset_and_hidden_likes(inputs) -> None:
     assert "No snapshot history supplied for this account" in text
     alice = render_account_page("alice", scores=more, reasons=reasons, dataset=dataset,
                                 model=MODEL)
-    assert "40 post(s), but no engagement rate could be computed" in alice
+    assert "40 posts, but no engagement rate could be computed" in alice
     check_html(text)
     check_html(alice)
 
@@ -543,7 +547,7 @@ def test_max_pages_writes_the_highest_risk_first(tmp_path: Path, inputs) -> None
     assert written == {"bob_bought.html", "dave.html"}
     text = index.read_text(encoding="utf-8")
     assert set(re.findall(r'href="accounts/([^"]+)"', text)) == written
-    assert "2 account page(s) written" in text
+    assert "2 account pages written" in text
 
 
 def test_render_account_page_is_deterministic_and_matches_the_file(tmp_path: Path,

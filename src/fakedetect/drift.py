@@ -593,8 +593,8 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
         rest = "rests" if counts.flagged == 1 else "rest"
         warnings.append(
             f"{counts.flagged:,} of {plural(n, 'verdict')} {rest} on a value beyond "
-            f"anything this model saw in training: {listed}. This says how reliable those verdicts are, "
-            "not why an account was scored as it was: the model cannot know how such "
+            f"anything this model saw in training: {listed}. This says how reliable those "
+            "verdicts are, not why an account was scored as it was: the model cannot know how such "
             "values behave. The scores file names them in its outside_training column; "
             "check those accounts by hand before acting on their verdicts.")
     return DriftReport(table.reset_index(drop=True), outside, warnings, fired, counts)
