@@ -125,7 +125,7 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     say("[3/6] training the influencer model")
     inf_exp = load_experiment(cfg.root / "training" / "influencer.yaml")
     inf = train(train_dir, inf_exp, cfg, log=lambda s: say(f"      {s}"))
-    for line in result_lines(cfg.model_name("influencer"), inf):
+    for line in result_lines(cfg.model_name("influencer"), inf, shortcuts=False):
         say(f"      {line}")
     say(f"[4/6] simulating {fresh:,} fresh influencers and scoring them")
     new_dir = data / "new"

@@ -915,9 +915,10 @@ def _accuracy_words(model: Mapping[str, object]) -> str:
     """One sentence on held-out accuracy from the model's metrics, or what is missing."""
     metrics = model.get("metrics")
     m = metrics if isinstance(metrics, Mapping) else {}
-    for prefix, where in (("heldout_", "on simulated accounts from settings (simulated "
-                                       "markets) it never saw in training"),
-                          ("test_", "on test accounts kept out of training")):
+    for prefix, where in (("heldout_", "on held-out worlds (simulated accounts from "
+                                       "settings it never saw in training; `fakedetect "
+                                       "models` shows the test-split figures)"),
+                          ("test_", "on the test split (accounts kept out of training)")):
         prec, rec, fpr = (m.get(f"{prefix}{k}") for k in ("precision_op", "recall_op",
                                                            "fpr_op"))
         if _finite(prec) and _finite(rec):
