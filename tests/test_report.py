@@ -807,3 +807,48 @@ def test_waterfall_shows_a_long_reason_whole() -> None:
                                                                svg))
         assert "…" not in shown
         assert " ".join(long.split()) in " ".join(shown.split())
+
+
+def test_waterfall_axis_marks_round_probabilities_and_keeps_lines_off_labels() -> None:
+    from fakedetect.report.charts import NARROW, probability_ticks, waterfall_svg
+
+    ticks = probability_ticks(-2.0, 1.2)
+    probs = np.round(1 / (1 + np.exp(-ticks)), 4).tolist()
+    assert probs == [0.1, 0.25, 0.5, 0.75, 0.9]  # logit(0.75) < 1.2 <= logit(0.9)
+    assert 0.5 in np.round(1 / (1 + np.exp(-probability_ticks(-6.0, 5.0))), 4).tolist()
+    assert len(probability_ticks(-6.0, 5.0)) <= 7
+    labels = ["A long reason that takes two lines on a phone screen, no doubt about it",
+              "short"]
+    for width in (charts.WIDTH, NARROW):
+        svg = waterfall_svg(-1.0, labels, [1.5, -0.4], None, "", width=width)
+        shown = re.findall(r'<text x="[\d.]+" y="[\d.]+" text-anchor="middle"[^>]*>([^<]*)<',
+                           svg)
+        assert set(shown) <= {"1%", "5%", "10%", "25%", "50%", "75%", "90%", "95%", "99%"}
+        assert "50%" in shown
+    # on a phone, no vertical line crosses a label's lines
+    svg = waterfall_svg(-1.0, labels, [1.5, -0.4], None, "", width=NARROW)
+    rows = [float(y) for y in re.findall(r'<text class="label" x="[\d.]+" y="([\d.]+)"', svg)]
+    steps = [len(re.findall("<tspan", t)) for t in re.findall(
+        r'<text class="label".*?</text>', svg)]
+    lines = [(float(a), float(b)) for a, b in re.findall(
+        r'<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="([\d.]+)"', svg)]
+    for y, n in zip(rows, steps, strict=True):
+        top, bottom = y - 13.5, y + 17.0 * (n - 1) + 4
+        assert not any(a < bottom and b > top for a, b in lines), (y, n)
+    assert 'font-size="13.5"' in svg
+
+
+def test_index_score_header_says_what_it_is(report: Path) -> None:
+    index = report.read_text(encoding="utf-8")
+    head = re.search(r'<th data-key="s"[^>]*title="([^"]*)"[^>]*><button[^>]*>([^<]*)<',
+                     index)
+    assert head and "100 minus the fake probability" in head.group(1)
+    assert head.group(2) == "authenticity 0-100"
+
+
+def test_interval_and_banner_read_plainly() -> None:
+    from fakedetect.report.pages import _range_words
+
+    assert _range_words(0.98, 0.999) == "98% to over 99%"
+    assert _range_words(0.001, 0.03) == "under 1% to 3%"
+    assert _range_words(0.2, 0.35) == "20% to 35%"

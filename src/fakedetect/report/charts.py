@@ -767,7 +767,8 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
                     f'width="{max(xb - xa, 1.0):.1f}" height="{h:.1f}" fill="{colour}">'
                     f"<title>{escape(name)}: {step:+.3f} log-odds</title></rect>")
         xp = float(area.sx(start))
-        body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - 10:.1f}" y2="{y:.1f}" '
+        reach = 3 if narrow else 10  # on a phone the label sits just above the bar
+        body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - reach:.1f}" y2="{y:.1f}" '
                     f'stroke="{INK}" stroke-width="1"/>')
         note = notes[k - 1]
         room = 6 + 7 * len(note)
