@@ -775,8 +775,8 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
         after = xb + room <= width if step > 0 else xa - room < area.left
         tx, anchor = (xb + 5, "start") if after else (xa - 5, "end")
         body.append(f'<text x="{tx:.1f}" y="{y + h / 2 + 4:.1f}" text-anchor="{anchor}" '
-                    f'fill="{INK}" font-size="11.5" stroke="#fff" stroke-width="3" '
-                    f'paint-order="stroke">{escape(note)}</text>')  # a halo over grid lines
+                    f'fill="{INK}" stroke="#fff" stroke-width="3" paint-order="stroke" '
+                    f'font-size="11.5">{escape(note)}</text>')  # a halo over grid lines
     k_final = len(all_names) - 1
     body.append(label_row(k_final, all_names[-1], bold=True))
     body.append(marker(k_final, final, _percent(_prob(final))))
