@@ -73,7 +73,13 @@ def test_what_the_demo_and_train_print_has_no_bare_metric_ids() -> None:
     lines = result_lines("fakedetect-influencer", result)  # type: ignore[arg-type]
     text = "\n".join(lines)
     assert lines[0] == "fakedetect-influencer v2, now the champion"
-    assert "on simulated settings never seen in training (400 accounts, 120 fake):" in text
+    assert ("on held-out worlds, simulated settings never seen in training (400 accounts, "
+            "120 fake):") in text
+    assert "on the test split (accounts kept out of training" in text
+    assert "possible shortcuts" in text and "fakedetect evaluate" in text
+    quiet = "\n".join(result_lines("fakedetect-influencer", result,  # type: ignore[arg-type]
+                                    shortcuts=False))
+    assert "possible shortcuts" not in quiet and "on the test split" in quiet
     assert "on source purba, left out of training:" in text
     assert "worst" not in text
     assert "log-odds" not in text and "__" not in text
@@ -163,3 +169,26 @@ def test_could_change_compares_a_contribution_with_the_distance_to_a_threshold(
     assert (drift.could_change(model, pd.DataFrame(index=range(500)), many, bases)
             == whole).all()
     assert whole.any() and not whole.all()
+
+
+def test_models_listing_says_aliases_and_sources_in_words() -> None:
+    from fakedetect.cli.training import alias_words
+    from fakedetect.tracking import describe_version, source_words
+
+    cfg = SimpleNamespace(champion_alias="champion", challenger_alias="challenger")
+    assert alias_words(["challenger", "champion"], cfg) == "champion"
+    assert alias_words(["challenger"], cfg) == "challenger: trained, not promoted"
+    assert alias_words([], cfg) == "no alias"
+    assert source_words("sim") == "simulated influencers"
+    assert source_words(["profiles"]).startswith("simulated follower profiles")
+    assert source_words("instafake-fake,instafake-real") == (
+        "sources instafake-fake, instafake-real")
+    text = describe_version(task="influencer", data=["/d"], sources=["sim"], labelled=3222,
+                            fake=958, digest="0" * 64,
+                            metrics={**METRICS, "heldout_n": 778.0,
+                                     "heldout_positives": 235.0},
+                            experiment="influencer", run_id="r")
+    assert ("3,222 labelled accounts (958 fake) in the training worlds; 778 more (235 fake) "
+            "in held-out worlds") in text
+    assert "from simulated influencers" in text and "source(s)" not in text
+    assert "On the test split" in text

@@ -92,7 +92,16 @@ def test_write_scores_takes_a_string_path(fresh: Path, folder: Path, tmp_path: P
     scored = score_dataset(load_dataset(fresh), FakeModel.load(folder))
     written = write_scores(scored.scores, str(tmp_path / "scores.csv"))
     assert written == tmp_path / "scores.csv"
-    assert len(pd.read_csv(written)) == 150
+    back = pd.read_csv(written, keep_default_na=False, na_values=[""])
+    assert len(back) == 150
+    # the file states the spike multiple to one decimal, the frame keeps full precision
+    ratio = scored.scores["spike_vs_usual"].astype(float)
+    assert ratio.notna().any()
+    np.testing.assert_allclose(back["spike_vs_usual"], ratio.round(1), equal_nan=True)
+    # no method is named where no follower was sampled
+    method = back["audience_method"].fillna("").astype(str)
+    assert (method[back["audience_sample_size"] == 0] == "").all()
+    assert (method[back["audience_sample_size"] > 0] != "").all()
     with pytest.raises(UserError, match="unknown output format"):
         write_scores(scored.scores, str(tmp_path / "scores.txt"))
 

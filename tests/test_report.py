@@ -400,14 +400,18 @@ def test_suspicious_days_are_marked_on_the_spike_only(report: Path, features_api
     marks = re.findall(r'<circle class="suspicious"[^>]*><title>([^<]*)</title>', bob)
     assert marks and marks[0].startswith(f"{spike}: +6,"), marks
     assert len(marks) == 1
-    assert "1 suspicious day(s)" in bob
-    assert (f"by more than {features_api.SUSPICIOUS_Z:g}x its usual day-to-day swing") in bob
-    # the table says the multiple in the reasons' words, the statistic only in a tooltip
+    assert "1 suspicious day," in bob and "(s)" not in visible_text(bob)
+    assert (f"by more than {features_api.SUSPICIOUS_Z:g}x the usual day-to-day swing") in bob
+    # the table says the multiple of the reasons and the index (gain over the usual daily
+    # change); the swing-based statistic only in a tooltip
     table = bob[bob.index("<summary>Suspicious days"):bob.index("</details>",
                                                                  bob.index("Suspicious days"))]
-    assert '<th class="num">vs usual swing</th>' in table
-    assert re.search(r'<td class="num" title="robust z-score \d+\.\d\d">\d[\d,.]*x</td>',
-                     table), table
+    assert '<th class="num">vs usual daily change</th>' in table
+    found = re.search(r'<td class="num" title="[^"]*robust z-score \d+\.\d\d\)">'
+                      r'(\d[\d,.]*x)</td>', table)
+    assert found, table
+    index = report.read_text(encoding="utf-8")
+    assert f"({found.group(1)} usual)" in index  # the index shows the same multiple
     legend = f"Day far above the usual (over {features_api.SUSPICIOUS_Z:g}x the usual"
     assert legend in bob
     for word in ("jump score", "z-score", "robust"):
@@ -515,7 +519,7 @@ def test_account_missing_from_the_dataset_and_hidden_likes(inputs) -> None:
     assert "No snapshot history supplied for this account" in text
     alice = render_account_page("alice", scores=more, reasons=reasons, dataset=dataset,
                                 model=MODEL)
-    assert "40 post(s), but no engagement rate could be computed" in alice
+    assert "40 posts, but no engagement rate could be computed" in alice
     check_html(text)
     check_html(alice)
 
@@ -543,7 +547,7 @@ def test_max_pages_writes_the_highest_risk_first(tmp_path: Path, inputs) -> None
     assert written == {"bob_bought.html", "dave.html"}
     text = index.read_text(encoding="utf-8")
     assert set(re.findall(r'href="accounts/([^"]+)"', text)) == written
-    assert "2 account page(s) written" in text
+    assert "2 account pages written" in text
 
 
 def test_render_account_page_is_deterministic_and_matches_the_file(tmp_path: Path,
@@ -803,3 +807,48 @@ def test_waterfall_shows_a_long_reason_whole() -> None:
                                                                svg))
         assert "…" not in shown
         assert " ".join(long.split()) in " ".join(shown.split())
+
+
+def test_waterfall_axis_marks_round_probabilities_and_keeps_lines_off_labels() -> None:
+    from fakedetect.report.charts import NARROW, probability_ticks, waterfall_svg
+
+    ticks = probability_ticks(-2.0, 1.2)
+    probs = np.round(1 / (1 + np.exp(-ticks)), 4).tolist()
+    assert probs == [0.1, 0.25, 0.5, 0.75, 0.9]  # logit(0.75) < 1.2 <= logit(0.9)
+    assert 0.5 in np.round(1 / (1 + np.exp(-probability_ticks(-6.0, 5.0))), 4).tolist()
+    assert len(probability_ticks(-6.0, 5.0)) <= 7
+    labels = ["A long reason that takes two lines on a phone screen, no doubt about it",
+              "short"]
+    for width in (charts.WIDTH, NARROW):
+        svg = waterfall_svg(-1.0, labels, [1.5, -0.4], None, "", width=width)
+        shown = re.findall(r'<text x="[\d.]+" y="[\d.]+" text-anchor="middle"[^>]*>([^<]*)<',
+                           svg)
+        assert set(shown) <= {"1%", "5%", "10%", "25%", "50%", "75%", "90%", "95%", "99%"}
+        assert "50%" in shown
+    # on a phone, no vertical line crosses a label's lines
+    svg = waterfall_svg(-1.0, labels, [1.5, -0.4], None, "", width=NARROW)
+    rows = [float(y) for y in re.findall(r'<text class="label" x="[\d.]+" y="([\d.]+)"', svg)]
+    steps = [len(re.findall("<tspan", t)) for t in re.findall(
+        r'<text class="label".*?</text>', svg)]
+    lines = [(float(a), float(b)) for a, b in re.findall(
+        r'<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="([\d.]+)"', svg)]
+    for y, n in zip(rows, steps, strict=True):
+        top, bottom = y - 13.5, y + 17.0 * (n - 1) + 4
+        assert not any(a < bottom and b > top for a, b in lines), (y, n)
+    assert 'font-size="13.5"' in svg
+
+
+def test_index_score_header_says_what_it_is(report: Path) -> None:
+    index = report.read_text(encoding="utf-8")
+    head = re.search(r'<th data-key="s"[^>]*title="([^"]*)"[^>]*><button[^>]*>([^<]*)<',
+                     index)
+    assert head and "100 minus the fake probability" in head.group(1)
+    assert head.group(2) == "authenticity 0-100"
+
+
+def test_interval_and_banner_read_plainly() -> None:
+    from fakedetect.report.pages import _range_words
+
+    assert _range_words(0.98, 0.999) == "98% to over 99%"
+    assert _range_words(0.001, 0.03) == "under 1% to 3%"
+    assert _range_words(0.2, 0.35) == "20% to 35%"

@@ -125,7 +125,7 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
     say("[3/6] training the influencer model")
     inf_exp = load_experiment(cfg.root / "training" / "influencer.yaml")
     inf = train(train_dir, inf_exp, cfg, log=lambda s: say(f"      {s}"))
-    for line in result_lines(cfg.model_name("influencer"), inf):
+    for line in result_lines(cfg.model_name("influencer"), inf, shortcuts=False):
         say(f"      {line}")
     say(f"[4/6] simulating {fresh:,} fresh influencers and scoring them")
     new_dir = data / "new"
@@ -137,6 +137,8 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
                            all_reasons=True)
     out = cfg.output_dir
     scores_path = write_scores(scored.scores, out / "scores.csv")
+    for note in scored.notes:  # what `fakedetect predict` says on the same data
+        say(f"      note: {note}")
     say("[5/6] exporting verified model folders")
     exported = out / "models"
     model.save(exported / "influencer")
@@ -148,7 +150,8 @@ def run(config: str | None = None, *, accounts: int = 4000, fresh: int = 400,
             "threshold_fake": model.threshold_fake,
             "trained_at": model.metadata.get("trained_at", ""),
             "metrics": model.metadata.get("metrics", {}),
-            "sources": model.metadata.get("sources", [])}
+            "sources": model.metadata.get("sources", []),
+            "warnings": list(scored.notes)}
     index = write_report(cfg.report_dir, scores=scored.scores, reasons=scored.reasons,
                          dataset=dataset, model=info)
     verdicts = scored.scores["verdict"].replace("", "not scored").value_counts()

@@ -51,6 +51,59 @@ BINS = 10
 ADVICE = ("Scores of these accounts are less certain: check the ones that matter by hand, "
           "or recalibrate the model on labelled accounts of this market (fakedetect "
           "calibrate).")
+#: The advice when the model was trained on simulated data: a simulated batch unlike the
+#: training data usually differs by the platform events the simulator drew for it.
+ADVICE_SIMULATED = ("The model was trained on simulated accounts, and simulated data drawn "
+                    "with other platform events (such as a platform-wide purge of fake "
+                    "followers in one period and not the other) differs like this; "
+                    "docs/usage.md explains. Scores of these accounts are less certain: "
+                    "check the ones that matter by hand.")
+#: Features named one by one in the note on values beyond the training range.
+MAX_OUTSIDE_NAMED = 8
+
+#: Short plain names of the signals the drift note speaks of most, with the words for
+#: their low and high ends: (name, lower, higher). Others use :func:`feature_label`.
+PLAIN_NAMES: dict[str, tuple[str, str, str]] = {
+    "snapshots__max_drop_robust_z__window_1": (
+        "the biggest one-day follower drop", "smaller", "larger"),
+    "snapshots__max_jump_robust_z__window_1": (
+        "the biggest one-day follower jump", "smaller", "larger"),
+    "snapshots__max_jump_robust_z__window_3": (
+        "the biggest three-day follower jump", "smaller", "larger"),
+    "snapshots__max_jump_share__window_1": (
+        "the biggest one-day follower gain", "smaller", "larger"),
+    "snapshots__daily_follower_change__mean_pct": (
+        "the average daily follower growth", "slower", "faster"),
+    "snapshots__daily_follower_change__std_pct": (
+        "how much follower growth varies from day to day", "steadier", "more uneven"),
+    "snapshots__growth_concentration__top_pct_1": (
+        "the share of follower growth made on the busiest days", "lower", "higher"),
+    "snapshots__growth_concentration__top_pct_5": (
+        "the share of follower growth made on the busiest days", "lower", "higher"),
+    "snapshots__purge_after_jump__days_30": (
+        "the share of the biggest gain lost again within a month", "lower", "higher"),
+    "snapshots__gain_engagement_corr__lag_1": (
+        "how closely follower gains follow posts", "looser", "closer"),
+    "snapshots__excess_growth_on_post_days__lag_1": (
+        "the extra follower growth on posting days", "smaller", "larger"),
+    "snapshots__following_oscillation__mean_abs_pct": (
+        "follow/unfollow churn", "lower", "higher"),
+    "posts__median_engagement_rate__last_30": ("engagement per follower", "lower", "higher"),
+    "posts__engagement_vs_tier__last_30": (
+        "engagement against the usual for the account's size", "lower", "higher"),
+    "posts__like_cv__last_30": ("how much likes vary from post to post", "less", "more"),
+    "posts__like_gini__last_30": ("how unevenly likes are spread over posts", "less",
+                                  "more"),
+    "posts__comment_like_ratio__last_30": ("comments per like", "fewer", "more"),
+    "posts__engagement_follower_trend__per_30_days": (
+        "how engagement keeps up with follower growth", "less", "more"),
+    "comments__commenter_overlap__previous_post": (
+        "the share of commenters returning from the previous post", "lower", "higher"),
+    "audience__fake_share__scorer_model": (
+        "the estimated share of fake followers", "lower", "higher"),
+    "accounts__follower_following_ratio__log": (
+        "followers per account followed", "fewer", "more"),
+}
 #: PSI from which a feature counts as shifted (the conventional "major shift").
 PSI_ALERT = 0.25
 #: Smallest batch whose PSI is judged.
@@ -252,6 +305,35 @@ def feature_label(name: str) -> str:
         return name
     text = re.sub(r" \([^()]*\)$", "", text)  # a closing aside, not a formula's brackets
     return text[:1].lower() + text[1:] if text else name
+
+
+def plain_name(name: str) -> str:
+    """A feature's short name in the drift note's words (:data:`PLAIN_NAMES`, else its
+    description)."""
+    found = PLAIN_NAMES.get(name)
+    return found[0] if found else feature_label(name)
+
+
+def trained_on_simulated(model: FakeModel) -> bool:
+    """Whether the model learned from simulated accounts: a source named ``sim...``, or
+    figures on held-out simulated worlds (only simulated data has worlds)."""
+    sources = model.metadata.get("sources")
+    names = [str(x) for x in sources] if isinstance(sources, list | tuple) else []
+    if any(n.startswith("sim") for n in names):
+        return True
+    metrics = model.metadata.get("metrics")
+    return isinstance(metrics, dict) and any(str(k).startswith("heldout_") for k in metrics)
+
+
+def advice(model: FakeModel) -> str:
+    """What to do about a shifted signal: :data:`ADVICE_SIMULATED` for a model trained on
+    simulated accounts, else :data:`ADVICE`."""
+    return ADVICE_SIMULATED if trained_on_simulated(model) else ADVICE
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with its noun in the right number: ``1 verdict``, ``32 verdicts``."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def _fmt(x: float | None) -> str:
@@ -462,7 +544,8 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
             "psi_needed": max(PSI_ALERT, spread) + sampling_psi(shares, n, n_ref),
             "missing_train": float(r["missing"]),
             "missing_batch": float(frac[-1]) if n else float("nan"),
-            "bin": _bin_words(r["cuts"], k, _unit(name)), "bin_train": float(shares[k]),
+            "bin": _bin_words(r["cuts"], k, _unit(name)), "bin_k": k,
+            "bins": len(r["cuts"]), "bin_train": float(shares[k]),
             "bin_batch": float(frac[k]),
             "above_max": float(counts.above[j] / max(n, 1)),
             "below_min": float(counts.below[j] / max(n, 1)),
@@ -480,8 +563,9 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
     missing = [f for f in model.metadata.get("never_missing") or [] if f in lacking]
     if missing:
         warnings.append(
-            f"{len(missing)} feature(s) that were never missing when {model.name} "
-            f"v{model.version} was trained are missing for most of these accounts: "
+            f"{plural(len(missing), 'signal')} never missing when {model.name} "
+            f"v{model.version} was trained {'is' if len(missing) == 1 else 'are'} "
+            "missing for most of these accounts: "
             f"{'; '.join(feature_label(f) for f in missing[:6])}"
             f"{f'; and {len(missing) - 6} more' if len(missing) > 6 else ''}. The model "
             "never learned what their "
@@ -489,23 +573,28 @@ def drift_report(model: FakeModel, counts: BatchCounts, outside: pd.Series) -> D
             "data like this).")
     shifted = table[table["shifted"]]
     said = [_shift_sentence(r) for r in shifted.head(MAX_SENTENCES).itertuples()]
-    warnings += [w if k == 0 else w.removesuffix(f" {ADVICE}") for k, w in enumerate(said)]
+    if said:
+        said[0] += f" {advice(model)}"
+    warnings += said
     if len(shifted) > MAX_SENTENCES:
         rest = shifted.iloc[MAX_SENTENCES:]
         warnings.append(
-            f"{len(rest)} more signal(s) are distributed unlike the training data: "
-            f"{', '.join(rest['description'].head(8))}"
+            f"{plural(len(rest), 'more signal')} differ from the training data: "
+            f"{', '.join(plain_name(f) for f in rest['feature'].head(8))}"
             + (", ..." if len(rest) > 8 else "") + ".")
     fired = bool(warnings)
     if counts.flagged:
         worst = table[table["outside"] > 0].sort_values("outside", ascending=False,
                                                         kind="stable")
-        listed = ", ".join(f"{r.description} ({r.outside:,})"
-                           for r in worst.head(3).itertuples())
+        listed = ", ".join(f"{plain_name(r.feature)} ({r.outside:,})"
+                           for r in worst.head(MAX_OUTSIDE_NAMED).itertuples())
+        if len(worst) > MAX_OUTSIDE_NAMED:
+            listed += f" and {len(worst) - MAX_OUTSIDE_NAMED} more"
+        rest = "rests" if counts.flagged == 1 else "rest"
         warnings.append(
-            f"{counts.flagged:,} of {n:,} verdict(s) rest on a value beyond anything this "
-            f"model saw in training: {listed}. This says how reliable those verdicts are, "
-            "not why an account was scored as it was: the model cannot know how such "
+            f"{counts.flagged:,} of {plural(n, 'verdict')} {rest} on a value beyond "
+            f"anything this model saw in training: {listed}. This says how reliable those "
+            "verdicts are, not why an account was scored as it was: the model cannot know how such "
             "values behave. The scores file names them in its outside_training column; "
             "check those accounts by hand before acting on their verdicts.")
     return DriftReport(table.reset_index(drop=True), outside, warnings, fired, counts)
@@ -575,14 +664,27 @@ def _bin_words(cuts: list[float], k: int, unit: Callable[[float], str] = _fmt) -
 
 
 def _shift_sentence(r: Any) -> str:
-    """One shifted feature in words: what, how far, and how many verdicts rest on it."""
+    """One shifted feature in plain words: which way it moved for how many accounts, and
+    how many verdicts could change with it (the exact range is in the drift table)."""
+    name, lower, higher = PLAIN_NAMES.get(r.feature, (feature_label(r.feature), "lower",
+                                                      "higher"))
     if r.above_max >= 0.05:
-        where = (f"is far above anything this model saw for {r.above_max:.0%} of accounts "
-                 "(training maximum exceeded)")
+        what = (f"is above anything this model saw in training for {r.above_max:.0%} of "
+                "these accounts")
     elif r.below_min >= 0.05:
-        where = f"is below anything this model saw for {r.below_min:.0%} of accounts"
+        what = (f"is below anything this model saw in training for {r.below_min:.0%} of "
+                "these accounts")
+    elif r.bin_k == r.bins + 1:
+        what = (f"is missing for {r.bin_batch:.0%} of these accounts ({r.bin_train:.0%} in "
+                "training)")
+    elif r.bin_k == 0 and r.bins:
+        what = (f"is {lower} than in training for {r.bin_batch:.0%} of these accounts "
+                f"({r.bin_train:.0%} in training)")
+    elif r.bin_k == r.bins and r.bins:
+        what = (f"is {higher} than in training for {r.bin_batch:.0%} of these accounts "
+                f"({r.bin_train:.0%} in training)")
     else:
-        where = "is distributed unlike the training data"
-    return (f"{r.description[:1].upper()}{r.description[1:]} {where}: {r.bin_batch:.0%} of "
-            f"these accounts {r.bin} against {r.bin_train:.0%} in training; {r.relying:,} "
-            f"verdict(s) could change with it. {ADVICE}")
+        what = (f"is {r.bin} for {r.bin_batch:.0%} of these accounts ({r.bin_train:.0%} "
+                "in training)")
+    return (f"{name[:1].upper()}{name[1:]} {what}; {plural(r.relying, 'verdict')} could "
+            "change with it.")

@@ -155,15 +155,16 @@ def gate_line(line: str) -> str:
 
 def plain_line(line: str) -> str:
     """A training summary line with feature ids in words and model units left out."""
-    from fakedetect.drift import feature_label
+    from fakedetect.drift import plain_name
 
     line = re.sub(r" \([+-]?\d+(\.\d+)? log-odds\)", "", line)
-    line = re.sub(r"\b[a-z0-9]+__[a-z0-9_]+", lambda m: feature_label(m.group(0)), line)
+    line = re.sub(r"\b[a-z0-9]+__[a-z0-9_]+", lambda m: plain_name(m.group(0)), line)
     line = line.replace("log-odds", "in model units")
-    line = line.replace("shortcut audit over", "signals that push genuine creators "
-                        "differently across the")
+    line = line.replace("shortcut audit over", "signals the model may lean on too much "
+                        "(possible shortcuts: they differ for genuine creators between the")
     line = re.sub(r"(simulated settings|worlds): (?!no feature)",
-                  r"\1 (possible shortcuts): ", line)
+                  r"\1; check them on your own labelled accounts with fakedetect "
+                  r"evaluate): ", line)
     line = line.replace("held-out worlds (h*)", "simulated settings never seen in training")
     return line.replace(" worlds", " simulated settings")
 
@@ -176,7 +177,8 @@ def transfer_lines(m: Mapping[str, float]) -> list[str]:
     if _get(m, "heldout_roc_auc") is not None:
         n, k = _get(m, "heldout_n"), _get(m, "heldout_positives")
         size = f" ({n:,.0f} accounts, {k:,.0f} fake)" if n is not None and k is not None else ""
-        blocks.append((f"on simulated settings never seen in training{size}", "heldout_"))
+        blocks.append((f"on held-out worlds, simulated settings never seen in training{size}",
+                       "heldout_"))
     for key in sorted(m):
         found = re.match(r"^loso_(.+)_roc_auc$", key)
         if found and found.group(1) != "worst":
@@ -188,15 +190,19 @@ def transfer_lines(m: Mapping[str, float]) -> list[str]:
     return out
 
 
-def result_lines(name: str, result: TrainResult) -> list[str]:
+def result_lines(name: str, result: TrainResult, *, shortcuts: bool = True) -> list[str]:
     """What a training run came to, in words: the version and its alias, how well it does
-    on held-out test accounts and on populations it never saw, and the promotion check."""
+    on the test split and on populations it never saw, and the promotion check.
+
+    ``shortcuts=False`` leaves out the shortcut audit's line (a data scientist's check,
+    kept in ``fakedetect train``'s output and the run's metrics)."""
     lines = [f"{name} v{result.version}, now "
-             f"{'the champion' if result.promoted else 'a challenger'}",
-             "on held-out test accounts it:"]
+             f"{'the champion' if result.promoted else 'a challenger (trained, not promoted)'}",
+             "on the test split (accounts kept out of training, from the same data) it:"]
     lines += [f"  {line}" for line in metric_lines(result.metrics, "test_")]
     lines += transfer_lines(result.metrics)
     lines += [plain_line(line) for line in result.transfer
-              if not line.startswith(("held-out ", "left-out source "))]
+              if not line.startswith(("held-out ", "left-out source "))
+              and (shortcuts or not line.startswith("shortcut audit"))]
     lines += [gate_line(line) for line in result.gate]
     return lines

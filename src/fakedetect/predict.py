@@ -149,7 +149,8 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
         if share is not None else 0)
     base["audience_method"] = (
         share["method"].reindex(feats.index).fillna("").astype(str)
-        if share is not None else "")
+        .where(base["audience_sample_size"] > 0, "")
+        if share is not None else "")  # no method where no follower was sampled
     base["coverage"] = coverage
     base["model_name"] = model.name
     base["model_version"] = model.version
@@ -293,7 +294,21 @@ def write_scores(scores: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     if format_of(path) is None:
         raise UserError(f"{path}: unknown output format {path.suffix!r}",
                         hint="use --out scores.csv, scores.parquet or scores.jsonl")
-    return write_table(scores, path)
+    return write_table(rounded_for_file(scores), path)
+
+
+#: Decimals each written column keeps (a multiple to one decimal, like the reasons say it).
+FILE_DECIMALS = {"spike_vs_usual": 1}
+
+
+def rounded_for_file(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores as the file shows them: :data:`FILE_DECIMALS` applied, nothing else
+    changed (the in-memory frame keeps full precision)."""
+    cols = [c for c in FILE_DECIMALS if c in scores]
+    if not cols:
+        return scores
+    return scores.assign(**{c: scores[c].astype("float64").round(FILE_DECIMALS[c])
+                            for c in cols})
 
 
 def dataset_from_json(text: str) -> Dataset:

@@ -506,6 +506,46 @@ def rollback_target(client: MlflowClient, cfg: Config, name: str) -> str:
     return previous
 
 
+#: Internal source names in words (the simulator's influencers and follower profiles).
+SOURCE_WORDS = {
+    "sim": "simulated influencers",
+    "profiles": "simulated follower profiles (fitted on the InstaFake and Purba profiles)",
+}
+
+
+def source_words(sources: list[str] | str) -> str:
+    """Training sources in words: ``sim`` becomes "simulated influencers"; others as named.
+
+    Parameters
+    ----------
+    sources : list of str or str
+        Source names, or the comma-joined tag of a registered version.
+
+    Returns
+    -------
+    str
+    """
+    names = ([s.strip() for s in sources.split(",")] if isinstance(sources, str)
+             else [str(s) for s in sources])
+    names = [n for n in names if n]
+    if not names:
+        return "unnamed sources"
+    said = [SOURCE_WORDS.get(n, n) for n in names]
+    return ("source " if len(said) == 1 and said[0] == names[0] else
+            "sources " if all(s == n for s, n in zip(said, names, strict=True)) else ""
+            ) + ", ".join(said)
+
+
+def _held_out_words(metrics: dict[str, float]) -> str:
+    """`` in the training worlds; 778 more (235 fake) in held-out worlds`` when the run
+    held worlds out, else nothing."""
+    n, k = metrics.get("heldout_n"), metrics.get("heldout_positives")
+    if n is None or k is None or n != n or k != k:
+        return ""
+    return (f" in the training worlds; {int(n):,} more ({int(k):,} fake) in held-out worlds "
+            "that only judged the model")
+
+
 def describe_version(*, task: str, data: list[str], sources: list[str], labelled: int,
                      fake: int, digest: str, metrics: dict[str, float], experiment: str,
                      run_id: str, mlflow_experiment: str | None = None) -> str:
@@ -523,11 +563,12 @@ def describe_version(*, task: str, data: list[str], sources: list[str], labelled
         + (f", MLflow experiment {mlflow_experiment}" if mlflow_experiment else "")
         + f" (MLflow run {run_id}).",
         "",
-        f"Data: {labelled:,} labelled accounts ({fake:,} fake) from source(s) "
-        f"{', '.join(sources) or 'unnamed'}; folder(s) {', '.join(data)}; "
+        f"Data: {labelled:,} labelled accounts ({fake:,} fake){_held_out_words(metrics)} "
+        f"from {source_words(sources)}; "
+        f"{'folders' if len(data) > 1 else 'folder'} {', '.join(data)}; "
         f"labels sha256 {digest[:16]}.",
         "",
-        "On held-out test accounts the model:",
+        "On the test split (accounts kept out of training, from the same data) the model:",
         *(f"- {line}" for line in metric_lines(metrics, "test_")),
     ]
     extra = transfer_lines(metrics)

@@ -448,6 +448,10 @@ def train(data: str | Path | Sequence[str | Path], experiment: Experiment, cfg: 
     log(f"{len(prep.y):,} labelled accounts ({int(prep.y.sum()):,} fake), "
         f"{prep.X.shape[1]} features, {prep.dropped_duplicates:,} duplicates dropped")
     prep, held_out = split_holdout(prep, experiment)
+    if held_out is not None:
+        log(f"  of them {len(prep.y):,} ({int(prep.y.sum()):,} fake) in the training worlds, "
+            f"{len(held_out.y):,} ({int(held_out.y.sum()):,} fake) in held-out worlds that "
+            "only judge the model")
     if experiment.holdout is not None and held_out is None:
         log(f"holdout: no {experiment.holdout.column} matches "
             f"{experiment.holdout.match!r} in this data; nothing is held out")

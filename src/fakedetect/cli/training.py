@@ -216,14 +216,27 @@ def models(
         echo(f"{name}:")
         for v in versions:
             m = {k: float(x) for k, x in tracking.version_metrics(v).items()}
-            aliases = ", ".join(v.aliases) or "no alias"
             sources = v.tags.get(tracking.SOURCES_TAG, "")
-            echo(f"  v{v.version} ({aliases})"
-                 + (f", trained on {sources}" if sources else ""))
-            echo(f"    on held-out test accounts: {version_summary(m)}")
+            echo(f"  v{v.version} ({alias_words(list(v.aliases), cfg)})"
+                 + (f", trained on {tracking.source_words(sources)}" if sources else ""))
+            echo(f"    on the test split (accounts kept out of training): "
+                 f"{version_summary(m)}")
     if not any_found:
         echo("train one with `fakedetect train` or `make demo`")
     return 0
+
+
+def alias_words(aliases: list[str], cfg: object) -> str:
+    """A version's aliases in words: ``champion`` when it holds both, ``challenger:
+    trained, not promoted`` when it holds only that one, ``no alias`` when none."""
+    champion = getattr(cfg, "champion_alias", "champion")
+    challenger = getattr(cfg, "challenger_alias", "challenger")
+    said = []
+    for a in aliases:
+        if a == challenger and champion in aliases:
+            continue  # the champion is also the latest trained: one word says it
+        said.append(f"{a}: trained, not promoted" if a == challenger else a)
+    return ", ".join(said) or "no alias"
 
 
 @app.command()

@@ -586,6 +586,44 @@ def _percent(x: float) -> str:
     return percent(x)
 
 
+#: Probabilities the waterfall's axis may mark, each placed at its log-odds.
+PROBABILITY_TICKS = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
+#: Ticks left out first when the axis would carry more than :data:`MAX_PROB_TICKS`.
+_THIN_FIRST = ((0.05, 0.95), (0.25, 0.75), (0.01, 0.99))
+MAX_PROB_TICKS = 7
+
+
+def probability_ticks(lo: float, hi: float) -> np.ndarray:
+    """Round probabilities (10%, 25%, 50%, ...) as log-odds ticks covering ``[lo, hi]``.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The log-odds range to cover.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing log-odds of probabilities from :data:`PROBABILITY_TICKS`: the nearest
+        at or below ``lo``, the nearest at or above ``hi`` and those between, thinned to
+        at most :data:`MAX_PROB_TICKS` (50% is always kept). Beyond 0.1% or 99.9% the
+        range itself ends the axis.
+    """
+    probs = np.asarray(PROBABILITY_TICKS)
+    logits = np.log(probs / (1.0 - probs))
+    first = max(int(np.searchsorted(logits, lo, side="right")) - 1, 0)
+    last = min(int(np.searchsorted(logits, hi, side="left")), len(logits) - 1)
+    chosen = list(probs[first:last + 1])
+    for pair in _THIN_FIRST:
+        if len(chosen) <= MAX_PROB_TICKS:
+            break
+        inner = [p for p in chosen if p not in pair or p in (chosen[0], chosen[-1])]
+        chosen = inner
+    ticks = np.log(np.asarray(chosen) / (1.0 - np.asarray(chosen)))
+    return np.r_[min(lo, ticks[0]), ticks[1:-1], max(hi, ticks[-1])] if (
+        lo < ticks[0] or hi > ticks[-1]) else ticks
+
+
 def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[float],
                   rest: float | None, rest_label: str,
                   bar_text: Sequence[str] | None = None, width: float = WIDTH) -> str:
@@ -627,16 +665,19 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     final = float(ends[-1]) if steps else float(base)
     starts = np.r_[base, ends[:-1]] if steps else np.array([], dtype=float)
     values = np.r_[base, ends, 0.0]
-    ticks = nice_ticks(float(values.min()), float(values.max()), 6)
+    ticks = probability_ticks(float(values.min()), float(values.max()))
     narrow = width < WIDTH
-    chars = int((width - 12) / _CHAR_PX) if narrow else WATERFALL_LABEL_CHARS
+    # on a phone the view box is shrunk to the screen: a larger font keeps labels legible
+    fs = 13.5 if narrow else 12.0
+    step_y = 17.0 if narrow else 15.0
+    chars = int((width - 12) / (_CHAR_PX * fs / 12)) if narrow else WATERFALL_LABEL_CHARS
     texts = [str(t) for t in bar_text] if bar_text is not None else []
     notes = [texts[k] if k < len(texts) else strength(step) for k, step in enumerate(steps)]
     all_names = ["The average account", *names, "This account (before calibration)"]
     wrapped = [_wrap(t, chars, WATERFALL_LABEL_LINES) for t in all_names]
     if narrow:
         # each row: its label's lines, then a bar 18 units high
-        heights = [15.0 * len(w) + 26.0 for w in wrapped]
+        heights = [step_y * len(w) + 26.0 for w in wrapped]
         label_w = 20.0  # room for half of the first tick's label
         head = 48.0
     else:
@@ -651,16 +692,37 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
     area = _Area(label_w, head, width - label_w - (20 if narrow else 80), float(tops[-1] - head),
                  float(ticks[0]), float(ticks[-1]), 0.0, 1.0)
     body = []
+
+    def bar_box(k: int) -> tuple[float, float]:
+        """Top and height of row ``k``'s bar."""
+        if narrow:
+            return float(tops[k]) + step_y * len(wrapped[k]) + 4, 18.0
+        return float(tops[k]) + 5, heights[k] - 10
+
+    # where vertical lines may run: the whole plot beside the labels, or on a phone
+    # (labels above their bars) only the bar rows, so no line crosses a label
+    spans = ([(area.top, area.bottom)] if not narrow
+             else [(bar_box(k)[0] - 3, bar_box(k)[0] + 21) for k in range(len(all_names))])
+
+    def vline(x: float, style: str, top: float | None = None) -> str:
+        segments = spans if narrow else [(area.top if top is None else top, area.bottom)]
+        return "".join(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0:.1f}" y2="{y1:.1f}" '
+                       f"{style}/>" for y0, y1 in segments)
+
+    first_tick, last_tick = float(ticks[0]), float(ticks[-1])
     for t in ticks.tolist():
         x = float(area.sx(t))
-        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{area.top:.1f}" '
-                    f'y2="{area.bottom:.1f}" stroke="{GRID}"/><text x="{x:.1f}" '
+        body.append(vline(x, f'stroke="{GRID}"'))
+        if t in (first_tick, last_tick) and t not in np.log(
+                np.asarray(PROBABILITY_TICKS) / (1 - np.asarray(PROBABILITY_TICKS))):
+            continue  # an axis end beyond the marked probabilities carries no label
+        body.append(f'<text x="{x:.1f}" '
                     f'y="{area.bottom + 16:.1f}" text-anchor="middle" fill="{INK}" '
                     f'font-size="12">{escape(_percent(_prob(t)))}<title>{_signed(t)} in '
                     f"model units (log-odds), for data scientists</title></text>")
     x_zero = float(area.sx(0.0))
-    body.append(f'<line x1="{x_zero:.1f}" x2="{x_zero:.1f}" y1="{area.top - 6:.1f}" '
-                f'y2="{area.bottom:.1f}" stroke="{INK}" stroke-dasharray="3 3"/>')
+    body.append(vline(x_zero, f'stroke="{INK}" stroke-dasharray="3 3"',
+                      top=area.top - 6))
     if narrow:
         body.append(f'<text x="4" y="16" fill="{INK}" font-size="12">fake probability'
                     '<tspan x="4" dy="15">red pushes toward fake, blue toward genuine'
@@ -669,24 +731,18 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
         body.append(f'<text x="{area.left:.1f}" y="20" fill="{INK}" font-size="12">'
                     f"fake probability — red pushes toward fake, blue toward genuine</text>")
 
-    def bar_box(k: int) -> tuple[float, float]:
-        """Top and height of row ``k``'s bar."""
-        if narrow:
-            return float(tops[k]) + 15.0 * len(wrapped[k]) + 4, 18.0
-        return float(tops[k]) + 5, heights[k] - 10
-
     def label_row(k: int, text: str, bold: bool = False) -> str:
         weight = ' font-weight="600"' if bold else ""
         lines = wrapped[k]
         if narrow:
-            x, y, anchor = 4.0, float(tops[k]) + 12, "start"
+            x, y, anchor = 4.0, float(tops[k]) + fs, "start"
         else:
             x, anchor = label_w - 10, "end"
             y = float(tops[k]) + heights[k] / 2 + 4 - 7.5 * (len(lines) - 1)
-        spans = "".join(f'<tspan x="{x:.1f}" dy="{0 if i == 0 else 15}">'
+        spans = "".join(f'<tspan x="{x:.1f}" dy="{0 if i == 0 else step_y:g}">'
                         f"{escape(line)}</tspan>" for i, line in enumerate(lines))
         return (f'<text class="label" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" '
-                f'fill="#111827" font-size="12"{weight}>{spans}'
+                f'fill="#111827" font-size="{fs:g}"{weight}>{spans}'
                 f"<title>{escape(text)}</title></text>")
 
     def marker(k: int, value: float, text: str) -> str:
@@ -711,14 +767,16 @@ def waterfall_svg(base: float, labels: Sequence[str], contributions: Sequence[fl
                     f'width="{max(xb - xa, 1.0):.1f}" height="{h:.1f}" fill="{colour}">'
                     f"<title>{escape(name)}: {step:+.3f} log-odds</title></rect>")
         xp = float(area.sx(start))
-        body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - 10:.1f}" y2="{y:.1f}" '
+        reach = 3 if narrow else 10  # on a phone the label sits just above the bar
+        body.append(f'<line x1="{xp:.1f}" x2="{xp:.1f}" y1="{y - reach:.1f}" y2="{y:.1f}" '
                     f'stroke="{INK}" stroke-width="1"/>')
         note = notes[k - 1]
         room = 6 + 7 * len(note)
         after = xb + room <= width if step > 0 else xa - room < area.left
         tx, anchor = (xb + 5, "start") if after else (xa - 5, "end")
         body.append(f'<text x="{tx:.1f}" y="{y + h / 2 + 4:.1f}" text-anchor="{anchor}" '
-                    f'fill="{INK}" font-size="11.5">{escape(note)}</text>')
+                    f'fill="{INK}" stroke="#fff" stroke-width="3" paint-order="stroke" '
+                    f'font-size="11.5">{escape(note)}</text>')  # a halo over grid lines
     k_final = len(all_names) - 1
     body.append(label_row(k_final, all_names[-1], bold=True))
     body.append(marker(k_final, final, _percent(_prob(final))))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fakedetect.drift import feature_label
+from fakedetect.drift import feature_label, plural
 from fakedetect.errors import UserError
 from fakedetect.evidence import percent, score_text
 from fakedetect.features.audience import MASS_FOLLOWING
@@ -419,7 +419,7 @@ def _header(acc: _Account, index_href: str | None) -> str:
                      f"<span>authenticity score</span></div>"
                      if _finite(r["authenticity_score"]) else "")
         band = (f' <span class="muted" style="font-size:.9rem">'
-                f'({_pct(r["fake_probability_low"])}–{_pct(r["fake_probability_high"])})'
+                f'({_range_words(r["fake_probability_low"], r["fake_probability_high"])})'
                 "</span>" if _finite(r["fake_probability_low"])
                 and _finite(r["fake_probability_high"]) else "")
         stats.append(f'<div class="stat" id="fake-probability"><b>'
@@ -435,10 +435,9 @@ def _header(acc: _Account, index_href: str | None) -> str:
         stats.append('<div class="stat"><b>—</b><span>fake followers not '
                      "assessed</span></div>")
     if acc.scored:
-        lede = ("The score is calibrated: of accounts given a fake probability of "
-                f"{_pct(r['fake_probability'])}, about that share were fake in the evaluation "
-                f"data{_SIM_NOTE if acc.simulated else ''}. Review the evidence below before "
-                "deciding; a single signal is not proof.")
+        lede = ("Calibrated: among evaluation accounts given about this fake probability, "
+                f"about this share were fake{_SIM_NOTE if acc.simulated else ''}. Review the "
+                "evidence below before deciding; a single signal is not proof.")
     else:
         reason = r["status_reason"] or "no reason given"
         lede = (f"This account could not be scored: {_e(reason)}. The data that was "
@@ -447,7 +446,7 @@ def _header(acc: _Account, index_href: str | None) -> str:
     if acc.scored and r["outside_training"]:
         names = [n.strip() for n in str(r["outside_training"]).split(";") if n.strip()]
         outside = ('<p class="warn" id="outside-training"><b>Outside what the model has '
-                   "seen.</b> This verdict rests on value(s) beyond the range of every "
+                   "seen.</b> This verdict rests on values beyond the range of every "
                    "account the model was trained on: "
                    f"{', '.join(_e(feature_label(n)) for n in names)}. The model cannot "
                    "know how such values behave; weigh this score with extra care.</p>")
@@ -528,7 +527,7 @@ def _plain_sentence(rs: Mapping[str, np.ndarray], k: int) -> str:
     return text
 
 
-def _history_section(acc: _Account) -> str:
+def _history_section(acc: _Account, ev: Mapping[str, object] | None = None) -> str:
     head = '<section id="growth"><h2>Follower and following history</h2>'
     snaps = acc.tables.get("snapshots")
     if snaps is None:
@@ -548,12 +547,11 @@ def _history_section(acc: _Account) -> str:
 
     first, last = float(followers[0]), float(followers[-1])
     n_sus = int(suspicious.sum())
-    text = (f"{days.size:,} snapshot(s) from {_day(days[0])} to {_day(days[-1])}; followers "
-            f"went from {_int(first)} to {_int(last)} ({last - first:+,.0f}). ")
+    text = (f"{plural(days.size, 'snapshot')} from {_day(days[0])} to {_day(days[-1])}; "
+            f"followers went from {_int(first)} to {_int(last)} ({last - first:+,.0f}). ")
     if n_sus:
-        text += (f"{n_sus} suspicious day(s), far above the usual: the day's follower "
-                 f"change exceeded this account's usual daily change by more than "
-                 f"{threshold:g}x its usual day-to-day swing.")
+        text += (f"{plural(n_sus, 'suspicious day')}, far above this account's usual daily "
+                 "change.")
     else:
         text += "No day's follower change stands out from this account's usual change."
     table = ""
@@ -561,20 +559,47 @@ def _history_section(acc: _Account) -> str:
         idx = np.flatnonzero(suspicious)
         idx = idx[np.argsort(-z[idx], kind="stable")][:SUSPICIOUS_DAYS_LISTED]
         change = np.r_[np.nan, np.diff(followers)]
-        rows = "".join(f'<tr><td>{_day(days[i])}</td><td class="num">{change[i]:+,.0f}</td>'
-                       f'<td class="num" title="robust z-score {z[i]:.2f}">'
-                       f"{_times(z[i])}</td></tr>" for i in idx.tolist())
+        usual = _usual_daily_change({**(ev or {}), **{k: v for k, v in acc.row.items()
+                                                     if _finite(v)}}, change)
+        rows = "".join(
+            f'<tr><td>{_day(days[i])}</td><td class="num">{change[i]:+,.0f}</td>'
+            f'<td class="num" title="above the usual daily change by {z[i]:.1f}x the usual '
+            f'day-to-day swing (robust z-score {z[i]:.2f})">'
+            f"{_times(change[i] / usual) if change[i] > 0 else '—'}</td></tr>"
+            for i in idx.tolist())
         more = (f"<p class=\"muted\">Largest {SUSPICIOUS_DAYS_LISTED} of {n_sus} shown.</p>"
                 if n_sus > SUSPICIOUS_DAYS_LISTED else "")
         table = ("<details><summary>Suspicious days</summary><table><thead><tr><th>day</th>"
-                 '<th class="num">follower change</th><th class="num">vs usual swing</th>'
-                 f"</tr></thead><tbody>{rows}</tbody></table>{more}"
-                 '<p class="muted">vs usual swing: how far the day\'s change is above the '
-                 "usual daily change, in multiples of the usual day-to-day swing (how much "
-                 "a day's change usually differs from the usual one). The headline's "
-                 "&ldquo;Nx the usual daily change&rdquo; divides the change by the usual "
-                 "change itself, so the two multiples differ.</p></details>")
+                 '<th class="num">follower change</th><th class="num">vs usual daily change'
+                 f"</th></tr></thead><tbody>{rows}</tbody></table>{more}"
+                 '<p class="muted">vs usual daily change: the day\'s gain divided by this '
+                 f"account's usual daily change (about {_int(usual)} followers), as in the "
+                 "reasons and the index. A day is suspicious when its change exceeds the "
+                 f"usual one by more than {threshold:g}x the usual day-to-day swing (hover a "
+                 "multiple for it).</p></details>")
     return f"{head}<p>{text}</p>{_chart(chart)}{table}</section>"
+
+
+def _usual_daily_change(row: Mapping[str, object], change: np.ndarray) -> float:
+    """The account's usual daily follower change, as its reasons and the index use it:
+    the headline spike over its multiple, else the median size of the daily changes
+    (at least one follower)."""
+    gain, ratio = row.get("spike_followers"), row.get("spike_vs_usual")
+    if _finite(gain) and _finite(ratio) and float(ratio) > 0:  # type: ignore[arg-type]
+        return max(float(gain) / float(ratio), 1.0)  # type: ignore[arg-type]
+    sizes = np.abs(change[np.isfinite(change)])
+    return max(float(np.median(sizes)), 1.0) if sizes.size else 1.0
+
+
+def _range_words(lo: float, hi: float) -> str:
+    """An interval of probabilities in words: ``20% to 35%``, ``98% to over 99%``,
+    ``under 1% to 3%``."""
+    def end(x: float) -> str:
+        text = _pct(x)
+        return (f"over {text[4:]}" if text.startswith("&gt;")
+                else f"under {text[4:]}" if text.startswith("&lt;") else text)
+
+    return f"{end(lo)} to {end(hi)}"
 
 
 def _times(x: float) -> str:
@@ -623,12 +648,12 @@ def _engagement_section(acc: _Account) -> str:
     if finite.size:
         m = float(np.median(finite))
         where = ("below" if m < b_low else "above" if m > b_high else "within")
-        text = (f"Median engagement {_pct(m, 2)} per post over {finite.size:,} post(s); the "
+        text = (f"Median engagement {_pct(m, 2)} per post over {plural(finite.size, 'post')}; the "
                 f"benchmark band for an account with {_int(current)} followers is "
                 f"{_pct(b_low, 2)}–{_pct(b_high, 2)} (median {_pct(b_med, 2)}), so this "
                 f"account is <b>{where}</b> the band.")
     else:
-        text = (f"{days.size:,} post(s), but no engagement rate could be computed (likes "
+        text = (f"{plural(days.size, 'post')}, but no engagement rate could be computed (likes "
                 "hidden or no follower count).")
     return (f"{head}<p>{text}</p>{_chart(chart)}<p class=\"muted\">Engagement rate = (likes + "
             "comments) / followers on the day of the post (comments counted as 0 where "
@@ -763,7 +788,7 @@ def _coverage_section(ctx: _Context, acc: _Account) -> str:
         add("snapshots", False, "no snapshot history supplied for this account")
     else:
         d = snaps["day"]
-        add("snapshots", True, f"{d.size:,} day(s), {_day(d[0])} to {_day(d[-1])}")
+        add("snapshots", True, f"{plural(d.size, 'day')}, {_day(d[0])} to {_day(d[-1])}")
     posts = acc.tables.get("posts")
     if posts is None:
         add("posts", False, "no posts supplied (no posts table)")
@@ -771,22 +796,23 @@ def _coverage_section(ctx: _Context, acc: _Account) -> str:
         add("posts", False, "no posts supplied for this account")
     else:
         d = posts["day"]
-        add("posts", True, f"{d.size:,} post(s), {_day(np.nanmin(d))} to {_day(np.nanmax(d))}")
+        add("posts", True,
+            f"{plural(d.size, 'post')}, {_day(np.nanmin(d))} to {_day(np.nanmax(d))}")
     com = acc.tables.get("comments")
     if com is None:
         add("comments", False, "no comments supplied (no comments table)")
     elif com["post_id"].size == 0:
         add("comments", False, "no comments supplied for this account")
     else:
-        add("comments", True, f"{com['post_id'].size:,} comment(s) on "
-                              f"{len(set(com['post_id'].tolist())):,} post(s)")
+        add("comments", True, f"{plural(com['post_id'].size, 'comment')} on "
+                              f"{plural(len(set(com['post_id'].tolist())), 'post')}")
     aud = acc.tables.get("audience")
     if aud is None:
         add("audience", False, "no audience sample supplied (no audience table)")
     elif aud["followers"].size == 0:
         add("audience", False, "no audience sample supplied for this account")
     else:
-        add("audience", True, f"{aud['followers'].size:,} sampled follower(s)")
+        add("audience", True, plural(aud['followers'].size, 'sampled follower'))
     used = acc.row["coverage"]
     signals = (f"<p>Tables the score used: <b>{_e(used.replace(',', ', '))}</b>.</p>"
                if used else "")
@@ -901,9 +927,10 @@ def _accuracy_words(model: Mapping[str, object]) -> str:
     """One sentence on held-out accuracy from the model's metrics, or what is missing."""
     metrics = model.get("metrics")
     m = metrics if isinstance(metrics, Mapping) else {}
-    for prefix, where in (("heldout_", "on simulated accounts from settings (simulated "
-                                       "markets) it never saw in training"),
-                          ("test_", "on test accounts kept out of training")):
+    for prefix, where in (("heldout_", "on held-out worlds (simulated accounts from "
+                                       "settings it never saw in training; `fakedetect "
+                                       "models` shows the test-split figures)"),
+                          ("test_", "on the test split (accounts kept out of training)")):
         prec, rec, fpr = (m.get(f"{prefix}{k}") for k in ("precision_op", "recall_op",
                                                            "fpr_op"))
         if _finite(prec) and _finite(rec):
@@ -1050,7 +1077,7 @@ def _account_html(ctx: _Context, account_id: str, index_href: str | None) -> str
         _warnings_section(ctx.model),
         _reasons_section(acc),
         _checklist_section(ctx, acc),
-        _history_section(acc),
+        _history_section(acc, ctx.evidence_of(acc.account_id)),
         _engagement_section(acc),
         _audience_section(acc),
         _waterfall_section(acc),
@@ -1204,8 +1231,13 @@ def _spike_cell(gain: object, ratio: object, day: object) -> str:
             f'<span class="ci">({times_text(float(ratio))} usual)</span>')  # type: ignore[arg-type]
 
 
+#: Header tooltips of the index columns whose short header needs a word more.
+_HEAD_TIPS = {
+    "s": "Authenticity score: 100 minus the fake probability in percent (100 = authentic)",
+    "p": "Calibrated probability that the account is fake",
+}
 #: Index columns: data key, header, class. The labels double as card labels on phones.
-_HEADS = (("id", "account", ""), ("v", "verdict", ""), ("s", "score", "num"),
+_HEADS = (("id", "account", ""), ("v", "verdict", ""), ("s", "authenticity 0-100", "num"),
           ("p", "fake probability", "num"), ("sh", "fake-follower share", "num"),
           ("er", "engagement", "num"), ("sp", "largest follower spike", "num"),
           ("fo", "followers", "num"), ("ni", "niche", ""), ("r", "top reason", ""))
@@ -1277,8 +1309,9 @@ def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> s
                      or "unknown")
     heads = _HEADS
     th = "".join(f'<th data-key="{k}" class="{c}" '
-                 f'aria-sort="{"descending" if k == "p" else "none"}">'
-                 f'<button type="button">{label}</button></th>' for k, label, c in heads)
+                 f'aria-sort="{"descending" if k == "p" else "none"}"'
+                 + (f' title="{_e(_HEAD_TIPS[k])}"' if k in _HEAD_TIPS else "")
+                 + f'><button type="button">{label}</button></th>' for k, label, c in heads)
     static = "".join(_static_row(data, k) for k in range(min(STATIC_ROWS, n)))
     options = "".join(f'<option value="{v}">{v}</option>' for v in (*VERDICTS, "not scored"))
     unscored_idx = [int(i) for i in order if not scored[i]]
@@ -1298,7 +1331,7 @@ def _index_html(ctx: _Context, order: np.ndarray, files: Mapping[str, str]) -> s
                     f"</table></div>{more}</section>")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    pages_note = (f"{len(files):,} account page(s) written, highest risk first; accounts "
+    pages_note = (f"{plural(len(files), 'account page')} written, highest risk first; accounts "
                   "without a link have no page in this report."
                   if len(files) < n else "Click an account to open its review page.")
     body = (
