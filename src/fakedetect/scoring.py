@@ -204,6 +204,28 @@ class ModelScorer:
         return self.model.split_features()
 
 
+def check_model(cfg: Config, model_uri: str | None, task: str) -> None:
+    """Refuse a model the registry or the disk does not hold, downloading nothing: what
+    the scoring commands run before reading any data.
+
+    Parameters
+    ----------
+    cfg : Config
+    model_uri : str or None
+        ``models:/...`` or a model folder; default the task's champion.
+    task : str
+        ``account`` or ``influencer`` (used for the default URI).
+
+    Raises
+    ------
+    UserError
+        See :func:`fakedetect.tracking.check_model_uri`.
+    """
+    from fakedetect import tracking
+
+    tracking.check_model_uri(model_uri or cfg.champion_uri(task), cfg)
+
+
 def load_models(cfg: Config, model_uri: str | None, task: str, *,
                 n_jobs: int | None = None) -> tuple[FakeModel, ModelScorer | None]:
     """Load the scoring model and, for an influencer model, the audience scorer.

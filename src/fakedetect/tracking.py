@@ -314,6 +314,116 @@ def _download(client: MlflowClient, name: str, version: str, cache: Path | None)
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _version_list(versions: list[VersionInfo]) -> str:
+    """``1, 2`` (oldest first), or ``none`` when the model has no versions."""
+    return ", ".join(v.version for v in reversed(versions)) or "none"
+
+
+def registry_version(client: MlflowClient, uri: str) -> tuple[str, str]:
+    """The registered model and version a ``models:/`` URI names, checked in the registry.
+
+    Parameters
+    ----------
+    client : MlflowClient
+    uri : str
+        ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
+
+    Returns
+    -------
+    (name, version)
+
+    Raises
+    ------
+    UserError
+        The URI is malformed, no model has that name (with the closest registered name,
+        as ``promote`` and ``rollback`` say it: :func:`check_model_name`), the model has
+        no such version, or no version carries the alias; each names the versions there
+        are.
+    """
+    ref = uri[len("models:/"):]
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+    elif "/" in ref:
+        name, version = ref.split("/", 1)
+        alias = ""
+    else:
+        raise UserError(f"{uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION",
+                        hint=f"e.g. models:/{ref or 'fakedetect-influencer'}@champion")
+    if not name:
+        raise UserError(f"{uri}: no model name",
+                        hint="e.g. models:/fakedetect-influencer@champion")
+    try:
+        check_model_name(client, name)
+    except UserError as exc:
+        raise UserError(f"{uri}: {exc.message}", hint=exc.hint) from None
+    versions = list_versions(client, name)
+    known = _version_list(versions)
+    if alias:
+        for v in versions:
+            if alias in v.aliases:
+                return name, v.version
+        raise UserError(
+            f"{uri}: model {name} has versions {known}; none carries the alias {alias!r}",
+            hint=(f"make one {alias}: fakedetect promote {name} VERSION, or name a version "
+                  f"(models:/{name}/VERSION)") if versions else
+                 "train one with `fakedetect train` (or `make demo`)")
+    if version not in {v.version for v in versions}:
+        raise UserError(f"{uri}: model {name} has versions {known}; no version {version}",
+                        hint="`fakedetect models` lists the registered models and versions")
+    return name, version
+
+
+def check_model_uri(uri: str, cfg: Config) -> tuple[str, str] | None:
+    """Check a ``--model`` value before any data is read, downloading nothing.
+
+    Parameters
+    ----------
+    uri : str
+        ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or a model folder.
+    cfg : Config
+        Tracking store.
+
+    Returns
+    -------
+    (name, version) or None
+        The registered model and version; ``None`` for a folder (its files are
+        verified when it is loaded).
+
+    Raises
+    ------
+    UserError
+        See :func:`registry_version`; for a folder that does not exist, with the
+        ``models:/NAME@ALIAS`` the user probably meant when the value is a registered
+        model's name (or close to one).
+    """
+    if uri.startswith("models:/"):
+        return registry_version(connect(cfg, create=False), uri)
+    if Path(uri).is_dir():
+        return None
+    raise UserError(f"{uri}: no such model folder", hint=_folder_hint(uri, cfg))
+
+
+def _folder_hint(uri: str, cfg: Config) -> str:
+    """What to do about a model folder that does not exist: the registry URI when the
+    value names a registered model (or nearly), else how to export a folder."""
+    import difflib
+
+    plain = ("give models:/NAME@ALIAS (e.g. models:/fakedetect-influencer@champion), "
+             "or export a folder with `fakedetect export --model URI --out DIR`")
+    if "/" in uri or "\\" in uri:
+        return plain
+    try:
+        names = registered_names(connect(cfg, create=False))
+    except UserError:  # no store: the plain hint
+        return plain
+    close = [uri] if uri in names else difflib.get_close_matches(uri, names, n=1,
+                                                                 cutoff=0.6)
+    if not close:
+        return plain
+    return (f"for the registered model, write --model models:/{close[0]}@"
+            f"{cfg.champion_alias} (or models:/{close[0]}/VERSION)")
+
+
 def resolve_model(uri: str, cfg: Config) -> FakeModel:
     """Load a model from a registry URI or an exported folder, verifying its checksums.
 
@@ -329,27 +439,19 @@ def resolve_model(uri: str, cfg: Config) -> FakeModel:
     -------
     FakeModel
         With ``model_name`` and ``model_version`` set in its metadata.
+
+    Raises
+    ------
+    UserError
+        See :func:`check_model_uri`; also a folder whose files fail verification.
     """
     from fakedetect.model import FakeModel
 
     if not uri.startswith("models:/"):
+        check_model_uri(uri, cfg)
         return FakeModel.load(Path(uri))
-    ref = uri[len("models:/"):]
     client = connect(cfg, create=False)
-    if "@" in ref:
-        name, alias = ref.split("@", 1)
-        info = alias_version(client, name, alias)
-        if info is None:
-            raise UserError(
-                f"{uri}: no model version carries the alias {alias!r}",
-                hint="train one with `fakedetect train` (or `make demo`); "
-                     "`fakedetect models` lists what is registered",
-            )
-        version = info.version
-    elif "/" in ref:
-        name, version = ref.split("/", 1)
-    else:
-        raise UserError(f"{uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    name, version = registry_version(client, uri)
     folder = _download(client, name, version, cfg.output_dir / ".model-cache")
     model = FakeModel.load(folder)
     model.metadata["model_name"] = name

@@ -75,6 +75,7 @@ def predict(
         raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)",
                         hint=f"fakedetect predict {data} -o scores.csv")
     cfg = load(config)
+    _check_model(cfg, model, task)  # before any data is read
     started = time.perf_counter()
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_predict
@@ -103,6 +104,12 @@ def predict(
                               top_reasons=top_reasons, lenient=lenient,
                               fail_on_drift=fail_on_drift, json_=json_, started=started,
                               n_jobs=n_jobs)
+
+
+def _check_model(cfg: object, model: str | None, task: str) -> None:
+    from fakedetect.scoring import check_model
+
+    check_model(cfg, model, task)  # type: ignore[arg-type]
 
 
 #: The steps of a local prediction, for its progress bar.
@@ -232,6 +239,7 @@ def explain(
 
         check_output_file(html, (".html", ".htm"))  # before any work
     cfg = load(config)
+    _check_model(cfg, model, task)  # before any data is read
     loaded = load_dataset(data, lenient=lenient)
     ids = set(loaded.accounts["account_id"].astype(str))
     if account_id not in ids:
@@ -366,6 +374,7 @@ def report(
     from fakedetect.report.pages import check_report_folder
 
     check_report_folder(Path(out or cfg.report_dir))  # before any work
+    _check_model(cfg, model, task)
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_report
 

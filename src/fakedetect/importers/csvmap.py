@@ -131,6 +131,48 @@ def _fail_cells(
     )
 
 
+#: How a date or time cell must read without ``--date-format``.
+_TIME_EXPECTED = {"date": "a date (YYYY-MM-DD)",
+                  "timestamp": "a date and time (YYYY-MM-DDTHH:MM:SSZ) or Unix seconds"}
+
+
+def _times(path: Path, lines: np.ndarray, text: pd.Series, empty: np.ndarray,
+           source: str, target: str, kind: str, date_format: str | None) -> pd.Series:
+    """Date or time cells as ISO 8601 text, read as ISO 8601 (or Unix seconds for a
+    timestamp) or with ``date_format``; a cell that does not read is an error naming
+    its line, never a guess (``10/01/2026`` is January or October only by the user's
+    word)."""
+    cells = text.mask(empty)
+    if date_format is not None:
+        when = pd.to_datetime(cells, format=date_format, errors="coerce", utc=True)
+        expected = f"a date in the format {date_format} (--date-format)"
+    else:
+        when = pd.to_datetime(cells, format="ISO8601", errors="coerce", utc=True)
+        if kind == "timestamp":
+            seconds = pd.to_numeric(cells, errors="coerce")
+            by_number = pd.to_datetime(seconds, unit="s", errors="coerce", utc=True)
+            when = when.fillna(by_number)
+        expected = _TIME_EXPECTED[kind]
+    bad = ~empty & when.isna().to_numpy()
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        also = ", ".join(str(lines[i]) for i in idx[1:_EXAMPLES])
+        more = (f" ({idx.size} cell(s) like this, also on line(s) {also}"
+                f"{' and more' if idx.size > _EXAMPLES else ''})" if idx.size > 1 else "")
+        hint = ("check the cells against the format, or fix them" if date_format else
+                "convert the column to YYYY-MM-DD, or say how it is written with "
+                "--date-format, e.g. --date-format %m/%d/%Y (month first) or "
+                "--date-format %d/%m/%Y (day first)")
+        raise UserError(f"{path} line {lines[idx[0]]}, column {source!r} (mapped to "
+                        f"{target}): found {text.iloc[idx[0]]!r}; expected {expected}{more}",
+                        hint=hint)
+    if kind == "date":
+        out = when.dt.strftime("%Y-%m-%d")
+    else:
+        out = when.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out.astype(object).where(~empty, None)
+
+
 def _label_targets(values: Mapping[str, str]) -> dict[str, tuple[int, str]]:
     out: dict[str, tuple[int, str]] = {}
     allowed = ("0", "1", "none", *FRAUD_TYPES)
@@ -161,6 +203,7 @@ def import_csv(
     id_prefix: str | None = None,
     sep: str | None = None,
     platform: str = "instagram",
+    date_format: str | None = None,
 ) -> Imported:
     """Read a CSV into one contract table, renaming its columns to the contract's.
 
@@ -193,6 +236,11 @@ def import_csv(
         Field separator.
     platform : str
         Value of the ``platform`` column when the CSV has none.
+    date_format : str, optional
+        How the date and time cells are written, in ``strftime`` codes (``%m/%d/%Y``,
+        ``%d.%m.%Y %H:%M``); default ISO 8601 (``2026-10-01``), or Unix seconds for
+        a timestamp. Times without a zone are UTC. An ambiguous day such as
+        ``10/01/2026`` is never guessed: without this option it is an error.
 
     Returns
     -------
@@ -297,8 +345,18 @@ def import_csv(
             accounts[target] = low.map(
                 lambda v: 1 if v in _TRUE else (0 if v in _FALSE else None)
             ).astype("Int64")
+        elif col.kind in {"date", "timestamp"}:
+            accounts[target] = _times(path, lines, text, empty, source, target, col.kind,
+                                      date_format)
         else:
             accounts[target] = text.mask(empty)
+    if date_format is not None:
+        timed = [t for t in targets if t in chosen
+                 and accounts_table.column(t).kind in {"date", "timestamp"}]
+        if not timed:
+            raise UserError(f"--date-format {date_format}: no date or time column of the "
+                            f"{table} table is mapped",
+                            hint="leave --date-format out, or map the date column")
     derived_notes = _derive(raw, accounts, chosen, derived)
     if table != "accounts":
         return _other_table(table, path, raw, accounts, chosen, lines, derived_notes)
