@@ -355,18 +355,25 @@ def registry_version(client: MlflowClient, uri: str) -> tuple[str, str]:
     try:
         check_model_name(client, name)
     except UserError as exc:
-        raise UserError(f"{uri}: {exc.message}", hint=exc.hint) from None
+        fixed = exc.message.rsplit("did you mean ", 1)[-1].rstrip("?")
+        hint = (f"--model models:/{fixed}{ref[len(name):]}; " if fixed != exc.message
+                else "") + str(exc.hint)
+        raise UserError(f"{uri}: {exc.message}", hint=hint) from None
     versions = list_versions(client, name)
     known = _version_list(versions)
     if alias:
         for v in versions:
             if alias in v.aliases:
                 return name, v.version
+        held = sorted({f"@{a} (v{v.version})" for v in versions for a in v.aliases})
+        hint = ("train one with `fakedetect train` (or `make demo`)" if not versions else
+                f"name a version (models:/{name}/VERSION)"
+                + (f" or an alias it has: {', '.join(held)}" if held else "")
+                + (f"; or make one champion: fakedetect promote {name} VERSION"
+                   if alias == "champion" else ""))
         raise UserError(
             f"{uri}: model {name} has versions {known}; none carries the alias {alias!r}",
-            hint=(f"make one {alias}: fakedetect promote {name} VERSION, or name a version "
-                  f"(models:/{name}/VERSION)") if versions else
-                 "train one with `fakedetect train` (or `make demo`)")
+            hint=hint)
     if version not in {v.version for v in versions}:
         raise UserError(f"{uri}: model {name} has versions {known}; no version {version}",
                         hint="`fakedetect models` lists the registered models and versions")

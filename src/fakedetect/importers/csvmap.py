@@ -230,8 +230,9 @@ def import_csv(
         ``yes=1,no=0,bot=spammer``); matched ignoring case. Without it, the cells must
         be 0/1, true/false or yes/no.
     id_prefix : str, optional
-        When no ``account_id`` column is mapped, ids are ``<prefix>-<row>`` with the row's
-        position among the data rows (default prefix: the file name's stem).
+        When no ``account_id`` column is mapped, the ids are the usernames (when
+        ``username`` is mapped and no prefix is given), else ``<prefix>-<row>`` with the
+        row's position among the data rows (default prefix: the file name's stem).
     sep : str, optional
         Field separator.
     platform : str
@@ -360,6 +361,7 @@ def import_csv(
     derived_notes = _derive(raw, accounts, chosen, derived)
     if table != "accounts":
         return _other_table(table, path, raw, accounts, chosen, lines, derived_notes)
+    id_note = ""
     if "account_id" in accounts:
         ids = accounts["account_id"]
         missing = ids.isna().to_numpy()
@@ -382,9 +384,23 @@ def import_csv(
             "account_id",
             "unique (the same id appears on an earlier line)",
         )
+    elif "username" in accounts and id_prefix is None:
+        names = accounts["username"]
+        source = chosen["username"]
+        _fail_cells(path, lines, names.isna().to_numpy(), raw[source], source, "account_id",
+                    "filled in (no account_id is mapped, so the usernames are the ids)")
+        _fail_cells(path, lines, names.duplicated().to_numpy(), raw[source], source,
+                    "account_id", "unique (no account_id is mapped, so the usernames are "
+                    "the ids; this one appears on an earlier line)")
+        accounts.insert(0, "account_id", names.to_numpy())
+        id_note = (f"account ids: the usernames (column {source!r}), as no account_id is "
+                   "mapped; map account_id=COLUMN for other ids")
     else:
         prefix = id_prefix or re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "account"
         accounts.insert(0, "account_id", stable_ids(prefix, np.arange(1, len(raw) + 1)))
+        id_note = (f"account ids: {prefix}-000001 and on, by row ("
+                   + ("--id-prefix)" if id_prefix else "neither account_id nor username is "
+                      "mapped)"))
     if "platform" not in accounts:
         accounts.insert(1, "platform", platform)
     missing_followers = accounts["followers"].isna().to_numpy()
@@ -398,7 +414,8 @@ def import_csv(
         "filled in (followers is required)",
     )
     tables = {"accounts": accounts.reset_index(drop=True)}
-    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items()), *derived_notes]
+    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items()),
+             *([id_note] if id_note else []), *derived_notes]
     if label is not None:
         labels, label_notes = _labels(raw, accounts, path, lines, label, label_values)
         tables["labels"] = labels
