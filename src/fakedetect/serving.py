@@ -50,8 +50,6 @@ MODEL_ARTIFACT = "fakedetect_model"
 ACCOUNT_ARTIFACT = "account_model"
 #: Key of the logged ``model_config`` that records the registry the model was logged to.
 REGISTRY_KEY = "registry_uri"
-#: The history tables an account record may nest under ``history``.
-HISTORY_TABLES = ("snapshots", "posts", "comments", "audience")
 
 
 def is_account_input(frame: pd.DataFrame, features: list[str]) -> bool:
@@ -65,15 +63,15 @@ def is_account_input(frame: pd.DataFrame, features: list[str]) -> bool:
 
 
 def dataset_from_records(frame: pd.DataFrame) -> Dataset:
-    """Validate account records (with optional nested history) as a dataset.
+    """Validate account records (with optional nested history) as a dataset: the
+    request's reading of :func:`fakedetect.records.dataset_from_records`, which ``fakedetect
+    predict -`` shares.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         One row per account: ``accounts`` columns, and optionally ``history``, an object
         of ``snapshots``, ``posts``, ``comments`` and ``audience`` lists of row objects.
-        A list in a ``snapshots``, ``comments`` or ``audience`` column, or in ``posts``
-        (where a number is the profile's post count), is read as that table too.
 
     Returns
     -------
@@ -82,72 +80,13 @@ def dataset_from_records(frame: pd.DataFrame) -> Dataset:
     Raises
     ------
     UserError
-        A row breaks the data contract (named by table, row and column), or the history
-        is not an object of lists of objects.
+        An unknown key (named, with the closest known one), a row that breaks the data
+        contract (named by table, row and column), or a history that is not an object of
+        lists of objects.
     """
-    import tempfile
-    from pathlib import Path
+    from fakedetect.records import dataset_from_records as read
 
-    from fakedetect.errors import UserError
-    from fakedetect.io import write_table
-    from fakedetect.validate import load_dataset
-
-    records = frame.to_dict(orient="records")
-    accounts: list[dict[str, Any]] = []
-    tables: dict[str, list[dict[str, Any]]] = {t: [] for t in HISTORY_TABLES}
-    for i, rec in enumerate(records):
-        history = rec.get("history")
-        if _missing(history):
-            history = {}
-        if not isinstance(history, dict):
-            raise UserError(f"request row {i + 1}: 'history' must be an object of "
-                            f"{', '.join(HISTORY_TABLES)} lists",
-                            hint='e.g. "history": {"snapshots": [{"date": "2026-10-01", '
-                                 '"followers": 1200}]}')
-        account = {k: _plain(v) for k, v in rec.items() if k != "history"
-                   and not _is_rows(v) and not _missing(v)}
-        account.setdefault("account_id", f"row{i + 1}")
-        acc_id = account["account_id"]
-        for table in HISTORY_TABLES:
-            rows = history.get(table)
-            if rows is None and _is_rows(rec.get(table)):
-                rows = rec[table]
-            if rows is None:
-                continue
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise UserError(f"request row {i + 1}: history {table!r} must be a list "
-                                "of objects")
-            tables[table].extend({"account_id": acc_id, **{k: _plain(v) for k, v in r.items()}}
-                                 for r in rows)
-        accounts.append(account)
-    with tempfile.TemporaryDirectory(prefix="fakedetect-serve-") as tmp:
-        root = Path(tmp)
-        write_table(pd.DataFrame(accounts), root / "accounts.jsonl")
-        for table, rows in tables.items():
-            if rows:
-                write_table(pd.DataFrame(rows), root / f"{table}.jsonl")
-        try:
-            dataset = load_dataset(root)
-        except UserError as exc:  # name the request, not a folder that is gone
-            raise UserError(exc.message.replace(str(root), "<request>"),
-                            hint=exc.hint) from None
-    dataset.path = Path("<request>")
-    return dataset
-
-
-def _is_rows(value: object) -> bool:
-    return isinstance(value, list)
-
-
-def _plain(value: object) -> object:
-    """A whole number that a table column turned into a float, back as an integer."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    return read(frame, where="<request>", row_word="row")
 
 
 def recorded_registry(uri: str) -> str:

@@ -53,9 +53,10 @@ def predict(
 ) -> int:
     """Score every account: authenticity 0-100, verdict, audience share, top reasons.
 
-    DATA - reads one account as JSON on stdin (a flat object of account columns, or
-    {"account": {...}, "snapshots": [...], "posts": [...], ...}) and prints its score
-    as JSON.
+    DATA - reads accounts as JSON on stdin, in the served model's shape (an object of
+    account columns with the history under "history", a list of them, or
+    {"dataframe_records": [...]}) or as {"account": {...}, "snapshots": [...], ...},
+    and prints the score as JSON (a list for several accounts).
     """
     import time
 
@@ -75,7 +76,8 @@ def predict(
         raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)",
                         hint=f"fakedetect predict {data} -o scores.csv")
     cfg = load(config)
-    _check_model(cfg, model, task)  # before any data is read
+    if data != "-":  # a request on stdin is read first: its errors need no model
+        _check_model(cfg, model, task)  # before any data is read
     started = time.perf_counter()
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_predict import run_predict
@@ -172,10 +174,10 @@ def _predict_local(data: str, out: Path | None, cfg: object, bar: object, *,
         echo(f"note: {note}", err=True)
     scores = scored.scores
     if data == "-" and out is None:
-        row = scores.iloc[0].to_dict()
-        clean = {k: (None if (isinstance(v, float) and v != v) else
-                     (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
-        echo(json.dumps(clean, default=str, indent=2))
+        clean = [{k: (None if (isinstance(v, float) and v != v) else
+                      (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+                 for row in scores.to_dict(orient="records")]
+        echo(json.dumps(clean[0] if len(clean) == 1 else clean, default=str, indent=2))
         return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
     assert out is not None
     stage("writing")

@@ -612,10 +612,10 @@ def _refuse_username_ids(merged: dict[str, pd.DataFrame], existing: dict[str, Pa
             f"{source} {where}: {name} row for account {refs.iloc[i]!r}, which the accounts "
             f"table of {out} does not list; its account {mapped.iloc[i]!r} has the username "
             f"{refs.iloc[i]!r}" + (f" ({count} accounts like this)" if count > 1 else ""),
-            hint=f"importing it would make a second account of the same creator: use the "
-                 f"ids of the accounts table in this file (--map account_id=COLUMN), or "
-                 f"re-import the accounts with --force and without account_id or --id-prefix "
-                 f"(their usernames become the ids)")
+            hint="importing it would make a second account of the same creator: use the "
+                 "ids of the accounts table in this file (--map account_id=COLUMN), or "
+                 "re-import the accounts with --force and without account_id or --id-prefix "
+                 "(their usernames become the ids)")
 
 
 def _dedupe(frame: pd.DataFrame, key: tuple[str, ...], kinds: dict[str, str],

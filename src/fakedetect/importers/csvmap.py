@@ -166,10 +166,7 @@ def _times(path: Path, lines: np.ndarray, text: pd.Series, empty: np.ndarray,
         raise UserError(f"{path} line {lines[idx[0]]}, column {source!r} (mapped to "
                         f"{target}): found {text.iloc[idx[0]]!r}; expected {expected}{more}",
                         hint=hint)
-    if kind == "date":
-        out = when.dt.strftime("%Y-%m-%d")
-    else:
-        out = when.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = when.dt.strftime("%Y-%m-%d" if kind == "date" else "%Y-%m-%dT%H:%M:%SZ")
     return out.astype(object).where(~empty, None)
 
 
