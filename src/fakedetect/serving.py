@@ -312,14 +312,21 @@ def answer_accounts(scored: Scored, model: FakeModel) -> pd.DataFrame:
 
 def answer_feature_rows(model: FakeModel, frame: pd.DataFrame, top_reasons: int = 3
                         ) -> pd.DataFrame:
-    """The served answer for feature rows: scores, reasons, the model, ``predict``'s
-    evidence columns (null: feature rows carry no history) and ``not_assessed``.
+    """The served answer for feature rows, as ``predict`` gives it for the same account:
+    ``account_id``, ``status`` and ``status_reason``, the scores and top reasons, the
+    model, ``predict``'s evidence columns (null: feature rows carry no history) and
+    ``not_assessed``.
+
+    A row whose features say the account has no history (see
+    :func:`fakedetect.scoring.history_gate`) is ``not_scored`` with ``predict``'s
+    reason and no score, as ``predict`` leaves it.
 
     Parameters
     ----------
     model : FakeModel
     frame : pandas.DataFrame
-        Feature rows; an ``account_id`` column is passed through.
+        Feature rows; the ``account_id`` column, or an index named ``account_id`` (as
+        ``FeatureBuilder`` returns it), names the accounts.
     top_reasons : int
 
     Returns
@@ -327,18 +334,35 @@ def answer_feature_rows(model: FakeModel, frame: pd.DataFrame, top_reasons: int 
     pandas.DataFrame
         One row per input row; missing values as ``None`` (JSON null).
     """
-    from fakedetect.evidence import SCORE_COLUMNS
-    from fakedetect.scoring import score_frame
+    import numpy as np
 
+    from fakedetect.evidence import SCORE_COLUMNS
+    from fakedetect.scoring import history_gate, score_frame
+
+    can, why = history_gate(frame, model.task)
     scores = score_frame(model, frame, top_reasons=top_reasons)
+    scores = scores.drop(columns=[c for c in scores if c.startswith("feature_")])
     if "account_id" in frame:
-        scores.insert(0, "account_id", frame["account_id"].astype(str).to_numpy())
+        ids = frame["account_id"].astype(str).to_numpy()
+    elif frame.index.name == "account_id":
+        ids = frame.index.astype(str).to_numpy()
+    else:
+        ids = np.full(len(frame), None, dtype=object)
+    scores.insert(0, "account_id", ids)
+    scores.insert(1, "status", np.where(can, "scored", "not_scored"))
+    scores.insert(2, "status_reason", why)
     scores["model_name"] = model.name
     scores["model_version"] = model.version
     out = scores.astype(object).where(scores.notna(), None)
+    dropped = [c for c in out if c.startswith(("fake_probability", "authenticity_score",
+                                               "reason_", "contribution_"))]
+    out.loc[~can, dropped] = None
+    out.loc[~can, "verdict"] = ""
+    out.loc[~can, [c for c in out if c.startswith("reason_")]] = ""
     for col in SCORE_COLUMNS:
         out[col] = None
-    out["not_assessed"] = not_assessed_column(model, frame)
+    lines = not_assessed_column(model, frame)
+    out["not_assessed"] = [found if ok else [] for found, ok in zip(lines, can, strict=True)]
     return out
 
 
