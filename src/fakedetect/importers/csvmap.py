@@ -156,16 +156,17 @@ def _times(path: Path, lines: np.ndarray, text: pd.Series, empty: np.ndarray,
     bad = ~empty & when.isna().to_numpy()
     if bad.any():
         idx = np.flatnonzero(bad)
-        also = ", ".join(str(lines[i]) for i in idx[1:_EXAMPLES])
-        more = (f" ({idx.size} cell(s) like this, also on line(s) {also}"
-                f"{' and more' if idx.size > _EXAMPLES else ''})" if idx.size > 1 else "")
+        named = repr(source) + ("" if source == target else f" (mapped to {target})")
+        cells = "\n    ".join(f"{path}, line {lines[i]}, column {named}: found "
+                              f"{text.iloc[i]!r}; expected {expected}"
+                              for i in idx[:_EXAMPLES])
+        more = (f"\n    (and {idx.size - _EXAMPLES} more cell(s) like these)"
+                if idx.size > _EXAMPLES else "")
         hint = ("check the cells against the format, or fix them" if date_format else
                 "convert the column to YYYY-MM-DD, or say how it is written with "
                 "--date-format, e.g. --date-format %m/%d/%Y (month first) or "
                 "--date-format %d/%m/%Y (day first)")
-        raise UserError(f"{path} line {lines[idx[0]]}, column {source!r} (mapped to "
-                        f"{target}): found {text.iloc[idx[0]]!r}; expected {expected}{more}",
-                        hint=hint)
+        raise UserError(cells + more, hint=hint)
     out = when.dt.strftime("%Y-%m-%d" if kind == "date" else "%Y-%m-%dT%H:%M:%SZ")
     return out.astype(object).where(~empty, None)
 
