@@ -95,3 +95,15 @@ def test_the_checks_download_nothing_and_resolve_agrees(registry: Config,
     with pytest.raises(UserError, match="no version 77"):
         tracking.resolve_model("models:/fakedetect-influencer/77", registry)
     assert tracking.resolve_model(uri, registry).version == trained.version
+
+
+def test_a_configured_model_not_registered_yet_is_not_mistaken_for_another(
+        registry: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from fakedetect import tracking
+
+    client = tracking.connect(registry, create=False)
+    if "fakedetect-account" in tracking.registered_names(client):
+        pytest.skip("the session store holds an account model")
+    code, err = _run(["predict", NO_DATA, "-o", "s.csv", "--task", "account"], capsys)
+    assert code == 2 and "no model named 'fakedetect-account' is registered yet" in err
+    assert "did you mean" not in err and "fakedetect train" in err

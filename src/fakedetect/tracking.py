@@ -319,7 +319,8 @@ def _version_list(versions: list[VersionInfo]) -> str:
     return ", ".join(v.version for v in reversed(versions)) or "none"
 
 
-def registry_version(client: MlflowClient, uri: str) -> tuple[str, str]:
+def registry_version(client: MlflowClient, uri: str, *, defaults: tuple[str, ...] = ()
+                     ) -> tuple[str, str]:
     """The registered model and version a ``models:/`` URI names, checked in the registry.
 
     Parameters
@@ -327,6 +328,9 @@ def registry_version(client: MlflowClient, uri: str) -> tuple[str, str]:
     client : MlflowClient
     uri : str
         ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
+    defaults : tuple of str
+        The configured model names: one of them not registered yet is said so, with
+        no "did you mean" another task's model.
 
     Returns
     -------
@@ -352,6 +356,10 @@ def registry_version(client: MlflowClient, uri: str) -> tuple[str, str]:
     if not name:
         raise UserError(f"{uri}: no model name",
                         hint="e.g. models:/fakedetect-influencer@champion")
+    if name in defaults and name not in registered_names(client):
+        raise UserError(f"{uri}: no model named {name!r} is registered yet",
+                        hint="train one with `fakedetect train` (or `make demo`); "
+                             "`fakedetect models` lists the registered models")
     try:
         check_model_name(client, name)
     except UserError as exc:
@@ -404,10 +412,15 @@ def check_model_uri(uri: str, cfg: Config) -> tuple[str, str] | None:
         model's name (or close to one).
     """
     if uri.startswith("models:/"):
-        return registry_version(connect(cfg, create=False), uri)
+        return registry_version(connect(cfg, create=False), uri, defaults=_defaults(cfg))
     if Path(uri).is_dir():
         return None
     raise UserError(f"{uri}: no such model folder", hint=_folder_hint(uri, cfg))
+
+
+def _defaults(cfg: Config) -> tuple[str, ...]:
+    """The configured registered-model names of both tasks."""
+    return tuple(cfg.model_name(task) for task in ("account", "influencer"))
 
 
 def _folder_hint(uri: str, cfg: Config) -> str:
@@ -458,7 +471,7 @@ def resolve_model(uri: str, cfg: Config) -> FakeModel:
         check_model_uri(uri, cfg)
         return FakeModel.load(Path(uri))
     client = connect(cfg, create=False)
-    name, version = registry_version(client, uri)
+    name, version = registry_version(client, uri, defaults=_defaults(cfg))
     folder = _download(client, name, version, cfg.output_dir / ".model-cache")
     model = FakeModel.load(folder)
     model.metadata["model_name"] = name
