@@ -235,18 +235,24 @@ def check_model_name(client: MlflowClient, name: str) -> None:
     UserError
         ``no model named NAME; did you mean OTHER?`` (or the list of models).
     """
-    import difflib
-
     names = registered_names(client)
     if name in names:
         return
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    close = _closest(name, names)
     if close:
-        raise UserError(f"no model named {name!r}; did you mean {close[0]}?",
+        raise UserError(f"no model named {name!r}; did you mean {close}?",
                         hint="`fakedetect models` lists the registered models")
     raise UserError(f"no model named {name!r}",
                     hint=(f"registered models: {', '.join(names)}" if names else
                           "no model is registered yet: train one with `fakedetect train`"))
+
+
+def _closest(name: str, names: list[str]) -> str | None:
+    """The registered name closest to a mistyped one (``None`` if none is close)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> VersionInfo | None:
@@ -363,9 +369,8 @@ def registry_version(client: MlflowClient, uri: str, *, defaults: tuple[str, ...
     try:
         check_model_name(client, name)
     except UserError as exc:
-        fixed = exc.message.rsplit("did you mean ", 1)[-1].rstrip("?")
-        hint = (f"--model models:/{fixed}{ref[len(name):]}; " if fixed != exc.message
-                else "") + str(exc.hint)
+        fixed = _closest(name, registered_names(client))
+        hint = (f"--model models:/{fixed}{ref[len(name):]}; " if fixed else "") + str(exc.hint)
         raise UserError(f"{uri}: {exc.message}", hint=hint) from None
     versions = list_versions(client, name)
     known = _version_list(versions)
@@ -426,8 +431,6 @@ def _defaults(cfg: Config) -> tuple[str, ...]:
 def _folder_hint(uri: str, cfg: Config) -> str:
     """What to do about a model folder that does not exist: the registry URI when the
     value names a registered model (or nearly), else how to export a folder."""
-    import difflib
-
     plain = ("give models:/NAME@ALIAS (e.g. models:/fakedetect-influencer@champion), "
              "or export a folder with `fakedetect export --model URI --out DIR`")
     if "/" in uri or "\\" in uri:
@@ -436,12 +439,11 @@ def _folder_hint(uri: str, cfg: Config) -> str:
         names = registered_names(connect(cfg, create=False))
     except UserError:  # no store: the plain hint
         return plain
-    close = [uri] if uri in names else difflib.get_close_matches(uri, names, n=1,
-                                                                 cutoff=0.6)
+    close = uri if uri in names else _closest(uri, names)
     if not close:
         return plain
-    return (f"for the registered model, write --model models:/{close[0]}@"
-            f"{cfg.champion_alias} (or models:/{close[0]}/VERSION)")
+    return (f"for the registered model, write --model models:/{close}@"
+            f"{cfg.champion_alias} (or models:/{close}/VERSION)")
 
 
 def resolve_model(uri: str, cfg: Config) -> FakeModel:
