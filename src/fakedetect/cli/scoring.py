@@ -32,7 +32,7 @@ TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
 @app.command()
 def predict(
     data: Annotated[str | None, typer.Argument(
-        metavar="DATA", help="Dataset folder, or - to read one account as JSON on stdin.",
+        metavar="DATA", help="Dataset folder, or - to read accounts as JSON on stdin.",
         show_default=False)] = None,
     data_opt: Annotated[str | None, typer.Option(
         "--data", help="The dataset folder (same as the positional DATA).",
