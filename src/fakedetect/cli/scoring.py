@@ -76,10 +76,11 @@ def predict(
         raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)",
                         hint=f"fakedetect predict {data} -o scores.csv")
     cfg = load(config)
+    on_dask = use_dask(engine, scheduler)
     if data != "-":  # a request on stdin is read first: its errors need no model
         _check_model(cfg, model, task)  # before any data is read
     started = time.perf_counter()
-    if use_dask(engine, scheduler):
+    if on_dask:
         from fakedetect.scale.dask_predict import run_predict
 
         if data == "-" or out is None:
@@ -376,8 +377,9 @@ def report(
     from fakedetect.report.pages import check_report_folder
 
     check_report_folder(Path(out or cfg.report_dir))  # before any work
+    on_dask = use_dask(engine, scheduler)
     _check_model(cfg, model, task)
-    if use_dask(engine, scheduler):
+    if on_dask:
         from fakedetect.scale.dask_predict import run_report
 
         index, pages, drift = run_report(cfg, data, out or cfg.report_dir, model, task,
