@@ -399,16 +399,18 @@ def test_csv_mapping_with_labels(tmp_path: Path) -> None:
     )
     ds = load_dataset(tmp_path / "mine")
     acc = ds.accounts.set_index("account_id")
-    assert acc.index[0] == "my-accounts-000001"
-    assert acc.loc["my-accounts-000001", "followers"] == 12500
+    assert sorted(acc.index) == sorted(frame["Handle"])  # no account_id: the usernames
+    assert acc.loc[frame["Handle"].iloc[0], "followers"] == 12500
+    assert any("account ids: the usernames (column 'Handle')" in n for n in summary.notes)
     expected = frame["Number.of.followers"].iloc[1:].str.replace(",", "").astype(int).tolist()
-    assert acc["followers"].iloc[1:].tolist() == expected
+    assert acc.loc[frame["Handle"].iloc[1:], "followers"].tolist() == expected
     assert acc["posts"].isna().all() and "Notes" not in acc  # only mapped columns
     labelled = frame["Fake.Or.Not"] != ""
     assert summary.rows["labels"] == int(labelled.sum())
     labels = ds.tables["labels"].set_index("account_id")
     fake = frame.loc[labelled, "Fake.Or.Not"].str.lower().isin(["yes", "bot"])
-    assert labels["is_fake"].tolist() == fake.astype(int).tolist()
+    assert labels.loc[frame.loc[labelled, "Handle"], "is_fake"].tolist() == \
+        fake.astype(int).tolist()
     assert set(labels["fraud_type"].astype(str)) == {"none", "fake", "spammer"}
     assert summary.n_fake == int(fake.sum())
 
@@ -658,3 +660,120 @@ def test_import_json_summary_and_a_file_name_out_is_refused(
     got = json.loads(printed)
     assert got["rows"] == {"accounts": 2} and got["out"] == str(tmp_path / "o")
     assert Path(got["files"]["accounts"]).is_file()
+
+
+# ---------------------------------------------------------------- vendor exports
+
+
+VENDOR_DAYS = {"iso": ("2026-10-01", "2026-10-02", "2026-10-03"),
+               "us": ("10/01/2026", "10/02/2026", "10/03/2026"),
+               "eu": ("01/10/2026", "02/10/2026", "03/10/2026")}
+
+
+def _daily(path: Path, days: tuple[str, ...]) -> Path:
+    rows = [f"lena.travels,{d},{f}" for d, f in zip(days, (15800, 15830, 24055), strict=True)]
+    return _write(path, "Handle,Day,Followers\n" + "\n".join(rows) + "\n")
+
+
+SNAP_MAP = "account_id=Handle,date=Day,followers=Followers"
+
+
+@pytest.mark.parametrize("style", ["us", "eu"])
+def test_a_non_iso_date_names_the_cell_not_a_duplicate_key(tmp_path: Path, style: str
+                                                           ) -> None:
+    src = _daily(tmp_path / "daily.csv", VENDOR_DAYS[style])
+    with pytest.raises(UserError) as err:
+        run_import("csv", src, tmp_path / "out", table="snapshots", mapping=SNAP_MAP)
+    text = str(err.value)
+    first = VENDOR_DAYS[style][0]
+    assert (f"{src}, line 2, column 'Day' (mapped to date): found '{first}'; expected a "
+            "date (YYYY-MM-DD)") in text
+    assert "line 4" in text and "repeat the key" not in text
+    assert "--date-format %m/%d/%Y" in text and "--date-format %d/%m/%Y" in text
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("style", "fmt", "first"), [
+    ("us", "%m/%d/%Y", "2026-10-01"), ("eu", "%d/%m/%Y", "2026-10-01"),
+    ("us", "%d/%m/%Y", "2026-01-10"),  # the user's word decides, never a guess
+])
+def test_date_format_reads_the_days_as_the_user_says(tmp_path: Path, style: str, fmt: str,
+                                                      first: str) -> None:
+    src = _daily(tmp_path / "daily.csv", VENDOR_DAYS[style])
+    run_import("csv", src, tmp_path / "out", table="snapshots", mapping=SNAP_MAP,
+               date_format=fmt)
+    snaps = load_dataset(tmp_path / "out").tables["snapshots"]
+    assert str(snaps["date"].iloc[0])[:10] == first
+    assert len(snaps) == 3
+
+
+def test_date_format_that_does_not_fit_names_the_cell(tmp_path: Path) -> None:
+    src = _daily(tmp_path / "daily.csv", VENDOR_DAYS["iso"])
+    with pytest.raises(UserError, match=r"line 2, column 'Day' \(mapped to date\): found "
+                                        r"'2026-10-01'; expected a date in the format "
+                                        r"%m/%d/%Y"):
+        run_import("csv", src, tmp_path / "out", table="snapshots", mapping=SNAP_MAP,
+                   date_format="%m/%d/%Y")
+    accounts = _write(tmp_path / "acc.csv", "Handle,Followers\nlena,5\n")
+    with pytest.raises(UserError, match="no date or time column"):
+        run_import("csv", accounts, tmp_path / "out", mapping="username=Handle,"
+                   "followers=Followers", date_format="%m/%d/%Y")
+
+
+def test_cli_date_format_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _daily(tmp_path / "daily.csv", VENDOR_DAYS["us"])
+    out = tmp_path / "out"
+    code, _, err = _cli(["import", "csv", str(src), "--table", "snapshots", "-o", str(out),
+                         "--map", SNAP_MAP], capsys)
+    assert code == 2 and "found '10/01/2026'" in err and "Traceback" not in err
+    code, _, err = _cli(["import", "csv", str(src), "--table", "snapshots", "-o", str(out),
+                         "--map", SNAP_MAP, "--date-format", "%m/%d/%Y"], capsys)
+    assert code == 0, err
+
+
+def _vendor_accounts(tmp_path: Path) -> Path:
+    return _write(tmp_path / "accounts.csv",
+                  "Handle,Followers,Following,Posts\nlena.travels,24100,512,342\n"
+                  "max.eats,18000,300,120\n")
+
+
+def test_vendor_profiles_then_history_make_one_account_each(tmp_path: Path) -> None:
+    out = tmp_path / "vdata"
+    first = run_import("csv", _vendor_accounts(tmp_path), out,
+                       mapping="username=Handle,followers=Followers,following=Following,"
+                               "posts=Posts")
+    assert any("the usernames" in n for n in first.notes)
+    src = _daily(tmp_path / "daily.csv", VENDOR_DAYS["iso"])
+    run_import("csv", src, out, table="snapshots", mapping=SNAP_MAP)
+    ds = load_dataset(out)
+    assert sorted(ds.accounts["account_id"].astype(str)) == ["lena.travels", "max.eats"]
+    assert set(ds.tables["snapshots"]["account_id"].astype(str)) == {"lena.travels"}
+
+
+def test_history_naming_a_profile_by_its_username_under_another_id_is_refused(
+        tmp_path: Path) -> None:
+    out = tmp_path / "vdata"
+    run_import("csv", _vendor_accounts(tmp_path), out, id_prefix="acc",
+               mapping="username=Handle,followers=Followers")
+    src = _daily(tmp_path / "daily.csv", VENDOR_DAYS["iso"])
+    with pytest.raises(UserError) as err:
+        run_import("csv", src, out, table="snapshots", mapping=SNAP_MAP)
+    text = str(err.value)
+    assert f"{src} line 2" in text and "'lena.travels'" in text and "'acc-000001'" in text
+    assert "second account" in text
+    ds = load_dataset(out)  # the folder is as it was
+    assert sorted(ds.accounts["account_id"].astype(str)) == ["acc-000001", "acc-000002"]
+    assert ds.get("snapshots") is None
+    # an id the accounts table does not list and no username matches: a new account
+    other = _write(tmp_path / "new.csv", "Handle,Day,Followers\nnew.one,2026-10-01,5\n")
+    run_import("csv", other, out, table="snapshots", mapping=SNAP_MAP)
+    assert "new.one" in set(load_dataset(out).accounts["account_id"].astype(str))
+
+
+def test_validate_refuses_snapshots_of_accounts_the_accounts_table_lacks(
+        tmp_path: Path) -> None:
+    _write(tmp_path / "accounts.csv", "account_id,followers\na1,100\n")
+    _write(tmp_path / "snapshots.csv", "account_id,date,followers\na1,2026-10-01,100\n"
+                                        "zz,2026-10-01,5\n")
+    with pytest.raises(UserError, match=r"(?s)unknown account.*line 3.*'zz'"):
+        load_dataset(tmp_path)

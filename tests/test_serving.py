@@ -300,3 +300,70 @@ def test_only_stores_that_exist_are_asked(no_tracking_uri: None, tmp_path: Path,
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "databricks")
     assert registries(None) == ["databricks-uc"]  # the registry MLflow pairs with it
     assert not (tmp_path / "gone.db").exists()
+
+
+# --------------------------------------------------- one JSON shape for predict - and serving
+
+
+def _stdin_predict(payload: str, model: Path, capsys: pytest.CaptureFixture[str],
+                   monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    import io
+    import sys
+
+    from fakedetect.cli import main
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(payload))
+    code = main(["predict", "-", "--model", str(model)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_predict_stdin_reads_the_served_shape_like_the_document_shape(
+        trained, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.loads(readme_body())
+    record = body["dataframe_records"][0]
+    document = {"account": {k: v for k, v in record.items() if k != "history"},
+                **record["history"]}
+    answers = {}
+    for shape, payload in (("record", record), ("document", document), ("body", body),
+                           ("list", [record])):
+        code, out, err = _stdin_predict(json.dumps(payload), trained.folder, capsys,
+                                        monkeypatch)
+        assert code == 0, err
+        answers[shape] = json.loads(out)
+    assert answers["record"]["status"] == "scored"  # the history was read
+    for shape in ("document", "body", "list"):
+        assert answers[shape]["fake_probability"] == answers["record"]["fake_probability"]
+        assert answers[shape]["account_id"] == "lena"
+    two = [record, {**record, "account_id": "lena2"}]
+    code, out, err = _stdin_predict(json.dumps(two), trained.folder, capsys, monkeypatch)
+    assert code == 0, err
+    assert [r["account_id"] for r in json.loads(out)] == ["lena", "lena2"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda r: {**{k: v for k, v in r.items() if k != "history"}, "histroy": r["history"]},
+     "unknown key 'histroy' in an account record (did you mean 'history'?)"),
+    (lambda r: {**r, "history": {"snapshot": r["history"]["snapshots"]}},
+     "unknown key 'snapshot' in 'history' (did you mean 'snapshots'?)"),
+])
+def test_an_unknown_key_is_refused_by_predict_and_by_the_server(
+        pyfunc, trained, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, change, expected: str) -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.pyfunc import scoring_server
+
+    record = change(json.loads(readme_body())["dataframe_records"][0])
+    code, _, err = _stdin_predict(json.dumps(record), trained.folder, capsys, monkeypatch)
+    assert code == 2 and f"<stdin>: {expected}" in err, err
+    assert "the keys understood are" in err and "Traceback" not in err
+    body = json.dumps({"dataframe_records": [record]})
+    with pytest.raises(MlflowException) as raised:
+        scoring_server.invocations(body, "application/json", pyfunc, None)
+    assert raised.value.get_http_status_code() == 400
+    assert f"<request> row 1: {expected}" in raised.value.message
+    with pytest.raises(UserError, match="unknown key 'extra' in a request body"):
+        from fakedetect.records import records_from_json
+
+        records_from_json({"dataframe_records": [record], "extra": 1})

@@ -312,25 +312,28 @@ def rounded_for_file(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def dataset_from_json(text: str) -> Dataset:
-    """Build a one-account dataset from a JSON document (for ``predict -``).
+    """Build a dataset of the accounts in a JSON document (for ``predict -``).
 
-    The document is either a flat account object (the accounts columns) or an object with
-    an ``account`` key and optional ``snapshots``, ``posts``, ``comments``, ``audience``
-    lists of row objects (``account_id`` may be omitted in them).
+    The document is read as the served model reads a request
+    (:func:`fakedetect.records.dataset_from_records`), in any of these shapes:
+
+    - one account record: the ``accounts`` columns, history nested under ``history``
+      (``{"account_id": "lena", "followers": 24100, "history": {"snapshots": [...]}}``);
+    - a list of such records, or MLflow's ``{"dataframe_records": [...]}``;
+    - ``{"account": {...}, "snapshots": [...], "posts": [...], ...}``.
+
+    ``account_id`` may be omitted (``stdin``, or ``stdin1``, ``stdin2``... for a list).
 
     Raises
     ------
     UserError
-        Not JSON, not an object, or the rows break the contract.
+        Not JSON, nested too deep, an unknown key (with the closest known one), or rows
+        that break the contract.
     """
     import json
-    import tempfile
-    from pathlib import Path
 
-    import pandas as pd
-
-    from fakedetect.io import MAX_JSON_DEPTH, too_deep, write_table
-    from fakedetect.validate import load_dataset
+    from fakedetect.io import MAX_JSON_DEPTH, too_deep
+    from fakedetect.records import dataset_from_records, records_from_json
 
     if too_deep(text.encode("utf-8", "surrogatepass"), MAX_JSON_DEPTH) is not None:
         raise UserError(f"<stdin>: arrays or objects nested more than {MAX_JSON_DEPTH} deep",
@@ -340,33 +343,8 @@ def dataset_from_json(text: str) -> Dataset:
     except json.JSONDecodeError as exc:
         raise UserError(f"<stdin>: not valid JSON ({exc.msg} at line {exc.lineno}, column "
                         f"{exc.colno})", hint="send one JSON object") from exc
-    if not isinstance(doc, dict):
-        raise UserError("<stdin>: expected a JSON object describing one account")
-    nested = "account" in doc
-    account = doc["account"] if nested else doc
-    if not isinstance(account, dict):
-        raise UserError("<stdin>: 'account' must be an object of account columns")
-    # In a flat document `posts` is the profile's post count; lists are always tables.
-    tables = {t: doc.get(t) for t in ("snapshots", "posts", "comments", "audience")
-              if nested or isinstance(doc.get(t), list)}
-    account = {k: v for k, v in account.items() if not isinstance(v, list | dict)}
-    account.setdefault("account_id", "stdin")
-    acc_id = account["account_id"]
-    with tempfile.TemporaryDirectory(prefix="fakedetect-stdin-") as tmp:
-        root = Path(tmp)
-        write_table(pd.DataFrame([account]), root / "accounts.jsonl")
-        for table, rows in tables.items():
-            if rows is None:
-                continue
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise UserError(f"<stdin>: {table!r} must be a list of objects")
-            if rows:
-                frame = pd.DataFrame([{"account_id": acc_id, **r} for r in rows])
-                write_table(frame, root / f"{table}.jsonl")
-        try:
-            ds = load_dataset(root)
-        except UserError as exc:  # name what the user sent, not a folder that is gone
-            raise UserError(exc.message.replace(str(root), "<stdin>"),
-                            hint=exc.hint) from None
-        ds.path = Path("<stdin>")
-        return ds
+    records = records_from_json(doc, "<stdin>")
+    if len(records) == 1:
+        records = [{"account_id": "stdin", **records[0]}]
+    return dataset_from_records(records, where="<stdin>", row_word="record",
+                                default_id="stdin")

@@ -88,6 +88,67 @@ def score_frame(model: FakeModel, X: pd.DataFrame, *, top_reasons: int = 3,
     return out
 
 
+#: Why an influencer account with no history is not scored, as ``predict`` says it.
+NO_HISTORY = ("too little history: no snapshots and fewer than {min_posts} posts with "
+              "likes, so nothing to judge growth or engagement by (use --task account for "
+              "a profile-only score)")
+#: The feature that is computed exactly when an account has a snapshot.
+SNAPSHOT_MARK = "snapshots__history_length_days"
+#: Engagement features computed on every post, liked or not: not a mark of coverage.
+_ALWAYS_POSTS = ("posts__posts_per_week__last_30",)
+
+
+def history_gate(X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which feature rows ``predict`` scores, and why it leaves the others unscored.
+
+    An influencer account with no snapshot and fewer than
+    :data:`~fakedetect.features.registry.MIN_POSTS` posts with likes has nothing to be
+    judged by; ``predict`` gives it ``status = not_scored``. Feature rows say so by
+    their ``coverage__snapshots`` and ``coverage__posts`` columns (``fakedetect
+    features`` writes them) or, without them (``FeatureBuilder`` returns the features
+    only), by the features those tables give: ``snapshots__history_length_days`` is
+    computed exactly when there is a snapshot, the engagement features exactly when
+    there are enough posts with likes.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Feature rows.
+    task : str
+        The model's task; only ``influencer`` rows need a history.
+
+    Returns
+    -------
+    can : numpy.ndarray of bool
+        Rows to score.
+    why : numpy.ndarray of str
+        Empty for rows to score, else the reason ``predict`` gives.
+    """
+    from fakedetect.features.outputs import group_names
+    from fakedetect.features.registry import MIN_POSTS
+
+    n = len(X)
+    can = np.ones(n, dtype=bool)
+    if task != "influencer":
+        return can, np.full(n, "", dtype=object)
+    if "coverage__snapshots" in X:
+        snaps = X["coverage__snapshots"].fillna(False).to_numpy(dtype=bool)
+    elif SNAPSHOT_MARK in X:
+        snaps = X[SNAPSHOT_MARK].notna().to_numpy()
+    else:
+        snaps = np.ones(n, dtype=bool)  # nothing tells: score as before
+    if "coverage__posts" in X:
+        posts = X["coverage__posts"].fillna(False).to_numpy(dtype=bool)
+    else:
+        marks = [f for f in group_names("engagement")
+                 if f.startswith("posts__") and f not in _ALWAYS_POSTS and f in X]
+        posts = (X[marks].notna().any(axis=1).to_numpy() if marks
+                 else np.ones(n, dtype=bool))
+    can = snaps | posts
+    why = np.where(can, "", NO_HISTORY.format(min_posts=MIN_POSTS)).astype(object)
+    return can, why
+
+
 def audience_gaps(model: FakeModel) -> list[str]:
     """Features the model always had in training but a follower sample cannot provide.
 
@@ -202,6 +263,28 @@ class ModelScorer:
         never reads the others, so leaving them out changes nothing); ``None`` when the
         trees cannot be read (all features)."""
         return self.model.split_features()
+
+
+def check_model(cfg: Config, model_uri: str | None, task: str) -> None:
+    """Refuse a model the registry or the disk does not hold, downloading nothing: what
+    the scoring commands run before reading any data.
+
+    Parameters
+    ----------
+    cfg : Config
+    model_uri : str or None
+        ``models:/...`` or a model folder; default the task's champion.
+    task : str
+        ``account`` or ``influencer`` (used for the default URI).
+
+    Raises
+    ------
+    UserError
+        See :func:`fakedetect.tracking.check_model_uri`.
+    """
+    from fakedetect import tracking
+
+    tracking.check_model_uri(model_uri or cfg.champion_uri(task), cfg)
 
 
 def load_models(cfg: Config, model_uri: str | None, task: str, *,

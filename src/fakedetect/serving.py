@@ -50,8 +50,6 @@ MODEL_ARTIFACT = "fakedetect_model"
 ACCOUNT_ARTIFACT = "account_model"
 #: Key of the logged ``model_config`` that records the registry the model was logged to.
 REGISTRY_KEY = "registry_uri"
-#: The history tables an account record may nest under ``history``.
-HISTORY_TABLES = ("snapshots", "posts", "comments", "audience")
 
 
 def is_account_input(frame: pd.DataFrame, features: list[str]) -> bool:
@@ -65,15 +63,15 @@ def is_account_input(frame: pd.DataFrame, features: list[str]) -> bool:
 
 
 def dataset_from_records(frame: pd.DataFrame) -> Dataset:
-    """Validate account records (with optional nested history) as a dataset.
+    """Validate account records (with optional nested history) as a dataset: the
+    request's reading of :func:`fakedetect.records.dataset_from_records`, which ``fakedetect
+    predict -`` shares.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         One row per account: ``accounts`` columns, and optionally ``history``, an object
         of ``snapshots``, ``posts``, ``comments`` and ``audience`` lists of row objects.
-        A list in a ``snapshots``, ``comments`` or ``audience`` column, or in ``posts``
-        (where a number is the profile's post count), is read as that table too.
 
     Returns
     -------
@@ -82,72 +80,13 @@ def dataset_from_records(frame: pd.DataFrame) -> Dataset:
     Raises
     ------
     UserError
-        A row breaks the data contract (named by table, row and column), or the history
-        is not an object of lists of objects.
+        An unknown key (named, with the closest known one), a row that breaks the data
+        contract (named by table, row and column), or a history that is not an object of
+        lists of objects.
     """
-    import tempfile
-    from pathlib import Path
+    from fakedetect.records import dataset_from_records as read
 
-    from fakedetect.errors import UserError
-    from fakedetect.io import write_table
-    from fakedetect.validate import load_dataset
-
-    records = frame.to_dict(orient="records")
-    accounts: list[dict[str, Any]] = []
-    tables: dict[str, list[dict[str, Any]]] = {t: [] for t in HISTORY_TABLES}
-    for i, rec in enumerate(records):
-        history = rec.get("history")
-        if _missing(history):
-            history = {}
-        if not isinstance(history, dict):
-            raise UserError(f"request row {i + 1}: 'history' must be an object of "
-                            f"{', '.join(HISTORY_TABLES)} lists",
-                            hint='e.g. "history": {"snapshots": [{"date": "2026-10-01", '
-                                 '"followers": 1200}]}')
-        account = {k: _plain(v) for k, v in rec.items() if k != "history"
-                   and not _is_rows(v) and not _missing(v)}
-        account.setdefault("account_id", f"row{i + 1}")
-        acc_id = account["account_id"]
-        for table in HISTORY_TABLES:
-            rows = history.get(table)
-            if rows is None and _is_rows(rec.get(table)):
-                rows = rec[table]
-            if rows is None:
-                continue
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise UserError(f"request row {i + 1}: history {table!r} must be a list "
-                                "of objects")
-            tables[table].extend({"account_id": acc_id, **{k: _plain(v) for k, v in r.items()}}
-                                 for r in rows)
-        accounts.append(account)
-    with tempfile.TemporaryDirectory(prefix="fakedetect-serve-") as tmp:
-        root = Path(tmp)
-        write_table(pd.DataFrame(accounts), root / "accounts.jsonl")
-        for table, rows in tables.items():
-            if rows:
-                write_table(pd.DataFrame(rows), root / f"{table}.jsonl")
-        try:
-            dataset = load_dataset(root)
-        except UserError as exc:  # name the request, not a folder that is gone
-            raise UserError(exc.message.replace(str(root), "<request>"),
-                            hint=exc.hint) from None
-    dataset.path = Path("<request>")
-    return dataset
-
-
-def _is_rows(value: object) -> bool:
-    return isinstance(value, list)
-
-
-def _plain(value: object) -> object:
-    """A whole number that a table column turned into a float, back as an integer."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    return read(frame, where="<request>", row_word="row")
 
 
 def recorded_registry(uri: str) -> str:
@@ -378,14 +317,21 @@ def answer_accounts(scored: Scored, model: FakeModel) -> pd.DataFrame:
 
 def answer_feature_rows(model: FakeModel, frame: pd.DataFrame, top_reasons: int = 3
                         ) -> pd.DataFrame:
-    """The served answer for feature rows: scores, reasons, the model, ``predict``'s
-    evidence columns (null: feature rows carry no history) and ``not_assessed``.
+    """The served answer for feature rows, as ``predict`` gives it for the same account:
+    ``account_id``, ``status`` and ``status_reason``, the scores and top reasons, the
+    model, ``predict``'s evidence columns (null: feature rows carry no history) and
+    ``not_assessed``.
+
+    A row whose features say the account has no history (see
+    :func:`fakedetect.scoring.history_gate`) is ``not_scored`` with ``predict``'s
+    reason and no score, as ``predict`` leaves it.
 
     Parameters
     ----------
     model : FakeModel
     frame : pandas.DataFrame
-        Feature rows; an ``account_id`` column is passed through.
+        Feature rows; the ``account_id`` column, or an index named ``account_id`` (as
+        ``FeatureBuilder`` returns it), names the accounts.
     top_reasons : int
 
     Returns
@@ -393,21 +339,39 @@ def answer_feature_rows(model: FakeModel, frame: pd.DataFrame, top_reasons: int 
     pandas.DataFrame
         One row per input row; missing values as ``None`` (JSON null).
     """
-    from fakedetect.evidence import SCORE_COLUMNS
-    from fakedetect.scoring import score_frame
+    import numpy as np
 
+    from fakedetect.evidence import SCORE_COLUMNS
+    from fakedetect.scoring import history_gate, score_frame
+
+    can, why = history_gate(frame, model.task)
     scores = score_frame(model, frame, top_reasons=top_reasons)
+    scores = scores.drop(columns=[c for c in scores if c.startswith("feature_")])
     if "account_id" in frame:
-        scores.insert(0, "account_id", frame["account_id"].astype(str).to_numpy())
+        ids = frame["account_id"].astype(str).to_numpy()
+    elif frame.index.name == "account_id":
+        ids = frame.index.astype(str).to_numpy()
+    else:
+        ids = np.full(len(frame), None, dtype=object)
+    scores.insert(0, "account_id", ids)
+    scores.insert(1, "status", np.where(can, "scored", "not_scored"))
+    scores.insert(2, "status_reason", why)
     scores["model_name"] = model.name
     scores["model_version"] = model.version
     out = scores.astype(object).where(scores.notna(), None)
+    dropped = [c for c in out if c.startswith(("fake_probability", "authenticity_score",
+                                               "reason_", "contribution_"))]
+    out.loc[~can, dropped] = None
+    out.loc[~can, "verdict"] = ""
+    out.loc[~can, [c for c in out if c.startswith("reason_")]] = ""
     for col in SCORE_COLUMNS:
         out[col] = None
-    out["not_assessed"] = not_assessed_column(model, frame)
+    lines = not_assessed_column(model, frame)
+    out["not_assessed"] = [found if ok else [] for found, ok in zip(lines, can, strict=True)]
     from fakedetect.explain import verdict_basis_column
 
-    out["verdict_basis"] = verdict_basis_column(model, frame)
+    basis = verdict_basis_column(model, frame)
+    out["verdict_basis"] = [found if ok else None for found, ok in zip(basis, can, strict=True)]
     return out
 
 

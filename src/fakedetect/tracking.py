@@ -235,18 +235,24 @@ def check_model_name(client: MlflowClient, name: str) -> None:
     UserError
         ``no model named NAME; did you mean OTHER?`` (or the list of models).
     """
-    import difflib
-
     names = registered_names(client)
     if name in names:
         return
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    close = _closest(name, names)
     if close:
-        raise UserError(f"no model named {name!r}; did you mean {close[0]}?",
+        raise UserError(f"no model named {name!r}; did you mean {close}?",
                         hint="`fakedetect models` lists the registered models")
     raise UserError(f"no model named {name!r}",
                     hint=(f"registered models: {', '.join(names)}" if names else
                           "no model is registered yet: train one with `fakedetect train`"))
+
+
+def _closest(name: str, names: list[str]) -> str | None:
+    """The registered name closest to a mistyped one (``None`` if none is close)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> VersionInfo | None:
@@ -314,6 +320,132 @@ def _download(client: MlflowClient, name: str, version: str, cache: Path | None)
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _version_list(versions: list[VersionInfo]) -> str:
+    """``1, 2`` (oldest first), or ``none`` when the model has no versions."""
+    return ", ".join(v.version for v in reversed(versions)) or "none"
+
+
+def registry_version(client: MlflowClient, uri: str, *, defaults: tuple[str, ...] = ()
+                     ) -> tuple[str, str]:
+    """The registered model and version a ``models:/`` URI names, checked in the registry.
+
+    Parameters
+    ----------
+    client : MlflowClient
+    uri : str
+        ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
+    defaults : tuple of str
+        The configured model names: one of them not registered yet is said so, with
+        no "did you mean" another task's model.
+
+    Returns
+    -------
+    (name, version)
+
+    Raises
+    ------
+    UserError
+        The URI is malformed, no model has that name (with the closest registered name,
+        as ``promote`` and ``rollback`` say it: :func:`check_model_name`), the model has
+        no such version, or no version carries the alias; each names the versions there
+        are.
+    """
+    ref = uri[len("models:/"):]
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+    elif "/" in ref:
+        name, version = ref.split("/", 1)
+        alias = ""
+    else:
+        raise UserError(f"{uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION",
+                        hint=f"e.g. models:/{ref or 'fakedetect-influencer'}@champion")
+    if not name:
+        raise UserError(f"{uri}: no model name",
+                        hint="e.g. models:/fakedetect-influencer@champion")
+    if name in defaults and name not in registered_names(client):
+        raise UserError(f"{uri}: no model named {name!r} is registered yet",
+                        hint="train one with `fakedetect train` (or `make demo`); "
+                             "`fakedetect models` lists the registered models")
+    try:
+        check_model_name(client, name)
+    except UserError as exc:
+        fixed = _closest(name, registered_names(client))
+        hint = (f"--model models:/{fixed}{ref[len(name):]}; " if fixed else "") + str(exc.hint)
+        raise UserError(f"{uri}: {exc.message}", hint=hint) from None
+    versions = list_versions(client, name)
+    known = _version_list(versions)
+    if alias:
+        for v in versions:
+            if alias in v.aliases:
+                return name, v.version
+        held = sorted({f"@{a} (v{v.version})" for v in versions for a in v.aliases})
+        hint = ("train one with `fakedetect train` (or `make demo`)" if not versions else
+                f"name a version (models:/{name}/VERSION)"
+                + (f" or an alias it has: {', '.join(held)}" if held else "")
+                + (f"; or make one champion: fakedetect promote {name} VERSION"
+                   if alias == "champion" else ""))
+        raise UserError(
+            f"{uri}: model {name} has versions {known}; none carries the alias {alias!r}",
+            hint=hint)
+    if version not in {v.version for v in versions}:
+        raise UserError(f"{uri}: model {name} has versions {known}; no version {version}",
+                        hint="`fakedetect models` lists the registered models and versions")
+    return name, version
+
+
+def check_model_uri(uri: str, cfg: Config) -> tuple[str, str] | None:
+    """Check a ``--model`` value before any data is read, downloading nothing.
+
+    Parameters
+    ----------
+    uri : str
+        ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or a model folder.
+    cfg : Config
+        Tracking store.
+
+    Returns
+    -------
+    (name, version) or None
+        The registered model and version; ``None`` for a folder (its files are
+        verified when it is loaded).
+
+    Raises
+    ------
+    UserError
+        See :func:`registry_version`; for a folder that does not exist, with the
+        ``models:/NAME@ALIAS`` the user probably meant when the value is a registered
+        model's name (or close to one).
+    """
+    if uri.startswith("models:/"):
+        return registry_version(connect(cfg, create=False), uri, defaults=_defaults(cfg))
+    if Path(uri).is_dir():
+        return None
+    raise UserError(f"{uri}: no such model folder", hint=_folder_hint(uri, cfg))
+
+
+def _defaults(cfg: Config) -> tuple[str, ...]:
+    """The configured registered-model names of both tasks."""
+    return tuple(cfg.model_name(task) for task in ("account", "influencer"))
+
+
+def _folder_hint(uri: str, cfg: Config) -> str:
+    """What to do about a model folder that does not exist: the registry URI when the
+    value names a registered model (or nearly), else how to export a folder."""
+    plain = ("give models:/NAME@ALIAS (e.g. models:/fakedetect-influencer@champion), "
+             "or export a folder with `fakedetect export --model URI --out DIR`")
+    if "/" in uri or "\\" in uri:
+        return plain
+    try:
+        names = registered_names(connect(cfg, create=False))
+    except UserError:  # no store: the plain hint
+        return plain
+    close = uri if uri in names else _closest(uri, names)
+    if not close:
+        return plain
+    return (f"for the registered model, write --model models:/{close}@"
+            f"{cfg.champion_alias} (or models:/{close}/VERSION)")
+
+
 def resolve_model(uri: str, cfg: Config) -> FakeModel:
     """Load a model from a registry URI or an exported folder, verifying its checksums.
 
@@ -329,27 +461,19 @@ def resolve_model(uri: str, cfg: Config) -> FakeModel:
     -------
     FakeModel
         With ``model_name`` and ``model_version`` set in its metadata.
+
+    Raises
+    ------
+    UserError
+        See :func:`check_model_uri`; also a folder whose files fail verification.
     """
     from fakedetect.model import FakeModel
 
     if not uri.startswith("models:/"):
+        check_model_uri(uri, cfg)
         return FakeModel.load(Path(uri))
-    ref = uri[len("models:/"):]
     client = connect(cfg, create=False)
-    if "@" in ref:
-        name, alias = ref.split("@", 1)
-        info = alias_version(client, name, alias)
-        if info is None:
-            raise UserError(
-                f"{uri}: no model version carries the alias {alias!r}",
-                hint="train one with `fakedetect train` (or `make demo`); "
-                     "`fakedetect models` lists what is registered",
-            )
-        version = info.version
-    elif "/" in ref:
-        name, version = ref.split("/", 1)
-    else:
-        raise UserError(f"{uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    name, version = registry_version(client, uri, defaults=_defaults(cfg))
     folder = _download(client, name, version, cfg.output_dir / ".model-cache")
     model = FakeModel.load(folder)
     model.metadata["model_name"] = name

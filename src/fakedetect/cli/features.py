@@ -102,6 +102,10 @@ def features(
     cfg = load(config)
     dest = out or cfg.output_dir / "features.parquet"
     check_output_file(dest, (".csv", ".parquet", ".jsonl"))  # before any work
+    if task == "influencer" and account_model not in ("rules", "champion"):
+        from fakedetect import tracking
+
+        tracking.check_model_uri(account_model, cfg)  # before any data is read
     started = time.perf_counter()
     if use_dask(engine, scheduler):
         from fakedetect.scale.dask_features import run_features

@@ -75,6 +75,12 @@ def import_cmd(
     sep: Annotated[
         str | None, typer.Option(help="csv: field separator (default: detected).")
     ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option("--date-format",
+                     help="csv: how dates are written, e.g. %m/%d/%Y or %d/%m/%Y "
+                          "(default: YYYY-MM-DD)."),
+    ] = None,
     json_: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> int:
@@ -103,6 +109,7 @@ def import_cmd(
         label_values=label_values,
         id_prefix=id_prefix,
         sep=sep,
+        date_format=date_format,
     )
     if json_:
         print_json({"format": summary.fmt, "source": str(summary.source),

@@ -32,7 +32,7 @@ TaskOpt = Annotated[str, typer.Option("--task", help="account or influencer.")]
 @app.command()
 def predict(
     data: Annotated[str | None, typer.Argument(
-        metavar="DATA", help="Dataset folder, or - to read one account as JSON on stdin.",
+        metavar="DATA", help="Dataset folder, or - to read accounts as JSON on stdin.",
         show_default=False)] = None,
     data_opt: Annotated[str | None, typer.Option(
         "--data", help="The dataset folder (same as the positional DATA).",
@@ -53,9 +53,10 @@ def predict(
 ) -> int:
     """Score every account: authenticity 0-100, verdict, audience share, top reasons.
 
-    DATA - reads one account as JSON on stdin (a flat object of account columns, or
-    {"account": {...}, "snapshots": [...], "posts": [...], ...}) and prints its score
-    as JSON.
+    DATA - reads accounts as JSON on stdin, in the served model's shape (an object of
+    account columns with the history under "history", a list of them, or
+    {"dataframe_records": [...]}) or as {"account": {...}, "snapshots": [...], ...},
+    and prints the score as JSON (a list for several accounts).
     """
     import time
 
@@ -75,8 +76,11 @@ def predict(
         raise UserError("predict needs --out FILE (.csv, .parquet or .jsonl)",
                         hint=f"fakedetect predict {data} -o scores.csv")
     cfg = load(config)
+    on_dask = use_dask(engine, scheduler)
+    if data != "-":  # a request on stdin is read first: its errors need no model
+        _check_model(cfg, model, task)  # before any data is read
     started = time.perf_counter()
-    if use_dask(engine, scheduler):
+    if on_dask:
         from fakedetect.scale.dask_predict import run_predict
 
         if data == "-" or out is None:
@@ -103,6 +107,12 @@ def predict(
                               top_reasons=top_reasons, lenient=lenient,
                               fail_on_drift=fail_on_drift, json_=json_, started=started,
                               n_jobs=n_jobs)
+
+
+def _check_model(cfg: object, model: str | None, task: str) -> None:
+    from fakedetect.scoring import check_model
+
+    check_model(cfg, model, task)  # type: ignore[arg-type]
 
 
 #: The steps of a local prediction, for its progress bar.
@@ -165,10 +175,10 @@ def _predict_local(data: str, out: Path | None, cfg: object, bar: object, *,
         echo(f"note: {note}", err=True)
     scores = scored.scores
     if data == "-" and out is None:
-        row = scores.iloc[0].to_dict()
-        clean = {k: (None if (isinstance(v, float) and v != v) else
-                     (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
-        echo(json.dumps(clean, default=str, indent=2))
+        clean = [{k: (None if (isinstance(v, float) and v != v) else
+                      (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+                 for row in scores.to_dict(orient="records")]
+        echo(json.dumps(clean[0] if len(clean) == 1 else clean, default=str, indent=2))
         return DRIFT_EXIT if fail_on_drift and scored.drifted else 0
     assert out is not None
     stage("writing")
@@ -232,6 +242,7 @@ def explain(
 
         check_output_file(html, (".html", ".htm"))  # before any work
     cfg = load(config)
+    _check_model(cfg, model, task)  # before any data is read
     loaded = load_dataset(data, lenient=lenient)
     ids = set(loaded.accounts["account_id"].astype(str))
     if account_id not in ids:
@@ -371,7 +382,9 @@ def report(
     from fakedetect.report.pages import check_report_folder
 
     check_report_folder(Path(out or cfg.report_dir))  # before any work
-    if use_dask(engine, scheduler):
+    on_dask = use_dask(engine, scheduler)
+    _check_model(cfg, model, task)
+    if on_dask:
         from fakedetect.scale.dask_predict import run_report
 
         index, pages, drift = run_report(cfg, data, out or cfg.report_dir, model, task,

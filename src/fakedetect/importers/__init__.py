@@ -43,7 +43,8 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "instafake": ("part",),
     "purba": (),
     "instaloader": (),
-    "csv": ("table", "mapping", "label", "label_values", "id_prefix", "sep", "platform"),
+    "csv": ("table", "mapping", "label", "label_values", "id_prefix", "sep", "platform",
+            "date_format"),
 }
 #: Option name -> how a user types it, for error messages.
 _OPTION_FLAGS = {
@@ -55,6 +56,7 @@ _OPTION_FLAGS = {
     "id_prefix": "--id-prefix",
     "sep": "--sep",
     "platform": "--platform",
+    "date_format": "--date-format",
 }
 
 
@@ -178,8 +180,8 @@ def run_import(
         write them.
     **options
         Importer options (``part`` for instafake; ``table``, ``mapping``, ``label``,
-        ``label_values``, ``id_prefix``, ``sep``, ``platform`` for csv). Options set to
-        ``None`` are ignored.
+        ``label_values``, ``id_prefix``, ``sep``, ``platform``, ``date_format`` for
+        csv). Options set to ``None`` are ignored.
 
     Notes
     -----

@@ -528,6 +528,7 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str,
         origin[name] = np.concatenate([old_origin, new_origin[np.flatnonzero(pos < 0)]])
         notes.append(f"{name}: merged into {existing[name].name}: {len(added):,} new row(s), "
                      f"{hit.size:,} matching row(s)")
+    _refuse_username_ids(merged, existing, imported, out, source)
     snaps = merged.get("snapshots")
     if snaps is not None:  # the contract wants days ascending per account
         order = pd.DataFrame({"a": _canon(snaps["account_id"], "id").to_numpy(),
@@ -561,6 +562,60 @@ def merge(existing: dict[str, Path], out: Path, imported: Imported, source: str,
             notes.append(f"accounts: {len(made):,} account(s) added from their latest "
                          "snapshot (followers, following, posts)")
     return merged, dict(existing), notes, total_dropped
+
+
+def _handle(values: pd.Series) -> pd.Series:
+    """Usernames as a platform compares them: no leading ``@``, any case."""
+    return values.astype("string").str.strip().str.lstrip("@").str.lower()
+
+
+def _refuse_username_ids(merged: dict[str, pd.DataFrame], existing: dict[str, Path],
+                         imported: Imported, out: Path, source: str) -> None:
+    """Refuse rows whose ``account_id`` the accounts table does not list but that is the
+    username of an account it does list under another id: merged as they are, they would
+    make a second account of the same creator.
+
+    Raises
+    ------
+    UserError
+        Naming the first such row, the account that has the username, and what to do.
+    """
+    from fakedetect.contract import REFERENCING
+    from fakedetect.io import read_raw
+
+    accounts = merged.get("accounts")
+    if accounts is None and "accounts" in existing:
+        accounts = read_raw("accounts", existing["accounts"]).frame
+    if accounts is None or "username" not in accounts:
+        return
+    ids = _canon(accounts["account_id"], "id")
+    known = set(ids.dropna())
+    handles = _handle(accounts["username"]).reset_index(drop=True)
+    owner = dict(zip(handles[handles.notna()], ids[handles.notna().to_numpy()],
+                     strict=True))
+    for name, frame in imported.tables.items():
+        if name not in REFERENCING or "account_id" not in frame:
+            continue
+        refs = _canon(frame["account_id"], "id")
+        unknown = (~refs.isin(known) & refs.notna()).to_numpy()
+        if not unknown.any():
+            continue
+        mapped = _handle(refs).map(owner)
+        hit = np.flatnonzero(unknown & mapped.notna().to_numpy())
+        if not hit.size:
+            continue
+        i = int(hit[0])
+        lines = imported.lines.get(name)
+        where = _where(lines, i, "row")
+        count = len(set(refs.iloc[hit]))
+        raise UserError(
+            f"{source} {where}: {name} row for account {refs.iloc[i]!r}, which the accounts "
+            f"table of {out} does not list; its account {mapped.iloc[i]!r} has the username "
+            f"{refs.iloc[i]!r}" + (f" ({count} accounts like this)" if count > 1 else ""),
+            hint="importing it would make a second account of the same creator: use the "
+                 "ids of the accounts table in this file (--map account_id=COLUMN), or "
+                 "re-import the accounts with --force and without account_id or --id-prefix "
+                 "(their usernames become the ids)")
 
 
 def _dedupe(frame: pd.DataFrame, key: tuple[str, ...], kinds: dict[str, str],

@@ -131,6 +131,46 @@ def _fail_cells(
     )
 
 
+#: How a date or time cell must read without ``--date-format``.
+_TIME_EXPECTED = {"date": "a date (YYYY-MM-DD)",
+                  "timestamp": "a date and time (YYYY-MM-DDTHH:MM:SSZ) or Unix seconds"}
+
+
+def _times(path: Path, lines: np.ndarray, text: pd.Series, empty: np.ndarray,
+           source: str, target: str, kind: str, date_format: str | None) -> pd.Series:
+    """Date or time cells as ISO 8601 text, read as ISO 8601 (or Unix seconds for a
+    timestamp) or with ``date_format``; a cell that does not read is an error naming
+    its line, never a guess (``10/01/2026`` is January or October only by the user's
+    word)."""
+    cells = text.mask(empty)
+    if date_format is not None:
+        when = pd.to_datetime(cells, format=date_format, errors="coerce", utc=True)
+        expected = f"a date in the format {date_format} (--date-format)"
+    else:
+        when = pd.to_datetime(cells, format="ISO8601", errors="coerce", utc=True)
+        if kind == "timestamp":
+            seconds = pd.to_numeric(cells, errors="coerce")
+            by_number = pd.to_datetime(seconds, unit="s", errors="coerce", utc=True)
+            when = when.fillna(by_number)
+        expected = _TIME_EXPECTED[kind]
+    bad = ~empty & when.isna().to_numpy()
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        named = repr(source) + ("" if source == target else f" (mapped to {target})")
+        cells = "\n    ".join(f"{path}, line {lines[i]}, column {named}: found "
+                              f"{text.iloc[i]!r}; expected {expected}"
+                              for i in idx[:_EXAMPLES])
+        more = (f"\n    (and {idx.size - _EXAMPLES} more cell(s) like these)"
+                if idx.size > _EXAMPLES else "")
+        hint = ("check the cells against the format, or fix them" if date_format else
+                "convert the column to YYYY-MM-DD, or say how it is written with "
+                "--date-format, e.g. --date-format %m/%d/%Y (month first) or "
+                "--date-format %d/%m/%Y (day first)")
+        raise UserError(cells + more, hint=hint)
+    out = when.dt.strftime("%Y-%m-%d" if kind == "date" else "%Y-%m-%dT%H:%M:%SZ")
+    return out.astype(object).where(~empty, None)
+
+
 def _label_targets(values: Mapping[str, str]) -> dict[str, tuple[int, str]]:
     out: dict[str, tuple[int, str]] = {}
     allowed = ("0", "1", "none", *FRAUD_TYPES)
@@ -161,6 +201,7 @@ def import_csv(
     id_prefix: str | None = None,
     sep: str | None = None,
     platform: str = "instagram",
+    date_format: str | None = None,
 ) -> Imported:
     """Read a CSV into one contract table, renaming its columns to the contract's.
 
@@ -187,12 +228,18 @@ def import_csv(
         ``yes=1,no=0,bot=spammer``); matched ignoring case. Without it, the cells must
         be 0/1, true/false or yes/no.
     id_prefix : str, optional
-        When no ``account_id`` column is mapped, ids are ``<prefix>-<row>`` with the row's
-        position among the data rows (default prefix: the file name's stem).
+        When no ``account_id`` column is mapped, the ids are the usernames (when
+        ``username`` is mapped and no prefix is given), else ``<prefix>-<row>`` with the
+        row's position among the data rows (default prefix: the file name's stem).
     sep : str, optional
         Field separator.
     platform : str
         Value of the ``platform`` column when the CSV has none.
+    date_format : str, optional
+        How the date and time cells are written, in ``strftime`` codes (``%m/%d/%Y``,
+        ``%d.%m.%Y %H:%M``); default ISO 8601 (``2026-10-01``), or Unix seconds for
+        a timestamp. Times without a zone are UTC. An ambiguous day such as
+        ``10/01/2026`` is never guessed: without this option it is an error.
 
     Returns
     -------
@@ -297,11 +344,22 @@ def import_csv(
             accounts[target] = low.map(
                 lambda v: 1 if v in _TRUE else (0 if v in _FALSE else None)
             ).astype("Int64")
+        elif col.kind in {"date", "timestamp"}:
+            accounts[target] = _times(path, lines, text, empty, source, target, col.kind,
+                                      date_format)
         else:
             accounts[target] = text.mask(empty)
+    if date_format is not None:
+        timed = [t for t in targets if t in chosen
+                 and accounts_table.column(t).kind in {"date", "timestamp"}]
+        if not timed:
+            raise UserError(f"--date-format {date_format}: no date or time column of the "
+                            f"{table} table is mapped",
+                            hint="leave --date-format out, or map the date column")
     derived_notes = _derive(raw, accounts, chosen, derived)
     if table != "accounts":
         return _other_table(table, path, raw, accounts, chosen, lines, derived_notes)
+    id_note = ""
     if "account_id" in accounts:
         ids = accounts["account_id"]
         missing = ids.isna().to_numpy()
@@ -324,9 +382,23 @@ def import_csv(
             "account_id",
             "unique (the same id appears on an earlier line)",
         )
+    elif "username" in accounts and id_prefix is None:
+        names = accounts["username"]
+        source = chosen["username"]
+        _fail_cells(path, lines, names.isna().to_numpy(), raw[source], source, "account_id",
+                    "filled in (no account_id is mapped, so the usernames are the ids)")
+        _fail_cells(path, lines, names.duplicated().to_numpy(), raw[source], source,
+                    "account_id", "unique (no account_id is mapped, so the usernames are "
+                    "the ids; this one appears on an earlier line)")
+        accounts.insert(0, "account_id", names.to_numpy())
+        id_note = (f"account ids: the usernames (column {source!r}), as no account_id is "
+                   "mapped; map account_id=COLUMN for other ids")
     else:
         prefix = id_prefix or re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "account"
         accounts.insert(0, "account_id", stable_ids(prefix, np.arange(1, len(raw) + 1)))
+        id_note = (f"account ids: {prefix}-000001 and on, by row ("
+                   + ("--id-prefix)" if id_prefix else "neither account_id nor username is "
+                      "mapped)"))
     if "platform" not in accounts:
         accounts.insert(1, "platform", platform)
     missing_followers = accounts["followers"].isna().to_numpy()
@@ -340,7 +412,8 @@ def import_csv(
         "filled in (followers is required)",
     )
     tables = {"accounts": accounts.reset_index(drop=True)}
-    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items()), *derived_notes]
+    notes = ["columns: " + ", ".join(f"{t} <- {s}" for t, s in chosen.items()),
+             *([id_note] if id_note else []), *derived_notes]
     if label is not None:
         labels, label_notes = _labels(raw, accounts, path, lines, label, label_values)
         tables["labels"] = labels
