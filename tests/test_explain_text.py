@@ -383,7 +383,8 @@ READS_GENUINE = re.compile(
     r"an ordinary amount|in the ordinary way|kept pace|is steady from day to day|"
     r"^No single day|^No three days|^No day added|^No day shows|are spread out|"
     r"as organic growth does|as in organic growth|barely changes|\S+ years old|"
-    r"^No day stands out|^No sudden loss|^No account comments|within the usual share")
+    r"^No day stands out|^No sudden loss|^No account comments|within the usual share|"
+    r"^Few (comments|of a post's commenters)")
 READS_FAKE = re.compile(
     r"platform's limit|mass-following|published only|as in follow-for-follow|"
     r"biography is empty|often generated|has no profile picture|well below it|"
@@ -391,7 +392,8 @@ READS_FAKE = re.compile(
     r"more comments than likes|fell behind|jumps around|than (on )?a steady account|"
     r"a sudden spike|a noticeable jump|a very large jump|a sudden purge|a noticeable drop|"
     r"are concentrated|do not follow|independently of posts|in bulk|is only \S+ days old|"
-    r"unusually fast rush|far faster than|more than the usual share")
+    r"unusually fast rush|far faster than|more than the usual share|"
+    r"most comments say nothing|from the same group|comment post after post")
 PUSH = re.compile(r" — (strong|moderate|slight) push toward (fake|genuine)$")
 SOFTENED = re.compile(r"; usually (a warning sign|reassuring), but the model weighs it with "
                       r"the other signals — ")
@@ -722,9 +724,12 @@ def test_short_lists_put_reasons_that_read_with_their_push_first() -> None:
     shown = display_order(tidy)
     assert shown["rank"].tolist() == [3, 4, 1, 2]  # the model's ranks are kept
     assert tidy["rank"].tolist() == [1, 2, 3, 4]  # and the frame itself is untouched
-    top = shown_reasons(tidy, "a", 3)
+    top = shown_reasons(tidy, "a", 3)  # the three strongest; against their push last
     assert top["feature"].tolist() == ["comments__burst_share__minutes_15",
-                                       "accounts__log_following", "posts__like_gini__last_30"]
+                                       "posts__like_gini__last_30",
+                                       "snapshots__growth_concentration__top_pct_1"]
+    # a stronger reason is never dropped for a weaker one that reads with its push
+    assert "accounts__log_following" not in set(top["feature"])
     cells = [c[1] for c, _ in reason_rows(tidy, "a", 3)]
     assert cells[0].startswith("50% of comments arrived within 15 minutes")
     assert "; usually" in cells[2]

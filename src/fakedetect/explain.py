@@ -344,8 +344,9 @@ def display_order(reasons: pd.DataFrame) -> pd.DataFrame:
 
 
 def shown_reasons(reasons: pd.DataFrame, account_id: str, top: int) -> pd.DataFrame:
-    """One account's short list: its ``top`` computed reasons (:func:`is_reason`) in
-    :func:`display_order`, chosen from all its computed reasons.
+    """One account's short list: its ``top`` strongest computed reasons (:func:`is_reason`,
+    by ``rank``) in :func:`display_order`: a reason whose push runs against its sentence
+    comes after the others but is never dropped for a weaker one.
 
     Parameters
     ----------
@@ -359,7 +360,8 @@ def shown_reasons(reasons: pd.DataFrame, account_id: str, top: int) -> pd.DataFr
     pandas.DataFrame
     """
     own = reasons[reasons["account_id"].astype(str) == str(account_id)]
-    return display_order(own[is_reason(own["feature"], own["value"])]).head(top)
+    strongest = own[is_reason(own["feature"], own["value"])].sort_values("rank").head(top)
+    return display_order(strongest)
 
 
 def against_flags(leans: np.ndarray | pd.Series | None,

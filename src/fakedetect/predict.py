@@ -180,7 +180,10 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     drift = check_batch(model, X, contrib)
     base["outside_training"] = (drift.outside.reindex(feats.index).fillna("")
                                 if drift is not None else "")
-    scores = base.reset_index(names="account_id")
+    from fakedetect.explain import reorder_reason_columns
+
+    # the same reasons, those that read with their push first (ranks are unchanged)
+    scores = reorder_reason_columns(base.reset_index(names="account_id"), tidy, k)
     scores = _append_rejects(scores, dataset, model)
     notes = drift.warnings if drift is not None else _schema_notes(model, X)
     return Scored(scores=scores, reasons=tidy, features=X, notes=notes, drift=drift)

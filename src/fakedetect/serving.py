@@ -298,10 +298,9 @@ def answer_accounts(scored: Scored, model: FakeModel) -> pd.DataFrame:
     pandas.DataFrame
         One row per account; missing values as ``None`` (JSON null).
     """
-    from fakedetect.explain import reorder_reason_columns, verdict_basis_column
+    from fakedetect.explain import verdict_basis_column
 
-    k = sum(1 for c in scored.scores.columns if c.startswith("reason_"))
-    scores = reorder_reason_columns(scored.scores, scored.reasons, k)
+    scores = scored.scores  # reason columns already in display order (score_dataset)
     by_id = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
         "account_id")
     X = scored.features

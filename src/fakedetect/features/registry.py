@@ -464,29 +464,49 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _c("comments__share_generic",
        "Share of comments that are emoji or punctuation only, or a stock phrase (nice "
        "pic, love it, ...).",
-       "{value:.0%} of comments are generic phrases or emoji only", +1, monotone=True, lean=0),
+       "Few comments are generic phrases or emoji only ({value:.0%})", +1, monotone=True,
+       bands=(Band(0.5, +1, "{value:.0%} of comments are generic phrases or emoji only: "
+                            "most comments say nothing about the post"),
+              Band(0.1, 0, "{value:.0%} of comments are generic phrases or emoji only")),
+       lean=-1),
     _c("comments__share_emoji_only",
        "Share of comments with no letter or digit (emoji or punctuation only).",
-       "{value:.0%} of comments are emoji only", +1, lean=0),
+       "Few comments are emoji only ({value:.0%})", +1,
+       bands=(Band(0.5, +1, "{value:.0%} of comments are emoji only: most comments say "
+                            "nothing about the post"),
+              Band(0.05, 0, "{value:.0%} of comments are emoji only")),
+       lean=-1),
     _c("comments__repeat_commenter_share__min_posts_3",
        "Share of comments written by accounts that comment on 3 or more of the posts "
        "(pods).",
-       "{value:.0%} of comments come from accounts that comment on 3 or more posts", +1,
-       evidence="comments", lean=0),
+       "Few comments come from accounts that comment on 3 or more posts ({value:.0%})", +1,
+       evidence="comments",
+       bands=(Band(0.5, +1, "{value:.0%} of comments come from accounts that comment on 3 "
+                            "or more posts: most comments come from the same group"),
+              Band(0.05, 0, "{value:.0%} of comments come from accounts that comment on 3 "
+                            "or more posts")),
+       lean=-1),
     _c("comments__burst_share__minutes_15",
        "Share of comments written within 15 minutes of the post.",
-       "{value:.0%} of comments arrived within 15 minutes of posting", +1,
+       "Few comments arrived within 15 minutes of posting ({value:.0%})", +1,
        tables=("comments", "posts"),
        bands=(Band(0.4, +1, "{value:.0%} of comments arrived within 15 minutes of posting, an "
                              "unusually fast rush (on organic posts comments keep coming for "
-                             "hours)"),),
-       lean=0),
+                             "hours)"),
+              Band(0.05, 0, "{value:.0%} of comments arrived within 15 minutes of posting")),
+       lean=-1),
     _c("comments__commenter_overlap__previous_post",
        "Share of a post's commenters who also commented on the previous commented post "
        "(pooled over posts).",
-       "{value:.0%} of a post's commenters had also commented on the post before it "
-       "(over all posts)", +1,
-       tables=("comments", "posts"), lean=0),
+       "Few of a post's commenters had also commented on the post before it ({value:.0%}, "
+       "over all posts)", +1,
+       tables=("comments", "posts"),
+       bands=(Band(0.5, +1, "{value:.0%} of a post's commenters had also commented on the "
+                            "post before it (over all posts): the same accounts comment post "
+                            "after post"),
+              Band(0.05, 0, "{value:.0%} of a post's commenters had also commented on the "
+                            "post before it (over all posts)")),
+       lean=-1),
     # ----------------------------------------------------------------- audience
     _a("audience__fake_share__scorer_model",
        "Estimated share of fake followers in the audience sample (the account model's "

@@ -482,8 +482,11 @@ def _reasons_section(acc: _Account) -> str:
     from fakedetect.explain import against_flags  # reasons that read with their push first
 
     against = against_flags(rs.get("lean"), contrib)
-    top = sorted((k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]),
-                 key=lambda k: bool(against[k]))[:TOP_REASONS]
+    ranks = np.asarray(rs["rank"], dtype=np.float64)
+    strongest = sorted((k for k in range(len(contrib)) if contrib[k] != 0 and shown[k]),
+                       key=lambda k: ranks[k])[:TOP_REASONS]
+    # the strongest reasons; those that read against their push after the others
+    top = sorted(strongest, key=lambda k: bool(against[k]))
     if not top:
         return f'{head}<p class="missing">No feature moved the score.</p></section>'
     from fakedetect.explain import strength
