@@ -228,25 +228,24 @@ def _evidence_sentences(frame: pd.DataFrame, evidence: pd.DataFrame
     table = EvidenceTable(evidence)
     where = table.positions(sub["account_id"].astype(str).to_numpy(dtype=object))
     contrib = frame["contribution"].to_numpy(dtype=float)
-    said: dict[tuple[object, str], tuple[str, int] | None] = {}
+    lean_of: dict[tuple[object, str], int] = {}
     done: set[tuple[object, str]] = set()
     for acc, row, t, pos in zip(sub["account_id"].tolist(), sub["row"].tolist(),
                                 sub["topic"].tolist(), where.tolist(), strict=True):
         key = (acc, t)
         if pos < 0 or key in done:
             continue
-        if key not in said:
-            ev = table.row(pos)
-            text = topic_sentence(t, ev)
-            said[key] = (text, topic_lean(t, ev)) if text else None
-        fact = said[key]
-        if fact is None:
-            done.add(key)
+        if key not in lean_of:
+            lean_of[key] = topic_lean(t, table.row(pos))
+        lean = lean_of[key]
+        if not supports(t, lean, float(contrib[row])):
             continue
-        if supports(t, fact[1], float(contrib[row])):
-            leans[row] = fact[1]
-            out[row] = worded(fact[0], fact[1], float(contrib[row]))
-            done.add(key)
+        # the fact stands for this row (or, without a sentence, for none of the topic's)
+        done.add(key)
+        text = topic_sentence(t, table.row(pos))
+        if text:
+            leans[row] = lean
+            out[row] = worded(text, lean, float(contrib[row]))
     return out, leans
 
 
