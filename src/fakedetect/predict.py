@@ -117,16 +117,11 @@ def score_dataset(dataset: Dataset, model: FakeModel, *, top_reasons: int = 3,
     coverage = pd.Series("accounts", index=feats.index, dtype=object)
     for t in COVERAGE_TABLES:
         coverage = coverage.where(~covered[t], coverage + "," + t)
-    can = pd.Series(True, index=feats.index)
-    why = pd.Series("", index=feats.index, dtype=object)
-    if model.task == "influencer":
-        none = ~covered["snapshots"] & ~covered["posts"]
-        can &= ~none
-        from fakedetect.features.registry import MIN_POSTS
+    from fakedetect.scoring import history_gate
 
-        why = why.where(~none, f"too little history: no snapshots and fewer than {MIN_POSTS} "
-                               "posts with likes, so nothing to judge growth or engagement "
-                               "by (use --task account for a profile-only score)")
+    gate, reason = history_gate(feats, model.task)  # the same rule as served feature rows
+    can = pd.Series(gate, index=feats.index)
+    why = pd.Series(reason, index=feats.index, dtype=object)
     scored_ids = feats.index[can.to_numpy()]
     X = feats.loc[scored_ids]
     base = pd.DataFrame(index=feats.index)
